@@ -1,0 +1,16 @@
+"""Run every benchmark in this folder: ``python bench/run.py``."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+if __name__ == "__main__":
+    for script in sorted(HERE.glob("bench_*.py")):
+        if len(sys.argv) > 1 and not any(name in script.name for name in sys.argv[1:]):
+            continue
+        print(f"== {script.name}", flush=True)
+        runpy.run_path(str(script), run_name="__main__")

@@ -1,0 +1,540 @@
+"""The bank model: what an instructor writes in YAML, validated by pydantic.
+
+Formulas stay text here; :mod:`quizgen.solve` parses them with the safe parser. Every model
+forbids unknown fields so that a typo is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from quizgen.errors import BankError, BankErrors
+from quizgen.yamlsrc import Located, load_yaml_text, path_text
+
+__all__ = [
+    "AnswerSpec",
+    "Bank",
+    "ChoiceAnswer",
+    "EssayAnswer",
+    "ExpressionAnswer",
+    "Mistake",
+    "MultiAnswer",
+    "NumericAnswer",
+    "Option",
+    "Part",
+    "Question",
+    "TextAnswer",
+    "Tolerance",
+    "TrueFalseAnswer",
+    "load_bank",
+    "parse_bank",
+]
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
+QuestionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
+Scalar = int | float | str
+Formula = Annotated[str, Field(min_length=1, max_length=1000)]
+DOMAINS = (
+    "real",
+    "positive",
+    "nonnegative",
+    "integer",
+    "positive integer",
+    "nonnegative integer",
+)
+Domain = Literal[
+    "real", "positive", "nonnegative", "integer", "positive integer", "nonnegative integer"
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _formula_text(value: Any) -> Any:
+    """Numbers written without quotes in YAML are formulas too (``answer: 20362``)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+class ChoiceParam(Model):
+    """Pick one of the listed values."""
+
+    choice: list[Scalar] = Field(min_length=1)
+
+
+class RangeParam(Model):
+    """A value from ``range: [low, high]`` (both included) on a grid of ``step``.
+
+    ``places: n`` is shorthand for a decimal step of 10^-n. Without either, the step is 1.
+    """
+
+    range: tuple[Scalar, Scalar]
+    step: Scalar | None = None
+    places: int | None = Field(default=None, ge=0, le=12)
+
+    @model_validator(mode="after")
+    def _one_grid(self) -> RangeParam:
+        if self.step is not None and self.places is not None:
+            raise ValueError("give either 'step' or 'places', not both")
+        return self
+
+
+class FixedParam(Model):
+    """Always the same value."""
+
+    value: Scalar
+
+
+ParamSpec = ChoiceParam | RangeParam | FixedParam | int | float | str
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+class Tolerance(Model):
+    """How far a numeric response may be from the exact answer.
+
+    A bare number in YAML (``tolerance: 0.01``) means an absolute tolerance.
+    """
+
+    absolute: float | None = Field(default=None, ge=0)
+    relative: float | None = Field(default=None, ge=0)
+    sigfigs: int | None = Field(default=None, ge=1, le=15)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_number(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"absolute": value}
+        return value
+
+
+class Mistake(Model):
+    """A known wrong answer and the feedback it earns."""
+
+    answer: Formula
+    feedback: str
+
+    _text = field_validator("answer", mode="before")(_formula_text)
+
+
+class TextMistake(Model):
+    """A known wrong text answer and the feedback it earns."""
+
+    answer: str
+    feedback: str
+
+
+class NumericAnswer(Model):
+    kind: Literal["numeric"] = "numeric"
+    answer: Formula
+    tolerance: Tolerance = Tolerance(absolute=0)
+    fractions: bool = False
+    require_sigfigs: int | None = Field(default=None, ge=1, le=15)
+    places: int | None = Field(default=None, ge=0, le=15, description="decimals shown in keys")
+    unit: str | None = None
+    mistakes: list[Mistake] = []
+
+    _text = field_validator("answer", mode="before")(_formula_text)
+
+
+class ExpressionAnswer(Model):
+    kind: Literal["expression"] = "expression"
+    answer: Formula
+    variables: list[Identifier] | dict[Identifier, Domain] = Field(min_length=1)
+    mistakes: list[Mistake] = []
+
+    _text = field_validator("answer", mode="before")(_formula_text)
+
+    def domains(self) -> dict[str, str]:
+        """Each variable's declared domain (``real`` when given as a list)."""
+        if isinstance(self.variables, dict):
+            return dict(self.variables)
+        return {name: "real" for name in self.variables}
+
+
+class Option(Model):
+    """One option of a choice question: literal ``text`` or a computed ``value``."""
+
+    text: str | None = None
+    value: Formula | None = None
+    correct: bool = False
+    feedback: str | None = None
+
+    _text = field_validator("value", mode="before")(_formula_text)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_string(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _text_or_value(self) -> Option:
+        if (self.text is None) == (self.value is None):
+            raise ValueError("an option needs exactly one of 'text' or 'value'")
+        return self
+
+
+class ChoiceAnswer(Model):
+    kind: Literal["choice"] = "choice"
+    options: list[Option] = Field(min_length=2)
+    shuffle: bool = True
+
+    @model_validator(mode="after")
+    def _one_correct(self) -> ChoiceAnswer:
+        n = sum(o.correct for o in self.options)
+        if n != 1:
+            raise ValueError(f"a choice question needs exactly one correct option, found {n}")
+        return self
+
+
+class MultiAnswer(Model):
+    kind: Literal["multi"] = "multi"
+    options: list[Option] = Field(min_length=2)
+    shuffle: bool = True
+    scoring: Literal["all-or-nothing", "right-minus-wrong", "partial"] = "right-minus-wrong"
+
+    @model_validator(mode="after")
+    def _some_correct(self) -> MultiAnswer:
+        if not any(o.correct for o in self.options):
+            raise ValueError("a multi question needs at least one correct option")
+        return self
+
+
+class TrueFalseAnswer(Model):
+    kind: Literal["truefalse"] = "truefalse"
+    answer: bool | str = Field(description="true, false, or a comparison such as 'h*4 > x'")
+    feedback: str | None = Field(default=None, description="shown to a wrong answer")
+
+
+class TextAnswer(Model):
+    kind: Literal["text"] = "text"
+    answers: list[str] = Field(default=[], description="accepted answers (normalized)")
+    regex: str | None = Field(default=None, max_length=500)
+    case_sensitive: bool = False
+    mistakes: list[TextMistake] = []
+
+    @model_validator(mode="after")
+    def _something_accepted(self) -> TextAnswer:
+        if not self.answers and self.regex is None:
+            raise ValueError("a text question needs 'answers' or 'regex'")
+        return self
+
+
+class EssayAnswer(Model):
+    kind: Literal["essay"] = "essay"
+    rubric: str = ""
+
+
+AnswerSpec = Annotated[
+    (
+        NumericAnswer
+        | ExpressionAnswer
+        | ChoiceAnswer
+        | MultiAnswer
+        | TrueFalseAnswer
+        | TextAnswer
+        | EssayAnswer
+    ),
+    Field(discriminator="kind"),
+]
+
+
+# --- questions -----------------------------------------------------------------------------
+
+
+class Example(Model):
+    """Author-checked case: with these parameters the answer must be this."""
+
+    params: dict[Identifier, Scalar] = {}
+    answer: Any
+
+
+class PartFields(Model):
+    id: Identifier
+    prompt: str
+    points: float = Field(default=1, gt=0)
+    solution: str | None = None
+
+
+class NumericPart(PartFields, NumericAnswer):
+    pass
+
+
+class ExpressionPart(PartFields, ExpressionAnswer):
+    pass
+
+
+class ChoicePart(PartFields, ChoiceAnswer):
+    pass
+
+
+class MultiPart(PartFields, MultiAnswer):
+    pass
+
+
+class TrueFalsePart(PartFields, TrueFalseAnswer):
+    pass
+
+
+class TextPart(PartFields, TextAnswer):
+    pass
+
+
+class EssayPart(PartFields, EssayAnswer):
+    pass
+
+
+Part = Annotated[
+    NumericPart | ExpressionPart | ChoicePart | MultiPart | TrueFalsePart | TextPart | EssayPart,
+    Field(discriminator="kind"),
+]
+
+
+class QuestionFields(Model):
+    id: QuestionId
+    topic: str = Field(default="general", min_length=1)
+    title: str | None = None
+    points: float = Field(default=1, gt=0)
+    params: dict[Identifier, ParamSpec] = {}
+    let: dict[Identifier, Formula] = {}
+    where: list[Formula] = []
+    prompt: str = Field(min_length=1)
+    solution: str = ""
+    examples: list[Example] = []
+
+    @field_validator("let", mode="before")
+    @classmethod
+    def _let_numbers(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _formula_text(v) for k, v in value.items()}
+        return value
+
+
+class NumericQuestion(QuestionFields, NumericAnswer):
+    pass
+
+
+class ExpressionQuestion(QuestionFields, ExpressionAnswer):
+    pass
+
+
+class ChoiceQuestion(QuestionFields, ChoiceAnswer):
+    pass
+
+
+class MultiQuestion(QuestionFields, MultiAnswer):
+    pass
+
+
+class TrueFalseQuestion(QuestionFields, TrueFalseAnswer):
+    pass
+
+
+class TextQuestion(QuestionFields, TextAnswer):
+    pass
+
+
+class EssayQuestion(QuestionFields, EssayAnswer):
+    pass
+
+
+class MultipartQuestion(QuestionFields):
+    kind: Literal["multipart"] = "multipart"
+    parts: list[Part] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_parts(self) -> MultipartQuestion:
+        _check_unique([p.id for p in self.parts], "part")
+        return self
+
+
+Question = Annotated[
+    (
+        NumericQuestion
+        | ExpressionQuestion
+        | ChoiceQuestion
+        | MultiQuestion
+        | TrueFalseQuestion
+        | TextQuestion
+        | EssayQuestion
+        | MultipartQuestion
+    ),
+    Field(discriminator="kind"),
+]
+
+
+def _check_unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for ident in ids:
+        if ident in seen:
+            raise ValueError(f"duplicate {what} id '{ident}'")
+        seen.add(ident)
+
+
+class Bank(Model):
+    """A question bank: one YAML file."""
+
+    id: QuestionId
+    title: str
+    course: str | None = None
+    description: str | None = None
+    questions: list[Question] = Field(min_length=1)
+    # Set by the loader, not by authors:
+    source: str = Field(default="<bank>", exclude=True)
+    sha256: str = Field(default="", exclude=True)
+    _located: Located | None = PrivateAttr(default=None)
+
+    def error(self, path: tuple[str | int, ...], message: str, detail: str = "") -> BankError:
+        """A BankError at ``path`` in this bank's file (line and column when known)."""
+        if self._located is not None:
+            return self._located.error(path, message, detail)
+        return BankError(message, self.source, None, None, path_text(path), detail)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def parse_bank(text: str, file: str = "<bank>") -> Bank:
+    """Validate bank YAML ``text``; errors carry file, line, column and field path.
+
+    Raises:
+        BankErrors: every validation problem found, located.
+        BankError: the YAML itself is malformed.
+    """
+    located = load_yaml_text(text, file)
+    bank = _validate(located)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    bank = bank.model_copy(update={"source": file, "sha256": digest})
+    bank._located = located
+    return bank
+
+
+def load_bank(path: str | Path) -> Bank:
+    """Read and validate one bank file (see :func:`parse_bank`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BankError(f"cannot read bank: {exc}", str(path)) from None
+    return parse_bank(text, str(path))
+
+
+def _validate(located: Located) -> Bank:
+    if not isinstance(located.data, dict):
+        raise located.error((), "a bank must be a mapping with 'id', 'title' and 'questions'")
+    _check_duplicate_questions(located)
+    try:
+        return Bank.model_validate(located.data)
+    except ValidationError as exc:
+        raise BankErrors(_located_errors(located, exc)) from None
+
+
+def _check_duplicate_questions(located: Located) -> None:
+    questions = located.data.get("questions")
+    if not isinstance(questions, list):
+        return
+    seen: dict[str, int] = {}
+    errors = []
+    for i, q in enumerate(questions):
+        qid = q.get("id") if isinstance(q, dict) else None
+        if not isinstance(qid, str):
+            continue
+        if qid in seen:
+            msg = f"duplicate question id '{qid}' (first used at questions[{seen[qid]}])"
+            errors.append(located.error(("questions", i, "id"), msg))
+        else:
+            seen[qid] = i
+    if errors:
+        raise BankErrors(errors)
+
+
+_TAGS = {
+    "numeric",
+    "expression",
+    "choice",
+    "multi",
+    "truefalse",
+    "text",
+    "essay",
+    "multipart",
+}
+
+
+def _data_path(located: Located, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """Map a pydantic error location onto the YAML data path (drop union tags)."""
+    path: list[str | int] = []
+    node: Any = located.data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and (
+            part in _TAGS or "[" in part or part.startswith("function")
+        ):
+            continue  # a union member's name, not a key in the data
+        else:
+            if isinstance(part, (str, int)) and not isinstance(node, (dict, list)):
+                break
+            path.append(part)
+            break
+    return tuple(path)
+
+
+def _located_errors(located: Located, exc: ValidationError) -> list[BankError]:
+    errors: list[BankError] = []
+    seen: set[tuple[tuple[Any, ...], str]] = set()
+    for err in exc.errors(include_url=False):
+        path = _data_path(located, err["loc"])
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = (*path, "kind")
+        message = _message(err)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        errors.append(located.error(path, message))
+    return errors
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; `quizgen schema` lists the fields)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag", "?")
+        return f"unknown kind {tag!r}; expected one of: {', '.join(sorted(_TAGS))}"
+    if kind == "union_tag_not_found":
+        return (
+            "missing 'kind' (numeric, expression, choice, multi, truefalse, text, essay, multipart)"
+        )
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if "input" in err and kind.endswith("_type"):
+        msg += f" (got {type(err['input']).__name__} {err['input']!r})"[:200]
+    return msg

@@ -1,0 +1,270 @@
+"""``quizgen check``: prove a bank works before a student ever sees it.
+
+For each question: compile it (every formula and template), draw N variants (every template
+renders, every answer computes, options are distinct), verify each author ``example``, grade
+each variant's own answer (must score 1) and each declared mistake (must not), and count the
+distinct variants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from quizgen.bank import Bank, Example
+from quizgen.errors import BankError, BankErrors
+from quizgen.numbers import fraction_of
+from quizgen.rng import stream_for
+from quizgen.solve import CompiledQuestion, compile_question
+from quizgen.variant import (
+    AnswerKey,
+    ChoiceKey,
+    EssayKey,
+    NumericKey,
+    TextKey,
+    TrueFalseKey,
+    Variant,
+)
+
+__all__ = ["BankReport", "QuestionReport", "check_bank"]
+
+
+@dataclass
+class QuestionReport:
+    """What the sweep found for one question."""
+
+    id: str
+    kind: str
+    topic: str
+    sampled: int = 0
+    distinct: int = 0
+    examples: int = 0
+    errors: list[BankError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class BankReport:
+    """The sweep of one bank."""
+
+    bank: Bank | None
+    file: str
+    questions: list[QuestionReport] = field(default_factory=list)
+    errors: list[BankError] = field(default_factory=list)  # errors outside any question
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(q.ok for q in self.questions)
+
+    def all_errors(self) -> list[BankError]:
+        return self.errors + [e for q in self.questions for e in q.errors]
+
+
+def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
+    """Sweep ``variants`` draws of every question of ``bank``.
+
+    Args:
+        bank: a validated bank.
+        variants: draws per question.
+        need: warn when a parameterized question has fewer distinct variants than this.
+    """
+    report = BankReport(bank, bank.source)
+    for index, question in enumerate(bank.questions):
+        qr = QuestionReport(question.id, question.kind, question.topic)
+        report.questions.append(qr)
+        try:
+            compiled = compile_question(bank, index)
+        except BankErrors as exc:
+            qr.errors.extend(exc.errors)
+            continue
+        _sweep(compiled, qr, variants)
+        if not qr.errors:
+            _check_examples(compiled, qr)
+        if need and compiled.params and qr.distinct < need:
+            qr.warnings.append(
+                f"only {qr.distinct} distinct variants in {qr.sampled} draws; the exam needs {need}"
+            )
+    return report
+
+
+def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> None:
+    seen: set[str] = set()
+    for i in range(variants):
+        try:
+            variant = compiled.variant(stream_for("check", compiled.bank.id, compiled.id, i))
+        except BankError as exc:
+            qr.errors.append(exc)
+            return
+        qr.sampled += 1
+        if variant.uid in seen:
+            continue
+        seen.add(variant.uid)
+        problem = _self_grade(variant, [p.name for p in compiled.params])
+        if problem:
+            qr.errors.append(compiled.bank.error(compiled.path, problem))
+            return
+    qr.distinct = len(seen)
+
+
+def _self_grade(variant: Variant, params: list[str]) -> str | None:
+    """Grade the variant's own answer (must score 1) and each mistake (must not)."""
+    from quizgen.grade.checkers import check_response
+
+    shown = ", ".join(f"{k}={variant.values[k]}" for k in params) or "no parameters"
+    for part, key, _ in variant.gradable():
+        where = f"part '{part}' " if part else ""
+        correct = _correct_response(key)
+        if correct is None:
+            continue
+        verdict = check_response(key, correct)
+        if verdict.score != 1:
+            return (
+                f"{where}the correct answer {correct!r} does not grade as correct "
+                f"({verdict.status}: {verdict.feedback}) when {shown}"
+            )
+        for mistake in getattr(key, "mistakes", []):
+            response = _mistake_response(key, mistake)
+            verdict = check_response(key, response)
+            if verdict.score == 1:
+                return (
+                    f"{where}the declared mistake {response!r} grades as correct "
+                    f"(it equals the answer, or is within tolerance) when {shown}"
+                )
+    return None
+
+
+def _correct_response(key: AnswerKey) -> Any:
+    if isinstance(key, NumericKey):
+        return _decimal_response(key)
+    if isinstance(key, ChoiceKey):
+        labels = key.correct_labels()
+        return labels[0] if key.kind == "choice" else labels
+    if isinstance(key, TrueFalseKey):
+        return "true" if key.answer else "false"
+    if isinstance(key, TextKey):
+        return key.answers[0] if key.answers else None
+    if isinstance(key, EssayKey):
+        return None
+    return key.value  # expression
+
+
+def _mistake_response(key: AnswerKey, mistake: Any) -> str:
+    if isinstance(key, NumericKey):
+        return _decimal_response(
+            key.model_copy(update={"value": mistake.value, "approx": _approx(mistake.value)})
+        )
+    return getattr(mistake, "value", None) or getattr(mistake, "answer", "")
+
+
+def _approx(exact: str) -> float:
+    try:
+        return float(fraction_of(exact))
+    except (ValueError, ZeroDivisionError):
+        from quizgen.mathparse import parse_math
+
+        return float(parse_math(exact).evalf(20))
+
+
+def _decimal_response(key: NumericKey) -> str:
+    """The answer as a student would type it: exact decimals, else 17 significant figures."""
+    from quizgen.numbers import display
+
+    try:
+        q = fraction_of(key.value)
+    except (ValueError, ZeroDivisionError):
+        return repr(key.approx)  # irrational: exp(-1), sqrt(2), ...
+    if key.fractions or q.denominator == 1:
+        return key.value
+    text = display(q)
+    return text if fraction_of(text) == q else repr(key.approx)
+
+
+def _check_examples(compiled: CompiledQuestion, qr: QuestionReport) -> None:
+    for i, example in enumerate(compiled.question.examples):
+        path = (*compiled.path, "examples", i)
+        try:
+            variant = compiled.variant(stream_for("example", compiled.id, i), fixed=example.params)
+        except BankError as exc:
+            qr.errors.append(exc)
+            continue
+        unknown = set(example.params) - {p.name for p in compiled.params}
+        if unknown:
+            qr.errors.append(
+                compiled.bank.error(
+                    path, f"example sets unknown parameter(s): {', '.join(sorted(unknown))}"
+                )
+            )
+            continue
+        for message in _example_mismatches(variant, example):
+            qr.errors.append(compiled.bank.error(path, message))
+        qr.examples += 1
+
+
+def _example_mismatches(variant: Variant, example: Example) -> Iterable[str]:
+    gradable = variant.gradable()
+    if variant.answer is None:
+        if not isinstance(example.answer, dict):
+            yield "a multipart example needs 'answer' as a mapping of part id to answer"
+            return
+        expected = example.answer
+        unknown = set(expected) - {p for p, _, _ in gradable}
+        if unknown:
+            yield f"example names unknown part(s): {', '.join(sorted(unknown))}"
+    else:
+        expected = {"": example.answer}
+    for part, key, _ in gradable:
+        if part not in expected:
+            continue
+        problem = _example_problem(key, expected[part])
+        if problem:
+            yield (f"part '{part}': " if part else "") + problem
+
+
+def _example_problem(key: AnswerKey, expected: Any) -> str | None:
+    from quizgen.grade.checkers import check_response
+
+    if isinstance(key, EssayKey):
+        return None
+    if isinstance(key, ChoiceKey):
+        wanted = expected if isinstance(expected, list) else [expected]
+        got = sorted(" ".join(o.text.split()) for o in key.options if o.correct)
+        if sorted(" ".join(str(w).split()) for w in wanted) != got:
+            return f"example expects {expected!r} but the correct option(s) are {got!r}"
+        return None
+    if isinstance(key, NumericKey) and _rounded_match(key, expected):
+        return None
+    response = expected if isinstance(expected, bool) else str(expected)
+    verdict = check_response(key, response)
+    if verdict.score == 1:
+        return None
+    shown = (
+        key.display
+        if isinstance(key, NumericKey)
+        else getattr(key, "value", getattr(key, "answer", ""))
+    )
+    return f"example expects {expected!r} but the bank computes {shown!r} ({verdict.feedback})"
+
+
+def _rounded_match(key: NumericKey, expected: Any) -> bool:
+    """An example written to k decimals matches the exact answer rounded to k decimals."""
+    from quizgen.numbers import display
+
+    if isinstance(expected, bool) or not isinstance(expected, (int, float, str)):
+        return False
+    text = repr(expected) if isinstance(expected, float) else str(expected).strip()
+    try:
+        fraction_of(text)
+    except (ValueError, ZeroDivisionError):
+        return False
+    places = len(text.split(".")[1]) if "." in text and "e" not in text.lower() else 0
+    try:
+        value: Any = fraction_of(key.value)
+    except (ValueError, ZeroDivisionError):
+        value = Fraction(repr(key.approx))  # irrational: compare its 17-digit approximation
+    return display(value, places=places) == display(fraction_of(text), places=places)

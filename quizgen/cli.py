@@ -1,0 +1,305 @@
+"""The ``quizgen`` command: a thin typer layer over the library.
+
+Commands parse options, call one library function and print. The one place that turns the
+project's errors into messages and exit codes is :func:`_reporting`. Heavy modules (sympy)
+load inside commands so that ``quizgen --help`` starts fast.
+
+Exit codes: 0 success; 1 finished, but something was skipped (e.g. rejected submissions);
+2 bad input (bank, arguments, roster, output folder).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from quizgen.errors import QuizgenError, UsageError, format_error
+
+app = typer.Typer(
+    name="quizgen",
+    help="Reproducible, auto-graded quizzes from YAML question banks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reporting(func: F) -> F:
+    """Run a command; print quizgen errors (never a traceback) and exit with their code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except QuizgenError as exc:
+            err.print(format_error(exc), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def bank_files(paths: list[Path]) -> list[Path]:
+    """Expand folders into their ``*.yaml``/``*.yml`` files (sorted); keep files as given."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                raise UsageError(f"no .yaml bank files in folder {path}")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"no such bank file or folder: {path}")
+    return files
+
+
+def load_banks(paths: list[Path]) -> list[Any]:
+    """Load and validate every bank, reporting the errors of all files together."""
+    from quizgen.bank import load_bank
+    from quizgen.errors import BankError, BankErrors
+
+    banks, errors = [], []
+    for file in bank_files(paths):
+        try:
+            banks.append(load_bank(file))
+        except BankErrors as exc:
+            errors.extend(exc.errors)
+        except BankError as exc:
+            errors.append(exc)
+    if errors:
+        raise BankErrors(errors)
+    return banks
+
+
+BanksArg = Annotated[list[Path], typer.Argument(help="Bank files or folders of banks.")]
+
+
+@app.command()
+@_reporting
+def schema(
+    submission: Annotated[
+        bool, typer.Option("--submission", help="Print the submission file schema instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of the bank format (for editor validation)."""
+    if submission:
+        from quizgen.grade.submissions import submission_schema
+
+        data = submission_schema()
+    else:
+        from quizgen.schema import bank_schema
+
+        data = bank_schema()
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+@app.command()
+@_reporting
+def check(
+    banks: BanksArg,
+    variants: Annotated[int, typer.Option(help="Variants drawn per question.", min=1)] = 200,
+    need: Annotated[
+        int, typer.Option(help="Warn when a question has fewer distinct variants.", min=0)
+    ] = 30,
+) -> None:
+    """Validate banks and sweep their variants: templates, answers, examples, mistakes."""
+    from quizgen.check import check_bank
+    from quizgen.errors import BankErrors
+
+    loaded = load_banks(banks)
+    failed = []
+    for bank in loaded:
+        report = check_bank(bank, variants=variants, need=need)
+        out.print(_check_table(report))
+        for q in report.questions:
+            for warning in q.warnings:
+                err.print(
+                    f"warning: {bank.source}: {q.id}: {warning}", markup=False, soft_wrap=True
+                )
+        failed.extend(report.all_errors())
+    if failed:
+        raise BankErrors(failed)
+    out.print(f"[green]OK[/green]: {len(loaded)} bank(s) checked")
+
+
+def _check_table(report: Any) -> Table:
+    table = Table(title=f"{report.file} — {report.bank.title}", title_justify="left")
+    for name in ("question", "kind", "topic", "variants", "examples", "status"):
+        table.add_column(name, justify="right" if name in ("variants", "examples") else "left")
+    for q in report.questions:
+        status = "[green]ok[/green]" if q.ok else f"[red]{len(q.errors)} error(s)[/red]"
+        if q.ok and q.warnings:
+            status = "[yellow]warning[/yellow]"
+        table.add_row(q.id, q.kind, q.topic, f"{q.distinct}/{q.sampled}", str(q.examples), status)
+    return table
+
+
+@app.command()
+@_reporting
+def generate(
+    banks: BanksArg,
+    seed: Annotated[
+        str, typer.Option(help="Exam seed: with the bank and student it fixes every draw.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    count: Annotated[
+        int | None, typer.Option(help="Anonymous students s001, s002, …", min=1)
+    ] = None,
+    roster: Annotated[
+        Path | None, typer.Option(help="CSV with an 'id' column (and optionally 'name').")
+    ] = None,
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, md.")
+    ] = "html,md",
+    pick: Annotated[
+        int | None, typer.Option(help="Questions per topic for each student (default: all).", min=1)
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Exam title (default: first bank's).")] = None,
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+) -> None:
+    """Generate one paper per student, the answer key and the frozen key.json."""
+    from quizgen.exam import build_exam, numbered_students, read_roster
+    from quizgen.papers import write_exam
+    from quizgen.render import get_renderer
+
+    if (count is None) == (roster is None):
+        raise UsageError("give exactly one of --count N or --roster FILE")
+    renderers = [
+        get_renderer(name.strip(), templates) for name in formats.split(",") if name.strip()
+    ]
+    if not renderers:
+        raise UsageError("--format needs at least one of: html, md")
+    students = numbered_students(count) if count is not None else read_roster(roster)
+    loaded = load_banks(banks)
+    target = _out_dir(out_dir, force)
+    exam = build_exam(loaded, students, seed, pick=pick, title=title)
+    written = write_exam(exam, target, renderers)
+    out.print(
+        f"[green]Wrote[/green] {len(exam.papers)} paper(s) × {len(renderers)} format(s) and "
+        f"the key ({written} files) to {target}"
+    )
+
+
+@app.command()
+@_reporting
+def grade(
+    key: Annotated[Path, typer.Argument(help="The key.json that `quizgen generate` wrote.")],
+    submissions: Annotated[
+        list[Path], typer.Argument(help="Submission files (.json, .csv) or folders of them.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    gradebook: Annotated[
+        str | None, typer.Option(help="Also write an LMS import file: canvas or moodle.")
+    ] = None,
+    assignment: Annotated[
+        str | None, typer.Option(help="Grade column in the gradebook file (default: exam title).")
+    ] = None,
+    regrade: Annotated[
+        list[Path] | None,
+        typer.Option(help="Re-solve the key from these banks instead of the frozen key."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed for one check.", min=0.01)] = 2.0,
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+) -> None:
+    """Grade submissions against the frozen key; write grades, feedback and gradebook files.
+
+    Exit code 1 when a submission (or part of one) was rejected: see rejected.csv.
+    """
+    from quizgen.grade.pipeline import grade_exam, regrade_exam
+    from quizgen.grade.submissions import read_key, read_submissions
+    from quizgen.grade.write import gradebook_writer, write_grading
+
+    if gradebook:
+        gradebook_writer(gradebook)  # an unknown name fails before any work
+    exam = read_key(key)
+    if regrade:
+        exam, changes = regrade_exam(exam, load_banks(regrade))
+        out.print(_regrade_table(changes))
+    target = _out_dir(out_dir, force)
+    found = read_submissions(submissions, exam)
+    report = grade_exam(exam, found, timeout=timeout, regraded=bool(regrade))
+    written = write_grading(
+        target, exam, report, gradebook=gradebook, assignment=assignment, templates=templates
+    )
+    out.print(_grade_table(report))
+    for r in report.rejections:
+        who = f" ({r.student})" if r.student else ""
+        err.print(f"rejected: {r.source}{who}: {r.reason}", markup=False, highlight=False)
+    graded = sum(s.status != "missing" for s in report.students)
+    out.print(
+        f"[green]Graded[/green] {graded} of {len(report.students)} student(s); "
+        f"{len(written)} files in {target}"
+    )
+    if report.rejections:
+        err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
+        raise typer.Exit(1)
+
+
+_GRADE_ROWS = 40  # longer classes: the first rows, then a pointer to grades.csv
+
+
+def _grade_table(report: Any) -> Table:
+    from rich.text import Text
+
+    table = Table(title=report.exam_title, title_justify="left")
+    for name in ("student", "name", "status", "total", "max", "%"):
+        table.add_column(name, justify="right" if name in ("total", "max", "%") else "left")
+    for s in report.students[:_GRADE_ROWS]:
+        status = f"{s.manual} to grade by hand" if s.manual else "graded"
+        status = "missing" if s.status == "missing" else status
+        numbers = (f"{s.total:g}", f"{s.max:g}", f"{s.percent:.1f}")
+        table.add_row(Text(s.student_id), Text(s.name), status, *numbers)
+    more = len(report.students) - _GRADE_ROWS
+    if more > 0:
+        table.add_row(f"… {more} more in grades.csv", "", "", "", "", "")
+    stats = report.stats
+    table.caption = f"{stats.checks} checks, {stats.cache_hits} cached verdicts"
+    return table
+
+
+def _regrade_table(changes: list[Any]) -> Table:
+    from rich.text import Text
+
+    table = Table(title=f"--regrade: {len(changes)} key change(s)", title_justify="left")
+    for name in ("student", "question", "part", "change", "old", "new"):
+        table.add_column(name)
+    for c in changes[:_GRADE_ROWS]:
+        cells = (c.student_id, c.question_id, c.part_id, c.change, c.old, c.new)
+        table.add_row(*(Text(x) for x in cells))
+    if len(changes) > _GRADE_ROWS:
+        table.add_row(f"… {len(changes) - _GRADE_ROWS} more", "", "", "", "", "")
+    return table
+
+
+def _out_dir(path: Path, force: bool) -> Path:
+    from quizgen.output import prepare_out_dir
+
+    return prepare_out_dir(path, force)
+
+
+def main() -> None:
+    """Entry point of the ``quizgen`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

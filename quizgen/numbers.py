@@ -1,0 +1,154 @@
+"""Exact numbers and how they are shown.
+
+Answers are exact (Python ``Fraction`` for rationals, a sympy expression otherwise) and
+rounded only for display. This module owns the display rules so every renderer, exporter and
+feedback message prints a value the same way.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["Num", "display", "exact_text", "fraction_of", "round_sig", "to_decimal_text"]
+
+MAX_DECIMALS = 10  # terminating decimals up to this many places are shown exactly
+DEFAULT_SIG = 6
+
+
+def fraction_of(value: Any) -> Fraction:
+    """An exact Fraction for an int, a YAML float (by its shortest repr) or a decimal string."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(repr(value))
+    if isinstance(value, str):
+        return Fraction(value.strip())
+    raise TypeError(f"not a number: {value!r}")
+
+
+def _terminating_places(q: Fraction) -> int | None:
+    """Decimal places of ``q`` if its expansion terminates, else None."""
+    d = q.denominator
+    twos = fives = 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    return max(twos, fives) if d == 1 else None
+
+
+def to_decimal_text(q: Fraction, places: int) -> str:
+    """``q`` rounded half-even to ``places`` decimals, as text."""
+    with localcontext() as ctx:
+        ctx.prec = 200
+        value = Decimal(q.numerator) / Decimal(q.denominator)
+        quantum = Decimal(1).scaleb(-places)
+        text = str(value.quantize(quantum, rounding=ROUND_HALF_EVEN))
+    return "0" if text in ("-0", "-0." + "0" * places) and places == 0 else text
+
+
+def round_sig(x: float | Fraction, sig: int) -> str:
+    """``x`` rounded to ``sig`` significant figures, written without an exponent.
+
+    An exponent appears only outside 1e-6 ≤ |x| < 1e15, where positional notation would be
+    unreadable (and inside ``$…$`` ``9.5e-7`` would typeset as a subtraction anyway).
+    """
+    q = Fraction(x)
+    if q == 0:
+        return "0"
+    magnitude = abs(float(q))
+    if not 1e-6 <= magnitude < 1e15:
+        mantissa, exp = f"{float(q):.{sig - 1}e}".split("e")
+        return f"{mantissa}e{int(exp)}"
+    with localcontext() as ctx:
+        ctx.prec = 200
+        value = Decimal(q.numerator) / Decimal(q.denominator)
+        exponent = value.adjusted()
+        quantum = Decimal(1).scaleb(exponent - sig + 1)
+        rounded = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+        return format(rounded, "f")  # trailing zeros stay: they are significant
+
+
+def display(value: Any, places: int | None = None, sig: int | None = None) -> str:
+    """How an exact value is shown to people.
+
+    Integers print whole; rationals with a terminating expansion of at most
+    ``MAX_DECIMALS`` places print exactly; anything else is rounded (to ``places`` decimals if
+    given, else to ``sig`` or 6 significant figures).
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, Fraction)):
+        q = Fraction(value)
+        if places is not None:
+            return to_decimal_text(q, places)
+        if q.denominator == 1:
+            return str(q.numerator)
+        exact_places = _terminating_places(q)
+        if exact_places is not None and exact_places <= MAX_DECIMALS and sig is None:
+            return to_decimal_text(q, exact_places)
+        return round_sig(q, sig or DEFAULT_SIG)
+    # A sympy number that is not rational (sqrt(2), exp(-1), ...).
+    approx = value.evalf(30)
+    if places is not None:
+        return to_decimal_text(Fraction(str(approx)), places)
+    return round_sig(Fraction(str(approx)), sig or DEFAULT_SIG)
+
+
+def exact_text(value: Any) -> str:
+    """The exact value as text the safe parser reads back (``20362``, ``3/7``, ``sqrt(2)/2``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Fraction)):
+        return str(Fraction(value))
+    from quizgen.mathprint import to_text
+
+    return to_text(value)
+
+
+class Num:
+    """A value as templates see it: prints as :func:`display`, keeps the exact value."""
+
+    __slots__ = ("_text", "exact")
+
+    def __init__(self, exact: Any) -> None:
+        self.exact = exact
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = display(self.exact)
+        return self._text
+
+    def __html__(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Num({self.exact!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Num):
+            return self.exact == other.exact
+        return self.exact == other
+
+    def __hash__(self) -> int:
+        return hash(self.exact)
+
+    def __float__(self) -> float:
+        return float(self.exact)
+
+    def __lt__(self, other: Any) -> bool:
+        return float(self) < float(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return float(self) > float(other)

@@ -1,0 +1,167 @@
+"""Variants and exams: plain data that every renderer, exporter and grader takes.
+
+A Variant is one question with its parameters drawn, its text rendered (Markdown with
+``$…$`` math) and its answers solved exactly. An Exam is the frozen key written by
+``quizgen generate``: grading reads it and never re-reads the bank.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quizgen.bank import Domain, TextMistake, Tolerance
+
+__all__ = [
+    "AnswerKey",
+    "BankRef",
+    "ChoiceKey",
+    "EssayKey",
+    "Exam",
+    "ExpressionKey",
+    "KeyMistake",
+    "NumericKey",
+    "OptionKey",
+    "Paper",
+    "PartVariant",
+    "TextKey",
+    "TrueFalseKey",
+    "Variant",
+]
+
+EXAM_FORMAT = "quizgen-exam/1"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeyMistake(Frozen):
+    """A known wrong answer, solved for this variant."""
+
+    value: str = Field(description="exact value or expression, readable by quizgen.mathparse")
+    display: str
+    feedback: str
+
+
+class NumericKey(Frozen):
+    kind: Literal["numeric"] = "numeric"
+    value: str = Field(description="exact value, e.g. '20362', '59049/100000', 'exp(-1)'")
+    approx: float
+    display: str = Field(description="the value as shown in keys and feedback")
+    tolerance: Tolerance = Tolerance(absolute=0)
+    fractions: bool = False
+    require_sigfigs: int | None = None
+    unit: str | None = None
+    mistakes: list[KeyMistake] = []
+
+
+class ExpressionKey(Frozen):
+    kind: Literal["expression"] = "expression"
+    value: str = Field(description="the expression in its variables (sympy syntax)")
+    latex: str
+    variables: dict[str, Domain]
+    mistakes: list[KeyMistake] = []
+
+
+class OptionKey(Frozen):
+    id: str = Field(description="stable content-hash identifier")
+    label: str = Field(description="A, B, C… in the order shown")
+    text: str = Field(description="Markdown")
+    correct: bool
+    feedback: str | None = None
+
+
+class ChoiceKey(Frozen):
+    kind: Literal["choice", "multi"] = "choice"
+    options: list[OptionKey]
+    scoring: Literal["all-or-nothing", "right-minus-wrong", "partial"] = "all-or-nothing"
+
+    def correct_labels(self) -> list[str]:
+        """Labels of the correct options, in display order."""
+        return [o.label for o in self.options if o.correct]
+
+
+class TrueFalseKey(Frozen):
+    kind: Literal["truefalse"] = "truefalse"
+    answer: bool
+    feedback: str | None = None
+
+
+class TextKey(Frozen):
+    kind: Literal["text"] = "text"
+    answers: list[str] = []
+    regex: str | None = None
+    case_sensitive: bool = False
+    mistakes: list[TextMistake] = []
+
+
+class EssayKey(Frozen):
+    kind: Literal["essay"] = "essay"
+    rubric: str = ""
+
+
+AnswerKey = Annotated[
+    NumericKey | ExpressionKey | ChoiceKey | TrueFalseKey | TextKey | EssayKey,
+    Field(discriminator="kind"),
+]
+
+
+class PartVariant(Frozen):
+    id: str
+    prompt: str
+    points: float
+    solution: str = ""
+    answer: AnswerKey
+
+
+class Variant(Frozen):
+    """One question, drawn and solved."""
+
+    uid: str = Field(description="content hash of bank, question and drawn values")
+    bank_id: str
+    question_id: str
+    kind: str
+    topic: str
+    title: str | None = None
+    points: float
+    values: dict[str, str] = Field(description="exact value of every parameter and 'let'")
+    prompt: str = Field(description="Markdown with $…$ math")
+    solution: str = ""
+    answer: AnswerKey | None = Field(default=None, description="None for multipart")
+    parts: list[PartVariant] = []
+
+    def gradable(self) -> list[tuple[str, AnswerKey, float]]:
+        """(part id, answer key, points) for each answerable part; id '' for a plain question."""
+        if self.answer is not None:
+            return [("", self.answer, self.points)]
+        return [(p.id, p.answer, p.points) for p in self.parts]
+
+
+class BankRef(Frozen):
+    id: str
+    title: str
+    file: str
+    sha256: str
+
+
+class Paper(Frozen):
+    """One student's exam."""
+
+    student_id: str
+    name: str = ""
+    number: int
+    variants: list[Variant]
+
+
+class Exam(Frozen):
+    """The frozen exam (``key.json``): every paper with its answers."""
+
+    format: Literal["quizgen-exam/1"] = EXAM_FORMAT
+    title: str
+    course: str | None = None
+    seed: str
+    pick: int | None = None
+    banks: list[BankRef]
+    papers: list[Paper]

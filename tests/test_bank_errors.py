@@ -1,0 +1,158 @@
+"""Every kind of bad input gets a located, clear message and exit code 2 — never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quizgen.cli import app
+
+GOOD_QUESTION = """\
+id: b
+title: T
+questions:
+  - id: q1
+    kind: numeric
+    params:
+      h: {choice: [1, 2]}
+    answer: h*2
+    prompt: Twice {{ h }}?
+"""
+
+CASES = [
+    (
+        "malformed-yaml",
+        "id: b\ntitle: [unclosed\nquestions: []\n",
+        ["bad.yaml:3:", "invalid YAML"],
+    ),
+    (
+        "unknown-field",
+        GOOD_QUESTION + "    tolerence: 1\n",
+        ["bad.yaml:10:5: questions[0].tolerence: unknown field"],
+    ),
+    (
+        "wrong-type",
+        GOOD_QUESTION.replace("id: q1", "id: q1\n    points: lots"),
+        ["bad.yaml:5:5: questions[0].points:", "number"],
+    ),
+    (
+        "duplicate-id",
+        GOOD_QUESTION + "  - id: q1\n    kind: essay\n    prompt: Why?\n",
+        ["bad.yaml:10:5: questions[1].id: duplicate question id 'q1'"],
+    ),
+    (
+        "duplicate-key",
+        GOOD_QUESTION + "    prompt: again\n",
+        ["bad.yaml:10:5: questions[0]: duplicate key 'prompt'"],
+    ),
+    (
+        "formula-syntax",
+        GOOD_QUESTION.replace("answer: h*2", "answer: h*(2+"),
+        ["bad.yaml:8:5: questions[0].answer: formula:", "h*(2+", "^"],
+    ),
+    (
+        "undefined-name",
+        GOOD_QUESTION.replace("answer: h*2", "answer: h*k"),
+        ["bad.yaml:8:5: questions[0].answer: formula:", "'k'"],
+    ),
+    (
+        "template-undefined",
+        GOOD_QUESTION.replace("Twice {{ h }}?", "Twice {{ hh }}?"),
+        ["bad.yaml:9:5: questions[0].prompt: template uses undefined name(s): hh"],
+    ),
+    (
+        "unsatisfiable-where",
+        GOOD_QUESTION.replace("answer: h*2", "where: [h > 5]\n    answer: h*2"),
+        ["questions[0].where[0]: constraint 'h > 5' was never met"],
+    ),
+    (
+        "choice-collision",
+        """\
+id: b
+title: T
+questions:
+  - id: c
+    kind: choice
+    params:
+      n: {choice: [1, 2]}
+    options:
+      - {value: n*2, correct: true}
+      - {value: n+n}
+    prompt: Twice {{ n }}?
+""",
+        ["questions[0].options[1]: the correct option and a distractor read the same"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_bank_is_reported_with_location(runner, tmp_path: Path, name, text, expected) -> None:
+    bank = tmp_path / "bad.yaml"
+    bank.write_text(text, encoding="utf-8")
+    for command in (
+        ["check", str(bank), "--variants", "20"],
+        ["generate", str(bank), "--count", "2", "--seed", "1", "--out", str(tmp_path / "out")],
+    ):
+        result = runner.invoke(app, command)
+        output = result.output.replace(str(tmp_path) + "/", "")
+        assert result.exit_code == 2, output
+        assert "Traceback" not in output
+        for fragment in expected:
+            assert fragment in output, output
+
+
+def test_roster_with_duplicate_and_empty_ids(runner, tmp_path: Path, core_bank: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nA1,Ann\nB2,Bob\nA1,Again\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            str(core_bank),
+            "--roster",
+            str(roster),
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "roster.csv:4: duplicate student id 'A1' (first on line 2)" in result.output
+    roster.write_text("id,name\nA1,Ann\n,Nobody\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            str(core_bank),
+            "--roster",
+            str(roster),
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "roster.csv:3: empty student id" in result.output
+
+
+def test_non_empty_output_folder_needs_force(runner, tmp_path: Path, core_bank: Path) -> None:
+    target = tmp_path / "exam"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    args = ["generate", str(core_bank), "--count", "2", "--seed", "1", "--out", str(target)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "is not empty" in result.output and "--force" in result.output
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    assert (target / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_count_or_roster_is_required(runner, tmp_path: Path, core_bank: Path) -> None:
+    result = runner.invoke(
+        app, ["generate", str(core_bank), "--seed", "1", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "exactly one of --count N or --roster FILE" in result.output

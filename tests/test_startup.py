@@ -1,0 +1,53 @@
+"""The CLI starts without sympy, and the core never imports the CLI or terminal UI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CORE = [
+    "quizgen.bank",
+    "quizgen.solve",
+    "quizgen.exam",
+    "quizgen.check",
+    "quizgen.variant",
+    "quizgen.mathparse",
+    "quizgen.grade.checkers",
+    "quizgen.render",
+]
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return set(result.stdout.split())
+
+
+def test_help_does_not_import_sympy() -> None:
+    modules = _modules_after(
+        "import sys\nsys.argv = ['quizgen', '--help']\nfrom quizgen.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    assert "quizgen.cli" in modules
+    assert "sympy" not in modules
+
+
+def test_help_lists_the_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "quizgen", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    for command in ("check", "generate", "schema"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_never_imports_the_cli(module: str) -> None:
+    modules = _modules_after(f"import {module}")
+    assert "quizgen.cli" not in modules
+    assert "typer" not in modules
+    assert "rich" not in modules
