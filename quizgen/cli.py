@@ -290,6 +290,71 @@ def _regrade_table(changes: list[Any]) -> Table:
     return table
 
 
+@app.command("export")
+@_reporting
+def export_command(
+    banks: BanksArg,
+    to: Annotated[str, typer.Option("--to", help="LMS format: canvas, gift, moodle or qti21.")],
+    seed: Annotated[str, typer.Option(help="Export seed: with the banks it fixes every variant.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="File to write (.zip for canvas/qti21, .xml, .gift).")
+    ],
+    variants: Annotated[
+        int, typer.Option(help="Distinct variants per question; the LMS draws one.", min=1)
+    ] = 20,
+    pick: Annotated[
+        int | None, typer.Option(help="Questions per topic, chosen once (default: all).", min=1)
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Refuse what the format cannot express instead of a fallback.")
+    ] = False,
+    title: Annotated[str | None, typer.Option(help="Quiz title (default: first bank's).")] = None,
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
+    ] = None,
+    validate: Annotated[
+        bool, typer.Option(help="Check the file with quizgen's validators after writing it.")
+    ] = False,
+) -> None:
+    """Export banks to an LMS as random pools: N distinct variants per question."""
+    from quizgen.export import check_output_path, export, get_exporter, write_export
+
+    exporter = get_exporter(to)
+    check_output_path(out_file, exporter.suffix)
+    result = export(
+        load_banks(banks),
+        to,
+        variants=variants,
+        seed=seed,
+        pick=pick,
+        strict=strict,
+        title=title,
+        template_dir=templates,
+    )
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    path = write_export(result, out_file)
+    out.print(
+        f"[green]Wrote[/green] {len(result.pools)} question pool(s), "
+        f"{result.variant_count} variant(s) to {path}"
+    )
+    if validate:
+        _report_validation(to, result.data)
+
+
+def _report_validation(fmt: str, data: bytes) -> None:
+    from quizgen.export.validate import validate_export
+
+    report = validate_export(fmt, data)
+    for skipped in report.skipped:
+        err.print(f"validation skipped: {skipped}", markup=False, soft_wrap=True)
+    for problem in report.problems:
+        err.print(f"invalid: {problem}", markup=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
+    out.print(f"[green]Valid[/green]: {', '.join(report.checks)}")
+
+
 def _out_dir(path: Path, force: bool) -> Path:
     from quizgen.output import prepare_out_dir
 

@@ -30,7 +30,9 @@ class _Printer(StrPrinter):
         return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
 
-_PRINTER = _Printer()
+# order="none" prints sympy's canonical argument order (deterministic) and skips a costly
+# re-sort of the terms.
+_PRINTER = _Printer({"order": "none"})
 
 
 def to_text(expr: sympy.Basic) -> str:

@@ -7,6 +7,7 @@ feedback message prints a value the same way.
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
@@ -98,11 +99,22 @@ def display(value: Any, places: int | None = None, sig: int | None = None) -> st
         if exact_places is not None and exact_places <= MAX_DECIMALS and sig is None:
             return to_decimal_text(q, exact_places)
         return round_sig(q, sig or DEFAULT_SIG)
-    # A sympy number that is not rational (sqrt(2), exp(-1), ...).
-    approx = value.evalf(30)
+    # An irrational value, computed to 50 digits (see quizgen.evaluate); a float carries
+    # enough digits to show it.
+    approx = float(value)
     if places is not None:
-        return to_decimal_text(Fraction(str(approx)), places)
-    return round_sig(Fraction(str(approx)), sig or DEFAULT_SIG)
+        return f"{approx:.{places}f}"
+    return _round_sig_float(approx, sig or DEFAULT_SIG)
+
+
+def _round_sig_float(x: float, sig: int) -> str:
+    """:func:`round_sig` for a float, without the exact Decimal arithmetic."""
+    if x == 0 or not 1e-6 <= abs(x) < 1e15:
+        return round_sig(Fraction(x), sig)
+    decimals = sig - 1 - math.floor(math.log10(abs(x)))
+    if decimals >= 0:
+        return f"{x:.{decimals}f}"
+    return str(int(round(x, decimals)))
 
 
 def exact_text(value: Any) -> str:
@@ -111,9 +123,14 @@ def exact_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, Fraction)):
         return str(Fraction(value))
-    from quizgen.mathprint import to_text
+    return _digits(value)
 
-    return to_text(value)
+
+def _digits(value: Any) -> str:
+    """An irrational value to 40 significant digits (mpmath's notation, which parses back)."""
+    from quizgen.evaluate import MP
+
+    return MP.nstr(value, 40, strip_zeros=True)
 
 
 class Num:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 from typing import Any
 
@@ -19,7 +20,7 @@ import sympy
 
 from quizgen import bank as B
 from quizgen.errors import BankError, BankErrors, MathSyntaxError
-from quizgen.evaluate import compile_expr, evaluate
+from quizgen.evaluate import EXACT, MP, compile_expr, exact, to_mpf
 from quizgen.mathparse import parse_math
 from quizgen.mathprint import to_text
 from quizgen.numbers import Num, display, exact_text, fraction_of
@@ -86,7 +87,7 @@ class Formula:
     fn: Callable[[Mapping[str, Any]], Fraction] = field(repr=False)
 
     def value(self, env: Mapping[str, Any]) -> Any:
-        return evaluate(self.expr, self.fn, env)
+        return self.fn(env)
 
 
 @dataclass(frozen=True)
@@ -99,16 +100,12 @@ class Comparison:
     path: Path
 
     def holds(self, env: Mapping[str, Any]) -> bool:
-        values = [_comparable(f.value(env)) for f in self.sides]
+        values = [f.value(env) for f in self.sides]
+        if not all(isinstance(v, EXACT) for v in values):
+            values = [to_mpf(v) for v in values]
         return all(
             _COMPARE[op](a, b) for op, a, b in zip(self.ops, values, values[1:], strict=False)
         )
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, Fraction):
-        return value
-    return Fraction(str(sympy.N(value, 40)))
 
 
 @dataclass(frozen=True)
@@ -116,12 +113,17 @@ class Text:
     """A compiled jinja template of bank text."""
 
     source: str
-    template: jinja2.Template = field(repr=False)
+    template: jinja2.Template | None = field(repr=False)  # None: static text
     path: Path
 
     def render(self, context: Mapping[str, Any]) -> str:
+        if self.template is None:
+            return self.source.strip()
         try:
-            return self.template.render(context).strip()
+            # shared=True skips copying jinja's globals per render; templates may only use
+            # the bank's names anyway (checked at compile time).
+            ctx = self.template.new_context(context, shared=True)
+            return "".join(self.template.root_render_func(ctx)).strip()
         except Exception as exc:  # undefined attribute, sandbox refusal, arithmetic on a value
             raise TemplateFailure(self, exc) from None
 
@@ -146,7 +148,7 @@ class Param:
     def draw(self, stream: Stream) -> Any:
         if self.choices:
             return stream.choice(self.choices)
-        return self.low + self.step * stream.below(self.count)
+        return exact(self.low + self.step * stream.below(self.count))
 
     def size(self) -> int:
         return len(self.choices) or self.count
@@ -177,7 +179,12 @@ class _Compiler:
         except ValueError as exc:  # a declared name the parser cannot take (e.g. 'exp')
             self.error(path, f"formula: {exc}")
             expr = sympy.Integer(0)
-        return Formula(text, expr, path, compile_expr(expr))
+        try:
+            fn = compile_expr(expr)
+        except ValueError as exc:
+            self.error(path, f"formula: {exc}")
+            fn = compile_expr(sympy.Integer(0))
+        return Formula(text, expr, path, fn)
 
     def comparison(self, text: str, path: Path) -> Comparison | None:
         pieces = _COMPARISON.split(text)
@@ -203,13 +210,15 @@ class _Compiler:
         return Comparison(text, tuple(sides), tuple(ops), path)
 
     def text(self, source: str, path: Path, extra_names: set[str] = frozenset()) -> Text:
+        if "{" not in source:
+            return Text(source, None, path)
         known = set(self.symbols) | set(extra_names)
         try:
             template = compile_text(source)
             unknown = sorted(template_names(source) - known)
         except jinja2.TemplateSyntaxError as exc:
             self.error(path, f"template syntax error on its line {exc.lineno}: {exc.message}")
-            return Text(source, compile_text(""), path)
+            return Text(source, None, path)
         if unknown:
             self.error(
                 path,
@@ -240,10 +249,10 @@ def _params(c: _Compiler, q: B.QuestionFields) -> list[Param]:
 def _number_or_text(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return fraction_of(value)
-        except ValueError:
+            return exact(fraction_of(value))
+        except (ValueError, ZeroDivisionError):
             return value
-    return fraction_of(value)
+    return exact(fraction_of(value))
 
 
 def _param(name: str, spec: Any) -> Param:
@@ -553,15 +562,16 @@ class CompiledQuestion:
                 ],
             )
         if isinstance(a, B.ExpressionAnswer):
-            expr = _substitute(s.formula.expr, values)
+            used = tuple(sorted((k, v) for k, v in values.items() if not isinstance(v, str)))
+            text, latex = _solved_expression(s.formula.expr, used)
             return ExpressionKey(
-                value=to_text(expr),
-                latex=sympy.latex(expr),
+                value=text,
+                latex=latex,
                 variables=a.domains(),
                 mistakes=[
                     KeyMistake(
-                        value=to_text(m := _substitute(f.expr, values)),
-                        display=to_text(m),
+                        value=(m := _solved_expression(f.expr, used)[0]),
+                        display=m,
                         feedback=fb.render(context),
                     )
                     for f, fb in s.mistakes
@@ -641,10 +651,23 @@ def _substitute(expr: sympy.Expr, values: Values) -> sympy.Expr:
             v = values[symbol.name]
             if isinstance(v, str):
                 raise ValueError(f"'{symbol.name}' is text, not a number")
-            replacements[symbol] = (
-                sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
-            )
+            replacements[symbol] = _sympy_number(v)
     return expr.xreplace(replacements)
+
+
+def _sympy_number(v: Any) -> sympy.Expr:
+    if isinstance(v, int):
+        return sympy.Integer(v)
+    if isinstance(v, Fraction):
+        return sympy.Rational(v.numerator, v.denominator)
+    return sympy.Float(MP.nstr(v, 40), 40)
+
+
+@lru_cache(maxsize=4096)
+def _solved_expression(expr: sympy.Expr, values: tuple[tuple[str, Any], ...]) -> tuple[str, str]:
+    """Text and LaTeX of ``expr`` with parameter values substituted (cached: sympy is slow)."""
+    solved = _substitute(expr, dict(values))
+    return to_text(solved), sympy.latex(solved, order="none")
 
 
 def _shown_answer(key: AnswerKey) -> str:
