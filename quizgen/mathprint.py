@@ -36,5 +36,5 @@ _PRINTER = _Printer({"order": "none"})
 
 
 def to_text(expr: sympy.Basic) -> str:
-    """``expr`` as text in quizgen's math syntax."""
-    return _PRINTER.doprint(expr)
+    """``expr`` as text in quizgen's math syntax (``^`` for powers, as people write them)."""
+    return _PRINTER.doprint(expr).replace("**", "^")

@@ -53,7 +53,7 @@ def to_decimal_text(q: Fraction, places: int) -> str:
         value = Decimal(q.numerator) / Decimal(q.denominator)
         quantum = Decimal(1).scaleb(-places)
         text = str(value.quantize(quantum, rounding=ROUND_HALF_EVEN))
-    return "0" if text in ("-0", "-0." + "0" * places) and places == 0 else text
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no "-0.00"
 
 
 def round_sig(x: float | Fraction, sig: int) -> str:
@@ -103,7 +103,7 @@ def display(value: Any, places: int | None = None, sig: int | None = None) -> st
     # enough digits to show it.
     approx = float(value)
     if places is not None:
-        return f"{approx:.{places}f}"
+        return to_decimal_text(Fraction(approx), places)
     return _round_sig_float(approx, sig or DEFAULT_SIG)
 
 

@@ -321,7 +321,11 @@ def _spec(c: _Compiler, answer: Any, path: Path) -> _Spec:
             except re.error as exc:
                 c.error((*path, "regex"), f"invalid regular expression: {exc}")
         texts = tuple(c.text(a, (*path, "answers", i)) for i, a in enumerate(answer.answers))
-        return _Spec(answer, path, texts=texts)
+        mistakes = tuple(
+            (None, c.text(m.feedback, (*path, "mistakes", i, "feedback")))
+            for i, m in enumerate(answer.mistakes)
+        )
+        return _Spec(answer, path, texts=texts, mistakes=mistakes)
     return _Spec(answer, path, texts=(c.text(answer.rubric, (*path, "rubric")),))
 
 
@@ -589,7 +593,10 @@ class CompiledQuestion:
                 answers=[t.render(context) for t in s.texts],
                 regex=a.regex,
                 case_sensitive=a.case_sensitive,
-                mistakes=a.mistakes,
+                mistakes=[
+                    B.TextMistake(answer=m.answer, feedback=fb.render(context))
+                    for m, (_, fb) in zip(a.mistakes, s.mistakes, strict=True)
+                ],
             )
         return EssayKey(rubric=s.texts[0].render(context))
 

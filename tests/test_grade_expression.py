@@ -1,0 +1,477 @@
+"""Expression equivalence: a table of pairs (right, wrong, near misses), layers and conventions."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quizgen.grade import check_answer
+from quizgen.grade.checkers import check_response
+from quizgen.grade.expression import compare, prepare_key, sample_points
+from quizgen.rng import stream_for
+from quizgen.solve import domain_symbol
+from quizgen.variant import ExpressionKey, KeyMistake
+
+X = ["x"]
+XY = ["x", "y"]
+POS = {"x": "positive"}
+POS_XY = {"x": "positive", "y": "positive"}
+NH = {"n": "positive integer", "h": "positive integer"}
+RNN = {"x": "positive integer", "h": "positive integer", "y": "positive integer"}
+T = {"T": "positive integer"}
+N_INT = {"n": "integer"}
+ABCD = ["a", "b", "c", "d"]
+
+Y, N = "correct", "incorrect"
+
+PAIRS: list[tuple[str, object, str, str]] = [
+    # --- polynomials -------------------------------------------------------------------------
+    ("x^2 + 2*x + 1", X, "(x+1)^2", Y),
+    ("x^2 + 2*x + 1", X, "(x + 1)*(x + 1)", Y),
+    ("x^2 + 2*x + 1", X, "(x-1)^2", N),
+    ("x^2 + 2*x + 1", X, "x^2 + 2*x", N),
+    ("x^2 + 2*x + 1", X, "x^2 + 1", N),
+    ("x^2 - 1", X, "(x-1)*(x+1)", Y),
+    ("x^2 - 1", X, "(x-1)^2", N),
+    ("(x+y)^2", XY, "x^2 + 2*x*y + y^2", Y),
+    ("(x+y)^2", XY, "x^2 + y^2", N),
+    ("(x+y)^2", XY, "(y+x)^2", Y),
+    ("(x+y)^3", XY, "x^3 + 3*x^2*y + 3*x*y^2 + y^3", Y),
+    ("(x+y)^3", XY, "x^3 + 3*x^2*y + 3*x*y^2 + y^2", N),
+    ("3*x^2 - 5*x + 2", X, "(3*x - 2)*(x - 1)", Y),
+    ("3*x^2 - 5*x + 2", X, "(3*x + 2)*(x - 1)", N),
+    ("x^3 - y^3", XY, "(x - y)*(x^2 + x*y + y^2)", Y),
+    ("x^3 - y^3", XY, "(x - y)*(x^2 - x*y + y^2)", N),
+    ("2*(x + 3)", X, "2*x + 6", Y),
+    ("2*(x + 3)", X, "2*x + 3", N),
+    ("x*(x + 1)/2", X, "(x^2 + x)/2", Y),
+    ("x*(x + 1)/2", X, "x^2/2 + x", N),
+    ("x/2", X, "0.5*x", Y),
+    ("x/3", X, "0.3333*x", N),
+    ("x^10", X, "(x^5)^2", Y),
+    ("x^10", X, "(x^2)^5", Y),
+    ("x^10", X, "x^5*x^5", Y),
+    ("x^10", X, "x^(2*5)", Y),
+    ("x^10", X, "x^9", N),
+    ("(x+1)^5 - x^5", X, "5*x^4 + 10*x^3 + 10*x^2 + 5*x + 1", Y),
+    ("(x+1)^5 - x^5", X, "5*x^4 + 10*x^3 + 10*x^2 + 5*x", N),
+    ("(x-y)*(x+y)", XY, "x^2 - y^2", Y),
+    ("(x-y)*(x+y)", XY, "y^2 - x^2", N),
+    ("-(x - y)", XY, "y - x", Y),
+    ("x + 1", X, "1 + x", Y),
+    ("x + 1", X, "x + 1.0001", N),
+    ("x^2", X, "x^2 + 0.000000001", N),
+    ("x", X, "1.0001*x", N),
+    ("(a + b)*(c + d)", ABCD, "a*c + a*d + b*c + b*d", Y),
+    ("(a + b)*(c + d)", ABCD, "a*c + a*d + b*c + b*c", N),
+    # --- parameter-count formulas ------------------------------------------------------------
+    ("4*(n*h + h^2 + h)", NH, "4*h*(n + h + 1)", Y),
+    ("4*(n*h + h^2 + h)", NH, "4*n*h + 4*h^2 + 4*h", Y),
+    ("4*(n*h + h^2 + h)", NH, "8*(n*h + h^2 + h)/2", Y),
+    ("4*(n*h + h^2 + h)", NH, "(n + h + 1)*4*h", Y),
+    ("4*(n*h + h^2 + h)", NH, "4*(n*h + h^2)", N),
+    ("4*(n*h + h^2 + h)", NH, "4*h*(n + h) + 4", N),
+    ("4*(n*h + h^2 + h)", NH, "3*(n*h + h^2 + h)", N),
+    ("4*(n*h + h^2 + h)", NH, "4*(n*h + h^2 + 2*h)", N),
+    ("4*(n*h + h^2 + h)", NH, "4*(n*h + h^2 + h) + 1", N),
+    ("4*(n*h + h^2 + h)", NH, "4*(n + h^2 + h)", N),
+    ("3*(n*h + h^2 + h)", NH, "3*h*(n + h + 1)", Y),
+    ("3*(n*h + h^2 + h)", NH, "4*h*(n + h + 1)", N),
+    ("3*(n*h + h^2 + 2*h)", NH, "3*h*(n + h + 2)", Y),
+    ("3*(n*h + h^2 + 2*h)", NH, "3*h*(n + h + 1)", N),
+    ("2*4*(n*h + h^2 + h)", NH, "8*h*(n + h + 1)", Y),
+    ("2*4*(n*h + h^2 + h)", NH, "4*h*(n + h + 1)", N),
+    ("x*h + h*h + h*y + h + y", RNN, "h*(x + h + y + 1) + y", Y),
+    ("x*h + h*h + h*y + h + y", RNN, "h*(x + h + y + 1)", N),
+    ("x*h + h*h + h*y + h + y", RNN, "x*h + h^2 + h*y", N),
+    ("x*h + h*h + h*y + h + y", RNN, "h*(x + h + y) + h + y", Y),
+    ("2^n", {"n": "positive integer"}, "2*2^(n - 1)", Y),
+    ("2^n", {"n": "positive integer"}, "n^2", N),
+    ("2^n", {"n": "positive integer"}, "2*n", N),
+    ("sqrt(h^2)", NH, "h", Y),
+    # --- rational functions ------------------------------------------------------------------
+    ("1/x + 1/y", XY, "(x + y)/(x*y)", Y),
+    ("1/x + 1/y", XY, "2/(x + y)", N),
+    ("1/x + 1/y", XY, "1/(x + y)", N),
+    ("(x^2 - 1)/(x - 1)", X, "x + 1", Y),
+    ("(x^2 - 1)/(x - 1)", X, "x - 1", N),
+    ("x + 1", X, "(x^2 - 1)/(x - 1)", Y),
+    ("1/(x + 1) - 1/(x + 2)", X, "1/((x + 1)*(x + 2))", Y),
+    ("1/(x + 1) - 1/(x + 2)", X, "1/(x + 1)*(x + 2)", N),
+    ("x/(x + 1)", X, "1 - 1/(x + 1)", Y),
+    ("x/(x + 1)", X, "1 - 1/x", N),
+    ("x/(x + 1)", X, "x/(x + 1.0001)", N),
+    ("(a/b)/(c/d)", ABCD, "a*d/(b*c)", Y),
+    ("(a/b)/(c/d)", ABCD, "a*c/(b*d)", N),
+    ("1/(1/x + 1/y)", XY, "x*y/(x + y)", Y),
+    ("1/(1/x + 1/y)", XY, "x + y", N),
+    ("(x^3 + 1)/(x + 1)", X, "x^2 - x + 1", Y),
+    ("(x^3 + 1)/(x + 1)", X, "x^2 + x + 1", N),
+    ("2/(x^2 - 1)", X, "1/(x - 1) - 1/(x + 1)", Y),
+    ("2/(x^2 - 1)", X, "1/(x - 1) + 1/(x + 1)", N),
+    ("1/(1 - x)", X, "1 + x + x^2", N),
+    ("(x + y)/2", XY, "x/2 + y/2", Y),
+    ("(x + y)/2", XY, "x + y/2", N),
+    # --- exponentials and logarithms ---------------------------------------------------------
+    ("exp(x)*exp(y)", XY, "exp(x + y)", Y),
+    ("exp(x)*exp(y)", XY, "exp(x*y)", N),
+    ("exp(2*x)", X, "exp(x)^2", Y),
+    ("exp(2*x)", X, "2*exp(x)", N),
+    ("exp(x)", X, "e^x", Y),
+    ("exp(x)", X, "2.71828^x", N),
+    ("exp(x)", X, "1 + x + x^2/2 + x^3/6", N),
+    ("log(x) + log(y)", POS_XY, "log(x*y)", Y),
+    ("log(x*y)", XY, "log(x) + log(y)", N),
+    ("log(x) + log(y)", XY, "log(x*y)", Y),  # the key is real only for x, y > 0: agree there
+    ("2*log(x)", POS, "log(x^2)", Y),
+    ("log(x^2)", X, "2*log(x)", N),
+    ("3*log(x)", POS, "log(x^3)", Y),
+    ("log(x)", POS, "ln(x)", Y),
+    ("log(x)", POS, "log(x)/log(10)", N),
+    ("x", X, "log(exp(x))", Y),
+    ("x", POS, "exp(log(x))", Y),
+    ("log(x) - log(y)", POS_XY, "log(x/y)", Y),
+    ("log(1 + x)", POS, "x", N),
+    ("2", X, "e^(ln(2))", Y),
+    ("1/(1 + exp(-x))", X, "sigmoid(x)", Y),
+    ("1/(1 + exp(-x))", X, "exp(x)/(1 + exp(x))", Y),
+    ("1/(1 + exp(-x))", X, "1/(1 + exp(x))", N),
+    ("exp(-x)/(1 + exp(-x))^2", X, "sigmoid(x)*(1 - sigmoid(x))", Y),
+    ("exp(-x)/(1 + exp(-x))^2", X, "exp(x)/(1 + exp(x))^2", Y),
+    ("exp(-x)/(1 + exp(-x))^2", X, "sigmoid(x)^2", N),
+    ("tanh(x)", X, "(exp(x) - exp(-x))/(exp(x) + exp(-x))", Y),
+    ("tanh(x)", X, "2*sigmoid(2*x) - 1", Y),
+    ("tanh(x)", X, "sigmoid(x)", N),
+    ("tanh(x)", X, "2*sigmoid(x) - 1", N),
+    ("1 - tanh(x)^2", X, "1/cosh(x)^2", Y),
+    ("1 - tanh(x)^2", X, "tanh(x)^2", N),
+    ("0.9^T", T, "(9/10)^T", Y),
+    ("0.9^T", T, "0.9*T", N),
+    ("0.9^T", T, "0.99^T", N),
+    ("0.9^T", T, "0.9^(T - 1)", N),
+    ("exp(x*log(2))", X, "2^x", Y),
+    # --- trigonometry ------------------------------------------------------------------------
+    ("1", X, "sin(x)^2 + cos(x)^2", Y),
+    ("sin(2*x)", X, "2*sin(x)*cos(x)", Y),
+    ("sin(2*x)", X, "2*sin(x)", N),
+    ("cos(2*x)", X, "1 - 2*sin(x)^2", Y),
+    ("cos(2*x)", X, "cos(x)^2 + sin(x)^2", N),
+    ("tan(x)", X, "sin(x)/cos(x)", Y),
+    ("tan(x)", X, "cos(x)/sin(x)", N),
+    ("-sin(x)", X, "sin(x + pi)", Y),
+    ("cos(x)", X, "sin(x + pi/2)", Y),
+    ("cos(x)", X, "sin(x)", N),
+    ("cos(x)", X, "cos(-x)", Y),
+    ("sin(x)", X, "sin(-x)", N),
+    ("sin(x + y)", XY, "sin(x)*cos(y) + cos(x)*sin(y)", Y),
+    ("sin(x + y)", XY, "sin(x) + sin(y)", N),
+    ("sin(x)", X, "x", N),
+    ("sin(x)", X, "x - x^3/6", N),
+    ("0", N_INT, "sin(pi*n)", Y),
+    ("(-1)^n", N_INT, "cos(pi*n)", Y),
+    ("pi*x", X, "3.14159*x", N),
+    # --- roots and absolute values -----------------------------------------------------------
+    ("x", X, "sqrt(x^2)", N),
+    ("x", POS, "sqrt(x^2)", Y),
+    ("x", {"x": "nonnegative"}, "sqrt(x^2)", Y),
+    ("abs(x)", X, "sqrt(x^2)", Y),
+    ("2*abs(x)", X, "sqrt(4*x^2)", Y),
+    ("2*x", X, "sqrt(4*x^2)", N),
+    ("2*x", POS, "sqrt(4*x^2)", Y),
+    ("x", {"x": "nonnegative"}, "sqrt(x)*sqrt(x)", Y),
+    ("sqrt(x*y)", POS_XY, "sqrt(x)*sqrt(y)", Y),
+    ("sqrt(x*y)", XY, "sqrt(x)*sqrt(y)", N),
+    ("2*sqrt(2)*x", X, "sqrt(8)*x", Y),
+    ("sqrt(2)*x", X, "1.41421*x", N),
+    ("abs(x*y)", XY, "abs(x)*abs(y)", Y),
+    ("abs(x + y)", XY, "abs(x) + abs(y)", N),
+    ("x^2", X, "abs(x)^2", Y),
+    ("sqrt(x)", POS, "x^(1/2)", Y),
+    ("x*sqrt(x)", POS, "x^(3/2)", Y),
+    ("x*sqrt(x)", POS, "x^(2/3)", N),
+    ("1/sqrt(x)", POS, "sqrt(x)/x", Y),
+    ("1/sqrt(x)", POS, "sqrt(1/x)", Y),
+    ("sqrt(x^2 + y^2)", POS_XY, "x + y", N),
+    ("abs(x)", X, "abs(-x)", Y),
+    ("abs(x)", X, "x", N),
+    ("abs(x)", X, "-x", N),
+    ("(-1)^(2*n)", N_INT, "1", Y),
+    ("1", N_INT, "(-1)^(2*n)", Y),
+    ("1", {"n": "real"}, "(-1)^(2*n)", N),
+    ("(-1)^n", N_INT, "1", N),
+    # --- implicit multiplication and typing conventions --------------------------------------
+    ("2*x", X, "2x", Y),
+    ("2*x + 2", X, "2(x+1)", Y),
+    ("x*y", XY, "x y", Y),
+    ("x*y", XY, "xy", Y),
+    ("x*y", XY, "yx", Y),
+    ("2*x*y", XY, "2xy", Y),
+    ("x^2 - 1", X, "(x+1)(x-1)", Y),
+    ("3*x^2", X, "3x^2", Y),
+    ("9*x^2", X, "3x^2", N),
+    ("2*pi*x", X, "2 pi x", Y),
+    ("x^2 + x", X, "x(x+1)", Y),
+    ("4*(n*h + h^2 + h)", NH, "4h(n+h+1)", Y),
+    ("4*(n*h + h^2 + h)", NH, "4(nh + h^2 + h)", Y),
+    ("4*(n*h + h^2 + h)", NH, "4(nh + h² + h)", Y),
+    ("4*(n*h + h^2 + h)", NH, "4·h·(n + h + 1)", Y),
+    ("4*(n*h + h^2 + h)", NH, "4×h×(n + h + 1)", Y),
+    ("-x", X, "−x", Y),
+    ("x^2", X, "x²", Y),
+    ("x^2", X, "x**2", Y),
+    ("sqrt(x)", POS, "√x", Y),
+    ("2*x^2", X, "4x^2", N),
+    # --- near misses built to slip past sampling ----------------------------------------------
+    ("exp(x)", X, "exp(x)*(1 + 10^(-45))", N),
+    ("exp(x)", X, "exp(x) + 10^(-999)", N),
+    ("exp(x)", X, "exp(x) + pi*10^(-999)", N),
+    ("x", X, "min(x, 100)", N),
+    ("x", X, "max(x, -100)", N),
+    ("x", X, "x + floor(x/1000)", N),
+    ("sin(x)", X, "sin(x + 2*pi*1.0000000001)", N),
+    ("x^2", X, "x^2 + 1/(x^2 + 10^40)", N),
+    ("sqrt(x + 2*sqrt(x) + 1)", POS, "sqrt(x) + 1", Y),  # sympy cannot denest it: sampling
+]
+
+
+def _verdict(key: str, variables: object, response: str):
+    return check_answer({"kind": "expression", "answer": key, "variables": variables}, response)
+
+
+def test_the_table_is_big_enough() -> None:
+    assert len(PAIRS) >= 150
+    assert sum(1 for *_, expected in PAIRS if expected == N) >= 60
+
+
+@pytest.mark.parametrize(("key", "variables", "response", "expected"), PAIRS)
+def test_equivalence_table(key: str, variables: object, response: str, expected: str) -> None:
+    verdict = _verdict(key, variables, response)
+    assert verdict.status == expected, (key, response, verdict)
+    assert verdict.score == (1 if expected == Y else 0)
+    assert verdict.method in ("canonical", "sampling", "symbolic")
+
+
+def test_no_false_accept_in_the_table() -> None:
+    accepted = [p for p in PAIRS if p[3] == N and _verdict(*p[:3]).status == Y]
+    assert accepted == []
+
+
+# --- layers ---------------------------------------------------------------------------------------
+
+
+def test_most_answers_are_decided_canonically() -> None:
+    assert _verdict("4*(n*h + h^2 + h)", NH, "4*h*(n + h + 1)").method == "canonical"
+    assert _verdict("4*(n*h + h^2 + h)", NH, "4*h*(n + h)").method == "canonical"
+
+
+def test_sampling_decides_a_non_polynomial_mismatch() -> None:
+    assert _verdict("x", X, "sqrt(x^2)").method == "sampling"
+
+
+def test_symbolic_confirms_a_trig_identity() -> None:
+    assert _verdict("1", X, "sin(x)^2 + cos(x)^2").method == "symbolic"
+
+
+def test_a_tiny_constant_difference_is_never_accepted() -> None:
+    verdict = _verdict("exp(x)", X, "exp(x) + 10^(-60)")
+    assert verdict.status == N
+    assert _verdict("exp(x)", X, "exp(x)*(1 + 10^(-45))").method == "symbolic"
+
+
+def test_undecided_piecewise_differences_are_refused() -> None:
+    # (x + y + |x - y|)/2 is max(x, y), but sympy cannot show it and sampling is no evidence
+    # for piecewise functions: the policy prefers this false reject to any false accept.
+    verdict = _verdict("max(x, y)", XY, "(x + y + abs(x - y))/2")
+    assert (verdict.status, verdict.method) == (N, "sampling")
+
+
+def test_an_undecided_smooth_difference_is_accepted_by_sampling() -> None:
+    verdict = _verdict("sqrt(x + 2*sqrt(x) + 1)", POS, "sqrt(x) + 1")
+    assert (verdict.status, verdict.method) == (Y, "sampling")
+
+
+def test_undefined_response_where_key_is_real_is_a_mismatch() -> None:
+    assert _verdict("log(x^2)", X, "2*log(x)").status == N
+    assert _verdict("abs(x)", X, "sqrt(x)*sqrt(x)").status == N
+
+
+def test_verdicts_are_deterministic() -> None:
+    first = [_verdict(*p[:3]) for p in PAIRS[:40]]
+    second = [_verdict(*p[:3]) for p in PAIRS[:40]]
+    assert first == second
+
+
+def test_sample_points_respect_domains() -> None:
+    symbols = {
+        domain_symbol(name, domain): domain
+        for name, domain in [
+            ("a", "real"),
+            ("b", "positive"),
+            ("c", "integer"),
+            ("d", "positive integer"),
+            ("e", "nonnegative integer"),
+            ("f", "nonnegative"),
+        ]
+    }
+    points = sample_points(symbols, stream_for("test"), 200)
+    by_name = {s.name: [p[s] for p in points] for s in symbols}
+    assert any(v < 0 for v in by_name["a"]) and any(v > 0 for v in by_name["a"])
+    assert any(v.denominator > 1 for v in by_name["a"])
+    assert all(v > 0 for v in by_name["b"])
+    assert all(v.denominator == 1 for v in by_name["c"]) and min(by_name["c"]) < 0
+    assert all(v >= 1 and v.denominator == 1 for v in by_name["d"])
+    assert all(v >= 0 and v.denominator == 1 for v in by_name["e"]) and 0 in by_name["e"]
+    assert all(v > 0 for v in by_name["f"])
+
+
+# --- mistakes, names, conventions -----------------------------------------------------------------
+
+
+def test_mistake_feedback_by_equivalence() -> None:
+    answer = {
+        "kind": "expression",
+        "answer": "4*(n*h + h^2 + h)",
+        "variables": NH,
+        "mistakes": [
+            {"answer": "4*(n*h + h^2)", "feedback": "Count the bias vector."},
+            {"answer": "3*(n*h + h^2 + h)", "feedback": "That is a GRU."},
+        ],
+    }
+    assert check_answer(answer, "4h(n+h)").feedback == "Count the bias vector."
+    assert check_answer(answer, "3h(h + n + 1)").feedback == "That is a GRU."
+    verdict = check_answer(answer, "5h")
+    assert verdict.status == N and verdict.feedback == "Not equivalent to the expected answer."
+    assert check_answer(answer, "4h(n+h+1)").status == Y
+
+
+def test_unknown_name_is_invalid_and_names_the_variables() -> None:
+    verdict = _verdict("4*(n*h + h^2 + h)", NH, "4*(n*h + h^2 + b)")
+    assert verdict.status == "invalid"
+    assert "'b'" in verdict.feedback and "h, n" in verdict.feedback
+    assert verdict.feedback.splitlines()[-1] == " " * 15 + "^"
+
+
+def test_e_is_euler_unless_declared() -> None:
+    assert _verdict("exp(1)*x", X, "e*x").status == Y
+    assert _verdict("e*x", ["e", "x"], "e*x").status == Y
+    assert _verdict("e*x", ["e", "x"], "exp(1)*x").status == N
+
+
+def test_log_is_natural() -> None:
+    assert _verdict("log(x)", POS, "ln(x)").status == Y
+    assert _verdict("log(x)/log(10)", POS, "log(x)").status == N
+
+
+def test_non_finite_response_is_invalid() -> None:
+    for response in ["1/0", "x/0", "0/0"]:
+        assert _verdict("x", X, response).status == "invalid", response
+
+
+def test_check_response_with_a_frozen_key() -> None:
+    key = ExpressionKey(
+        value="4*h**2 + 4*h*n + 4*h",
+        latex="4 h^{2} + 4 h n + 4 h",
+        variables=NH,
+        mistakes=[KeyMistake(value="4*h**2 + 4*h*n", display="4h^2+4hn", feedback="Bias!")],
+    )
+    assert check_response(key, "4h(n+h+1)").status == Y
+    assert check_response(key, "4h(n+h)").feedback == "Bias!"
+
+
+def test_compare_reports_the_layer() -> None:
+    key = ExpressionKey(value="x**2", latex="x^2", variables={"x": "real"})
+    prepared = prepare_key(key)
+    x = prepared.symbols["x"]
+    symbols = {x}
+    assert compare(prepared.key, x * x, prepared.points, symbols).method == "canonical"
+    assert compare(prepared.key, sympy.Abs(x) ** 3 / sympy.Abs(x), prepared.points, symbols).equal
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+coefficients = st.lists(st.integers(min_value=-9, max_value=9), min_size=1, max_size=5)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(coefficients, coefficients)
+def test_products_of_polynomials_match_their_expansion(p: list[int], q: list[int]) -> None:
+    x = sympy.Symbol("x", real=True)
+    product = sympy.Poly(p, x).as_expr() * sympy.Poly(q, x).as_expr()
+    factored = f"({sympy.Poly(p, x).as_expr()})*({sympy.Poly(q, x).as_expr()})"
+    expanded = str(sympy.expand(product))
+    assert _verdict(expanded, X, factored).status == Y
+    assert _verdict(expanded, X, f"{factored} + 1").status == N
+    assert _verdict(expanded, X, f"{factored} + x^6").status == N
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=1, max_value=9), st.integers(min_value=1, max_value=9))
+def test_a_wrong_coefficient_is_never_accepted(a: int, b: int) -> None:
+    key = f"{a}*exp(x) + {b}*sin(x)"
+    assert _verdict(key, X, f"{b}*sin(x) + {a}*exp(x)").status == Y
+    assert _verdict(key, X, f"{a}*exp(x) + {b + 1}*sin(x)").status == N
+    assert _verdict(key, X, f"{a}*exp(x) + {b}*sin(1.0001*x)").status == N
+
+
+# --- check_answer: bad answer sections ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        ({"kind": "expression", "answer": "4*(n*h", "variables": ["n", "h"]}, "never closed"),
+        ({"kind": "expression", "answer": "x", "variables": {"x": "complex"}}, "variables.x"),
+        ({"kind": "expression", "answer": "x"}, "variables: Field required"),
+        ({"kind": "expression", "answer": "x + y", "variables": ["x"]}, "unknown name 'y'"),
+        ({"kind": "numerc", "answer": "1"}, "kind: unknown kind 'numerc'"),
+        ({"kind": "numeric", "answer": "1", "tolerence": 0.1}, "tolerence: unknown field"),
+        ({"kind": "choice", "options": ["a", "b"]}, "exactly one correct option"),
+    ],
+)
+def test_bad_answer_sections_raise_clear_errors(answer: dict, fragment: str) -> None:
+    from quizgen.errors import BankErrors
+
+    with pytest.raises(BankErrors) as info:
+        check_answer(answer, "1")
+    assert fragment in str(info.value)
+    assert str(info.value).startswith("<answer>: ")
+
+
+@pytest.mark.parametrize("answer", ["x + 1", {"kind": "numeric", "answer": object()}])
+def test_non_data_answer_sections_are_refused(answer: object) -> None:
+    from quizgen.errors import QuizgenError
+
+    with pytest.raises(QuizgenError):
+        check_answer(answer, "1")  # type: ignore[arg-type]
+
+
+def test_kind_is_inferred_when_missing() -> None:
+    assert check_answer({"answer": "x + 1", "variables": ["x"]}, "1 + x").status == Y
+    assert check_answer({"answer": 20362}, "20,362").status == Y
+    assert check_answer({"answer": True}, "yes").status == Y
+    assert check_answer({"answers": ["GRU"]}, "gru").status == Y
+    options = {"options": ["LSTM", {"text": "GRU", "correct": True}, "RNN"]}
+    assert check_answer(options, "B").status == Y  # written order: no shuffle
+    assert check_answer(options, "gru").status == Y
+
+
+def test_parameters_and_lets_are_drawn_like_a_bank() -> None:
+    answer = {"kind": "numeric", "params": {"h": 4}, "let": {"w": "h*h"}, "answer": "w + 1"}
+    assert check_answer(answer, "17").status == Y
+
+
+def test_a_broken_key_is_not_blamed_on_the_student() -> None:
+    broken = ExpressionKey(value="4*(h", latex="", variables={"h": "real"})
+    verdict = check_response(broken, "4h")
+    assert verdict.status == "invalid"
+    assert verdict.feedback == "could not check this answer: the answer key could not be read"
+    key = ExpressionKey(
+        value="4*h",
+        latex="",
+        variables={"h": "real"},
+        mistakes=[KeyMistake(value="3*(h", display="", feedback="never shown")],
+    )
+    assert check_response(key, "4h").status == Y  # a broken mistake is skipped
+    assert check_response(key, "3h").feedback == "Not equivalent to the expected answer."
