@@ -27,6 +27,7 @@ from quizgen.mathparse.tokens import tokenize
 __all__ = ["CONSTANTS", "DEFAULT_LIMITS", "FUNCTIONS", "Limits", "free_names", "parse_math"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_TOO_DEEP = "the expression is nested too deeply"
 
 
 @lru_cache(maxsize=1024)
@@ -92,9 +93,12 @@ def parse_math(
     """
     _check_text(text, limits)
     table = _symbol_table(symbols)
-    tokens = tokenize(text, limits)
-    tree = Parser(tokens, text, frozenset(table), split_names, limits).parse()
-    return build(tree, text, table, limits)
+    try:
+        tokens = tokenize(text, limits)
+        tree = Parser(tokens, text, frozenset(table), split_names, limits).parse()
+        return build(tree, text, table, limits)
+    except RecursionError:  # a safety net: max_depth keeps recursion well below the limit
+        raise MathSyntaxError(_TOO_DEEP, text, 0, len(text)) from None
 
 
 def free_names(text: str, *, limits: Limits = DEFAULT_LIMITS) -> list[str]:
@@ -115,5 +119,8 @@ def free_names(text: str, *, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """
     _check_text(text, limits)
     parser = Parser(tokenize(text, limits), text, None, False, limits)
-    parser.parse()
+    try:
+        parser.parse()
+    except RecursionError:
+        raise MathSyntaxError(_TOO_DEEP, text, 0, len(text)) from None
     return list(parser.names)

@@ -19,7 +19,7 @@ __all__ = [
 #: Longest identifier accepted.
 MAX_NAME_LENGTH = 40
 #: ``max_depth`` may not exceed this (the parser and sympy recurse once per level).
-HARD_MAX_DEPTH = 150
+HARD_MAX_DEPTH = 100
 #: Largest |argument| of exp/sinh/cosh/sigmoid (and of a non-numeric exponent), as log2.
 EXP_ARG_BITS = 256
 #: Largest |argument| of sin/cos/tan and their inverses, as log2.
@@ -38,7 +38,7 @@ class Limits:
 
     Attributes:
         max_length: characters of input.
-        max_depth: nesting of parentheses, function calls, signs and powers (at most 150).
+        max_depth: nesting of parentheses, function calls, signs and powers (at most 100).
         max_digits: digits in one numeric literal.
         max_exponent: largest |exponent| of a power whose exponent is a number, and of the
             ``e`` part of scientific notation.
@@ -51,7 +51,7 @@ class Limits:
     max_depth: int = 60
     max_digits: int = 60
     max_exponent: int = 1000
-    max_result_bits: int = 20000
+    max_result_bits: int = 14000
     max_nodes: int = 2000
 
     def __post_init__(self) -> None:
