@@ -10,7 +10,7 @@ from typing import Any
 from quizgen.output import write_text_atomic
 from quizgen.variant import Exam
 
-__all__ = ["file_stem", "write_exam"]
+__all__ = ["file_stem", "key_json", "paper_stems", "write_exam"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -21,7 +21,7 @@ def file_stem(student_id: str) -> str:
     return stem[:80]
 
 
-def _stems(exam: Exam) -> list[str]:
+def paper_stems(exam: Exam) -> list[str]:
     """Unique stems, in paper order (ids that clean up alike get a number suffix)."""
     seen: dict[str, int] = {}
     stems = []
@@ -41,7 +41,7 @@ def key_json(exam: Exam) -> str:
 def write_exam(exam: Exam, out: Path, renderers: Sequence[Any]) -> int:
     """Write every paper in each renderer's format, the keys and key.json; return a file count."""
     count = 0
-    stems = _stems(exam)
+    stems = paper_stems(exam)
     for renderer in renderers:
         for paper, stem in zip(exam.papers, stems, strict=True):
             write_text_atomic(

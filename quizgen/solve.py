@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import jinja2
+import jinja2.runtime
 import sympy
 
 from quizgen import bank as B
@@ -122,7 +123,8 @@ class Text:
         try:
             # shared=True skips copying jinja's globals per render; templates may only use
             # the bank's names anyway (checked at compile time).
-            ctx = self.template.new_context(context, shared=True)
+            t = self.template
+            ctx = jinja2.runtime.Context(t.environment, context, t.name, t.blocks)
             return "".join(self.template.root_render_func(ctx)).strip()
         except Exception as exc:  # undefined attribute, sandbox refusal, arithmetic on a value
             raise TemplateFailure(self, exc) from None
@@ -433,6 +435,7 @@ class CompiledQuestion:
     solution: Text
     spec: _Spec | None
     parts: list[_PartSpec]
+    _solved: dict[tuple, Variant] = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
@@ -506,15 +509,35 @@ class CompiledQuestion:
 
     def _variant(self, stream: Stream, fixed: Mapping[str, Any] | None) -> Variant:
         values = self.draw(stream, fixed)
+        # Option orders are drawn now, in spec order, so that the drawn parameters and orders
+        # together determine the variant, and equal draws can share one solved variant.
+        orders = tuple(
+            tuple(stream.shuffled(range(len(s.options))))
+            for s in self._choice_specs()
+            if s.answer.shuffle
+        )
+        key = (tuple(values[p.name] for p in self.params), orders)
+        cached = self._solved.get(key)
+        if cached is None:
+            if len(self._solved) >= 20_000:
+                self._solved.clear()
+            cached = self._solved[key] = self._solve(values, iter(orders))
+        return cached
+
+    def _choice_specs(self) -> list[_Spec]:
+        specs = [self.spec] if self.spec is not None else [p.spec for p in self.parts]
+        return [s for s in specs if isinstance(s.answer, (B.ChoiceAnswer, B.MultiAnswer))]
+
+    def _solve(self, values: Values, orders: Iterator[tuple[int, ...]]) -> Variant:
         context = {k: (v if isinstance(v, str) else Num(v)) for k, v in values.items()}
         q = self.question
         answer, parts, shown = None, [], ""
         if self.spec is not None:
-            answer = self._key(self.spec, values, context, stream)
+            answer = self._key(self.spec, values, context, orders)
             shown = _shown_answer(answer)
         else:
             for p in self.parts:
-                key = self._key(p.spec, values, context, stream)
+                key = self._key(p.spec, values, context, orders)
                 sol = (
                     p.solution.render({**context, "answer": _shown_answer(key)})
                     if p.solution
@@ -548,7 +571,9 @@ class CompiledQuestion:
             parts=parts,
         )
 
-    def _key(self, s: _Spec, values: Values, context: dict, stream: Stream) -> AnswerKey:
+    def _key(
+        self, s: _Spec, values: Values, context: dict, orders: Iterator[tuple[int, ...]]
+    ) -> AnswerKey:
         a = s.answer
         if isinstance(a, B.NumericAnswer):
             exact = self._value(s.formula, values)
@@ -582,7 +607,7 @@ class CompiledQuestion:
                 ],
             )
         if isinstance(a, (B.ChoiceAnswer, B.MultiAnswer)):
-            return self._choice(s, values, context, stream)
+            return self._choice(s, values, context, orders)
         if isinstance(a, B.TrueFalseAnswer):
             truth = a.answer if isinstance(a.answer, bool) else s.condition.holds(values)
             return TrueFalseKey(
@@ -600,7 +625,9 @@ class CompiledQuestion:
             )
         return EssayKey(rubric=s.texts[0].render(context))
 
-    def _choice(self, s: _Spec, values: Values, context: dict, stream: Stream) -> ChoiceKey:
+    def _choice(
+        self, s: _Spec, values: Values, context: dict, orders: Iterator[tuple[int, ...]]
+    ) -> ChoiceKey:
         a = s.answer
         rendered = []
         for (body, fb), opt in zip(s.options, a.options, strict=True):
@@ -611,7 +638,7 @@ class CompiledQuestion:
             rendered.append((text, opt.correct, fb.render(context) if fb else None))
         _check_distinct(self, s, rendered, values)
         if a.shuffle:
-            rendered = stream.shuffled(rendered)
+            rendered = [rendered[i] for i in next(orders)]
         options = [
             OptionKey(
                 id="o" + stable_hash(self.bank.id, self.id, text)[:12],
