@@ -143,14 +143,15 @@ class TemplateFailure(Exception):
 class Param:
     name: str
     choices: tuple[Any, ...] = ()
-    low: Fraction = Fraction(0)
-    step: Fraction = Fraction(1)
+    low: int | Fraction = 0
+    step: int | Fraction = 1
     count: int = 0
 
     def draw(self, stream: Stream) -> Any:
         if self.choices:
             return stream.choice(self.choices)
-        return exact(self.low + self.step * stream.below(self.count))
+        value = self.low + self.step * stream.below(self.count)
+        return value if isinstance(value, int) else exact(value)
 
     def size(self) -> int:
         return len(self.choices) or self.count
@@ -269,7 +270,8 @@ def _param(name: str, spec: Any) -> Param:
             raise ValueError("step must be positive")
         if high < low:
             raise ValueError(f"range is empty: {display(low)} > {display(high)}")
-        return Param(name, low=low, step=step, count=int((high - low) / step) + 1)
+        count = int((high - low) / step) + 1
+        return Param(name, low=exact(low), step=exact(step), count=count)
     value = spec.value if isinstance(spec, B.FixedParam) else spec
     return Param(name, choices=(_number_or_text(value),))
 
@@ -641,7 +643,7 @@ class CompiledQuestion:
             rendered = [rendered[i] for i in next(orders)]
         options = [
             OptionKey(
-                id="o" + stable_hash(self.bank.id, self.id, text)[:12],
+                id=_option_id(self.bank.id, self.id, text),
                 label=LABELS[i],
                 text=text,
                 correct=correct,
@@ -651,6 +653,12 @@ class CompiledQuestion:
         ]
         scoring = a.scoring if isinstance(a, B.MultiAnswer) else "all-or-nothing"
         return ChoiceKey(kind=a.kind, options=options, scoring=scoring)
+
+
+@lru_cache(maxsize=16384)
+def _option_id(bank_id: str, question_id: str, text: str) -> str:
+    """A stable option identifier from its content, so LMS re-imports replace, not duplicate."""
+    return "o" + stable_hash(bank_id, question_id, text)[:12]
 
 
 def _check_distinct(cq: CompiledQuestion, s: _Spec, rendered: list, values: Values) -> None:

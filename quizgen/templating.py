@@ -35,8 +35,10 @@ def _fixed(value: Any, places: int = 2) -> str:
 def _thousands(value: Any) -> str:
     """Group an integer's digits: 20362 → 20,362."""
     exact = _exact(value)
-    if isinstance(exact, (int, Fraction)) and Fraction(exact).denominator == 1:
-        return f"{int(exact):,}"
+    if isinstance(exact, int):
+        return f"{exact:,}"
+    if isinstance(exact, Fraction) and exact.denominator == 1:
+        return f"{exact.numerator:,}"
     return str(value)
 
 
