@@ -86,7 +86,7 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
         _sweep(compiled, qr, variants)
         if not qr.errors:
             _check_examples(compiled, qr)
-        if need and compiled.params and qr.distinct < need:
+        if need and compiled.params and qr.ok and qr.distinct < need:
             qr.warnings.append(
                 f"only {qr.distinct} distinct variants in {qr.sampled} draws; the exam needs {need}"
             )

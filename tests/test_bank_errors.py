@@ -86,6 +86,37 @@ questions:
 ]
 
 
+CHECK_ONLY = [
+    (
+        "mistake-equals-answer",
+        GOOD_QUESTION + "    mistakes:\n      - {answer: 2*h, feedback: Same thing.}\n",
+        ["questions[0]: the declared mistake '", "grades as correct", "when h="],
+    ),
+    (
+        "example-disagrees",
+        GOOD_QUESTION + "    examples:\n      - {params: {h: 2}, answer: 5}\n",
+        ["bad.yaml:11:9: questions[0].examples[0]: example expects 5 but the bank computes '4'"],
+    ),
+    (
+        "template-arithmetic",
+        GOOD_QUESTION.replace("Twice {{ h }}?", "Twice {{ h - 1 }}?"),
+        ["questions[0].prompt: template failed:", "compute values in 'let'"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), CHECK_ONLY, ids=[c[0] for c in CHECK_ONLY])
+def test_check_finds_slips_in_a_valid_bank(runner, tmp_path: Path, name, text, expected) -> None:
+    bank = tmp_path / "bad.yaml"
+    bank.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", str(bank), "--variants", "20"])
+    output = result.output.replace(str(tmp_path) + "/", "")
+    assert result.exit_code == 2, output
+    assert "Traceback" not in output
+    for fragment in expected:
+        assert fragment in output, output
+
+
 @pytest.mark.parametrize(("name", "text", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_bad_bank_is_reported_with_location(runner, tmp_path: Path, name, text, expected) -> None:
     bank = tmp_path / "bad.yaml"
