@@ -12,10 +12,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -45,7 +47,17 @@ __all__ = [
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 QuestionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=80)]
 Scalar = int | float | str
-Formula = Annotated[str, Field(min_length=1, max_length=1000)]
+Formula = Annotated[
+    str,
+    BeforeValidator(lambda v: _formula_text(v)),
+    Field(min_length=1, max_length=1000),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "minLength": 1, "maxLength": 1000}, {"type": "number"}],
+            "description": "a formula in quizgen's math syntax (docs/math-syntax.md)",
+        }
+    ),
+]
 DOMAINS = (
     "real",
     "positive",
@@ -136,8 +148,6 @@ class Mistake(Model):
     answer: Formula
     feedback: str
 
-    _text = field_validator("answer", mode="before")(_formula_text)
-
 
 class TextMistake(Model):
     """A known wrong text answer and the feedback it earns."""
@@ -149,14 +159,20 @@ class TextMistake(Model):
 class NumericAnswer(Model):
     kind: Literal["numeric"] = "numeric"
     answer: Formula
-    tolerance: Tolerance = Tolerance(absolute=0)
+    tolerance: Tolerance | float = Field(
+        default=Tolerance(absolute=0),
+        description="a number (absolute) or {absolute|relative|sigfigs: …}",
+    )
     fractions: bool = False
     require_sigfigs: int | None = Field(default=None, ge=1, le=15)
     places: int | None = Field(default=None, ge=0, le=15, description="decimals shown in keys")
     unit: str | None = None
     mistakes: list[Mistake] = []
 
-    _text = field_validator("answer", mode="before")(_formula_text)
+    @field_validator("tolerance", mode="after")
+    @classmethod
+    def _as_model(cls, value: Tolerance | float) -> Tolerance:
+        return value if isinstance(value, Tolerance) else Tolerance(absolute=value)
 
 
 class ExpressionAnswer(Model):
@@ -164,8 +180,6 @@ class ExpressionAnswer(Model):
     answer: Formula
     variables: list[Identifier] | dict[Identifier, Domain] = Field(min_length=1)
     mistakes: list[Mistake] = []
-
-    _text = field_validator("answer", mode="before")(_formula_text)
 
     def domains(self) -> dict[str, str]:
         """Each variable's declared domain (``real`` when given as a list)."""
@@ -181,8 +195,6 @@ class Option(Model):
     value: Formula | None = None
     correct: bool = False
     feedback: str | None = None
-
-    _text = field_validator("value", mode="before")(_formula_text)
 
     @model_validator(mode="before")
     @classmethod
@@ -323,13 +335,6 @@ class QuestionFields(Model):
     prompt: str = Field(min_length=1)
     solution: str = ""
     examples: list[Example] = []
-
-    @field_validator("let", mode="before")
-    @classmethod
-    def _let_numbers(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: _formula_text(v) for k, v in value.items()}
-        return value
 
 
 class NumericQuestion(QuestionFields, NumericAnswer):
