@@ -39,6 +39,7 @@ from quizgen.variant import (
     TextKey,
     TrueFalseKey,
     Variant,
+    answer_markdown,
 )
 
 __all__ = ["CompiledQuestion", "DrawError", "compile_bank", "compile_question", "domain_symbol"]
@@ -536,12 +537,12 @@ class CompiledQuestion:
         answer, parts, shown = None, [], ""
         if self.spec is not None:
             answer = self._key(self.spec, values, context, orders)
-            shown = _shown_answer(answer)
+            shown = answer_markdown(answer, labels=False)
         else:
             for p in self.parts:
                 key = self._key(p.spec, values, context, orders)
                 sol = (
-                    p.solution.render({**context, "answer": _shown_answer(key)})
+                    p.solution.render({**context, "answer": answer_markdown(key, labels=False)})
                     if p.solution
                     else ""
                 )
@@ -710,20 +711,6 @@ def _solved_expression(expr: sympy.Expr, values: tuple[tuple[str, Any], ...]) ->
     """Text and LaTeX of ``expr`` with parameter values substituted (cached: sympy is slow)."""
     solved = _substitute(expr, dict(values))
     return to_text(solved), sympy.latex(solved, order="none")
-
-
-def _shown_answer(key: AnswerKey) -> str:
-    if isinstance(key, NumericKey):
-        return key.display + (f" {key.unit}" if key.unit else "")
-    if isinstance(key, ExpressionKey):
-        return f"${key.latex}$"
-    if isinstance(key, ChoiceKey):
-        return "; ".join(o.text for o in key.options if o.correct)
-    if isinstance(key, TrueFalseKey):
-        return "true" if key.answer else "false"
-    if isinstance(key, TextKey):
-        return key.answers[0] if key.answers else ""
-    return ""
 
 
 def iter_parts(variant: Variant) -> Iterator[tuple[str, AnswerKey]]:

@@ -28,6 +28,7 @@ __all__ = [
     "TextKey",
     "TrueFalseKey",
     "Variant",
+    "answer_markdown",
 ]
 
 EXAM_FORMAT = "quizgen-exam/1"
@@ -106,6 +107,29 @@ AnswerKey = Annotated[
     NumericKey | ExpressionKey | ChoiceKey | TrueFalseKey | TextKey | EssayKey,
     Field(discriminator="kind"),
 ]
+
+
+def answer_markdown(key: AnswerKey, *, labels: bool = True) -> str:
+    """The correct answer of ``key`` as one line of Markdown (math in ``$…$``).
+
+    Args:
+        key: the answer key.
+        labels: prefix choice options with their label ("B. …"); solutions leave labels out,
+            since the order of options differs from student to student.
+    """
+    if isinstance(key, NumericKey):
+        return key.display + (f" {key.unit}" if key.unit else "")
+    if isinstance(key, ExpressionKey):
+        return f"${key.latex}$"
+    if isinstance(key, ChoiceKey):
+        return "; ".join(
+            f"{o.label}. {o.text}" if labels else o.text for o in key.options if o.correct
+        )
+    if isinstance(key, TrueFalseKey):
+        return "true" if key.answer else "false"
+    if isinstance(key, TextKey):
+        return key.answers[0] if key.answers else f"text matching `{key.regex}`"
+    return ""  # essays have no single correct answer
 
 
 class PartVariant(Frozen):

@@ -32,15 +32,10 @@ from quizgen.grade.submissions import (
 from quizgen.grade.verdict import Verdict
 from quizgen.variant import (
     AnswerKey,
-    ChoiceKey,
-    EssayKey,
     Exam,
-    ExpressionKey,
-    NumericKey,
     Paper,
-    TextKey,
-    TrueFalseKey,
     Variant,
+    answer_markdown,
 )
 
 __all__ = [
@@ -50,7 +45,6 @@ __all__ = [
     "ItemResult",
     "KeyChange",
     "StudentGrade",
-    "answer_text",
     "grade_exam",
     "regrade_exam",
     "response_text",
@@ -142,27 +136,6 @@ class KeyChange(_Model):
 # --- text shown for answers and responses ----------------------------------------------------
 
 
-def _choice_text(key: ChoiceKey) -> str:
-    return "; ".join(f"{o.label}. {o.text}" for o in key.options if o.correct)
-
-
-def answer_text(key: AnswerKey) -> str:
-    """The correct answer of one item, as Markdown (math in ``$…$``)."""
-    if isinstance(key, NumericKey):
-        return key.display + (f" {key.unit}" if key.unit else "")
-    if isinstance(key, ExpressionKey):
-        return f"${key.latex}$"
-    if isinstance(key, ChoiceKey):
-        return _choice_text(key)
-    if isinstance(key, TrueFalseKey):
-        return "true" if key.answer else "false"
-    if isinstance(key, TextKey):
-        return key.answers[0] if key.answers else f"text matching `{key.regex}`"
-    if isinstance(key, EssayKey):
-        return ""
-    raise TypeError(f"unknown answer kind: {key!r}")
-
-
 def response_text(response: Response) -> str:
     """A response as one line of text (labels joined with ', ')."""
     if response is None:
@@ -246,7 +219,7 @@ def _item(
         variant_uid=variant.uid,
         points=points,
         earned=round(points * score, 9),
-        expected=answer_text(key),
+        expected=answer_markdown(key),
         **fields,
     )
 
@@ -412,8 +385,8 @@ def _variant_changes(student: str, old: Variant, new: Variant) -> list[KeyChange
                     question_id=old.question_id,
                     part_id=pid,
                     change="answer",
-                    old=answer_text(key),
-                    new=answer_text(fresh) if fresh is not None else "",
+                    old=answer_markdown(key),
+                    new=answer_markdown(fresh) if fresh is not None else "",
                 )
             )
     return changes

@@ -1,0 +1,154 @@
+"""LMS export: random pools of variants for Canvas, Moodle (XML and GIFT) and QTI 2.1.
+
+One module per format behind one Protocol (:class:`~quizgen.export.base.Exporter`), listed in
+:data:`EXPORTERS`; an unknown name lists the valid ones. :func:`export` is the whole job for a
+caller: draw the pools once, write one format, and say what could not be expressed.
+
+Example:
+    >>> result = export([bank], "moodle", variants=50, seed="2025-midterm")
+    >>> write_export(result, Path("midterm.xml"))
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from quizgen.bank import Bank
+from quizgen.errors import UsageError
+from quizgen.export.base import (
+    Exporter,
+    ExportError,
+    ExportOptions,
+    ExportResult,
+    ExportWarning,
+    Pool,
+    build_pools,
+    run_export,
+)
+from quizgen.export.canvas import CanvasExporter
+from quizgen.export.gift import GiftExporter
+from quizgen.export.moodle import MoodleExporter
+from quizgen.export.qti21 import Qti21Exporter
+from quizgen.output import write_bytes_atomic
+
+__all__ = [
+    "EXPORTERS",
+    "ExportError",
+    "ExportOptions",
+    "ExportResult",
+    "ExportWarning",
+    "Exporter",
+    "Pool",
+    "build_pools",
+    "check_output_path",
+    "export",
+    "get_exporter",
+    "write_export",
+]
+
+EXPORTERS: dict[str, Exporter] = {
+    "canvas": CanvasExporter(),
+    "gift": GiftExporter(),
+    "moodle": MoodleExporter(),
+    "qti21": Qti21Exporter(),
+}
+
+
+def get_exporter(name: str) -> Exporter:
+    """The exporter registered as ``name``.
+
+    Raises:
+        UsageError: ``name`` is not a known format; the message lists the valid ones.
+    """
+    exporter = EXPORTERS.get(name)
+    if exporter is None:
+        valid = ", ".join(sorted(EXPORTERS))
+        raise UsageError(f"unknown export format '{name}' (valid: {valid})")
+    return exporter
+
+
+def export(
+    banks: Sequence[Bank],
+    to: str,
+    *,
+    variants: int,
+    seed: str,
+    pick: int | None = None,
+    strict: bool = False,
+    title: str | None = None,
+    template_dir: Path | None = None,
+) -> ExportResult:
+    """Export ``banks`` as pools of ``variants`` distinct variants per question.
+
+    Args:
+        banks: validated banks; questions keep bank order.
+        to: a format name (a key of :data:`EXPORTERS`).
+        variants: variants wanted per question (fewer are exported, with a warning, when a
+            question has fewer distinct ones).
+        seed: fixes every draw: the same banks, seed and ``variants`` give the same bytes.
+        pick: questions per topic, chosen once with the seed (None: all questions).
+        strict: refuse, instead of warn about, anything the format cannot express.
+        title: the quiz title (default: the first bank's title).
+        template_dir: a folder of templates overriding the packaged ones by name.
+
+    Returns:
+        The file's bytes, the pools and the warnings.
+
+    Raises:
+        UsageError: unknown format, or ``variants`` below 1.
+        ExportError: ``strict`` and the format cannot express something.
+        BankErrors: a bank's formulas or templates do not compile.
+    """
+    exporter = get_exporter(to)
+    if variants < 1:
+        raise UsageError("--variants must be at least 1")
+    if not banks:
+        raise UsageError("no banks to export")
+    pools, warnings = build_pools(banks, seed, variants, pick)
+    options = ExportOptions(
+        title=title or banks[0].title,
+        seed=seed,
+        variants=variants,
+        strict=strict,
+        template_dir=template_dir,
+    )
+    return run_export(exporter, pools, options, warnings)
+
+
+def check_output_path(path: Path, suffix: str = "") -> Path:
+    """Refuse, before any work is done, an output path that cannot be written.
+
+    Raises:
+        UsageError: ``path`` is a folder, its folder is a file, or it is not writable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        example = path / f"quiz{suffix}"
+        raise UsageError(
+            f"output path {path} is a folder", hint=f"give a file name, e.g. {example}"
+        )
+    folder = next((p for p in path.absolute().parents if p.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"cannot write {path}: {folder} is a file, not a folder")
+    if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: folder {folder} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"cannot write {path}: the file is read-only")
+    return path
+
+
+def write_export(result: ExportResult, path: Path) -> Path:
+    """Write an export atomically to ``path``.
+
+    Raises:
+        UsageError: ``path`` is a folder or cannot be written (the message says why).
+    """
+    path = check_output_path(path, result.suffix)
+    try:
+        write_bytes_atomic(path, result.data)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"cannot write {path}: {reason}") from None
+    return path

@@ -1,0 +1,478 @@
+"""Answer keys in the terms an LMS understands: decimals, absolute margins, grade weights.
+
+Every exporter needs the same translations, so they live here once:
+
+* a numeric key becomes a decimal value and one **absolute margin** for this variant (an LMS
+  knows only "value ± margin"): the bank's absolute, relative and significant-figure
+  tolerances are alternatives in :func:`quizgen.grade.numeric.accepted_by`, so the margin is
+  the largest of them, computed exactly for this variant's value;
+* a multi key becomes per-option weights in percent, either exact (QTI 2.1) or snapped to the
+  grades Moodle accepts (:func:`moodle_weights`);
+* any key becomes a line of Markdown for a grader (:func:`grader_answer`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import mpmath
+
+from quizgen.bank import Tolerance
+from quizgen.errors import QuizgenError
+from quizgen.grade.predicates import decade
+from quizgen.numbers import fraction_of
+from quizgen.variant import (
+    AnswerKey,
+    ChoiceKey,
+    EssayKey,
+    NumericKey,
+    TextKey,
+    Variant,
+    answer_markdown,
+)
+
+__all__ = [
+    "MOODLE_GRADES",
+    "MistakeTarget",
+    "MultiWeights",
+    "NumericTarget",
+    "decimal_text",
+    "exact_weights",
+    "grader_answer",
+    "grader_markdown",
+    "moodle_grade_text",
+    "moodle_weights",
+    "numeric_caveats",
+    "numeric_mistakes",
+    "numeric_target",
+    "tolerance_margin",
+]
+
+_RATIONAL = re.compile(r"-?[0-9]+(?:/[0-9]+)?")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
+WORKING_DIGITS = 30  # for irrational values, of which 15 are written
+SIGNIFICANT = 15  # digits kept when a value has no short exact decimal form
+MAX_EXACT_PLACES = 20
+# Moodle's question_bank::fraction_options(), in percent. 83.33333 stands for 250/3 and so on:
+# Moodle matches a grade within 0.001 percent, so the exact thirds, sevenths and ninths work.
+MOODLE_GRADES: tuple[Fraction, ...] = tuple(
+    Fraction(g)
+    for g in (100, 90, Fraction(250, 3), 80, 75, 70, Fraction(200, 3), 60, 50, 40,
+              Fraction(100, 3), 30, 25, 20, Fraction(50, 3), Fraction(100, 7), Fraction(25, 2),
+              Fraction(100, 9), 10, 5, 0)
+)  # fmt: skip
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def _terminates(q: Fraction) -> bool:
+    return _places(q) is not None
+
+
+def _places(q: Fraction) -> int | None:
+    """Decimal places of ``q`` when its expansion terminates, else None."""
+    d, places = q.denominator, 0
+    for p in (2, 5):
+        count = 0
+        while d % p == 0:
+            d //= p
+            count += 1
+        places = max(places, count)
+    return places if d == 1 else None
+
+
+@lru_cache(maxsize=65536)
+def decimal_text(q: Fraction, rounding: str = ROUND_HALF_EVEN) -> str:
+    """``q`` as a plain decimal (never an exponent), exact when it is short enough.
+
+    A value with a terminating expansion of at most 20 places is written exactly; anything
+    else is rounded to 15 significant figures in the direction ``rounding`` (a
+    :mod:`decimal` rounding mode), so bounds can be rounded outwards.
+    """
+    if q.denominator == 1:
+        return str(q.numerator)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        value = Decimal(q.numerator) / Decimal(q.denominator)
+        if not (_terminates(q) and -value.as_tuple().exponent <= MAX_EXACT_PLACES):
+            digits = value.adjusted() + 1
+            value = value.quantize(Decimal(1).scaleb(digits - SIGNIFICANT), rounding=rounding)
+        text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def tolerance_margin(
+    tolerance: Tolerance, value: Fraction, require_sigfigs: int | None
+) -> Fraction:
+    """The absolute margin that a numeric key's tolerance allows around ``value``.
+
+    The rules are alternatives, as in the grader, so the widest one wins: ``absolute``,
+    ``relative × |value|``, and half a unit in the n-th significant figure for ``sigfigs``
+    (and for ``require_sigfigs``). No rule means an exact answer (margin 0).
+    """
+    absolute, relative = _tolerance_fractions(tolerance)
+    margins = [Fraction(0)]
+    if absolute is not None:
+        margins.append(absolute)
+    if relative is not None:
+        margins.append(relative * abs(value))
+    for n in (tolerance.sigfigs, require_sigfigs):
+        if n is not None and value != 0:
+            margins.append(Fraction(10) ** (decade(value) - n + 1) / 2)
+    return max(margins)
+
+
+@lru_cache(maxsize=256)
+def _tolerance_fractions(tolerance: Tolerance) -> tuple[Fraction | None, Fraction | None]:
+    """A bank tolerance's absolute and relative parts as exact decimals (0.01 is 1/100)."""
+    absolute = None if tolerance.absolute is None else fraction_of(tolerance.absolute)
+    relative = None if tolerance.relative is None else fraction_of(tolerance.relative)
+    return absolute, relative
+
+
+@dataclass(frozen=True)
+class NumericTarget:
+    """One numeric key as "value ± margin", all as decimal text.
+
+    Attributes:
+        value: the answer as a decimal.
+        margin: the absolute margin (rounded up), ``"0"`` for an exact answer.
+        low: ``value - margin`` rounded down.
+        high: ``value + margin`` rounded up.
+        exact: False when ``value`` only approximates the answer (1/3, sqrt(2)): with a margin
+            of 0 an LMS could then never accept a typed number.
+    """
+
+    value: str
+    margin: str
+    low: str
+    high: str
+    exact: bool
+
+    @property
+    def has_margin(self) -> bool:
+        return self.margin != "0"
+
+
+@lru_cache(maxsize=65536)
+def _target(value: str) -> Fraction:
+    """A key text's value: exact when rational, else to 30 significant digits.
+
+    An LMS gets 15 significant figures, so an irrational value (``tanh(4/5)``) is evaluated
+    numerically: its numbers become placeholder names (``-tanh(4/5)`` → ``-tanh(qa/qb)``), the
+    skeleton is parsed once with the safe parser (cached: the variants of a question share
+    it), and the tree is evaluated with mpmath at 30 digits, which gives the same digits on
+    every platform (the C library's ``math.tanh`` need not).
+    """
+    if _RATIONAL.fullmatch(value):
+        return Fraction(value)
+    numbers = _NUMBER.findall(value)
+    names = [_placeholder(i) for i in range(len(numbers))]
+    pieces = iter(names)
+    skeleton = _NUMBER.sub(lambda _: next(pieces), value)
+    env = dict(zip(names, (Fraction(n) for n in numbers), strict=True))
+    with mpmath.workdps(WORKING_DIGITS):
+        result = _evaluate(_skeleton_expr(skeleton, len(names)), env)
+        return Fraction(mpmath.nstr(result, WORKING_DIGITS, min_fixed=-999, max_fixed=999))
+
+
+def _placeholder(i: int) -> str:
+    """``qa``, ``qb``, …, ``qz``, ``qba``, …: names without digits, for number slots."""
+    letters = ""
+    while True:
+        letters = "abcdefghijklmnopqrstuvwxyz"[i % 26] + letters
+        i //= 26
+        if not i:
+            return "q" + letters
+
+
+@lru_cache(maxsize=1024)
+def _skeleton_expr(skeleton: str, count: int) -> Any:
+    from quizgen.mathparse import parse_math
+
+    return parse_math(skeleton, [_placeholder(i) for i in range(count)], split_names=False)
+
+
+def _evaluate(expr: Any, env: dict[str, Fraction]) -> Any:
+    """The value of a sympy expression as an mpmath number, walking its tree."""
+    if expr.is_Symbol:
+        q = env[expr.name]
+        return mpmath.mpf(q.numerator) / q.denominator
+    if expr.is_Rational:
+        return mpmath.mpf(int(expr.p)) / int(expr.q)
+    if expr.is_Float:
+        return mpmath.mpf(str(expr))
+    args = [_evaluate(a, env) for a in expr.args]
+    if expr.is_Add:
+        return mpmath.fsum(args)
+    if expr.is_Mul:
+        return mpmath.fprod(args)
+    if expr.is_Pow:
+        return mpmath.power(args[0], args[1])
+    name = type(expr).__name__
+    if name in _MPMATH_FUNCTIONS:
+        return getattr(mpmath, _MPMATH_FUNCTIONS[name])(*args)
+    if expr.is_NumberSymbol:  # pi, E, …
+        return mpmath.mpf(expr.evalf(WORKING_DIGITS + 5))
+    raise ValueError(f"cannot evaluate {name} in an LMS export")
+
+
+_MPMATH_FUNCTIONS = {
+    "exp": "exp",
+    "log": "log",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "tanh": "tanh",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "asin": "asin",
+    "acos": "acos",
+    "atan": "atan",
+    "Abs": "fabs",
+}
+
+
+def numeric_target(key: NumericKey) -> NumericTarget:
+    """The key's value and the absolute margin of its tolerance for this variant."""
+    return _numeric_target(key.value, key.approx, key.tolerance, key.require_sigfigs)
+
+
+@lru_cache(maxsize=65536)
+def _numeric_target(
+    text: str, approx: float, tolerance: Tolerance, require_sigfigs: int | None
+) -> NumericTarget:
+    value = _key_value(text, approx)
+    margin = tolerance_margin(tolerance, value, require_sigfigs)
+    places = _places(value)
+    exact = places is not None and places <= MAX_EXACT_PLACES
+    return NumericTarget(
+        value=decimal_text(value),
+        margin=decimal_text(margin, ROUND_CEILING),
+        low=decimal_text(value - margin, ROUND_FLOOR),
+        high=decimal_text(value + margin, ROUND_CEILING),
+        exact=exact,
+    )
+
+
+def _key_value(text: str, approx: float) -> Fraction:
+    """A key's value; an irrational one through the solver's float of it (correctly rounded
+    by sympy, so the same on every platform): 15 written digits need no more."""
+    return Fraction(text) if _RATIONAL.fullmatch(text) else Fraction(approx)
+
+
+def _mistake_value(text: str, display: str) -> Fraction:
+    """A mistake's value; its display form if its exact text does not parse back.
+
+    (The solver writes sympy's names, e.g. ``Abs``, which the safe parser does not accept.)
+    """
+    try:
+        return _target(text)
+    except (QuizgenError, ValueError, KeyError):
+        return Fraction(display)
+
+
+def numeric_caveats(key: NumericKey) -> list[str]:
+    """What an LMS numeric answer cannot do that this key asks for (one message each)."""
+    caveats = []
+    target = numeric_target(key)
+    if not target.exact and not target.has_margin:
+        caveats.append(
+            "the exact answer has no short decimal form and the tolerance is 0, so no typed "
+            "number can match it in an LMS (exported to 15 significant figures); give the "
+            "question a tolerance"
+        )
+    if key.require_sigfigs is not None:
+        caveats.append(
+            f"an LMS cannot require {key.require_sigfigs} significant figures to be written; "
+            "any value within half a unit of that figure is accepted"
+        )
+    if key.fractions:
+        caveats.append("an LMS numeric answer does not accept fractions such as 3/4")
+    return caveats
+
+
+@dataclass(frozen=True)
+class MistakeTarget:
+    """A declared mistake as "value ± margin" (the key's tolerance, centred on the mistake)."""
+
+    value: str
+    margin: str
+    display: str
+    feedback: str
+
+
+def numeric_mistakes(key: NumericKey) -> tuple[MistakeTarget, ...]:
+    """The key's mistakes that a response can match, as decimals with their margins.
+
+    The grader checks the correct answer first, so a mistake within its tolerance never gives
+    feedback; such mistakes are left out. A mistake is matched with the key's own tolerance
+    rules, centred on the mistake's value.
+    """
+    rows = tuple((m.value, m.display, m.feedback) for m in key.mistakes)
+    return _numeric_mistakes(key.value, key.approx, key.tolerance, key.require_sigfigs, rows)
+
+
+@lru_cache(maxsize=65536)
+def _numeric_mistakes(
+    text: str,
+    approx: float,
+    tolerance: Tolerance,
+    require_sigfigs: int | None,
+    rows: tuple[tuple[str, str, str], ...],
+) -> tuple[MistakeTarget, ...]:
+    value = _key_value(text, approx)
+    margin = tolerance_margin(tolerance, value, require_sigfigs)
+    found = []
+    for mistake_text, display, feedback in rows:
+        mistake = _mistake_value(mistake_text, display)
+        if abs(mistake - value) <= margin:
+            continue
+        own = tolerance_margin(tolerance, mistake, require_sigfigs)
+        found.append(
+            MistakeTarget(
+                decimal_text(mistake), decimal_text(own, ROUND_CEILING), display, feedback
+            )
+        )
+    return tuple(found)
+
+
+# --- multi weights ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MultiWeights:
+    """Percent weights for the options of a multi key, in the key's option order.
+
+    Attributes:
+        weights: one weight per option (positive for correct options).
+        offset: percent earned for picking nothing (only quizgen's ``partial`` rule has one).
+        exact: whether selecting options and adding the weights (floored at 0) gives
+            exactly the key's scoring rule.
+    """
+
+    weights: tuple[Fraction, ...]
+    offset: Fraction = Fraction(0)
+    exact: bool = True
+
+
+def exact_weights(key: ChoiceKey) -> MultiWeights:
+    """Additive weights that reproduce the key's scoring rule exactly.
+
+    ``right-minus-wrong`` is ``+100/C`` per correct and ``-100/C`` per wrong option, floored
+    at 0; ``partial`` is ``+100/n`` per correct and ``-100/n`` per wrong option plus an offset
+    of ``100·(n-C)/n`` (the options left out rightly). ``all-or-nothing`` is not additive: the
+    weights returned are those of right-minus-wrong with ``exact=False``.
+    """
+    n, c = len(key.options), sum(o.correct for o in key.options)
+    if key.scoring == "partial":
+        step = Fraction(100, n)
+        weights = tuple(step if o.correct else -step for o in key.options)
+        return MultiWeights(weights, offset=Fraction(100 * (n - c), n))
+    step = Fraction(100, c)
+    weights = tuple(step if o.correct else -step for o in key.options)
+    return MultiWeights(weights, exact=key.scoring == "right-minus-wrong")
+
+
+def moodle_weights(key: ChoiceKey) -> MultiWeights:
+    """Weights from Moodle's grade list whose positive part sums to exactly 100.
+
+    Correct options share 100 as evenly as the list allows (:func:`split_hundred`); a wrong
+    option gets the allowed negative grade nearest to the exact rule's (``-100/C`` for
+    right-minus-wrong, ``-100/n`` for partial), and ``-100`` for all-or-nothing. ``exact``
+    is False when a grade had to be approximated, when the rule is all-or-nothing (Moodle
+    gives credit for a subset of the right options) or partial (Moodle has no credit for
+    options rightly left out).
+    """
+    ideal = exact_weights(key)
+    correct = [o.correct for o in key.options]
+    shares = iter(split_hundred(sum(correct)))
+    wrong = next((w for w, ok in zip(ideal.weights, correct, strict=True) if not ok), Fraction(0))
+    # All-or-nothing is nearest with any wrong pick cancelling everything.
+    penalty = Fraction(-100) if key.scoring == "all-or-nothing" else -nearest_grade(-wrong)
+    weights = tuple(next(shares) if ok else penalty for ok in correct)
+    same = all(a == b for a, b in zip(weights, ideal.weights, strict=True))
+    return MultiWeights(weights, exact=same and ideal.exact and ideal.offset == 0)
+
+
+def nearest_grade(percent: Fraction) -> Fraction:
+    """The grade of :data:`MOODLE_GRADES` nearest to a non-negative ``percent``."""
+    return min(MOODLE_GRADES, key=lambda g: (abs(g - percent), -g))
+
+
+@lru_cache(maxsize=64)
+def split_hundred(count: int) -> tuple[Fraction, ...]:
+    """``count`` Moodle grades summing to exactly 100, as near ``100/count`` each as can be.
+
+    "Nearest" means the smallest largest deviation from ``100/count``, then the smallest sum
+    of squared deviations; the result is in descending order. ``count`` 1–10 and 20 give equal
+    shares; above 20 some options must get 0 (Moodle's smallest positive grade is 5).
+    """
+    if count < 1:
+        return ()
+    ideal = Fraction(100, count)
+    usable = [g for g in MOODLE_GRADES if g > 0 or count > 20]
+    for limit in sorted({abs(g - ideal) for g in usable}):
+        allowed = tuple(sorted((g for g in usable if abs(g - ideal) <= limit), reverse=True))
+        splits = list(_exact_sums(allowed, count, Fraction(100)))
+        if splits:
+            return min(splits, key=lambda s: (sum((g - ideal) ** 2 for g in s), [-g for g in s]))
+    raise ValueError(f"no Moodle grades split 100 into {count} parts")  # pragma: no cover
+
+
+def _exact_sums(
+    grades: tuple[Fraction, ...], count: int, total: Fraction
+) -> Iterator[tuple[Fraction, ...]]:
+    """Every non-increasing choice of ``count`` grades (from ``grades``) summing to ``total``."""
+    if count == 0:
+        if total == 0:
+            yield ()
+        return
+    for i, g in enumerate(grades):
+        if g * count < total:
+            break  # the rest are smaller still
+        if g <= total:
+            for rest in _exact_sums(grades[i:], count - 1, total - g):
+                yield (g, *rest)
+
+
+def moodle_grade_text(percent: Fraction) -> str:
+    """A Moodle grade as Moodle writes it: ``100``, ``33.33333``, ``-14.28571``."""
+    text = f"{float(percent):.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+# --- words for graders -----------------------------------------------------------------------
+
+
+def grader_answer(key: AnswerKey) -> str:
+    """The correct answer for a person grading by hand: every accepted text, or the rubric."""
+    if isinstance(key, TextKey):
+        accepted = [f"`{a}`" for a in key.answers]
+        if key.regex:
+            accepted.append(f"text matching `{key.regex}`")
+        return " or ".join(accepted)
+    if isinstance(key, EssayKey):
+        return key.rubric or "(graded by hand)"
+    return answer_markdown(key)
+
+
+def grader_markdown(variant: Variant) -> str:
+    """What a person grading this variant by hand needs: each answer, then the solution."""
+    lines = []
+    for part_id, key, points in variant.gradable():
+        label = f"Part {part_id}" if part_id else "Answer"
+        lines.append(f"- **{label}** ({points:g} pt): {grader_answer(key)}")
+    text = "\n".join(lines)
+    if variant.solution:
+        text += "\n\n" + variant.solution
+    return text

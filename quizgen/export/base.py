@@ -1,0 +1,269 @@
+"""What every LMS exporter shares: the one Protocol, pools of distinct variants, warnings.
+
+An export turns each (selected) question into a **pool** of N distinct variants from which the
+LMS draws one per student. Pools are drawn here, once, from streams keyed by
+``("pool", seed, bank id, question id, i)``, so the same banks, seed and N always give the same
+pools, whatever the format. A format that cannot express something (an algebraic answer in an
+LMS without a CAS, a scoring rule it lacks) says so through :class:`Notes` and uses its
+documented fallback; ``strict`` turns those notes into an :class:`ExportError`.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from quizgen.bank import Bank
+from quizgen.errors import UsageError
+from quizgen.exam import select_questions
+from quizgen.export.answers import numeric_caveats
+from quizgen.rng import stable_hash, stream_for
+from quizgen.solve import CompiledQuestion, compile_bank
+from quizgen.variant import NumericKey, Variant
+
+__all__ = [
+    "ExportError",
+    "ExportOptions",
+    "ExportResult",
+    "ExportWarning",
+    "Exporter",
+    "Notes",
+    "Pool",
+    "build_pools",
+    "draw_distinct",
+    "ident",
+    "run_export",
+]
+
+EXTRA_DRAWS = 20  # draws allowed beyond 2N when looking for N distinct variants
+PICK_KEY = "lms-export"  # the "student" whose --pick choice an export uses
+
+
+@dataclass(frozen=True)
+class ExportWarning:
+    """Something an export could not do as the bank asks.
+
+    Attributes:
+        question: ``bank-id/question-id``.
+        message: what happened and what was done instead.
+        cannot_express: True when the format lacks the feature (``--strict`` refuses these);
+            False for a pool smaller than asked.
+    """
+
+    question: str
+    message: str
+    cannot_express: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.message}"
+
+
+class ExportError(UsageError):
+    """``--strict`` export of questions that a format cannot express."""
+
+    def __init__(self, fmt: str, warnings: Sequence[ExportWarning]) -> None:
+        lines = "\n".join(f"  {w}" for w in warnings)
+        super().__init__(
+            f"{fmt} cannot express {len(warnings)} thing(s) the bank asks for:\n{lines}",
+            hint="drop --strict to export them with the documented fallbacks (docs/export.md)",
+        )
+        self.warnings = list(warnings)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One question's variants, from which the LMS draws one per student."""
+
+    bank_id: str
+    bank_title: str
+    question_id: str
+    title: str
+    topic: str
+    kind: str
+    points: float
+    variants: tuple[Variant, ...]
+
+    @property
+    def name(self) -> str:
+        """``bank-id/question-id``: how warnings and categories name the question."""
+        return f"{self.bank_id}/{self.question_id}"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Settings shared by every format."""
+
+    title: str
+    seed: str
+    variants: int
+    strict: bool = False
+    template_dir: Path | None = None
+
+
+@dataclass
+class Notes:
+    """Collects warnings while a format maps variants, each (question, message) once."""
+
+    warnings: list[ExportWarning] = field(default_factory=list)
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def cannot_express(self, pool: Pool, message: str) -> None:
+        """Record that the format lacks something this question needs (strict refuses it)."""
+        self._add(ExportWarning(pool.name, message, cannot_express=True))
+
+    def numeric_caveats(self, pool: Pool, variant: Variant) -> None:
+        """Record what LMS numeric answers cannot do for this variant's numeric keys."""
+        for part_id, key, _ in variant.gradable():
+            if isinstance(key, NumericKey):
+                label = f"part {part_id}: " if part_id else ""
+                for caveat in numeric_caveats(key):
+                    self.cannot_express(pool, label + caveat)
+
+    def _add(self, warning: ExportWarning) -> None:
+        key = (warning.question, warning.message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.warnings.append(warning)
+
+
+class Exporter(Protocol):
+    """One LMS format: pools in, the bytes of one file out."""
+
+    name: str  # "canvas", "moodle", "gift", "qti21"
+    suffix: str  # the usual file suffix: ".zip", ".xml", ".gift"
+
+    def export(self, pools: Sequence[Pool], options: ExportOptions, notes: Notes) -> bytes:
+        """Write ``pools`` in this format, reporting what it cannot express to ``notes``."""
+        ...
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The exported file and what was said while writing it."""
+
+    format: str
+    suffix: str
+    data: bytes
+    pools: tuple[Pool, ...]
+    warnings: tuple[ExportWarning, ...]
+
+    @property
+    def variant_count(self) -> int:
+        return sum(len(p.variants) for p in self.pools)
+
+
+def ident(prefix: str, *parts: object) -> str:
+    """A stable identifier: ``prefix`` and 32 hex digits of a hash of ``parts``.
+
+    The prefix is a letter, so the result is a valid XML NCName and QTI identifier.
+    """
+    return prefix + stable_hash(*parts)
+
+
+def draw_distinct(question: CompiledQuestion, seed: str, count: int) -> list[Variant]:
+    """Up to ``count`` variants of ``question`` with distinct drawn values, in draw order.
+
+    Draw ``i`` uses ``stream_for("pool", seed, bank id, question id, i)``. Drawing stops after
+    ``2·count + 20`` draws, or as soon as every parameter combination has been seen.
+    """
+    limit = min(count, question.space_size())
+    budget = 2 * count + EXTRA_DRAWS
+    found: dict[tuple[tuple[str, str], ...], Variant] = {}
+    for i in range(budget):
+        if len(found) >= limit:
+            break
+        variant = question.variant(stream_for("pool", seed, question.bank.id, question.id, i))
+        found.setdefault(tuple(sorted(variant.values.items())), variant)
+    return list(found.values())
+
+
+def build_pools(
+    banks: Sequence[Bank], seed: str, count: int, pick: int | None = None
+) -> tuple[list[Pool], list[ExportWarning]]:
+    """Draw a pool of ``count`` distinct variants for every (picked) question.
+
+    Args:
+        banks: validated banks, in order.
+        seed: the export seed.
+        count: variants wanted per question.
+        pick: questions per topic (chosen once, with the seed), or None for all.
+
+    Returns:
+        The pools, and a warning for every question with fewer distinct variants than asked.
+
+    Raises:
+        BankErrors: a formula or template problem in a bank.
+        DrawError: a question's constraints were never met.
+    """
+    questions = [q for bank in banks for q in compile_bank(bank)]
+    pools, warnings = [], []
+    for q in select_questions(questions, pick, seed, PICK_KEY):
+        variants = draw_distinct(q, seed, count)
+        pool = Pool(
+            bank_id=q.bank.id,
+            bank_title=q.bank.title,
+            question_id=q.id,
+            title=q.question.title or q.id,
+            topic=q.question.topic,
+            kind=q.question.kind,
+            points=variants[0].points,
+            variants=tuple(variants),
+        )
+        if len(variants) < count:
+            warnings.append(
+                ExportWarning(
+                    pool.name,
+                    f"question {q.id} has only {len(variants)} distinct variants; "
+                    f"exporting {len(variants)}",
+                )
+            )
+        pools.append(pool)
+    return pools, warnings
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a format is written.
+
+    Writing thousands of variants allocates millions of short-lived, acyclic objects (strings,
+    tuples), which reference counting frees at once; but the allocations keep triggering full
+    collections that walk every live object (the pools, sympy's caches). Pausing the collector
+    halves the export time (``bench/bench_export.py``); it is restored, as it was, afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def run_export(
+    exporter: Exporter,
+    pools: Sequence[Pool],
+    options: ExportOptions,
+    pool_warnings: Sequence[ExportWarning] = (),
+) -> ExportResult:
+    """Run one exporter over ready pools.
+
+    Raises:
+        ExportError: ``options.strict`` and the format cannot express something.
+    """
+    notes = Notes()
+    with _cycle_collector_paused():
+        data = exporter.export(pools, options, notes)
+    refused = [w for w in notes.warnings if w.cannot_express]
+    if options.strict and refused:
+        raise ExportError(exporter.name, refused)
+    return ExportResult(
+        format=exporter.name,
+        suffix=exporter.suffix,
+        data=data,
+        pools=tuple(pools),
+        warnings=(*pool_warnings, *notes.warnings),
+    )

@@ -1,0 +1,394 @@
+"""IMS QTI 2.1: a content package with one item per variant and a test that picks one per pool.
+
+The test has one ``assessmentSection`` per quizgen question with ``<selection select="1"/>``,
+so a delivery engine draws one variant per candidate. Every kind is scored by explicit
+response processing (no templates), which QTI 2.1 can express exactly: numeric tolerance as
+``equal toleranceMode="absolute"``, multi rules as a ``mapping`` (plus a constant for
+quizgen's ``partial`` rule), text answers as a case-aware ``mapping``. Only algebraic
+expressions need a person: they become an ``extendedTextInteraction`` with the answer and
+solution in a scorer-only ``rubricBlock``. A multipart question is one item with one
+interaction per part. Worked solutions are a ``modalFeedback`` shown after responding.
+
+Python composes the response processing from :func:`~quizgen.export.xmltree.element` calls
+(its shape follows the key); the templates in ``templates/qti21/`` lay out items, the test and
+the manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR
+from fractions import Fraction
+
+from markupsafe import Markup
+
+from quizgen.export.answers import (
+    decimal_text,
+    exact_weights,
+    grader_markdown,
+    numeric_mistakes,
+    numeric_target,
+)
+from quizgen.export.base import ExportOptions, Notes, Pool, ident
+from quizgen.export.package import zip_bytes
+from quizgen.export.text import lms_html, plain_text
+from quizgen.export.xmltree import element
+from quizgen.render.templates import template_environment
+from quizgen.variant import (
+    AnswerKey,
+    ChoiceKey,
+    EssayKey,
+    ExpressionKey,
+    NumericKey,
+    TextKey,
+    TrueFalseKey,
+    Variant,
+)
+
+__all__ = ["Qti21Exporter", "qti21_item"]
+
+_OL_START = re.compile(r'(<ol) start="[0-9]+"')
+
+
+@dataclass(frozen=True)
+class Mapping:
+    entries: tuple[tuple[str, str, str], ...]  # (mapKey, mappedValue, caseSensitive or "")
+    default: str = "0"
+    lower: str = ""
+    upper: str = ""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    identifier: str
+    cardinality: str
+    base_type: str
+    correct: tuple[str, ...] = ()
+    mapping: Mapping | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of the item body: HTML, or an interaction for one response."""
+
+    kind: str  # "html" | "choice" | "text" | "extended" | "scorer"
+    html: str = ""
+    response: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    max_choices: int = 1
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Item:
+    """One QTI 2.1 assessmentItem (one variant)."""
+
+    identifier: str
+    title: str
+    href: str
+    points: str
+    declarations: tuple[Declaration, ...]
+    blocks: tuple[Block, ...]
+    rules: tuple[str, ...]
+    feedback: tuple[tuple[str, str], ...]
+
+    @property
+    def processing(self) -> Markup:
+        """The children of ``<responseProcessing>`` as XML."""
+        return Markup("\n    ".join(self.rules))
+
+
+# --- response processing helpers -------------------------------------------------------------
+
+
+def _var(identifier: str) -> str:
+    return element("variable", (("identifier", identifier),))
+
+
+def _base(base_type: str, value: str) -> str:
+    return element("baseValue", (("baseType", base_type),), text=value)
+
+
+def _add_score(expr: str) -> str:
+    total = element("sum", children=(_var("SCORE"), expr))
+    return element("setOutcomeValue", (("identifier", "SCORE"),), (total,))
+
+
+def _points_times(points: str, expr: str | None = None) -> str:
+    if expr is None:
+        return _base("float", points)
+    return element("product", children=(_base("float", points), expr))
+
+
+def _show(feedback_id: str) -> str:
+    shown = element("multiple", children=(_var("FEEDBACK"), _base("identifier", feedback_id)))
+    return element("setOutcomeValue", (("identifier", "FEEDBACK"),), (shown,))
+
+
+def _condition(*branches: tuple[str | None, Sequence[str]]) -> str:
+    """``responseCondition`` from (test, actions) pairs; a test of None is the else branch."""
+    nodes = []
+    for i, (test, actions) in enumerate(branches):
+        if test is None:
+            nodes.append(element("responseElse", children=tuple(actions)))
+        else:
+            tag = "responseIf" if i == 0 else "responseElseIf"
+            nodes.append(element(tag, children=(test, *actions)))
+    return element("responseCondition", children=tuple(nodes))
+
+
+def _equal(margin: str, left: str, right: str) -> str:
+    if margin == "0":
+        return element("equal", (("toleranceMode", "exact"),), (left, right))
+    attrs = (("toleranceMode", "absolute"), ("tolerance", f"{margin} {margin}"))
+    return element("equal", attrs, (left, right))
+
+
+# --- one builder per kind --------------------------------------------------------------------
+
+
+@dataclass
+class _Build:
+    """Declarations, body blocks, rules and feedback of one item, part by part."""
+
+    uid: str
+    declarations: list[Declaration]
+    blocks: list[Block]
+    rules: list[str]
+    feedback: list[tuple[str, str]]
+    part: str = ""
+
+    def choice_id(self, base: str) -> str:
+        """A choice identifier unique in the item (parts may share option texts)."""
+        return f"{base}_{self.part}" if self.part else base
+
+    def add_feedback(self, key: str, markdown: str | None) -> str | None:
+        if not markdown:
+            return None
+        fid = ident("F", self.uid, key)
+        self.feedback.append((fid, _xhtml(lms_html(markdown))))
+        return fid
+
+
+def _numeric(b: _Build, rid: str, key: NumericKey, points: str) -> None:
+    target = numeric_target(key)
+    b.declarations.append(Declaration(rid, "single", "float", (target.value,)))
+    b.blocks.append(Block("text", response=rid, numeric=True))
+    branches: list[tuple[str | None, Sequence[str]]] = [
+        (_equal(target.margin, _var(rid), element("correct", (("identifier", rid),))),
+         [_add_score(_points_times(points))])
+    ]  # fmt: skip
+    for i, m in enumerate(numeric_mistakes(key)):
+        fid = b.add_feedback(f"{rid}-mistake-{i}", m.feedback)
+        test = _equal(m.margin, _var(rid), _base("float", m.value))
+        branches.append((test, [_show(fid)] if fid else []))
+    b.rules.append(_condition(*branches))
+
+
+def _choice(b: _Build, rid: str, key: ChoiceKey, points: str, notes: Notes, pool: Pool) -> None:
+    multi = key.kind == "multi"
+    correct = tuple(b.choice_id(o.id) for o in key.options if o.correct)
+    mapping = _multi_mapping(b, key) if multi and key.scoring != "all-or-nothing" else None
+    b.declarations.append(
+        Declaration(rid, "multiple" if multi else "single", "identifier", correct, mapping)
+    )
+    choices = tuple((b.choice_id(o.id), _xhtml(lms_html(o.text, inline=True))) for o in key.options)
+    b.blocks.append(Block("choice", response=rid, choices=choices, max_choices=0 if multi else 1))
+    if mapping is None:
+        match = element("match", children=(_var(rid), element("correct", (("identifier", rid),))))
+        b.rules.append(_condition((match, [_add_score(_points_times(points))])))
+    else:
+        b.rules.append(_mapped_score(rid, key, points))
+    for o in key.options:
+        fid = b.add_feedback(f"{rid}-{o.id}", o.feedback)
+        if fid:
+            choice = _base("identifier", b.choice_id(o.id))
+            picked = element("member", children=(choice, _var(rid)))
+            if not multi:
+                picked = element("match", children=(_var(rid), choice))
+            b.rules.append(_condition((picked, [_show(fid)])))
+
+
+def _multi_mapping(b: _Build, key: ChoiceKey) -> Mapping:
+    weights = exact_weights(key)
+    entries = tuple(
+        (b.choice_id(o.id), _fraction_text(w / 100), "")
+        for o, w in zip(key.options, weights.weights, strict=True)
+    )
+    if key.scoring == "right-minus-wrong":
+        return Mapping(entries, lower="0", upper="1")
+    return Mapping(entries)
+
+
+def _mapped_score(rid: str, key: ChoiceKey, points: str) -> str:
+    offset = exact_weights(key).offset / 100
+    mapped: str = element("mapResponse", (("identifier", rid),))
+    if offset:
+        mapped = element("sum", children=(_base("float", _fraction_text(offset)), mapped))
+    picked = element("not", children=(element("isNull", children=(_var(rid),)),))
+    branches: list[tuple[str | None, Sequence[str]]] = [
+        (picked, [_add_score(_points_times(points, mapped))])
+    ]
+    if offset:
+        none = _points_times(points, _base("float", _fraction_text(offset)))
+        branches.append((None, [_add_score(none)]))
+    return _condition(*branches)
+
+
+def _fraction_text(q: Fraction) -> str:
+    """Weights round up, so all the right options together reach the upper bound."""
+    return decimal_text(q, ROUND_CEILING if q > 0 else ROUND_FLOOR)
+
+
+def _truefalse(b: _Build, rid: str, key: TrueFalseKey, points: str) -> None:
+    true, false = b.choice_id("true"), b.choice_id("false")
+    b.declarations.append(
+        Declaration(rid, "single", "identifier", (true if key.answer else false,))
+    )
+    b.blocks.append(Block("choice", response=rid, choices=((true, "True"), (false, "False"))))
+    match = element("match", children=(_var(rid), element("correct", (("identifier", rid),))))
+    fid = b.add_feedback(f"{rid}-wrong", key.feedback)
+    branches: list[tuple[str | None, Sequence[str]]] = [
+        (match, [_add_score(_points_times(points))])
+    ]
+    if fid:
+        branches.append((None, [_show(fid)]))
+    b.rules.append(_condition(*branches))
+
+
+def _text(b: _Build, rid: str, key: TextKey, points: str) -> None:
+    case = "true" if key.case_sensitive else "false"
+    entries = tuple((a, "1", case) for a in key.answers)
+    entries += tuple((m.answer, "0", case) for m in key.mistakes if m.answer not in key.answers)
+    mapping = Mapping(entries)
+    b.declarations.append(Declaration(rid, "single", "string", tuple(key.answers[:1]), mapping))
+    b.blocks.append(Block("text", response=rid))
+    score = _points_times(points, element("mapResponse", (("identifier", rid),)))
+    picked = element("not", children=(element("isNull", children=(_var(rid),)),))
+    b.rules.append(_condition((picked, [_add_score(score)])))
+    for i, m in enumerate(key.mistakes):
+        fid = b.add_feedback(f"{rid}-mistake-{i}", m.feedback)
+        test = element(
+            "stringMatch", (("caseSensitive", case),), (_var(rid), _base("string", m.answer))
+        )
+        if fid:
+            b.rules.append(_condition((test, [_show(fid)])))
+
+
+def _extended(b: _Build, rid: str) -> None:
+    b.declarations.append(Declaration(rid, "single", "string"))
+    b.blocks.append(Block("extended", response=rid))
+
+
+def _part(
+    b: _Build, rid: str, key: AnswerKey, points: str, notes: Notes, pool: Pool, label: str
+) -> None:
+    if isinstance(key, NumericKey):
+        _numeric(b, rid, key, points)
+    elif isinstance(key, ChoiceKey):
+        _choice(b, rid, key, points, notes, pool)
+    elif isinstance(key, TrueFalseKey):
+        _truefalse(b, rid, key, points)
+    elif isinstance(key, TextKey) and key.answers:
+        if key.regex:
+            notes.cannot_express(
+                pool,
+                f"{label}QTI 2.1 patterns are not Python regular expressions; only the "
+                "listed answers are exported",
+            )
+        _text(b, rid, key, points)
+    else:
+        if isinstance(key, ExpressionKey):
+            notes.cannot_express(
+                pool,
+                f"{label}QTI 2.1 cannot check algebraic expressions; exported as extended text "
+                "scored by hand (answer and solution in a scorer-only rubric block)",
+            )
+        elif isinstance(key, TextKey):
+            notes.cannot_express(
+                pool, f"{label}QTI 2.1 cannot run a Python regular expression; scored by hand"
+            )
+        elif not isinstance(key, EssayKey):  # pragma: no cover
+            raise TypeError(type(key).__name__)
+        _extended(b, rid)
+
+
+def _xhtml(html: str) -> str:
+    """LMS HTML as QTI's XHTML: QTI's ``ol`` has no ``start`` attribute."""
+    return _OL_START.sub(r"\1", html)
+
+
+def qti21_item(variant: Variant, pool: Pool, notes: Notes) -> Item:
+    """The QTI 2.1 item for one variant."""
+    notes.numeric_caveats(pool, variant)
+    b = _Build(variant.uid, [], [], [], [])
+    b.blocks.append(Block("html", html=_xhtml(lms_html(variant.prompt))))
+    manual = False
+    for part_id, key, points in variant.gradable():
+        rid = f"RESPONSE_{part_id}" if part_id else "RESPONSE"
+        if part_id:
+            part = next(p for p in variant.parts if p.id == part_id)
+            b.blocks.append(Block("html", html=_xhtml(lms_html(f"**({part_id})** {part.prompt}"))))
+        label = f"part {part_id}: " if part_id else ""
+        b.part = part_id
+        _part(b, rid, key, f"{points:g}", notes, pool, label)
+        manual = (
+            manual
+            or isinstance(key, (ExpressionKey, EssayKey))
+            or (isinstance(key, TextKey) and not key.answers)
+        )
+    if manual:
+        b.blocks.append(Block("scorer", html=_xhtml(lms_html(grader_markdown(variant)))))
+    solution = b.add_feedback("solution", variant.solution)
+    if solution:
+        b.rules.append(_show(solution))
+    identifier = ident("i", variant.uid)
+    return Item(
+        identifier=identifier,
+        title=plain_text(f"{variant.title or variant.question_id} ({variant.uid[:8]})"),
+        href=f"items/{identifier}.xml",
+        points=f"{variant.points:g}",
+        declarations=tuple(b.declarations),
+        blocks=tuple(b.blocks),
+        rules=tuple(b.rules),
+        feedback=tuple(b.feedback),
+    )
+
+
+@dataclass(frozen=True)
+class _Section:
+    identifier: str
+    title: str
+    items: tuple[Item, ...]
+
+
+class Qti21Exporter:
+    """An IMS content package of QTI 2.1 items and one test."""
+
+    name = "qti21"
+    suffix = ".zip"
+
+    def export(self, pools: Sequence[Pool], options: ExportOptions, notes: Notes) -> bytes:
+        """The zip: ``imsmanifest.xml``, ``test.xml`` and ``items/*.xml``."""
+        env = template_environment("qti21", options.template_dir)
+        sections = [
+            _Section(
+                identifier=ident("s", p.bank_id, p.question_id),
+                title=plain_text(p.title),
+                items=tuple(qti21_item(v, p, notes) for v in p.variants),
+            )
+            for p in pools
+        ]
+        test_id = ident("t", "qti21", options.title, *(p.bank_id for p in pools))
+        context = {"test_id": test_id, "title": options.title, "sections": sections}
+        item_template = env.get_template("item.xml.j2")
+        files = {
+            "imsmanifest.xml": env.get_template("imsmanifest.xml.j2").render(context),
+            "test.xml": env.get_template("test.xml.j2").render(context),
+        }
+        for section in sections:
+            for item in section.items:
+                files[item.href] = item_template.render(item=item)
+        return zip_bytes({name: text.encode("utf-8") for name, text in files.items()})

@@ -1,0 +1,288 @@
+"""Tables for the small pieces of the exporters: numbers, margins, weights, escaping, Cloze."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quizgen.bank import Tolerance
+from quizgen.export.answers import (
+    MOODLE_GRADES,
+    decimal_text,
+    exact_weights,
+    moodle_grade_text,
+    moodle_weights,
+    numeric_caveats,
+    numeric_target,
+    split_hundred,
+    tolerance_margin,
+)
+from quizgen.export.gift import gift_escape
+from quizgen.export.moodle import category_path, cloze_escape, shortanswer_escape
+from quizgen.export.text import _render, lms_html
+from quizgen.export.validate import gift_weights, parse_cloze
+from quizgen.variant import ChoiceKey, NumericKey, OptionKey
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (F(20362), "20362"),
+        (F(-7, 2), "-3.5"),
+        (F(59049, 100000), "0.59049"),
+        (F(1, 3), "0.333333333333333"),
+        (F(2, 3), "0.666666666666667"),
+        (F(1, 10**12), "0.000000000001"),
+        (F(10**25), "10000000000000000000000000"),
+        (F(0), "0"),
+        (F(-1, 10**30), "-0.000000000000000000000000000001"),
+    ],
+)
+def test_decimal_text(value: F, text: str) -> None:
+    assert decimal_text(value) == text
+
+
+def test_decimal_text_rounds_bounds_outwards() -> None:
+    assert decimal_text(F(1, 3), "ROUND_CEILING") == "0.333333333333334"
+    assert decimal_text(F(1, 3), "ROUND_FLOOR") == "0.333333333333333"
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "value", "require", "margin"),
+    [
+        (Tolerance(absolute=0), F(20362), None, F(0)),
+        (Tolerance(absolute=0.5), F(18), None, F(1, 2)),
+        (Tolerance(relative=0.01), F(200), None, F(2)),
+        (Tolerance(relative=0.01), F(0), None, F(0)),
+        (Tolerance(sigfigs=3), F(20362), None, F(50)),
+        (Tolerance(sigfigs=3), F(5, 100), None, F(5, 100000)),
+        (Tolerance(sigfigs=3), F(0), None, F(0)),
+        (Tolerance(absolute=0.1, relative=0.01), F(200), None, F(2)),
+        (Tolerance(absolute=0.1, relative=0.01), F(1), None, F(1, 10)),
+        (Tolerance(absolute=0), F(1234), 2, F(50)),
+    ],
+)
+def test_tolerance_margin_is_the_widest_rule(
+    tolerance: Tolerance, value: F, require, margin: F
+) -> None:
+    assert tolerance_margin(tolerance, value, require) == margin
+
+
+def _key(value: str, approx: float, **tolerance: float) -> NumericKey:
+    return NumericKey(value=value, approx=approx, display="", tolerance=Tolerance(**tolerance))
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (_key("20362", 20362, absolute=0), ("20362", "0", "20362", "20362", True)),
+        (
+            _key("1/3", 1 / 3, sigfigs=3),
+            ("0.333333333333333", "0.0005", "0.332833333333333", "0.333833333333334", False),
+        ),
+        (
+            _key("59049/100000", 0.59049, relative=0.001),
+            ("0.59049", "0.00059049", "0.58989951", "0.59108049", True),
+        ),
+        (
+            _key("sqrt(2)", 2**0.5, absolute=0.001),
+            ("1.4142135623731", "0.001", "1.41321356237309", "1.4152135623731", False),
+        ),
+    ],
+)
+def test_numeric_target(key: NumericKey, expected: tuple) -> None:
+    target = numeric_target(key)
+    assert (target.value, target.margin, target.low, target.high, target.exact) == expected
+
+
+def test_moodle_grade_list_is_moodles() -> None:
+    assert [moodle_grade_text(g) for g in MOODLE_GRADES] == [
+        "100", "90", "83.33333", "80", "75", "70", "66.66667", "60", "50", "40", "33.33333",
+        "30", "25", "20", "16.66667", "14.28571", "12.5", "11.11111", "10", "5", "0",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("count", range(1, 27))
+def test_split_hundred_sums_to_exactly_100_with_allowed_grades(count: int) -> None:
+    shares = split_hundred(count)
+    assert len(shares) == count and sum(shares) == 100
+    assert all(s in MOODLE_GRADES and (s > 0 or count > 20) for s in shares)
+    assert list(shares) == sorted(shares, reverse=True)
+    if count in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20):
+        assert set(shares) == {F(100, count)}
+
+
+@pytest.mark.parametrize(
+    ("count", "shares"),
+    [(11, [10] * 9 + [5] * 2), (12, [10] * 8 + [5] * 4), (15, [10] * 5 + [5] * 10)],
+)
+def test_split_hundred_nearest_sets(count: int, shares: list[int]) -> None:
+    assert list(split_hundred(count)) == [F(s) for s in shares]
+
+
+def _multi(correct: list[bool], scoring: str) -> ChoiceKey:
+    options = [
+        OptionKey(id=f"o{i}", label=chr(65 + i), text=str(i), correct=ok)
+        for i, ok in enumerate(correct)
+    ]
+    return ChoiceKey(kind="multi", options=options, scoring=scoring)
+
+
+@pytest.mark.parametrize(
+    ("correct", "scoring", "weights", "exact"),
+    [
+        ([True, True, False], "right-minus-wrong", ["50", "50", "-50"], True),
+        ([True, True, True, False, False], "right-minus-wrong",
+         ["33.33333", "33.33333", "33.33333", "-33.33333", "-33.33333"], True),
+        ([True, False, False, False], "all-or-nothing", ["100", "-100", "-100", "-100"], False),
+        ([True, True, False], "partial", ["50", "50", "-33.33333"], False),
+        ([True] * 11 + [False], "right-minus-wrong", ["10"] * 9 + ["5", "5", "-10"], False),
+    ],
+)  # fmt: skip
+def test_moodle_weights(correct, scoring, weights, exact) -> None:
+    result = moodle_weights(_multi(correct, scoring))
+    assert [moodle_grade_text(w) for w in result.weights] == weights
+    assert result.exact is exact
+    assert sum(w for w in result.weights if w > 0) == 100
+
+
+def test_exact_weights_for_partial_have_an_offset() -> None:
+    weights = exact_weights(_multi([True, True, False], "partial"))
+    assert weights.offset == F(100, 3)
+    assert list(weights.weights) == [F(100, 3), F(100, 3), F(-100, 3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("plain", "plain"),
+        ("a{b}c", "a\\{b\\}c"),
+        ("~ = # :", "\\~ \\= \\# \\:"),
+        ("\\(x\\)", "\\\\(x\\\\)"),
+        ("\\{", "\\\\\\{"),
+        ("line\nbreak", "line\\nbreak"),
+        ("]]> < &", "]]> < &"),
+    ],
+)
+def test_gift_escape(text: str, escaped: str) -> None:
+    assert gift_escape(text) == escaped
+
+
+@pytest.mark.parametrize(
+    ("html", "escaped"),
+    [
+        ("sum {x} ~ = #", "sum &#123;x&#125; &#126; &#61; &#35;"),
+        ("&lt;b&gt; &amp;", "&amp;lt;b&amp;gt; &amp;amp;"),
+        ("\\(x\\)", "&#92;(x&#92;)"),
+        ("50%", "50&#37;"),
+    ],
+)
+def test_cloze_escape(html: str, escaped: str) -> None:
+    assert cloze_escape(html) == escaped
+
+
+def test_shortanswer_wildcard_is_made_literal() -> None:
+    assert shortanswer_escape("a*b") == "a\\*b"
+
+
+def test_category_path_doubles_slashes() -> None:
+    assert category_path("Quiz 1/2", "q-1") == "$course$/Quiz 1//2/q-1"
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "problems"),
+    [
+        ("{1:NUMERICAL:=4:0.01}", ["numerical"], []),
+        ("{2:MC:=a#yes~b#no} and {1:SA:=x~*#other}", ["multichoice", "shortanswer"], []),
+        ("{1:MULTIRESPONSE:%50%a~%50%b~%-100%c}", ["multiresponse"], []),
+        ("{1:MCS:=&#123;x&#125;~&#35;y}", ["multichoice"], []),
+        ("no sub-questions", [], ["no sub-questions"]),
+        ("{1:NUMERICAL:=four:0.01}", ["numerical"], ["not a number"]),
+        ("{1:MULTICHOICE:=only}", ["multichoice"], ["at least two"]),
+        ("{1:MULTICHOICE:a~%50%b}", ["multichoice"], ["full marks"]),
+        ("{1:MULTICHOICE:=a~%33%b}", ["multichoice"], ["grade 33%"]),
+        ("{1:MULTICHOICE}", [], ["not well-formed", "no sub-questions"]),
+    ],
+)
+def test_parse_cloze(text: str, kinds: list[str], problems: list[str]) -> None:
+    parts, found = parse_cloze(text)
+    assert [p.kind for p in parts] == kinds
+    assert len(found) == len(problems)
+    for needle, problem in zip(problems, found, strict=True):
+        assert needle in problem
+
+
+def test_parse_cloze_reads_weights_feedback_and_escapes() -> None:
+    (part,), _ = parse_cloze("{3:MC:=a &#35;1#good \\} end~b#bad}")
+    assert part.weight == 3
+    assert [(a.fraction, a.text) for a in part.answers] == [(100, "a &#35;1"), (0, "b")]
+    assert part.answers[0].feedback == "good \\} end"
+
+
+def test_gift_weights_skip_escaped_and_outside_braces() -> None:
+    text = "::q::50\\~%20% off {\n~%50%a\n~%-100%b\n=c\\=%3%}\n// ~%33%x\n"
+    assert gift_weights(text) == [(2, "50"), (3, "-100")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                " ",
+                "$",
+                "x",
+                "1",
+                "23",
+                ".",
+                "-",
+                "*",
+                "_",
+                "\n",
+                "\n\n",
+                "#",
+                "`",
+                "\\",
+                ">",
+                "(",
+                ")",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_skeleton_rendering_equals_direct_rendering(text: str) -> None:
+    """Texts that differ only in digits share a parse; the result must not change."""
+    assert lms_html(text) == _render(text, False)
+    assert lms_html(text, inline=True) == _render(text, True)
+
+
+def test_skeleton_rendering_keeps_numbers_in_place() -> None:
+    assert lms_html("Step 2: $x_1 = 128$, y = 3.5") == "<p>Step 2: \\(x_1 = 128\\), y = 3.5</p>"
+    assert lms_html("## Part 2\n\n10 units") == "<h2>Part 2</h2>\n<p>10 units</p>"
+    assert (
+        lms_html("3. third\n4. fourth") == '<ol start="3">\n<li>third</li>\n<li>fourth</li>\n</ol>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "needles"),
+    [
+        (NumericKey(value="20362", approx=20362, display="20362"), []),
+        (NumericKey(value="1/3", approx=1 / 3, display="0.333333"), ["no short decimal form"]),
+        (_key("1/3", 1 / 3, absolute=0.001), []),
+        (
+            NumericKey(value="2", approx=2, display="2", require_sigfigs=3, fractions=True),
+            ["3 significant figures", "fractions"],
+        ),
+    ],
+)
+def test_numeric_caveats(key: NumericKey, needles: list[str]) -> None:
+    caveats = numeric_caveats(key)
+    assert len(caveats) == len(needles)
+    for needle, caveat in zip(needles, caveats, strict=True):
+        assert needle in caveat
