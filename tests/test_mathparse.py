@@ -608,3 +608,12 @@ def test_arbitrary_text_only_raises_math_syntax_error(text: str) -> None:
     assert result is None or isinstance(result, sympy.Expr)
     assert 0 <= offset <= len(text)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    "text", ["exp(exp(exp(0.1)))", "cos(exp(exp(0.1)))", "sigmoid(exp(exp(1/2)))"]
+)
+def test_issue_nested_exponentials_of_small_numbers_are_accepted(text: str) -> None:
+    """The size guard bounded exp(x) by e^(2^mag(x)) at every level, refusing exp(exp(exp(0.1)))
+    (about 6.3e8) as 'too large'; numbers of modest size now use their value."""
+    assert parse_math(text).evalf(10).is_finite

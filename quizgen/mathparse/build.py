@@ -286,7 +286,7 @@ class _Builder:
             if first.mag > EXP_ARG_BITS:
                 raise self.error(f"the argument of {node.name}() is too large", node)
             self.check_exponent_terms(first.expr, node)
-            return _LOG2_E * 2.0**first.mag
+            return _LOG2_E * self.size_of(first)
         if hazard == "trig":
             self.guard_trig(node, first)
             return first.mag + 2
@@ -301,6 +301,16 @@ class _Builder:
         if node.name in ("min", "max"):
             self.guard_compare(node, args)
         return max(a.mag for a in args)
+
+    @staticmethod
+    def size_of(arg: Built) -> float:
+        """An upper bound of ``|arg|``: its value when it is a number of modest size, else
+        2^mag (nested exponentials would otherwise inflate the bound at every level)."""
+        if arg.numeric and arg.mag <= 64:
+            value = arg.expr.evalf(20)
+            if value.is_Number and value.is_finite:
+                return float(abs(value)) * (1 + 1e-9) + 1e-9
+        return 2.0**arg.mag
 
     def guard_trig(self, node: Call, arg: Built) -> None:
         if arg.mag > TRIG_ARG_BITS:
