@@ -13,4 +13,9 @@ if __name__ == "__main__":
         if len(sys.argv) > 1 and not any(name in script.name for name in sys.argv[1:]):
             continue
         print(f"== {script.name}", flush=True)
-        runpy.run_path(str(script), run_name="__main__")
+        try:
+            runpy.run_path(str(script), run_name="__main__")
+        except SystemExit as exit:  # a benchmark's own exit status must not stop the others
+            if exit.code not in (None, 0):
+                print(f"{script.name} exited with {exit.code}")
+        print(flush=True)

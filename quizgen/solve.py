@@ -439,6 +439,7 @@ class CompiledQuestion:
     spec: _Spec | None
     parts: list[_PartSpec]
     _solved: dict[tuple, Variant] = field(default_factory=dict, repr=False)
+    _stages: list[list[int]] | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:
@@ -463,15 +464,21 @@ class CompiledQuestion:
                 or a formula failed for the values drawn.
         """
         failures: dict[int, int] = {}
+        stages = self._where_stages()
         for _ in range(MAX_TRIES if self.where else 1):
             values: Values = {}
             for p in self.params:
                 values[p.name] = (
                     _number_or_text(fixed[p.name]) if fixed and p.name in fixed else p.draw(stream)
                 )
-            for name, formula in self.lets:
+            # Each constraint is tested as soon as its names are known, so a rejected draw
+            # costs no 'let' it does not need (and a 'where' can guard a 'let').
+            broken = self._broken(stages[0], values)
+            for (name, formula), stage in zip(self.lets, stages[1:], strict=True):
+                if broken is not None:
+                    break
                 values[name] = self._value(formula, values)
-            broken = next((i for i, w in enumerate(self.where) if not w.holds(values)), None)
+                broken = self._broken(stage, values)
             if broken is None:
                 return values
             failures[broken] = failures.get(broken, 0) + 1
@@ -482,6 +489,25 @@ class CompiledQuestion:
         raise self._draw_error(
             w.path, f"constraint '{w.text}' was never met in {sum(failures.values())} draws"
         )
+
+    def _broken(self, indices: list[int], values: Values) -> int | None:
+        return next((i for i in indices if not self.where[i].holds(values)), None)
+
+    def _where_stages(self) -> list[list[int]]:
+        """For each point of the evaluation (after the parameters, then after each 'let'),
+        the constraints whose names are all known by then."""
+        if self._stages is None:
+            known = {p.name for p in self.params}
+            points = [set(known)]
+            for name, _ in self.lets:
+                known.add(name)
+                points.append(set(known))
+            stages: list[list[int]] = [[] for _ in points]
+            for i, w in enumerate(self.where):
+                names = {sym.name for f in w.sides for sym in f.expr.free_symbols}
+                stages[next(k for k, ready in enumerate(points) if names <= ready)].append(i)
+            self._stages = stages
+        return self._stages
 
     def _value(self, formula: Formula, values: Mapping[str, Any]) -> Any:
         try:
