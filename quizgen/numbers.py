@@ -46,6 +46,14 @@ def _terminating_places(q: Fraction) -> int | None:
     return max(twos, fives) if d == 1 else None
 
 
+def _exact_decimal(q: Fraction, places: int) -> str:
+    """A terminating ``q`` written out exactly with ``places`` decimals (integer arithmetic)."""
+    scaled = abs(q.numerator) * (10**places // q.denominator)
+    digits = str(scaled).rjust(places + 1, "0")
+    sign = "-" if q < 0 else ""
+    return f"{sign}{digits[:-places]}.{digits[-places:]}" if places else f"{sign}{digits}"
+
+
 def to_decimal_text(q: Fraction, places: int) -> str:
     """``q`` rounded half-even to ``places`` decimals, as text."""
     with localcontext() as ctx:
@@ -85,6 +93,8 @@ def display(value: Any, places: int | None = None, sig: int | None = None) -> st
     ``MAX_DECIMALS`` places print exactly; anything else is rounded (to ``places`` decimals if
     given, else to ``sig`` or 6 significant figures).
     """
+    if type(value) is int and places is None and sig is None:  # the common case, fast
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -93,12 +103,14 @@ def display(value: Any, places: int | None = None, sig: int | None = None) -> st
         q = Fraction(value)
         if places is not None:
             return to_decimal_text(q, places)
+        if sig is not None:
+            return round_sig(q, sig)
         if q.denominator == 1:
             return str(q.numerator)
         exact_places = _terminating_places(q)
-        if exact_places is not None and exact_places <= MAX_DECIMALS and sig is None:
-            return to_decimal_text(q, exact_places)
-        return round_sig(q, sig or DEFAULT_SIG)
+        if exact_places is not None and exact_places <= MAX_DECIMALS:
+            return _exact_decimal(q, exact_places)
+        return round_sig(q, DEFAULT_SIG)
     # An irrational value, computed to 50 digits (see quizgen.evaluate); a float carries
     # enough digits to show it.
     approx = float(value)
@@ -121,8 +133,10 @@ def exact_text(value: Any) -> str:
     """The exact value as text the safe parser reads back (``20362``, ``3/7``, ``sqrt(2)/2``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, Fraction)):
-        return str(Fraction(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Fraction):
+        return str(value)
     return _digits(value)
 
 

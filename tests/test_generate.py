@@ -129,3 +129,11 @@ GOLDEN: dict = {
     },
     ("s002", "decay"): {"T": "20", "g": "69/100"},
 }
+
+
+def test_issue_sig_filter_rounds_integers_too() -> None:
+    """`{{ n | sig(3) }}` printed 20362 unchanged: integers skipped the rounding."""
+    from quizgen.numbers import display
+
+    assert display(20362, sig=3) == "20400"
+    assert display(20362) == "20362"
