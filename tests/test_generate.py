@@ -137,3 +137,19 @@ def test_issue_sig_filter_rounds_integers_too() -> None:
 
     assert display(20362, sig=3) == "20400"
     assert display(20362) == "20362"
+
+
+def test_readme_quickstart_generate_is_byte_identical(runner, tmp_path: Path) -> None:
+    """The README's command: 30 papers per format plus keys, the same bytes on every run."""
+    bank = Path(__file__).resolve().parent.parent / "banks" / "rnn-lstm.yaml"
+    trees = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        args = ["generate", str(bank), "--count", "30", "--seed", "7", "--out", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        trees.append(_tree(out))
+    assert trees[0] == trees[1]
+    assert sum(name.startswith("papers/") and name.endswith(".html") for name in trees[0]) == 30
+    assert sum(name.startswith("papers/") and name.endswith(".md") for name in trees[0]) == 30
+    assert {"key.html", "key.md", "key.json"} <= set(trees[0])
