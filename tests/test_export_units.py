@@ -286,3 +286,11 @@ def test_numeric_caveats(key: NumericKey, needles: list[str]) -> None:
     assert len(caveats) == len(needles)
     for needle, caveat in zip(needles, caveats, strict=True):
         assert needle in caveat
+
+
+def test_issue_math_at_the_start_of_a_line_reaches_the_lms() -> None:
+    """The plain dollarmath plugin left '$h$ × 12' (math first, digit last) as text."""
+    from quizgen.export.text import lms_html
+
+    assert "\\(h\\)" in lms_html("$h$ × 12", inline=True)
+    assert "\\(x\\)" in lms_html("$x$ is 5")

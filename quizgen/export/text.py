@@ -18,7 +18,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from quizgen.mdmath import use_dollar_math
 
 __all__ = ["lms_html", "plain_text"]
 
@@ -120,14 +121,8 @@ def _math_rule(display: bool) -> Any:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True})
-    md.use(
-        dollarmath_plugin,
-        allow_labels=False,
-        allow_space=False,
-        allow_digits=False,
-        double_inline=True,
-    )
+    # The same $…$ rules as papers (the plain plugin misses "$h$ × 12" at a line's start).
+    md = use_dollar_math(MarkdownIt("commonmark", {"html": False, "xhtmlOut": True}))
     md.disable("image")  # an LMS import must not depend on fetching a file
     md.validateLink = _is_safe_link  # type: ignore[method-assign]
     md.add_render_rule("math_inline", _math_rule(False))
