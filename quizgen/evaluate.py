@@ -18,7 +18,7 @@ from typing import Any
 import mpmath
 import sympy
 
-__all__ = ["EXACT", "MP", "Real", "compile_expr", "exact", "is_exact", "to_mpf"]
+__all__ = ["EXACT", "MP", "Real", "compile_expr", "exact", "to_mpf"]
 
 MP = mpmath.MPContext()
 MP.dps = 50
@@ -26,11 +26,6 @@ Real = Any  # int or Fraction (exact), or MP.mpf (50 digits)
 EXACT = (int, Fraction)
 Env = Mapping[str, Any]
 Fn = Callable[[Env], Real]
-
-
-def is_exact(value: Any) -> bool:
-    """True for exact (rational) values."""
-    return isinstance(value, EXACT)
 
 
 def exact(q: Fraction) -> int | Fraction:

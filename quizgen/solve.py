@@ -45,7 +45,7 @@ from quizgen.variant import (
 __all__ = ["CompiledQuestion", "DrawError", "compile_bank", "compile_question", "domain_symbol"]
 
 Path = tuple[str | int, ...]
-Values = dict[str, Any]  # name -> Fraction | sympy number | str
+Values = dict[str, Any]  # name -> int | Fraction (exact) | mpmath number | str
 MAX_TRIES = 1000
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _COMPARISON = re.compile(r"(<=|>=|==|!=|<|>)")
@@ -737,9 +737,3 @@ def _solved_expression(expr: sympy.Expr, values: tuple[tuple[str, Any], ...]) ->
     """Text and LaTeX of ``expr`` with parameter values substituted (cached: sympy is slow)."""
     solved = _substitute(expr, dict(values))
     return to_text(solved), sympy.latex(solved, order="none")
-
-
-def iter_parts(variant: Variant) -> Iterator[tuple[str, AnswerKey]]:
-    """Each (part id, answer key) of a variant."""
-    for part_id, key, _ in variant.gradable():
-        yield part_id, key
