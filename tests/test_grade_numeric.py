@@ -296,3 +296,14 @@ def test_check_answer_numeric() -> None:
     unit = {"kind": "numeric", "answer": 12, "unit": "kg"}
     assert check_answer(unit, "12 kg").status == "correct"
     assert check_answer(unit, "12 g").status == "invalid"
+
+
+@pytest.mark.parametrize(
+    "text", ["__import__('os').system('touch /tmp/x')", "open('/etc/passwd')", "a/b"]
+)
+def test_issue_code_with_a_slash_is_not_called_a_fraction(text: str) -> None:
+    """A slash inside a path made the reader say 'fractions are not accepted here'."""
+    with pytest.raises(MathSyntaxError) as info:
+        read_number(text)
+    assert "fraction" not in info.value.message
+    assert "not a number" in info.value.message

@@ -163,7 +163,7 @@ def _unexpected(original: str, body: str, lead: int, unit: str | None) -> MathSy
     offset = min(offset, len(body) - 1)
     char = body[offset]
     rest = body[offset:].strip()
-    if char == "_":
+    if char == "_" and offset > 0 and body[offset - 1].isdigit():  # 20_362
         return _refuse("write the number without '_'", original, lead + offset)
     if char == ",":
         return _refuse("a comma can only separate thousands (20,362)", original, lead + offset)
@@ -174,6 +174,11 @@ def _unexpected(original: str, body: str, lead: int, unit: str | None) -> MathSy
             return _refuse("give a number only, without a unit", original, lead + offset)
         return _refuse(f"expected the unit {unit!r} (or no unit)", original, lead + offset)
     return _refuse(f"not a number: unexpected {char!r}", original, lead + offset)
+
+
+# Only text made of number characters is read as p/q; anything else ('__import__(…)/x')
+# gets the general "not a number" message, not one about fractions.
+_FRACTION_LIKE = re.compile(r"[\s\d.,+\-/eE]+")
 
 
 def read_number(text: str, *, fractions: bool = False, unit: str | None = None) -> NumberRead:
@@ -195,7 +200,7 @@ def read_number(text: str, *, fractions: bool = False, unit: str | None = None) 
         raise _refuse("not a finite number", original, lead, len(body))
     if not body:
         raise _refuse("no number given", original, 0)
-    if "/" in body:
+    if "/" in body and _FRACTION_LIKE.fullmatch(body):
         return _read_fraction(original, body, fractions, lead)
     match = _NUMBER.fullmatch(body)
     if match is None or not (match["bare"] or match["whole"] or match["frac"]):
