@@ -26,7 +26,13 @@ from quizgen.mathparse import parse_math
 from quizgen.mathprint import to_text
 from quizgen.numbers import Num, display, exact_text, fraction_of
 from quizgen.rng import Stream, stable_hash
-from quizgen.templating import compile_text, template_names
+from quizgen.templating import (
+    Piece,
+    compile_text,
+    render_pieces,
+    simple_pieces,
+    template_names,
+)
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -117,11 +123,14 @@ class Text:
     source: str
     template: jinja2.Template | None = field(repr=False)  # None: static text
     path: Path
+    pieces: tuple[Piece, ...] | None = field(default=None, repr=False)  # plain substitutions
 
     def render(self, context: Mapping[str, Any]) -> str:
         if self.template is None:
             return self.source.strip()
         try:
+            if self.pieces is not None:
+                return render_pieces(self.pieces, context).strip()
             # shared=True skips copying jinja's globals per render; templates may only use
             # the bank's names anyway (checked at compile time).
             t = self.template
@@ -229,7 +238,8 @@ class _Compiler:
                 f"template uses undefined name(s): {', '.join(unknown)}",
                 f"known names: {', '.join(sorted(known)) or '(none)'}",
             )
-        return Text(source, template, path)
+            return Text(source, template, path)
+        return Text(source, template, path, simple_pieces(source))
 
 
 def _caret(exc: MathSyntaxError) -> str:

@@ -76,3 +76,36 @@ def test_equal_draws_share_one_solved_variant_and_other_draws_do_not() -> None:
         assert v == by_uid[v.uid]
         correct = [o.text for o in v.answer.options if o.correct]
         assert correct == [str(2 * int(v.values["n"]))]
+
+
+def test_plain_substitutions_render_exactly_as_jinja_does(monkeypatch) -> None:
+    """Texts that only substitute names skip jinja; every shipped bank must come out the same."""
+    from pathlib import Path
+
+    from quizgen import solve
+    from quizgen.bank import load_bank
+    from quizgen.exam import build_exam, numbered_students
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*sorted((root / "banks").glob("*.yaml")), root / "tests" / "data" / "core-bank.yaml"]
+    banks = [load_bank(f) for f in files]
+    fast = build_exam(banks, numbered_students(25), "same")
+    monkeypatch.setattr(solve, "simple_pieces", lambda source: None)
+    slow = build_exam(banks, numbered_students(25), "same")
+    assert fast.model_dump_json() == slow.model_dump_json()
+
+
+def test_simple_pieces_leaves_anything_else_to_jinja() -> None:
+    from quizgen.templating import simple_pieces
+
+    assert simple_pieces("h = {{ h }}, n = {{ n | thousands }}, p = {{ p|sig(3) }}") is not None
+    for source in (
+        "{{ h + 1 }}",
+        "{% if h %}x{% endif %}",
+        "{{- h }}",
+        "{{ h | sig('3') }}",
+        "{# note #}{{ h }}",
+        "{{ h | upper }}",
+        "a\r\nb {{ h }}",
+    ):
+        assert simple_pieces(source) is None, source
