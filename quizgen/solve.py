@@ -583,10 +583,10 @@ class CompiledQuestion:
                     else ""
                 )
                 parts.append(
-                    PartVariant(
+                    PartVariant.model_construct(
                         id=p.part.id,
                         prompt=p.prompt.render(context),
-                        points=p.part.points,
+                        points=float(p.part.points),
                         solution=sol,
                         answer=key,
                     )
@@ -595,14 +595,14 @@ class CompiledQuestion:
         keys = [answer] if answer is not None else [p.answer for p in parts]
         order = [o.id for k in keys if isinstance(k, ChoiceKey) for o in k.options]
         uid = stable_hash(self.bank.id, q.id, sorted(exact.items()), order)[:16]
-        return Variant(
+        return Variant.model_construct(
             uid=uid,
             bank_id=self.bank.id,
             question_id=q.id,
             kind=q.kind,
             topic=q.topic,
             title=q.title,
-            points=sum(p.points for p in parts) if parts else q.points,
+            points=float(sum(p.points for p in parts) if parts else q.points),
             values=exact,
             prompt=self.prompt.render(context),
             solution=self.solution.render({"answer": shown, **context}),
@@ -616,7 +616,7 @@ class CompiledQuestion:
         a = s.answer
         if isinstance(a, B.NumericAnswer):
             exact = self._value(s.formula, values)
-            return NumericKey(
+            return NumericKey.model_construct(
                 value=exact_text(exact),
                 approx=float(exact),
                 display=display(exact, places=a.places),
@@ -632,12 +632,12 @@ class CompiledQuestion:
         if isinstance(a, B.ExpressionAnswer):
             used = tuple(sorted((k, v) for k, v in values.items() if not isinstance(v, str)))
             text, latex = _solved_expression(s.formula.expr, used)
-            return ExpressionKey(
+            return ExpressionKey.model_construct(
                 value=text,
                 latex=latex,
                 variables=a.domains(),
                 mistakes=[
-                    KeyMistake(
+                    KeyMistake.model_construct(
                         value=(m := _solved_expression(f.expr, used)[0]),
                         display=m,
                         feedback=fb.render(context),
@@ -649,11 +649,11 @@ class CompiledQuestion:
             return self._choice(s, values, context, orders)
         if isinstance(a, B.TrueFalseAnswer):
             truth = a.answer if isinstance(a.answer, bool) else s.condition.holds(values)
-            return TrueFalseKey(
+            return TrueFalseKey.model_construct(
                 answer=truth, feedback=s.texts[0].render(context) if s.texts else None
             )
         if isinstance(a, B.TextAnswer):
-            return TextKey(
+            return TextKey.model_construct(
                 answers=[t.render(context) for t in s.texts],
                 regex=a.regex,
                 case_sensitive=a.case_sensitive,
@@ -662,7 +662,7 @@ class CompiledQuestion:
                     for m, (_, fb) in zip(a.mistakes, s.mistakes, strict=True)
                 ],
             )
-        return EssayKey(rubric=s.texts[0].render(context))
+        return EssayKey.model_construct(rubric=s.texts[0].render(context))
 
     def _choice(
         self, s: _Spec, values: Values, context: dict, orders: Iterator[tuple[int, ...]]
@@ -679,7 +679,7 @@ class CompiledQuestion:
         if a.shuffle:
             rendered = [rendered[i] for i in next(orders)]
         options = [
-            OptionKey(
+            OptionKey.model_construct(
                 id=_option_id(self.bank.id, self.id, text),
                 label=LABELS[i],
                 text=text,
@@ -689,7 +689,7 @@ class CompiledQuestion:
             for i, (text, correct, fb) in enumerate(rendered)
         ]
         scoring = a.scoring if isinstance(a, B.MultiAnswer) else "all-or-nothing"
-        return ChoiceKey(kind=a.kind, options=options, scoring=scoring)
+        return ChoiceKey.model_construct(kind=a.kind, options=options, scoring=scoring)
 
 
 @lru_cache(maxsize=16384)
@@ -718,7 +718,7 @@ def _check_distinct(cq: CompiledQuestion, s: _Spec, rendered: list, values: Valu
 
 
 def _numeric_mistake(value: Any, feedback: str, places: int | None) -> KeyMistake:
-    return KeyMistake(
+    return KeyMistake.model_construct(
         value=exact_text(value), display=display(value, places=places), feedback=feedback
     )
 
