@@ -1,7 +1,8 @@
 """Benchmark: a 1,000-student, 20-question exam drawn, solved and rendered in both formats.
 
-Prints medians over repeats: question variants per second for drawing+solving and for each
-renderer, the whole pipeline (as ``quizgen generate`` runs it, minus disk writes), and — as a
+Prints medians over repeats: question variants per second for drawing+solving, for each
+renderer's papers and answer key, the whole pipeline (as ``quizgen generate`` runs it, minus
+disk writes and submission templates), and — as a
 baseline in the same process — solving the same numeric answers the naive way, with sympy's
 ``subs``/``evalf`` per variant. Run: ``python bench/bench_generate.py`` (or bench/run.py).
 """
@@ -85,18 +86,20 @@ def main(repeats: int = 3) -> None:
     t_build, exam = _median_time(lambda: build_exam(banks, students, "bench"), repeats)
     _line("draw + solve", variants, t_build)
     renderers = [get_renderer("html"), get_renderer("md")]
-    total = t_build
+    papers = keys = 0.0
     for renderer in renderers:
         t_render, _ = _median_time(
             lambda r=renderer: [r.paper(exam, p) for p in exam.papers], repeats
         )
-        _line(f"render {renderer.name}", variants, t_render)
-        total += t_render
+        _line(f"render {renderer.name} papers", variants, t_render)
+        t_key, _ = _median_time(lambda r=renderer: r.key(exam), repeats)
+        _line(f"render {renderer.name} key", variants, t_key)
+        papers, keys = papers + t_render, keys + t_key
     t_json, _ = _median_time(lambda: exam.model_dump_json(indent=1), repeats)
-    total += t_json
     _line("key.json", variants, t_json)
-    _line("pipeline (both formats)", variants, total)
-    _line("variants rendered (x2)", 2 * variants, total)
+    student_side = t_build + papers + t_json
+    _line("papers: rendered (x2 formats)", 2 * variants, student_side)
+    _line("papers+keys: rendered (x2)", 2 * variants, student_side + keys)
     t_naive, solved = _median_time(lambda: _naive_solve(banks, exam), 1)
     t_ours = t_build * solved / variants
     print(
