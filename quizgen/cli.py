@@ -175,7 +175,7 @@ def generate(
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.exam import build_exam, numbered_students, read_roster
-    from quizgen.papers import write_exam
+    from quizgen.papers import stale_files, write_exam
     from quizgen.render import get_renderer
 
     if (count is None) == (roster is None):
@@ -192,8 +192,18 @@ def generate(
     written = write_exam(exam, target, renderers)
     out.print(
         f"[green]Wrote[/green] {len(exam.papers)} paper(s) × {len(renderers)} format(s) and "
-        f"the key ({written} files) to {target}"
+        f"the key ({len(written)} files) to {target}"
     )
+    stale = stale_files(target, written)
+    if stale:
+        shown = ", ".join(str(p.relative_to(target)) for p in stale[:5])
+        more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+        err.print(
+            f"warning: {len(stale)} file(s) in {target} are left from an earlier run and are "
+            f"not part of this exam: {shown}{more}",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -10,7 +10,7 @@ from typing import Any
 from quizgen.output import write_text_atomic
 from quizgen.variant import Exam
 
-__all__ = ["file_stem", "key_json", "paper_stems", "write_exam"]
+__all__ = ["file_stem", "key_json", "paper_stems", "stale_files", "write_exam"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -38,29 +38,48 @@ def key_json(exam: Exam) -> str:
     return exam.model_dump_json(indent=1) + "\n"
 
 
-def write_exam(exam: Exam, out: Path, renderers: Sequence[Any]) -> int:
-    """Write every paper in each renderer's format, the keys and key.json; return a file count."""
-    count = 0
+def write_exam(exam: Exam, out: Path, renderers: Sequence[Any]) -> list[Path]:
+    """Write every paper in each renderer's format, the keys and key.json.
+
+    Returns:
+        The files written, in order.
+    """
+    written: list[Path] = []
+
+    def write(path: Path, text: str) -> None:
+        write_text_atomic(path, text)
+        written.append(path)
+
     stems = paper_stems(exam)
     for renderer in renderers:
         for paper, stem in zip(exam.papers, stems, strict=True):
-            write_text_atomic(
-                out / "papers" / f"{stem}{renderer.extension}", renderer.paper(exam, paper)
-            )
-            count += 1
-        write_text_atomic(out / f"key{renderer.extension}", renderer.key(exam))
-        count += 1
-    count += _write_submission_templates(exam, out, stems)
-    write_text_atomic(out / "key.json", key_json(exam))
-    return count + 1
+            write(out / "papers" / f"{stem}{renderer.extension}", renderer.paper(exam, paper))
+        write(out / f"key{renderer.extension}", renderer.key(exam))
+    for paper, stem in zip(exam.papers, stems, strict=True):
+        write(out / "submissions" / f"{stem}.json", _submission_template(exam, paper))
+    write(out / "key.json", key_json(exam))
+    return written
 
 
-def _write_submission_templates(exam: Exam, out: Path, stems: list[str]) -> int:
+def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
+    """Files in the papers/ and submissions/ folders that this run did not write.
+
+    With ``--force`` an earlier exam's papers can remain beside the new ones; an instructor
+    must not hand one out by mistake.
+    """
+    fresh = set(written)
+    return sorted(
+        p
+        for folder in ("papers", "submissions")
+        if (out / folder).is_dir()
+        for p in (out / folder).iterdir()
+        if p.is_file() and p not in fresh
+    )
+
+
+def _submission_template(exam: Exam, paper: Any) -> str:
     import json
 
     from quizgen.grade.submissions import template_for
 
-    for paper, stem in zip(exam.papers, stems, strict=True):
-        text = json.dumps(template_for(exam, paper), indent=2, ensure_ascii=False) + "\n"
-        write_text_atomic(out / "submissions" / f"{stem}.json", text)
-    return len(exam.papers)
+    return json.dumps(template_for(exam, paper), indent=2, ensure_ascii=False) + "\n"

@@ -153,3 +153,17 @@ def test_readme_quickstart_generate_is_byte_identical(runner, tmp_path: Path) ->
     assert sum(name.startswith("papers/") and name.endswith(".html") for name in trees[0]) == 30
     assert sum(name.startswith("papers/") and name.endswith(".md") for name in trees[0]) == 30
     assert {"key.html", "key.md", "key.json"} <= set(trees[0])
+
+
+def test_force_warns_about_papers_left_from_an_earlier_exam(
+    runner, tmp_path: Path, core_bank: Path
+) -> None:
+    out = tmp_path / "exam"
+    base = ["generate", str(core_bank), "--seed", "7", "--out", str(out), "--format", "md"]
+    assert runner.invoke(app, [*base, "--count", "4"]).exit_code == 0
+    result = runner.invoke(app, [*base, "--count", "2", "--force"])
+    assert result.exit_code == 0
+    assert "4 file(s)" in result.output and "papers/s003.md" in result.output
+    assert "left from an earlier run" in result.output
+    again = runner.invoke(app, [*base, "--count", "4", "--force"])
+    assert "earlier run" not in again.output
