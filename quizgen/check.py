@@ -141,7 +141,7 @@ def _self_grade(variant: Variant, params: list[str]) -> str | None:
 
 def _correct_response(key: AnswerKey) -> Any:
     if isinstance(key, NumericKey):
-        return _decimal_response(key)
+        return _typed(key.value, key.fractions)
     if isinstance(key, ChoiceKey):
         labels = key.correct_labels()
         return labels[0] if key.kind == "choice" else labels
@@ -156,33 +156,23 @@ def _correct_response(key: AnswerKey) -> Any:
 
 def _mistake_response(key: AnswerKey, mistake: Any) -> str:
     if isinstance(key, NumericKey):
-        return _decimal_response(
-            key.model_copy(update={"value": mistake.value, "approx": _approx(mistake.value)})
-        )
+        return _typed(mistake.value, key.fractions)
     return getattr(mistake, "value", None) or getattr(mistake, "answer", "")
 
 
-def _approx(exact: str) -> float:
-    try:
-        return float(fraction_of(exact))
-    except (ValueError, ZeroDivisionError):
-        from quizgen.mathparse import parse_math
+def _typed(value: str, fractions: bool) -> str:
+    """An exact key value as a student would type it.
 
-        return float(parse_math(exact).evalf(20))
-
-
-def _decimal_response(key: NumericKey) -> str:
-    """The answer as a student would type it: exact decimals, else 17 significant figures."""
+    Key values are integers, ``p/q`` or 40-digit decimals (irrational results); a fraction
+    becomes its exact decimal, or 17 significant figures when it has none.
+    """
     from quizgen.numbers import display
 
-    try:
-        q = fraction_of(key.value)
-    except (ValueError, ZeroDivisionError):
-        return repr(key.approx)  # irrational: exp(-1), sqrt(2), ...
-    if key.fractions or q.denominator == 1:
-        return key.value
+    q = fraction_of(value)
+    if fractions or "/" not in value:
+        return value
     text = display(q)
-    return text if fraction_of(text) == q else repr(key.approx)
+    return text if fraction_of(text) == q else repr(float(q))
 
 
 def _check_examples(compiled: CompiledQuestion, qr: QuestionReport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,8 +79,6 @@ def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
 
 
 def _submission_template(exam: Exam, paper: Any) -> str:
-    import json
-
     from quizgen.grade.submissions import template_for
 
     return json.dumps(template_for(exam, paper), indent=2, ensure_ascii=False) + "\n"
