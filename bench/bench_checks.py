@@ -25,7 +25,7 @@ from sympy.core.cache import clear_cache
 
 from quizgen.grade.checkers import _check_unbounded, check_response
 from quizgen.grade.expression import prepare_key
-from quizgen.mathparse import parse_math
+from quizgen.math.parse import parse_math
 from quizgen.variant import ExpressionKey
 
 NH = {"n": "positive integer", "h": "positive integer"}
@@ -124,7 +124,7 @@ def time_checks(rounds: int) -> tuple[list[float], dict[str, int], list[str]]:
 
 def time_naive(rounds: int) -> list[float]:
     """Times of parse + ``simplify(a - b) == 0`` on the same pairs."""
-    from quizgen.solve import domain_symbol
+    from quizgen.math.domains import domain_symbol
 
     times = []
     for _ in range(rounds):

@@ -16,10 +16,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from quizgen.bank import load_bank
+from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS, answers, text
 from quizgen.export.base import ExportOptions, build_pools, run_export
-from quizgen.solve import compile_bank
+from quizgen.generate.solve import compile_bank
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 20

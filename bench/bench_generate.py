@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from quizgen.bank import load_bank
-from quizgen.exam import build_exam, numbered_students
+from quizgen.bank.model import load_bank
+from quizgen.generate.exam import build_exam, numbered_students
+from quizgen.generate.solve import compile_bank
 from quizgen.render import get_renderer
-from quizgen.solve import compile_bank
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = 1000

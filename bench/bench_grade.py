@@ -20,11 +20,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from quizgen.bank import load_bank
-from quizgen.exam import build_exam, numbered_students
+from quizgen.bank.model import load_bank
+from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.grade.pipeline import grade_exam
 from quizgen.grade.submissions import Submission, exam_fingerprint
 from quizgen.grade.write import write_grading
+from quizgen.render.feedback import feedback_files
 from quizgen.variant import ChoiceKey, Exam, ExpressionKey, NumericKey, Paper, TextKey, Variant
 
 HERE = Path(__file__).resolve().parent
@@ -210,7 +211,9 @@ def main(write: bool = False) -> int:
     print("  verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     if write:
         with tempfile.TemporaryDirectory() as tmp:
-            t_write, c_write, files = _timed(lambda: write_grading(Path(tmp), exam, report))
+            t_write, c_write, files = _timed(
+                lambda: write_grading(Path(tmp), exam, report, feedback=feedback_files)
+            )
             print(f"write_grading: {t_write:.2f} s wall, {c_write:.2f} s CPU, {len(files)} files")
     return 0 if wall <= TARGET_SECONDS else 1
 

@@ -17,13 +17,13 @@ _EXPORTS = {
     "parse_bank": "quizgen.bank",
     "Exam": "quizgen.variant",
     "Variant": "quizgen.variant",
-    "build_exam": "quizgen.exam",
-    "numbered_students": "quizgen.exam",
-    "read_roster": "quizgen.exam",
+    "build_exam": "quizgen.generate.exam",
+    "numbered_students": "quizgen.generate.exam",
+    "read_roster": "quizgen.generate.exam",
     "check_bank": "quizgen.check",
-    "check_answer": "quizgen.grade.api",
+    "check_answer": "quizgen.answer",
     "Verdict": "quizgen.grade.verdict",
-    "parse_math": "quizgen.mathparse",
+    "parse_math": "quizgen.math.parse",
     "QuizgenError": "quizgen.errors",
     "BankError": "quizgen.errors",
     "MathSyntaxError": "quizgen.errors",
@@ -49,13 +49,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from quizgen.bank import Bank, load_bank, parse_bank
+    from quizgen.answer import check_answer
+    from quizgen.bank.model import Bank, load_bank, parse_bank
     from quizgen.check import check_bank
     from quizgen.errors import BankError, MathSyntaxError, QuizgenError
-    from quizgen.exam import build_exam, numbered_students, read_roster
-    from quizgen.grade.api import check_answer
+    from quizgen.generate.exam import build_exam, numbered_students, read_roster
     from quizgen.grade.verdict import Verdict
-    from quizgen.mathparse import parse_math
+    from quizgen.math.parse import parse_math
     from quizgen.variant import Exam, Variant
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from quizgen.bank import Bank, Example
+from quizgen.bank.model import Bank, Example
 from quizgen.errors import BankError, BankErrors
-from quizgen.numbers import fraction_of
+from quizgen.generate.solve import CompiledQuestion, compile_question
+from quizgen.math.numbers import fraction_of
 from quizgen.rng import stream_for
-from quizgen.solve import CompiledQuestion, compile_question
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -166,7 +166,7 @@ def _typed(value: str, fractions: bool) -> str:
     Key values are integers, ``p/q`` or 40-digit decimals (irrational results); a fraction
     becomes its exact decimal, or 17 significant figures when it has none.
     """
-    from quizgen.numbers import display
+    from quizgen.math.numbers import display
 
     q = fraction_of(value)
     if fractions or "/" not in value:
@@ -243,7 +243,7 @@ def _example_problem(key: AnswerKey, expected: Any) -> str | None:
 
 def _rounded_match(key: NumericKey, expected: Any) -> bool:
     """An example written to k decimals matches the exact answer rounded to k decimals."""
-    from quizgen.numbers import display
+    from quizgen.math.numbers import display
 
     if isinstance(expected, bool) or not isinstance(expected, (int, float, str)):
         return False

@@ -50,40 +50,6 @@ def _reporting(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def bank_files(paths: list[Path]) -> list[Path]:
-    """Expand folders into their ``*.yaml``/``*.yml`` files (sorted); keep files as given."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
-            if not found:
-                raise UsageError(f"no .yaml bank files in folder {path}")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError(f"no such bank file or folder: {path}")
-    return files
-
-
-def load_banks(paths: list[Path]) -> list[Any]:
-    """Load and validate every bank, reporting the errors of all files together."""
-    from quizgen.bank import load_bank
-    from quizgen.errors import BankError, BankErrors
-
-    banks, errors = [], []
-    for file in bank_files(paths):
-        try:
-            banks.append(load_bank(file))
-        except BankErrors as exc:
-            errors.extend(exc.errors)
-        except BankError as exc:
-            errors.append(exc)
-    if errors:
-        raise BankErrors(errors)
-    return banks
-
-
 BanksArg = Annotated[list[Path], typer.Argument(help="Bank files or folders of banks.")]
 
 
@@ -100,7 +66,7 @@ def schema(
 
         data = submission_schema()
     else:
-        from quizgen.schema import bank_schema
+        from quizgen.bank.schema import bank_schema
 
         data = bank_schema()
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -116,6 +82,7 @@ def check(
     ] = 30,
 ) -> None:
     """Validate banks and sweep their variants: templates, answers, examples, mistakes."""
+    from quizgen.bank import load_banks
     from quizgen.check import check_bank
     from quizgen.errors import BankErrors
 
@@ -174,8 +141,9 @@ def generate(
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
-    from quizgen.exam import build_exam, numbered_students, read_roster
-    from quizgen.papers import stale_files, write_exam
+    from quizgen.bank import load_banks
+    from quizgen.generate.exam import build_exam, numbered_students, read_roster
+    from quizgen.generate.write import stale_files, write_exam
     from quizgen.render import get_renderer
 
     if (count is None) == (roster is None):
@@ -234,9 +202,12 @@ def grade(
 
     Exit code 1 when a submission (or part of one) was rejected: see rejected.csv.
     """
-    from quizgen.grade.pipeline import grade_exam, regrade_exam
+    from quizgen.bank import load_banks
+    from quizgen.generate.regrade import regrade_exam
+    from quizgen.grade.pipeline import grade_exam
     from quizgen.grade.submissions import read_key, read_submissions
     from quizgen.grade.write import gradebook_writer, write_grading
+    from quizgen.render.feedback import feedback_files
 
     if gradebook:
         gradebook_writer(gradebook)  # an unknown name fails before any work
@@ -248,7 +219,12 @@ def grade(
     found = read_submissions(submissions, exam)
     report = grade_exam(exam, found, timeout=timeout, regraded=bool(regrade))
     written = write_grading(
-        target, exam, report, gradebook=gradebook, assignment=assignment, templates=templates
+        target,
+        exam,
+        report,
+        gradebook=gradebook,
+        assignment=assignment,
+        feedback=functools.partial(feedback_files, templates=templates),
     )
     out.print(_grade_table(report))
     for r in report.rejections:
@@ -327,6 +303,7 @@ def export_command(
     ] = False,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
+    from quizgen.bank import load_banks
     from quizgen.export import check_output_path, export, get_exporter, write_export
 
     exporter = get_exporter(to)

@@ -1,4 +1,4 @@
-"""Writing files: atomically, into folders that are safe to write.
+"""Writing files: atomically, into folders that are safe to write, under safe names.
 
 A file is written to a temporary sibling and renamed into place, so a crash or a full disk
 never leaves half a file where a complete one is expected.
@@ -7,12 +7,14 @@ never leaves half a file where a complete one is expected.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from quizgen.errors import UsageError
 
-__all__ = ["prepare_out_dir", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["file_stem", "file_stems", "prepare_out_dir", "write_bytes_atomic", "write_text_atomic"]
 
 
 def _umask() -> int:
@@ -66,3 +68,27 @@ def prepare_out_dir(path: Path, force: bool = False) -> Path:
     if not os.access(path, os.W_OK):
         raise UsageError(f"output folder {path} is not writable")
     return path
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_stem(student_id: str) -> str:
+    """A file-name-safe stem for a student id (``Ana María/3`` → ``Ana_Mar_a_3``)."""
+    stem = _UNSAFE.sub("_", student_id).strip("._") or "student"
+    return stem[:80]
+
+
+def file_stems(student_ids: Iterable[str]) -> list[str]:
+    """Unique stems, in order (ids that clean up alike get a number suffix).
+
+    Papers, submission templates and feedback files of one student share the stem.
+    """
+    seen: dict[str, int] = {}
+    stems = []
+    for student_id in student_ids:
+        stem = file_stem(student_id)
+        n = seen.get(stem.lower(), 0)
+        seen[stem.lower()] = n + 1
+        stems.append(stem if n == 0 else f"{stem}-{n + 1}")
+    return stems

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from quizgen.numbers import Num, display
+from quizgen.math.numbers import Num, display
 
 __all__ = [
     "Piece",

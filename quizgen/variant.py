@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quizgen.bank import Domain, TextMistake, Tolerance
+from quizgen.bank.model import TextMistake, Tolerance
+from quizgen.math.domains import Domain
 
 __all__ = [
     "AnswerKey",
@@ -41,7 +42,7 @@ class Frozen(BaseModel):
 class KeyMistake(Frozen):
     """A known wrong answer, solved for this variant."""
 
-    value: str = Field(description="exact value or expression, readable by quizgen.mathparse")
+    value: str = Field(description="exact value or expression, readable by quizgen.math.parse")
     display: str
     feedback: str
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from quizgen.bank import Bank, load_bank
+from quizgen.bank.model import Bank, load_bank
 from quizgen.check import check_bank
+from quizgen.generate.solve import CompiledQuestion, compile_bank, compile_question
 from quizgen.rng import stream_for
-from quizgen.solve import CompiledQuestion, compile_bank, compile_question
 
 BANK = Path(__file__).resolve().parent.parent / "banks" / "rnn-lstm.yaml"
 SEED_TOPICS = {

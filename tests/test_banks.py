@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from quizgen.bank import Bank, load_bank
+from quizgen.bank.model import Bank, load_bank
 from quizgen.check import BankReport, check_bank
+from quizgen.generate.solve import CompiledQuestion, compile_bank
 from quizgen.rng import stream_for
-from quizgen.solve import CompiledQuestion, compile_bank
 
 BANKS = Path(__file__).resolve().parent.parent / "banks"
 FILES = sorted(BANKS.glob("*.yaml"))

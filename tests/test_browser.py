@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from quizgen.bank import load_bank
-from quizgen.exam import build_exam, numbered_students
+from quizgen.bank.model import load_bank
+from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.render import get_renderer
 
 CHROMIUM = Path("/usr/bin/chromium")

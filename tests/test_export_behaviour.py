@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from quizgen.bank import load_bank, parse_bank
+from quizgen.bank.model import load_bank, parse_bank
 from quizgen.errors import QuizgenError, UsageError
 from quizgen.export import EXPORTERS, ExportError, export, get_exporter, write_export
 from quizgen.export.base import ExportOptions, build_pools, run_export

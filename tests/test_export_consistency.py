@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from quizgen.bank import load_bank
+from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS
 from quizgen.export.answers import decimal_text, numeric_target
 from quizgen.export.base import ExportOptions, Pool, build_pools, ident, run_export

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from quizgen.bank import load_bank
+from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS, export
 from quizgen.export.base import ExportOptions, Pool, build_pools, run_export
 from quizgen.export.validate import find_schemas, gift_parser_problem, validate_export

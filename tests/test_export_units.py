@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen.bank import Tolerance
+from quizgen.bank.model import Tolerance
 from quizgen.export.answers import (
     MOODLE_GRADES,
     decimal_text,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from quizgen.bank import load_bank
+from quizgen.bank.model import load_bank
 from quizgen.cli import app
-from quizgen.exam import build_exam, numbered_students
+from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.variant import Exam
 
 
@@ -133,7 +133,7 @@ GOLDEN: dict = {
 
 def test_issue_sig_filter_rounds_integers_too() -> None:
     """`{{ n | sig(3) }}` printed 20362 unchanged: integers skipped the rounding."""
-    from quizgen.numbers import display
+    from quizgen.math.numbers import display
 
     assert display(20362, sig=3) == "20400"
     assert display(20362) == "20362"

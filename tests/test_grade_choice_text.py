@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from quizgen.grade import check_answer
+from quizgen import check_answer
 from quizgen.grade.checkers import check_response
 from quizgen.grade.choice import multi_score, read_multi
 from quizgen.grade.text import normalize_text

@@ -7,11 +7,11 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quizgen.grade import check_answer
+from quizgen import check_answer
 from quizgen.grade.checkers import check_response
 from quizgen.grade.expression import compare, prepare_key, sample_points
+from quizgen.math.domains import domain_symbol
 from quizgen.rng import stream_for
-from quizgen.solve import domain_symbol
 from quizgen.variant import ExpressionKey, KeyMistake
 
 X = ["x"]

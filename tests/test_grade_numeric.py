@@ -6,8 +6,8 @@ from fractions import Fraction as F
 
 import pytest
 
+from quizgen import check_answer
 from quizgen.errors import MathSyntaxError
-from quizgen.grade import check_answer
 from quizgen.grade.checkers import check_response
 from quizgen.grade.numeric import check_numeric, exact_target, read_number
 from quizgen.variant import KeyMistake, NumericKey

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from quizgen.bank import load_bank
+from quizgen.bank.model import load_bank
 from quizgen.cli import app
+from quizgen.generate.regrade import regrade_exam
 from quizgen.grade import pipeline
-from quizgen.grade.pipeline import GradeReport, grade_exam, regrade_exam
+from quizgen.grade.pipeline import GradeReport, grade_exam
 from quizgen.grade.submissions import (
     Submission,
     exam_fingerprint,
@@ -613,7 +614,7 @@ def test_numeric_display_is_a_right_answer_for_every_student(exam: Exam) -> None
 
 
 def test_columns_with_pick_are_the_union_in_bank_order() -> None:
-    from quizgen.exam import build_exam, numbered_students
+    from quizgen.generate.exam import build_exam, numbered_students
     from quizgen.grade.write import grades_csv
 
     exam = build_exam([load_bank(BANK)], numbered_students(12), "pick", pick=1)

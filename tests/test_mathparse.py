@@ -1,4 +1,4 @@
-"""Tests of quizgen.mathparse: the one safe parser for answers and formulas."""
+"""Tests of quizgen.math.parse: the one safe parser for answers and formulas."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from quizgen import mathparse
+from quizgen.math import parse as mathparse
 from quizgen.errors import MathSyntaxError
-from quizgen.mathparse import (
+from quizgen.math.parse import (
     CONSTANTS,
     DEFAULT_LIMITS,
     FUNCTIONS,
@@ -506,7 +506,7 @@ def test_no_eval_exec_or_string_sympify(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_source_never_evaluates_text() -> None:
-    package = pathlib.Path(mathparse.__file__).parent
+    package = pathlib.Path(mathparse.__file__).parent  # quizgen/math: parser, evaluator, printing
     pattern = re.compile(r"\b(eval|exec|sympify|parse_expr|__import__)\s*\(")
     for path in package.glob("*.py"):
         source = path.read_text(encoding="utf-8")

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen import mdmath
-from quizgen.bank import load_bank
+from quizgen.render import mathtext as mdmath
+from quizgen.bank.model import load_bank
 from quizgen.errors import UsageError
-from quizgen.exam import build_exam, numbered_students
-from quizgen.mdmath import markdown_to_html, math_to_mathml
+from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.render import RENDERERS, get_renderer
 from quizgen.render.markdown import md_code, md_escape
+from quizgen.render.mathtext import markdown_to_html, math_to_mathml
 from quizgen.render.templates import packaged_template_dir, template_environment
 from quizgen.render.views import points_text, tolerance_text
 from quizgen.variant import (
@@ -369,7 +369,7 @@ def test_points_text(points: float, text: str) -> None:
     ],
 )
 def test_tolerance_text(tolerance: dict, text: str) -> None:
-    from quizgen.bank import Tolerance
+    from quizgen.bank.model import Tolerance
 
     assert tolerance_text(Tolerance(**tolerance)) == text
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from quizgen.bank import parse_bank
+from quizgen.bank.model import parse_bank
+from quizgen.generate.solve import compile_question
 from quizgen.rng import stream_for
-from quizgen.solve import compile_question
 
 BANK = """\
 id: s
@@ -82,9 +82,9 @@ def test_plain_substitutions_render_exactly_as_jinja_does(monkeypatch) -> None:
     """Texts that only substitute names skip jinja; every shipped bank must come out the same."""
     from pathlib import Path
 
-    from quizgen import solve
-    from quizgen.bank import load_bank
-    from quizgen.exam import build_exam, numbered_students
+    from quizgen.generate import solve
+    from quizgen.bank.model import load_bank
+    from quizgen.generate.exam import build_exam, numbered_students
 
     root = Path(__file__).resolve().parent.parent
     files = [*sorted((root / "banks").glob("*.yaml")), root / "tests" / "data" / "core-bank.yaml"]

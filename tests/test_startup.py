@@ -9,11 +9,11 @@ import pytest
 
 CORE = [
     "quizgen.bank",
-    "quizgen.solve",
-    "quizgen.exam",
+    "quizgen.generate.solve",
+    "quizgen.generate.exam",
     "quizgen.check",
     "quizgen.variant",
-    "quizgen.mathparse",
+    "quizgen.math.parse",
     "quizgen.grade.checkers",
     "quizgen.render",
 ]

@@ -38,9 +38,10 @@ from typing import Any
 import pytest
 import sympy
 
-from quizgen.bank import Bank, load_bank
+from quizgen.bank.model import Bank, load_bank
+from quizgen.generate.solve import CompiledQuestion, compile_question
+from quizgen.math.domains import domain_symbol
 from quizgen.rng import stream_for
-from quizgen.solve import CompiledQuestion, compile_question, domain_symbol
 from quizgen.variant import ChoiceKey, ExpressionKey, NumericKey, TrueFalseKey, Variant
 
 with warnings.catch_warnings():
@@ -528,7 +529,7 @@ def _compare(key: Any, expected: Any, where: str, check: Check, values: Values) 
 
 def _compare_expression(key: ExpressionKey, where: str, check: Check, values: Values) -> None:
     """Evaluate the key's expression at each sample of its variables; torch builds the rest."""
-    from quizgen.mathparse import parse_math
+    from quizgen.math.parse import parse_math
 
     symbols = {name: domain_symbol(name, domain) for name, domain in key.variables.items()}
     expr = parse_math(key.value, symbols)

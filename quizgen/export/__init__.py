@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from quizgen.bank import Bank
+from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
 from quizgen.export.base import (
     Exporter,

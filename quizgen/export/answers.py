@@ -23,10 +23,10 @@ from typing import Any
 
 import mpmath
 
-from quizgen.bank import Tolerance
+from quizgen.bank.model import Tolerance
 from quizgen.errors import QuizgenError
 from quizgen.grade.predicates import decade
-from quizgen.numbers import fraction_of
+from quizgen.math.numbers import fraction_of
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -197,7 +197,7 @@ def _placeholder(i: int) -> str:
 
 @lru_cache(maxsize=1024)
 def _skeleton_expr(skeleton: str, count: int) -> Any:
-    from quizgen.mathparse import parse_math
+    from quizgen.math.parse import parse_math
 
     return parse_math(skeleton, [_placeholder(i) for i in range(count)], split_names=False)
 

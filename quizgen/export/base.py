@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from quizgen.bank import Bank
+from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
-from quizgen.exam import select_questions
 from quizgen.export.answers import numeric_caveats
+from quizgen.generate.exam import select_questions
+from quizgen.generate.solve import CompiledQuestion, compile_bank
 from quizgen.rng import stable_hash, stream_for
-from quizgen.solve import CompiledQuestion, compile_bank
 from quizgen.variant import NumericKey, Variant
 
 __all__ = [

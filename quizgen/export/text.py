@@ -1,7 +1,7 @@
 """Bank Markdown to the HTML an LMS shows: math stays TeX, between MathJax delimiters.
 
 Canvas and Moodle render ``\\(…\\)`` and ``\\[…\\]`` with MathJax, so ``$…$`` becomes
-``\\(…\\)`` and ``$$…$$`` becomes ``\\[…\\]``; the paper renderer (:mod:`quizgen.mdmath`)
+``\\(…\\)`` and ``$$…$$`` becomes ``\\[…\\]``; the paper renderer (:mod:`quizgen.render.mathtext`)
 writes MathML instead, which these LMS editors do not keep. The Markdown rules and the safety
 rules are the same as there: raw HTML is escaped, images are not rendered, only http, https
 and mailto links stay links. Output is XHTML (``<br />``), so it can also be embedded as XML in
@@ -19,7 +19,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from quizgen.mdmath import use_dollar_math
+from quizgen.render.mathtext import use_dollar_math
 
 __all__ = ["lms_html", "plain_text"]
 
@@ -36,7 +36,7 @@ def lms_html(text: str, *, inline: bool = False) -> str:
 
     Args:
         text: CommonMark with ``$…$`` and ``$$…$$`` math (pandoc's dollar rules, as in
-            :func:`quizgen.mdmath.markdown_to_html`).
+            :func:`quizgen.render.mathtext.markdown_to_html`).
         inline: render without the paragraph wrapper (option texts, short labels).
 
     Returns:

@@ -1,8 +1,8 @@
 """Grading: check responses against frozen answer keys (``docs/grading.md``).
 
-``check_answer`` checks one response against an answer section written as in a bank;
-``check_response`` checks one against a frozen key from ``key.json``. Names load lazily so
-that reading submissions (``quizgen schema --submission``, ``generate``) needs no sympy.
+``check_response`` checks one response against a frozen key from ``key.json``
+(:func:`quizgen.check_answer` does it for an answer section written as in a bank). Names load
+lazily so that reading submissions (``quizgen schema --submission``, ``generate``) needs no sympy.
 """
 
 from __future__ import annotations
@@ -10,17 +10,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Verdict", "answer_key", "check_answer", "check_response"]
+__all__ = ["Verdict", "check_response"]
 
 _EXPORTS = {
-    "answer_key": "quizgen.grade.api",
-    "check_answer": "quizgen.grade.api",
     "check_response": "quizgen.grade.checkers",
     "Verdict": "quizgen.grade.verdict",
 }
 
 if TYPE_CHECKING:
-    from quizgen.grade.api import answer_key, check_answer
     from quizgen.grade.checkers import check_response
     from quizgen.grade.verdict import Verdict
 

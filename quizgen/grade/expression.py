@@ -36,9 +36,9 @@ import sympy
 from quizgen.errors import MathSyntaxError
 from quizgen.grade.limits import CheckTimeout, deadline, remaining, signals_usable
 from quizgen.grade.verdict import Verdict
-from quizgen.mathparse import parse_math
+from quizgen.math.domains import domain_symbol
+from quizgen.math.parse import parse_math
 from quizgen.rng import Stream, stream_for
-from quizgen.solve import domain_symbol
 from quizgen.variant import ExpressionKey
 
 __all__ = [

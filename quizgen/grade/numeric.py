@@ -36,8 +36,8 @@ from quizgen.grade.predicates import (
     within_sigfigs,
 )
 from quizgen.grade.verdict import Verdict
-from quizgen.mathparse import parse_math
-from quizgen.numbers import fraction_of
+from quizgen.math.numbers import fraction_of
+from quizgen.math.parse import parse_math
 from quizgen.variant import NumericKey
 
 __all__ = ["NumberRead", "check_numeric", "exact_target", "read_number"]

@@ -2,23 +2,21 @@
 
 Pure: no files, no terminal (the clock is an argument). Every student, question and part
 gets one :class:`ItemResult`; identical responses to identical keys are checked once (many
-students type the same string). ``regrade_exam`` re-solves an exam from its banks, on purpose
-only, and says which keys changed.
+students type the same string). Re-solving a key from edited banks is generation's job
+(:mod:`quizgen.generate.regrade`); the grader only takes the exam it is given.
 """
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quizgen.bank import Bank
-from quizgen.errors import UsageError
 from quizgen.grade.checkers import check_response
 from quizgen.grade.submissions import (
     Received,
@@ -43,10 +41,8 @@ __all__ = [
     "GradeReport",
     "GradeStats",
     "ItemResult",
-    "KeyChange",
     "StudentGrade",
     "grade_exam",
-    "regrade_exam",
     "response_text",
 ]
 
@@ -120,17 +116,6 @@ class GradeReport(_Model):
     students: list[StudentGrade]
     rejections: list[Rejection] = []
     stats: GradeStats
-
-
-class KeyChange(_Model):
-    """One difference between the frozen key and a re-solved one."""
-
-    student_id: str
-    question_id: str
-    part_id: str = ""
-    change: Literal["answer", "prompt", "added", "removed"]
-    old: str = ""
-    new: str = ""
 
 
 # --- text shown for answers and responses ----------------------------------------------------
@@ -353,83 +338,3 @@ def grade_exam(
             items=sum(len(s.items) for s in students), checks=grader.checks, cache_hits=grader.hits
         ),
     )
-
-
-# --- regrading -------------------------------------------------------------------------------
-
-
-def _check_banks(exam: Exam, banks: Sequence[Bank]) -> None:
-    given = {b.id for b in banks}
-    missing = [b.id for b in exam.banks if b.id not in given]
-    if missing:
-        raise UsageError(
-            f"--regrade needs every bank of the exam; missing: {', '.join(missing)}",
-            hint="pass the bank files the exam was generated from (edited as you wish)",
-        )
-    extra = sorted(given - {b.id for b in exam.banks})
-    if extra:
-        raise UsageError(f"--regrade: bank(s) not used by this exam: {', '.join(extra)}")
-
-
-def _variant_changes(student: str, old: Variant, new: Variant) -> list[KeyChange]:
-    changes = []
-    if old.prompt != new.prompt:
-        changes.append(KeyChange(student_id=student, question_id=old.question_id, change="prompt"))
-    new_keys = {pid: key for pid, key, _ in new.gradable()}
-    for pid, key, _ in old.gradable():
-        fresh = new_keys.get(pid)
-        if fresh is None or fresh.model_dump() != key.model_dump():
-            changes.append(
-                KeyChange(
-                    student_id=student,
-                    question_id=old.question_id,
-                    part_id=pid,
-                    change="answer",
-                    old=answer_markdown(key),
-                    new=answer_markdown(fresh) if fresh is not None else "",
-                )
-            )
-    return changes
-
-
-def _paper_changes(old: Paper, new: Paper) -> list[KeyChange]:
-    before = {v.question_id: v for v in old.variants}
-    after = {v.question_id: v for v in new.variants}
-    changes = []
-    for qid, variant in before.items():
-        if qid in after:
-            changes.extend(_variant_changes(old.student_id, variant, after[qid]))
-        else:
-            changes.append(KeyChange(student_id=old.student_id, question_id=qid, change="removed"))
-    changes.extend(
-        KeyChange(student_id=old.student_id, question_id=qid, change="added")
-        for qid in after
-        if qid not in before
-    )
-    return changes
-
-
-def regrade_exam(exam: Exam, banks: Sequence[Bank]) -> tuple[Exam, list[KeyChange]]:
-    """Re-solve ``exam`` from (possibly edited) banks and list what changed.
-
-    The same seed and students give the same draws, so only what the bank edit changed
-    moves. A changed ``prompt`` means the student saw other text than the new key assumes.
-
-    Raises:
-        UsageError: the banks are not exactly the exam's banks (by id).
-        BankErrors: a bank does not compile or draw.
-    """
-    from quizgen.exam import Student, build_exam  # the solver: only when re-solving
-
-    _check_banks(exam, banks)
-    order = {b.id: i for i, b in enumerate(exam.banks)}
-    ordered = sorted(banks, key=lambda b: order[b.id])
-    students = [Student(p.student_id, p.name) for p in exam.papers]
-    fresh = build_exam(ordered, students, exam.seed, pick=exam.pick, title=exam.title)
-    fresh = fresh.model_copy(update={"course": exam.course})
-    changes = [
-        c
-        for old, new in zip(exam.papers, fresh.papers, strict=True)
-        for c in _paper_changes(old, new)
-    ]
-    return fresh, changes

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from string import ascii_lowercase
 
-from quizgen.bank import Tolerance
+from quizgen.bank.model import Tolerance
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from quizgen.bank import Bank
+from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
+from quizgen.generate.solve import CompiledQuestion, compile_bank
 from quizgen.rng import stream_for
-from quizgen.solve import CompiledQuestion, compile_bank
 from quizgen.variant import BankRef, Exam, Paper
 
 __all__ = ["Student", "build_exam", "numbered_students", "read_roster", "select_questions"]

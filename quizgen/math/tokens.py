@@ -12,8 +12,8 @@ import re
 from typing import Literal, NamedTuple, Protocol
 
 from quizgen.errors import MathSyntaxError
-from quizgen.mathparse.limits import MAX_NAME_LENGTH, Limits
-from quizgen.mathparse.unicode import Normalized, normalize
+from quizgen.math.limits import MAX_NAME_LENGTH, Limits
+from quizgen.math.unicode import Normalized, normalize
 
 __all__ = ["Token", "TokenKind", "TokenSource", "tokenize"]
 

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from quizgen.output import write_text_atomic
+from quizgen.output import file_stems, write_text_atomic
 from quizgen.variant import Exam
 
-__all__ = ["file_stem", "key_json", "paper_stems", "stale_files", "write_exam"]
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def file_stem(student_id: str) -> str:
-    """A file-name-safe stem for a student id (``Ana María/3`` → ``Ana_Mar_a_3``)."""
-    stem = _UNSAFE.sub("_", student_id).strip("._") or "student"
-    return stem[:80]
-
-
-def paper_stems(exam: Exam) -> list[str]:
-    """Unique stems, in paper order (ids that clean up alike get a number suffix)."""
-    seen: dict[str, int] = {}
-    stems = []
-    for paper in exam.papers:
-        stem = file_stem(paper.student_id)
-        n = seen.get(stem.lower(), 0)
-        seen[stem.lower()] = n + 1
-        stems.append(stem if n == 0 else f"{stem}-{n + 1}")
-    return stems
+__all__ = ["key_json", "stale_files", "write_exam"]
 
 
 def key_json(exam: Exam) -> str:
@@ -51,7 +30,7 @@ def write_exam(exam: Exam, out: Path, renderers: Sequence[Any]) -> list[Path]:
         write_text_atomic(path, text)
         written.append(path)
 
-    stems = paper_stems(exam)
+    stems = file_stems(p.student_id for p in exam.papers)
     for renderer in renderers:
         for paper, stem in zip(exam.papers, stems, strict=True):
             write(out / "papers" / f"{stem}{renderer.extension}", renderer.paper(exam, paper))

@@ -14,15 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quizgen.bank import Bank
+from quizgen.bank.model import Bank
+from quizgen.bank.yamlsrc import path_text
 from quizgen.errors import BankError, BankErrors, QuizgenError
+from quizgen.generate.solve import compile_question
 from quizgen.grade.checkers import Response, check_response
 from quizgen.grade.limits import DEFAULT_TIMEOUT
 from quizgen.grade.verdict import Verdict
 from quizgen.rng import stream_for
-from quizgen.solve import compile_question
 from quizgen.variant import AnswerKey
-from quizgen.yamlsrc import path_text
 
 __all__ = ["answer_key", "check_answer"]
 

@@ -19,10 +19,10 @@ from dataclasses import replace
 from typing import TypeVar
 
 from quizgen.errors import MathSyntaxError
-from quizgen.mathparse.functions import CONSTANTS, FUNCTIONS
-from quizgen.mathparse.limits import Limits
-from quizgen.mathparse.nodes import Add, Call, Const, Inv, Mul, Neg, Node, Num, Pow, Sym
-from quizgen.mathparse.tokens import Token, TokenSource
+from quizgen.math.functions import CONSTANTS, FUNCTIONS
+from quizgen.math.limits import Limits
+from quizgen.math.nodes import Add, Call, Const, Inv, Mul, Neg, Node, Num, Pow, Sym
+from quizgen.math.tokens import Token, TokenSource
 
 __all__ = ["Parser", "split_name"]
 
@@ -67,7 +67,7 @@ class Parser:
     """Parses one token sequence; use :meth:`parse` once.
 
     Args:
-        tokens: output of :func:`~quizgen.mathparse.tokens.tokenize`.
+        tokens: output of :func:`~quizgen.math.tokens.tokenize`.
         text: the original text (for error messages).
         declared: names the caller allows, or None to accept any non-reserved name
             (the free_names mode: no splitting, unknown calls still refused).

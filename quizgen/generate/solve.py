@@ -19,12 +19,13 @@ import jinja2
 import jinja2.runtime
 import sympy
 
-from quizgen import bank as B
+from quizgen.bank import model as B
 from quizgen.errors import BankError, BankErrors, MathSyntaxError
-from quizgen.evaluate import EXACT, MP, compile_expr, exact, to_mpf
-from quizgen.mathparse import parse_math
-from quizgen.mathprint import to_text
-from quizgen.numbers import Num, display, exact_text, fraction_of
+from quizgen.math.domains import domain_symbol
+from quizgen.math.evaluate import EXACT, MP, compile_expr, exact, to_mpf
+from quizgen.math.numbers import Num, display, exact_text, fraction_of
+from quizgen.math.parse import parse_math
+from quizgen.math.printing import to_text
 from quizgen.rng import Stream, stable_hash
 from quizgen.templating import (
     Piece,
@@ -48,7 +49,7 @@ from quizgen.variant import (
     answer_markdown,
 )
 
-__all__ = ["CompiledQuestion", "DrawError", "compile_bank", "compile_question", "domain_symbol"]
+__all__ = ["CompiledQuestion", "DrawError", "compile_bank", "compile_question"]
 
 Path = tuple[str | int, ...]
 Values = dict[str, Any]  # name -> int | Fraction (exact) | mpmath number | str
@@ -63,23 +64,10 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
 }
-_ASSUMPTIONS: dict[str, dict[str, bool]] = {
-    "real": {"real": True},
-    "positive": {"positive": True},
-    "nonnegative": {"nonnegative": True},
-    "integer": {"integer": True},
-    "positive integer": {"positive": True, "integer": True},
-    "nonnegative integer": {"nonnegative": True, "integer": True},
-}
 
 
 class DrawError(BankError):
     """A variant could not be drawn (constraint never met, division by zero, ...)."""
-
-
-def domain_symbol(name: str, domain: str = "real") -> sympy.Symbol:
-    """The sympy symbol for a variable declared with ``domain``."""
-    return sympy.Symbol(name, **_ASSUMPTIONS[domain])
 
 
 # --- compiled pieces -----------------------------------------------------------------------

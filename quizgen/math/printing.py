@@ -1,4 +1,4 @@
-"""Print sympy expressions as text that :mod:`quizgen.mathparse` reads back.
+"""Print sympy expressions as text that :mod:`quizgen.math.parse` reads back.
 
 Keys store exact values and expressions as text; the grader re-reads them with the safe
 parser, so the printer must only use that parser's syntax (``exp(1)``, not sympy's ``E``;

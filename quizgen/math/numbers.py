@@ -111,7 +111,7 @@ def display(value: Any, places: int | None = None, sig: int | None = None) -> st
         if exact_places is not None and exact_places <= MAX_DECIMALS:
             return _exact_decimal(q, exact_places)
         return round_sig(q, DEFAULT_SIG)
-    # An irrational value, computed to 50 digits (see quizgen.evaluate); a float carries
+    # An irrational value, computed to 50 digits (see quizgen.math.evaluate); a float carries
     # enough digits to show it.
     approx = float(value)
     if places is not None:
@@ -142,7 +142,7 @@ def exact_text(value: Any) -> str:
 
 def _digits(value: Any) -> str:
     """An irrational value to 40 significant digits (mpmath's notation, which parses back)."""
-    from quizgen.evaluate import MP
+    from quizgen.math.evaluate import MP
 
     return MP.nstr(value, 40, strip_zeros=True)
 

@@ -18,11 +18,11 @@ from functools import lru_cache
 import sympy
 
 from quizgen.errors import MathSyntaxError
-from quizgen.mathparse.build import build
-from quizgen.mathparse.functions import CONSTANTS, FUNCTIONS
-from quizgen.mathparse.limits import DEFAULT_LIMITS, MAX_NAME_LENGTH, Limits
-from quizgen.mathparse.parser import Parser
-from quizgen.mathparse.tokens import tokenize
+from quizgen.math.build import build
+from quizgen.math.functions import CONSTANTS, FUNCTIONS
+from quizgen.math.limits import DEFAULT_LIMITS, MAX_NAME_LENGTH, Limits
+from quizgen.math.parser import Parser
+from quizgen.math.tokens import tokenize
 
 __all__ = ["CONSTANTS", "DEFAULT_LIMITS", "FUNCTIONS", "Limits", "free_names", "parse_math"]
 

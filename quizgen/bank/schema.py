@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quizgen.bank import Bank
+from quizgen.bank.model import Bank
 
 __all__ = ["bank_schema"]
 

@@ -34,7 +34,7 @@ MAX_DEGREE = 16
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for :func:`quizgen.mathparse.parse_math`.
+    """Resource limits for :func:`quizgen.math.parse_math`.
 
     Attributes:
         max_length: characters of input.

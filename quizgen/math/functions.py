@@ -1,4 +1,4 @@
-"""The whitelist of functions and constants a formula may use."""
+"""The one table of functions and constants a formula may use, for banks and students alike."""
 
 from __future__ import annotations
 

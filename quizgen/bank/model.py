@@ -1,6 +1,6 @@
 """The bank model: what an instructor writes in YAML, validated by pydantic.
 
-Formulas stay text here; :mod:`quizgen.solve` parses them with the safe parser. Every model
+Formulas stay text here; :mod:`quizgen.generate.solve` parses them with the safe parser. Every model
 forbids unknown fields so that a typo is an error, not a silently ignored setting.
 """
 
@@ -22,8 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from quizgen.bank.yamlsrc import Located, load_yaml_text, path_text
 from quizgen.errors import BankError, BankErrors
-from quizgen.yamlsrc import Located, load_yaml_text, path_text
+from quizgen.math.domains import Domain
 
 __all__ = [
     "AnswerSpec",
@@ -57,17 +58,6 @@ Formula = Annotated[
             "description": "a formula in quizgen's math syntax (docs/math-syntax.md)",
         }
     ),
-]
-DOMAINS = (
-    "real",
-    "positive",
-    "nonnegative",
-    "integer",
-    "positive integer",
-    "nonnegative integer",
-)
-Domain = Literal[
-    "real", "positive", "nonnegative", "integer", "positive integer", "nonnegative integer"
 ]
 
 

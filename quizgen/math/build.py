@@ -23,9 +23,9 @@ from typing import NamedTuple
 import sympy
 
 from quizgen.errors import MathSyntaxError
-from quizgen.mathparse import guards
-from quizgen.mathparse.functions import CONSTANTS, FUNCTIONS
-from quizgen.mathparse.limits import (
+from quizgen.math import guards
+from quizgen.math.functions import CONSTANTS, FUNCTIONS
+from quizgen.math.limits import (
     EXP_ARG_BITS,
     FLOOR_ARG_BITS,
     MAX_DEGREE,
@@ -33,7 +33,7 @@ from quizgen.mathparse.limits import (
     TRIG_ARG_BITS,
     Limits,
 )
-from quizgen.mathparse.nodes import Add, Call, Const, Inv, Mul, Neg, Node, Num, Pow, Sym
+from quizgen.math.nodes import Add, Call, Const, Inv, Mul, Neg, Node, Num, Pow, Sym
 
 __all__ = ["Built", "build"]
 

@@ -1,0 +1,236 @@
+"""Feedback pages: one student's answers, verdicts, feedback and the worked solutions.
+
+Rendered from a grading result (:class:`~quizgen.grade.pipeline.StudentGrade`) and the
+frozen exam, through the ``feedback`` templates, as Markdown and as self-contained HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from string import ascii_lowercase
+
+from markupsafe import Markup, escape
+
+from quizgen.grade.pipeline import ItemResult, StudentGrade
+from quizgen.render.views import exam_view
+from quizgen.variant import Exam, Paper, Variant
+
+__all__ = ["feedback_files", "feedback_html", "feedback_markdown"]
+
+_STATUS_TEXT = {
+    "correct": "Correct",
+    "incorrect": "Incorrect",
+    "invalid": "Could not be read",
+    "manual": "To be graded by hand",
+    "blank": "No answer",
+    "missing": "No submission",
+}
+
+
+def _num(value: float) -> str:
+    """A score as shown: at most 3 decimals, no trailing zeros (``2.5``, ``3``)."""
+    text = f"{round(value, 3):.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+@dataclass(frozen=True)
+class _Text:
+    """How one feedback format writes bank Markdown, a student's text and a caret block."""
+
+    markdown: Callable[[str], str]
+    inline: Callable[[str], str]
+    literal: Callable[[str], str]
+    block: Callable[[str], str]
+
+
+def _md_fence(text: str) -> str:
+    """``text`` verbatim as a fenced Markdown block (the fence outgrows any backtick run)."""
+    if not text:
+        return ""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _md_code(text: str) -> str:
+    """``text`` verbatim in Markdown: a code span, or a fenced block when it has lines."""
+    if "\n" in text:
+        return _md_fence(text)
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _html_block(text: str) -> Markup:
+    return Markup(f"<pre>{escape(text)}</pre>") if text else Markup("")
+
+
+def _html_literal(text: str) -> Markup:
+    return _html_block(text) if "\n" in text else Markup(f"<code>{escape(text)}</code>")
+
+
+def _html_text() -> _Text:
+    from quizgen.render.mathtext import markdown_to_html
+
+    return _Text(
+        markdown=lambda t: Markup(markdown_to_html(t)) if t else Markup(""),
+        inline=lambda t: Markup(markdown_to_html(t, inline=True)) if t else Markup(""),
+        literal=_html_literal,
+        block=_html_block,
+    )
+
+
+_MD_TEXT = _Text(markdown=lambda t: t, inline=lambda t: t, literal=_md_code, block=_md_fence)
+
+
+def _feedback_text(item: ItemResult, fmt: _Text) -> str:
+    """Bank feedback is Markdown; a checker's message about unreadable input is verbatim."""
+    if item.status == "invalid":
+        return fmt.block(item.feedback)
+    return fmt.markdown(item.feedback)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One answered item on a feedback page; every text is ready to print."""
+
+    label: str  # "" for a question without parts, else "a", "b", …
+    prompt: str
+    response: str
+    multiline: bool
+    status: str
+    verdict: str
+    earned: str
+    points: str
+    feedback: str
+    expected: str
+    solution: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    number: int
+    title: str
+    prompt: str
+    solution: str
+    earned: str
+    points: str
+    parts: tuple[ItemView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StudentView:
+    id: str
+    name: str
+    total: str
+    max: str
+    percent: str
+    manual: int
+
+
+def _item_view(item: ItemResult, label: str, prompt: str, solution: str, fmt: _Text) -> ItemView:
+    return ItemView(
+        label=label,
+        prompt=fmt.markdown(prompt),
+        response=fmt.literal(item.response_text) if item.response_text else "",
+        multiline="\n" in item.response_text,
+        status=item.status,
+        verdict=_STATUS_TEXT[item.status],
+        earned=_num(item.earned),
+        points=_num(item.points),
+        feedback=_feedback_text(item, fmt) if item.feedback else "",
+        expected=fmt.inline(item.expected),
+        solution=fmt.markdown(solution),
+    )
+
+
+def _question_view(
+    number: int, variant: Variant, items: list[ItemResult], fmt: _Text
+) -> QuestionView:
+    if variant.parts:
+        parts = tuple(
+            _item_view(item, ascii_lowercase[j], part.prompt, part.solution, fmt)
+            for j, (part, item) in enumerate(zip(variant.parts, items, strict=True))
+        )
+    else:
+        parts = (_item_view(items[0], "", "", "", fmt),)
+    return QuestionView(
+        number=number,
+        title=variant.title or "",
+        prompt=fmt.markdown(variant.prompt),
+        solution=fmt.markdown(variant.solution),
+        earned=_num(sum(i.earned for i in items)),
+        points=_num(sum(i.points for i in items)),
+        parts=parts,
+    )
+
+
+def _feedback_context(exam: Exam, paper: Paper, student: StudentGrade, fmt: _Text) -> dict:
+    """What the feedback templates receive: ``exam``, ``student`` and ``questions``."""
+    by_question: dict[str, list[ItemResult]] = {}
+    for item in student.items:
+        by_question.setdefault(item.question_id, []).append(item)
+    return {
+        "exam": exam_view(exam),
+        "student": StudentView(
+            id=student.student_id,
+            name=student.name,
+            total=_num(student.total),
+            max=_num(student.max),
+            percent=_num(student.percent),
+            manual=student.manual,
+        ),
+        "questions": [
+            _question_view(n, v, by_question[v.question_id], fmt)
+            for n, v in enumerate(paper.variants, start=1)
+        ],
+    }
+
+
+def _style_css(templates: Path | None) -> Markup:
+    """The packaged (or overridden) ``html/style.css``, to inline into feedback pages."""
+    import jinja2
+
+    from quizgen.render.templates import template_environment
+
+    env = template_environment("html", templates)
+    try:
+        source, _, _ = env.loader.get_source(env, "style.css")
+    except jinja2.TemplateNotFound:
+        return Markup("")
+    return Markup(source)
+
+
+def feedback_markdown(
+    exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
+) -> str:
+    """One student's feedback as Markdown: answers, verdicts, feedback, answers, solutions."""
+    from quizgen.render.templates import template_environment
+
+    env = template_environment("feedback", templates)
+    context = _feedback_context(exam, paper, student, _MD_TEXT)
+    return env.get_template("feedback.md.j2").render(context)
+
+
+def feedback_html(
+    exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
+) -> str:
+    """One student's feedback as a self-contained HTML page (math as MathML, no network)."""
+    from quizgen.render.templates import template_environment
+
+    env = template_environment("feedback", templates)
+    context = _feedback_context(exam, paper, student, _html_text())
+    return env.get_template("feedback.html.j2").render(context, css=_style_css(templates))
+
+
+def feedback_files(
+    exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
+) -> dict[str, str]:
+    """Both feedback files of one student: suffix → text."""
+    return {
+        ".md": feedback_markdown(exam, paper, student, templates),
+        ".html": feedback_html(exam, paper, student, templates),
+    }
