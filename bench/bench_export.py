@@ -19,7 +19,7 @@ from pathlib import Path
 from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS, answers, text
 from quizgen.export.base import ExportOptions, build_pools, run_export
-from quizgen.generate.solve import compile_bank
+from quizgen.generate.compile import compile_bank
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 20

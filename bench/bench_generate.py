@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from quizgen.bank.model import load_bank
+from quizgen.generate.compile import compile_bank
 from quizgen.generate.exam import build_exam, numbered_students
-from quizgen.generate.solve import compile_bank
 from quizgen.render import get_renderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,11 @@ def _naive_solve(banks, exam) -> int:
     for bank in banks:
         for q in compile_bank(bank):
             if q.spec is not None and q.spec.formula is not None and q.question.kind == "numeric":
-                formulas[q.id] = (q.spec.formula.expr, [name for name, _ in q.lets], q.lets)
+                formulas[q.id] = (
+                    q.spec.formula.expr,
+                    [name for name, _ in q.space.lets],
+                    q.space.lets,
+                )
     solved = 0
     for paper in exam.papers:
         for v in paper.variants:

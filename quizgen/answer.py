@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from quizgen.bank.model import Bank
 from quizgen.bank.yamlsrc import path_text
 from quizgen.errors import BankError, BankErrors, QuizgenError
-from quizgen.generate.solve import compile_question
+from quizgen.generate.compile import compile_question
+from quizgen.generate.solve import draw_variant
 from quizgen.grade.checkers import Response, check_response
 from quizgen.grade.limits import DEFAULT_TIMEOUT
 from quizgen.grade.verdict import Verdict
@@ -103,7 +104,7 @@ def _key_from_json(text: str) -> AnswerKey:
     except ValidationError as exc:
         raise _errors(exc) from None
     try:
-        variant = compile_question(bank, 0).variant(stream_for("check_answer"))
+        variant = draw_variant(compile_question(bank, 0), stream_for("check_answer"))
     except BankErrors as exc:
         raise _unwrapped(exc) from None
     except BankError as exc:  # a draw that failed (a constraint never met, ...)

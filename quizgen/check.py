@@ -15,7 +15,8 @@ from typing import Any
 
 from quizgen.bank.model import Bank, Example
 from quizgen.errors import BankError, BankErrors
-from quizgen.generate.solve import CompiledQuestion, compile_question
+from quizgen.generate.compile import CompiledQuestion, compile_question
+from quizgen.generate.solve import draw_variant
 from quizgen.math.numbers import fraction_of
 from quizgen.rng import stream_for
 from quizgen.variant import (
@@ -97,7 +98,7 @@ def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> Non
     seen: set[str] = set()
     for i in range(variants):
         try:
-            variant = compiled.variant(stream_for("check", compiled.bank.id, compiled.id, i))
+            variant = draw_variant(compiled, stream_for("check", compiled.bank.id, compiled.id, i))
         except BankError as exc:
             qr.errors.append(exc)
             return
@@ -179,7 +180,9 @@ def _check_examples(compiled: CompiledQuestion, qr: QuestionReport) -> None:
     for i, example in enumerate(compiled.question.examples):
         path = (*compiled.path, "examples", i)
         try:
-            variant = compiled.variant(stream_for("example", compiled.id, i), fixed=example.params)
+            variant = draw_variant(
+                compiled, stream_for("example", compiled.id, i), fixed=example.params
+            )
         except BankError as exc:
             qr.errors.append(exc)
             continue

@@ -8,7 +8,8 @@ import pytest
 
 from quizgen.bank.model import Bank, load_bank
 from quizgen.check import check_bank
-from quizgen.generate.solve import CompiledQuestion, compile_bank, compile_question
+from quizgen.generate.compile import CompiledQuestion, compile_bank, compile_question
+from quizgen.generate.solve import draw_variant
 from quizgen.rng import stream_for
 
 BANK = Path(__file__).resolve().parent.parent / "banks" / "rnn-lstm.yaml"
@@ -57,7 +58,7 @@ def test_every_question_has_a_solution_and_a_hand_checked_example(bank: Bank) ->
 def test_unrolling_adds_no_parameters(bank: Bank, steps: int) -> None:
     question = _question(bank, "rnn-param-count")
     fixed = {"h": 128, "x": 20, "y": 10, "T": steps}
-    variant = question.variant(stream_for("test", steps), fixed=fixed)
+    variant = draw_variant(question, stream_for("test", steps), fixed=fixed)
     assert variant.answer.value == "20362"
 
 
@@ -65,7 +66,7 @@ def test_solution_labels_each_matrix_with_its_own_sizes(bank: Bank) -> None:
     """The source material swapped two labels; a generated solution cannot."""
     question = _question(bank, "rnn-param-count")
     fixed = {"h": 128, "x": 20, "y": 10, "T": 5}
-    solution = question.variant(stream_for("test"), fixed=fixed).solution
+    solution = draw_variant(question, stream_for("test"), fixed=fixed).solution
     assert "$W_{xh}$: 128 × 20 = 2,560" in solution
     assert "$W_{hh}$: 128 × 128 = 16,384" in solution
     assert "$W_{hy}$: 10 × 128 = 1,280" in solution
@@ -88,7 +89,7 @@ def test_solution_labels_each_matrix_with_its_own_sizes(bank: Bank) -> None:
     ],
 )
 def test_hand_computed_answers(bank: Bank, qid: str, params: dict, expected: str) -> None:
-    variant = _question(bank, qid).variant(stream_for("test", qid), fixed=params)
+    variant = draw_variant(_question(bank, qid), stream_for("test", qid), fixed=params)
     assert variant.answer.value == expected
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from quizgen.bank.model import Bank, load_bank
 from quizgen.check import BankReport, check_bank
-from quizgen.generate.solve import CompiledQuestion, compile_bank
+from quizgen.generate.compile import CompiledQuestion, compile_bank
+from quizgen.generate.solve import draw_variant
 from quizgen.rng import stream_for
 
 BANKS = Path(__file__).resolve().parent.parent / "banks"
@@ -109,7 +110,7 @@ def _count_prompts() -> list[tuple[str, str]]:
                 continue
             if q.kind not in {"numeric", "expression", "multipart", "choice", "truefalse"}:
                 continue
-            variant = question.variant(stream_for("test-banks-bias", path.name, q.id))
+            variant = draw_variant(question, stream_for("test-banks-bias", path.name, q.id))
             text = " ".join([variant.prompt, *(p.prompt for p in variant.parts)])
             if LAYER.search(text) and "parameters" in text:
                 out.append((f"{path.name}:{q.id}", text))

@@ -39,7 +39,8 @@ import pytest
 import sympy
 
 from quizgen.bank.model import Bank, load_bank
-from quizgen.generate.solve import CompiledQuestion, compile_question
+from quizgen.generate.compile import CompiledQuestion, compile_question
+from quizgen.generate.solve import draw_variant
 from quizgen.math.domains import domain_symbol
 from quizgen.rng import stream_for
 from quizgen.variant import ChoiceKey, ExpressionKey, NumericKey, TrueFalseKey, Variant
@@ -567,7 +568,7 @@ def test_bank_agrees_with_torch(file: str, qid: str) -> None:
     check = CHECKS[(file, qid)]
     uids = set()
     for k in range(VARIANTS):
-        variant = question.variant(stream_for("torch-crosscheck", file, qid, k))
+        variant = draw_variant(question, stream_for("torch-crosscheck", file, qid, k))
         uids.add(variant.uid)
         shown = ", ".join(f"{n}={t}" for n, t in variant.values.items())
         with torch.set_grad_enabled(check.autograd):

@@ -20,8 +20,9 @@ from typing import Protocol
 from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
 from quizgen.export.answers import numeric_caveats
+from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.exam import select_questions
-from quizgen.generate.solve import CompiledQuestion, compile_bank
+from quizgen.generate.solve import draw_variant
 from quizgen.rng import stable_hash, stream_for
 from quizgen.variant import NumericKey, Variant
 
@@ -176,7 +177,7 @@ def draw_distinct(question: CompiledQuestion, seed: str, count: int) -> list[Var
     for i in range(budget):
         if len(found) >= limit:
             break
-        variant = question.variant(stream_for("pool", seed, question.bank.id, question.id, i))
+        variant = draw_variant(question, stream_for("pool", seed, question.bank.id, question.id, i))
         found.setdefault(tuple(sorted(variant.values.items())), variant)
     return list(found.values())
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
-from quizgen.generate.solve import CompiledQuestion, compile_bank
+from quizgen.generate.compile import CompiledQuestion, compile_bank
+from quizgen.generate.solve import draw_variant
 from quizgen.rng import stream_for
 from quizgen.variant import BankRef, Exam, Paper
 
@@ -114,7 +115,8 @@ def build_exam(
     for number, student in enumerate(students, start=1):
         chosen = select_questions(questions, pick, seed, student.id)
         variants = [
-            q.variant(stream_for("variant", seed, student.id, q.bank.id, q.id)) for q in chosen
+            draw_variant(q, stream_for("variant", seed, student.id, q.bank.id, q.id))
+            for q in chosen
         ]
         papers.append(
             Paper(student_id=student.id, name=student.name, number=number, variants=variants)

@@ -1,0 +1,385 @@
+"""Compile a bank question once: its formulas, texts, options and answer specs.
+
+Every formula goes through the safe parser and every text through the sandboxed jinja
+environment, and every problem is collected and reported located in the bank file, so an
+author fixes them in one pass. The result, a :class:`CompiledQuestion`, is what
+:mod:`quizgen.generate.solve` draws and solves variants from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+import jinja2.runtime
+import sympy
+
+from quizgen.bank import model as B
+from quizgen.errors import BankError, BankErrors, MathSyntaxError, caret_line
+from quizgen.generate.params import (
+    Comparison,
+    Formula,
+    Param,
+    ParamSpace,
+    Path,
+    param_from_spec,
+)
+from quizgen.math.domains import domain_symbol
+from quizgen.math.evaluate import compile_expr
+from quizgen.math.parse import parse_math
+from quizgen.templating import Piece, compile_text, render_pieces, simple_pieces, template_names
+from quizgen.variant import Variant
+
+__all__ = [
+    "CompiledAnswer",
+    "CompiledPart",
+    "CompiledQuestion",
+    "TemplateFailure",
+    "Text",
+    "compile_bank",
+    "compile_question",
+]
+
+_COMPARISON = re.compile(r"(<=|>=|==|!=|<|>)")
+
+
+# --- compiled texts --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """A compiled jinja template of bank text."""
+
+    source: str
+    template: jinja2.Template | None = field(repr=False)  # None: static text
+    path: Path
+    pieces: tuple[Piece, ...] | None = field(default=None, repr=False)  # plain substitutions
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        """The text for these values.
+
+        Raises:
+            TemplateFailure: the template raised (e.g. arithmetic on a value).
+        """
+        if self.template is None:
+            return self.source.strip()
+        try:
+            if self.pieces is not None:
+                return render_pieces(self.pieces, context).strip()
+            # shared=True skips copying jinja's globals per render; templates may only use
+            # the bank's names anyway (checked at compile time).
+            t = self.template
+            ctx = jinja2.runtime.Context(t.environment, context, t.name, t.blocks)
+            return "".join(self.template.root_render_func(ctx)).strip()
+        except Exception as exc:  # undefined attribute, sandbox refusal, arithmetic on a value
+            raise TemplateFailure(self, exc) from None
+
+
+class TemplateFailure(Exception):
+    """A template raised while rendering (e.g. arithmetic on a value: use 'let' instead)."""
+
+    def __init__(self, text: Text, error: Exception) -> None:
+        super().__init__(str(error))
+        self.text = text
+        self.error = error
+
+
+# --- the compiler ------------------------------------------------------------------------------
+
+
+class _Compiler:
+    """Parses one question's formulas and texts, collecting located errors."""
+
+    def __init__(self, bank: B.Bank, index: int) -> None:
+        self.bank = bank
+        self.base: Path = ("questions", index)
+        self.errors: list[BankError] = []
+        self.symbols: dict[str, sympy.Symbol] = {}
+
+    def error(self, path: Path, message: str, detail: str = "") -> None:
+        self.errors.append(self.bank.error(path, message, detail))
+
+    def formula(self, text: str, path: Path, extra: Mapping[str, sympy.Symbol] = {}) -> Formula:
+        symbols = {**self.symbols, **extra}
+        try:
+            expr = parse_math(text, symbols, split_names=False)
+        except MathSyntaxError as exc:
+            self.error(path, f"formula: {exc.message}", _caret(exc))
+            expr = sympy.Integer(0)
+        except ValueError as exc:  # a declared name the parser cannot take (e.g. 'exp')
+            self.error(path, f"formula: {exc}")
+            expr = sympy.Integer(0)
+        try:
+            fn = compile_expr(expr)
+        except ValueError as exc:
+            self.error(path, f"formula: {exc}")
+            fn = compile_expr(sympy.Integer(0))
+        return Formula(text, expr, path, fn)
+
+    def comparison(self, text: str, path: Path) -> Comparison | None:
+        pieces = _COMPARISON.split(text)
+        sides, offset = [], 0
+        for i, piece in enumerate(pieces):
+            if i % 2 == 0:  # the odd pieces are the operators
+                side = self._side(piece, text, offset, path)
+                if side is None:
+                    return None
+                sides.append(side)
+            offset += len(piece)
+        ops = pieces[1::2]
+        if not ops:
+            self.error(path, "a condition needs a comparison (<, <=, >, >=, ==, !=)")
+            return None
+        return Comparison(text, tuple(sides), tuple(ops), path)
+
+    def _side(self, piece: str, text: str, offset: int, path: Path) -> Formula | None:
+        """One side of a comparison; a caret points into the whole condition."""
+        try:
+            expr = parse_math(piece, self.symbols, split_names=False)
+            return Formula(piece, expr, path, compile_expr(expr))
+        except MathSyntaxError as exc:
+            shifted = MathSyntaxError(exc.message, text, exc.offset + offset, exc.width)
+            self.error(path, f"condition: {exc.message}", _caret(shifted))
+        except ValueError as exc:
+            self.error(path, f"condition: {exc}")
+        return None
+
+    def text(self, source: str, path: Path, extra_names: set[str] = frozenset()) -> Text:
+        if "{" not in source:
+            return Text(source, None, path)
+        known = set(self.symbols) | set(extra_names)
+        try:
+            template = compile_text(source)
+            unknown = sorted(template_names(source) - known)
+        except jinja2.TemplateSyntaxError as exc:
+            self.error(path, f"template syntax error on its line {exc.lineno}: {exc.message}")
+            return Text(source, None, path)
+        if unknown:
+            self.error(
+                path,
+                f"template uses undefined name(s): {', '.join(unknown)}",
+                f"known names: {', '.join(sorted(known)) or '(none)'}",
+            )
+            return Text(source, template, path)
+        return Text(source, template, path, simple_pieces(source))
+
+
+def _caret(exc: MathSyntaxError) -> str:
+    return caret_line(exc.text, exc.offset, exc.width)
+
+
+def _params(c: _Compiler, q: B.QuestionFields) -> list[Param]:
+    params = []
+    for name, spec in q.params.items():
+        path = (*c.base, "params", name)
+        try:
+            params.append(param_from_spec(name, spec))
+        except (ValueError, ZeroDivisionError, TypeError) as exc:
+            c.error(path, str(exc))
+        c.symbols[name] = sympy.Symbol(name, real=True)
+    return params
+
+
+def _lets(c: _Compiler, q: B.QuestionFields) -> list[tuple[str, Formula]]:
+    lets = []
+    for name, text in q.let.items():
+        lets.append((name, c.formula(text, (*c.base, "let", name))))
+        c.symbols[name] = sympy.Symbol(name, real=True)  # later formulas may use it
+    return lets
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledAnswer:
+    """The compiled answer section of a question or of one multipart part."""
+
+    answer: Any  # the bank model (NumericAnswer, ChoiceAnswer, ...)
+    path: Path
+    formula: Formula | None = None
+    mistakes: tuple[tuple[Formula | None, Text], ...] = ()  # None: a text mistake
+    options: tuple[tuple[Formula | Text, Text | None], ...] = ()
+    condition: Comparison | None = None
+    texts: tuple[Text, ...] = ()  # text answers / rubric / truefalse feedback
+    variables: Mapping[str, sympy.Symbol] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CompiledPart:
+    """One part of a multipart question."""
+
+    part: Any
+    spec: CompiledAnswer
+    prompt: Text
+    solution: Text | None
+
+
+def _answer(c: _Compiler, answer: Any, path: Path) -> CompiledAnswer:
+    if isinstance(answer, B.NumericAnswer):
+        return _numeric_answer(c, answer, path)
+    if isinstance(answer, B.ExpressionAnswer):
+        return _expression_answer(c, answer, path)
+    if isinstance(answer, (B.ChoiceAnswer, B.MultiAnswer)):
+        return _choice_answer(c, answer, path)
+    if isinstance(answer, B.TrueFalseAnswer):
+        return _truefalse_answer(c, answer, path)
+    if isinstance(answer, B.TextAnswer):
+        return _text_answer(c, answer, path)
+    return CompiledAnswer(answer, path, texts=(c.text(answer.rubric, (*path, "rubric")),))
+
+
+def _numeric_answer(c: _Compiler, answer: B.NumericAnswer, path: Path) -> CompiledAnswer:
+    formula = c.formula(answer.answer, (*path, "answer"))
+    return CompiledAnswer(answer, path, formula=formula, mistakes=_mistakes(c, answer, path))
+
+
+def _expression_answer(c: _Compiler, answer: B.ExpressionAnswer, path: Path) -> CompiledAnswer:
+    variables = {}
+    for name, domain in answer.domains().items():
+        if name in c.symbols:
+            c.error((*path, "variables"), f"variable '{name}' is also a parameter or 'let' name")
+        variables[name] = domain_symbol(name, domain)
+    formula = c.formula(answer.answer, (*path, "answer"), variables)
+    mistakes = _mistakes(c, answer, path, variables)
+    return CompiledAnswer(answer, path, formula=formula, mistakes=mistakes, variables=variables)
+
+
+def _mistakes(
+    c: _Compiler, answer: Any, path: Path, variables: Mapping[str, sympy.Symbol] = {}
+) -> tuple[tuple[Formula, Text], ...]:
+    return tuple(
+        (
+            c.formula(m.answer, (*path, "mistakes", i, "answer"), variables),
+            c.text(m.feedback, (*path, "mistakes", i, "feedback")),
+        )
+        for i, m in enumerate(answer.mistakes)
+    )
+
+
+def _choice_answer(c: _Compiler, answer: Any, path: Path) -> CompiledAnswer:
+    options = []
+    for i, opt in enumerate(answer.options):
+        opath = (*path, "options", i)
+        body: Formula | Text = (
+            c.formula(opt.value, (*opath, "value"))
+            if opt.value is not None
+            else c.text(opt.text or "", (*opath, "text"))
+        )
+        feedback = c.text(opt.feedback, (*opath, "feedback")) if opt.feedback else None
+        options.append((body, feedback))
+    return CompiledAnswer(answer, path, options=tuple(options))
+
+
+def _truefalse_answer(c: _Compiler, answer: B.TrueFalseAnswer, path: Path) -> CompiledAnswer:
+    condition = None
+    if isinstance(answer.answer, str):
+        condition = c.comparison(answer.answer, (*path, "answer"))
+    texts = (c.text(answer.feedback, (*path, "feedback")),) if answer.feedback else ()
+    return CompiledAnswer(answer, path, condition=condition, texts=texts)
+
+
+def _text_answer(c: _Compiler, answer: B.TextAnswer, path: Path) -> CompiledAnswer:
+    if answer.regex is not None:
+        try:
+            re.compile(answer.regex)
+        except re.error as exc:
+            c.error((*path, "regex"), f"invalid regular expression: {exc}")
+    texts = tuple(c.text(a, (*path, "answers", i)) for i, a in enumerate(answer.answers))
+    mistakes = tuple(
+        (None, c.text(m.feedback, (*path, "mistakes", i, "feedback")))
+        for i, m in enumerate(answer.mistakes)
+    )
+    return CompiledAnswer(answer, path, texts=texts, mistakes=mistakes)
+
+
+def _parts(c: _Compiler, q: B.MultipartQuestion) -> list[CompiledPart]:
+    parts = []
+    for j, part in enumerate(q.parts):
+        path = (*c.base, "parts", j)
+        spec = _answer(c, part, path)
+        prompt = c.text(part.prompt, (*path, "prompt"))
+        solution = c.text(part.solution, (*path, "solution"), {"answer"}) if part.solution else None
+        parts.append(CompiledPart(part, spec, prompt, solution))
+    return parts
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CompiledQuestion:
+    """A question ready to draw variants from (see :func:`quizgen.generate.solve.draw_variant`).
+
+    Attributes:
+        space: the parameters, ``let`` values and ``where`` constraints to draw.
+        spec: the answer of a single question (None for a multipart one).
+        parts: the parts of a multipart question.
+        solved: variants already solved, by draw (filled by :mod:`quizgen.generate.solve`).
+    """
+
+    bank: B.Bank
+    index: int
+    question: Any
+    space: ParamSpace
+    prompt: Text
+    solution: Text
+    spec: CompiledAnswer | None
+    parts: list[CompiledPart]
+    solved: dict[tuple, Variant] = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+    @property
+    def path(self) -> Path:
+        return ("questions", self.index)
+
+    @property
+    def params(self) -> list[Param]:
+        return self.space.params
+
+    def space_size(self) -> int:
+        """How many parameter combinations exist (before constraints)."""
+        return self.space.size()
+
+
+def compile_question(bank: B.Bank, index: int) -> CompiledQuestion:
+    """Compile ``bank.questions[index]``.
+
+    Raises:
+        BankErrors: every formula or template problem in the question, located.
+    """
+    q = bank.questions[index]
+    c = _Compiler(bank, index)
+    params = _params(c, q)
+    lets = _lets(c, q)
+    where = [c.comparison(w, (*c.base, "where", i)) for i, w in enumerate(q.where)]
+    prompt = c.text(q.prompt, (*c.base, "prompt"))
+    solution = c.text(q.solution, (*c.base, "solution"), {"answer"})
+    spec, parts = None, []
+    if isinstance(q, B.MultipartQuestion):
+        parts = _parts(c, q)
+    else:
+        spec = _answer(c, q, c.base)
+    if c.errors:
+        raise BankErrors(c.errors)
+    space = ParamSpace(bank, params, lets, [w for w in where if w is not None])
+    return CompiledQuestion(bank, index, q, space, prompt, solution, spec, parts)
+
+
+def compile_bank(bank: B.Bank) -> list[CompiledQuestion]:
+    """Compile every question, reporting the errors of all of them together."""
+    compiled, errors = [], []
+    for i in range(len(bank.questions)):
+        try:
+            compiled.append(compile_question(bank, i))
+        except BankErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise BankErrors(errors)
+    return compiled

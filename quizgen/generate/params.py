@@ -1,0 +1,261 @@
+"""Draw one question's parameters: distributions, derived values and ``where`` constraints.
+
+A :class:`ParamSpace` holds what a bank's ``params``, ``let`` and ``where`` compile to. Drawing
+is rejection sampling: every parameter is drawn from the :class:`~quizgen.rng.Stream` passed in
+(randomness is never global), each ``let`` is evaluated exactly, and each constraint is tested
+as soon as its names are known; a draw that breaks one is thrown away, at most
+:data:`MAX_TRIES` times, after which the constraint that failed most is reported, located in
+the bank file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+from typing import Any
+
+import sympy
+
+from quizgen.bank import model as B
+from quizgen.errors import BankError
+from quizgen.math.evaluate import EXACT, exact, to_mpf
+from quizgen.math.numbers import display, fraction_of
+from quizgen.rng import Stream
+
+__all__ = [
+    "MAX_TRIES",
+    "Comparison",
+    "DrawError",
+    "Formula",
+    "Param",
+    "ParamSpace",
+    "draw_error",
+    "number_or_text",
+    "param_from_spec",
+]
+
+Path = tuple[str | int, ...]
+Values = dict[str, Any]  # name -> int | Fraction (exact) | mpmath number | str
+MAX_TRIES = 1000
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+class DrawError(BankError):
+    """A variant could not be drawn (constraint never met, division by zero, ...)."""
+
+
+def draw_error(bank: B.Bank, path: Path, message: str) -> DrawError:
+    """A :class:`DrawError` at ``path`` in ``bank``'s file (line and column when known)."""
+    err = bank.error(path, message)
+    return DrawError(err.message, err.file, err.line, err.column, err.path, err.detail)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula and its fast evaluator."""
+
+    text: str
+    expr: sympy.Expr
+    path: Path
+    fn: Callable[[Mapping[str, Any]], Fraction] = field(repr=False)
+
+    def value(self, env: Mapping[str, Any]) -> Any:
+        """The formula's exact value for the names in ``env``."""
+        return self.fn(env)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``a < b`` or a chain ``0 < a < b``, from ``where`` or a truefalse answer."""
+
+    text: str
+    sides: tuple[Formula, ...]
+    ops: tuple[str, ...]
+    path: Path
+
+    def holds(self, env: Mapping[str, Any]) -> bool:
+        """Whether every comparison of the chain holds (exactly, unless a side is irrational)."""
+        values = [f.value(env) for f in self.sides]
+        if not all(isinstance(v, EXACT) for v in values):
+            values = [to_mpf(v) for v in values]
+        return all(
+            _COMPARE[op](a, b) for op, a, b in zip(self.ops, values, values[1:], strict=False)
+        )
+
+    def names(self) -> set[str]:
+        """The parameter and ``let`` names the comparison uses."""
+        return {sym.name for f in self.sides for sym in f.expr.free_symbols}
+
+
+# --- one parameter -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: a list of choices, or ``count`` values ``low + k·step``."""
+
+    name: str
+    choices: tuple[Any, ...] = ()
+    low: int | Fraction = 0
+    step: int | Fraction = 1
+    count: int = 0
+
+    def draw(self, stream: Stream) -> Any:
+        """One value, uniformly over the choices or the grid."""
+        if self.choices:
+            return stream.choice(self.choices)
+        value = self.low + self.step * stream.below(self.count)
+        return value if isinstance(value, int) else exact(value)
+
+    def size(self) -> int:
+        """How many values the parameter can take."""
+        return len(self.choices) or self.count
+
+
+def number_or_text(value: Any) -> Any:
+    """A bank value as an exact number, or as text when it is not a number."""
+    if isinstance(value, str):
+        try:
+            return exact(fraction_of(value))
+        except (ValueError, ZeroDivisionError):
+            return value
+    return exact(fraction_of(value))
+
+
+def param_from_spec(name: str, spec: Any) -> Param:
+    """The parameter a bank's ``params`` entry describes.
+
+    Raises:
+        ValueError: the range is empty or its step is not positive.
+    """
+    if isinstance(spec, B.ChoiceParam):
+        return Param(name, choices=tuple(number_or_text(v) for v in spec.choice))
+    if isinstance(spec, B.RangeParam):
+        return _range_param(name, spec)
+    value = spec.value if isinstance(spec, B.FixedParam) else spec
+    return Param(name, choices=(number_or_text(value),))
+
+
+def _range_param(name: str, spec: B.RangeParam) -> Param:
+    low, high = fraction_of(spec.range[0]), fraction_of(spec.range[1])
+    step = Fraction(1, 10**spec.places) if spec.places is not None else Fraction(1)
+    if spec.step is not None:
+        step = fraction_of(spec.step)
+    if step <= 0:
+        raise ValueError("step must be positive")
+    if high < low:
+        raise ValueError(f"range is empty: {display(low)} > {display(high)}")
+    count = int((high - low) / step) + 1
+    return Param(name, low=exact(low), step=exact(step), count=count)
+
+
+# --- the whole draw ------------------------------------------------------------------------
+
+
+@dataclass
+class ParamSpace:
+    """A question's parameters, derived values (``let``) and constraints (``where``).
+
+    Attributes:
+        bank: the bank, to locate errors in its file.
+        params: drawn in this order.
+        lets: evaluated in this order, each from the names before it.
+        where: every constraint a draw must meet.
+    """
+
+    bank: B.Bank
+    params: list[Param]
+    lets: list[tuple[str, Formula]]
+    where: list[Comparison]
+
+    def size(self) -> int:
+        """How many parameter combinations exist (before constraints)."""
+        size = 1
+        for p in self.params:
+            size *= p.size()
+        return size
+
+    def draw(self, stream: Stream, fixed: Mapping[str, Any] | None = None) -> Values:
+        """Draw parameters (``fixed`` ones given) and evaluate every ``let``.
+
+        Raises:
+            DrawError: no draw met the ``where`` constraints within :data:`MAX_TRIES`,
+                or a formula failed for the values drawn.
+        """
+        failures: dict[int, int] = {}
+        for _ in range(MAX_TRIES if self.where else 1):
+            values, broken = self._attempt(stream, fixed)
+            if broken is None:
+                return values
+            failures[broken] = failures.get(broken, 0) + 1
+            if fixed and all(p.name in fixed for p in self.params):
+                break  # nothing is left to redraw
+        raise self._never_met(failures)
+
+    def _attempt(
+        self, stream: Stream, fixed: Mapping[str, Any] | None
+    ) -> tuple[Values, int | None]:
+        """One draw, and the index of the first constraint it breaks (None: all hold)."""
+        values: Values = {}
+        for p in self.params:
+            values[p.name] = (
+                number_or_text(fixed[p.name]) if fixed and p.name in fixed else p.draw(stream)
+            )
+        # Each constraint is tested as soon as its names are known, so a rejected draw
+        # costs no 'let' it does not need (and a 'where' can guard a 'let').
+        stages = self.stages
+        broken = self._broken(stages[0], values)
+        for (name, formula), stage in zip(self.lets, stages[1:], strict=True):
+            if broken is not None:
+                break
+            values[name] = self.value(formula, values)
+            broken = self._broken(stage, values)
+        return values, broken
+
+    def _broken(self, indices: list[int], values: Values) -> int | None:
+        return next((i for i in indices if not self.where[i].holds(values)), None)
+
+    def _never_met(self, failures: dict[int, int]) -> DrawError:
+        worst = self.where[max(failures, key=failures.__getitem__)]
+        draws = sum(failures.values())
+        return self.error(worst.path, f"constraint '{worst.text}' was never met in {draws} draws")
+
+    @cached_property
+    def stages(self) -> list[list[int]]:
+        """For each point of the evaluation (after the parameters, then after each 'let'),
+        the constraints whose names are all known by then."""
+        known = {p.name for p in self.params}
+        points = [set(known)]
+        for name, _ in self.lets:
+            known.add(name)
+            points.append(set(known))
+        stages: list[list[int]] = [[] for _ in points]
+        for i, w in enumerate(self.where):
+            names = w.names()
+            stages[next(k for k, ready in enumerate(points) if names <= ready)].append(i)
+        return stages
+
+    def value(self, formula: Formula, values: Mapping[str, Any]) -> Any:
+        """``formula`` at ``values``.
+
+        Raises:
+            DrawError: located at the formula, naming the values (division by zero, ...).
+        """
+        try:
+            return formula.value(values)
+        except (ZeroDivisionError, ValueError, OverflowError) as exc:
+            shown = ", ".join(f"{k}={display(v)}" for k, v in values.items())
+            raise self.error(formula.path, f"{exc} (with {shown})") from None
+
+    def error(self, path: Path, message: str) -> DrawError:
+        """A :class:`DrawError` at ``path`` in the bank's file."""
+        return draw_error(self.bank, path, message)
