@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-from quizgen.cli import app
 
 GOOD_QUESTION = """\
 id: b
@@ -105,85 +104,66 @@ CHECK_ONLY = [
 ]
 
 
+def _shown(run: Any, tmp_path: Path) -> str:
+    """What the user reads on stderr (a conftest ``Run``), the temporary folder left out."""
+    return run.stderr.replace(str(tmp_path) + "/", "")
+
+
+def _refused(run: Any, tmp_path: Path, *expected: str) -> None:
+    """Exit code 2, every expected fragment on stderr, and no traceback anywhere."""
+    shown = _shown(run, tmp_path)
+    assert run.code == 2, (run.stdout, shown)
+    assert "Traceback" not in run.stdout + run.stderr, shown
+    for fragment in expected:
+        assert fragment in shown, shown
+
+
 @pytest.mark.parametrize(("name", "text", "expected"), CHECK_ONLY, ids=[c[0] for c in CHECK_ONLY])
-def test_check_finds_slips_in_a_valid_bank(runner, tmp_path: Path, name, text, expected) -> None:
+def test_check_finds_slips_in_a_valid_bank(
+    quizgen_cli, tmp_path: Path, name, text, expected
+) -> None:
     bank = tmp_path / "bad.yaml"
     bank.write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["check", str(bank), "--variants", "20"])
-    output = result.output.replace(str(tmp_path) + "/", "")
-    assert result.exit_code == 2, output
-    assert "Traceback" not in output
-    for fragment in expected:
-        assert fragment in output, output
+    [run] = quizgen_cli(["check", bank, "--variants", "20"])
+    _refused(run, tmp_path, *expected)
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_bad_bank_is_reported_with_location(runner, tmp_path: Path, name, text, expected) -> None:
+def test_bad_bank_is_reported_with_location(
+    quizgen_cli, tmp_path: Path, name, text, expected
+) -> None:
     bank = tmp_path / "bad.yaml"
     bank.write_text(text, encoding="utf-8")
-    for command in (
-        ["check", str(bank), "--variants", "20"],
-        ["generate", str(bank), "--count", "2", "--seed", "1", "--out", str(tmp_path / "out")],
-    ):
-        result = runner.invoke(app, command)
-        output = result.output.replace(str(tmp_path) + "/", "")
-        assert result.exit_code == 2, output
-        assert "Traceback" not in output
-        for fragment in expected:
-            assert fragment in output, output
-
-
-def test_roster_with_duplicate_and_empty_ids(runner, tmp_path: Path, core_bank: Path) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text("id,name\nA1,Ann\nB2,Bob\nA1,Again\n", encoding="utf-8")
-    result = runner.invoke(
-        app,
-        [
-            "generate",
-            str(core_bank),
-            "--roster",
-            str(roster),
-            "--seed",
-            "1",
-            "--out",
-            str(tmp_path / "o"),
-        ],
+    runs = quizgen_cli(
+        ["check", bank, "--variants", "20"],
+        ["generate", bank, "--count", "2", "--seed", "1", "--out", tmp_path / "out"],
     )
-    assert result.exit_code == 2
-    assert "roster.csv:4: duplicate student id 'A1' (first on line 2)" in result.output
-    roster.write_text("id,name\nA1,Ann\n,Nobody\n", encoding="utf-8")
-    result = runner.invoke(
-        app,
-        [
-            "generate",
-            str(core_bank),
-            "--roster",
-            str(roster),
-            "--seed",
-            "1",
-            "--out",
-            str(tmp_path / "o"),
-        ],
-    )
-    assert result.exit_code == 2
-    assert "roster.csv:3: empty student id" in result.output
+    for run in runs:
+        _refused(run, tmp_path, *expected)
 
 
-def test_non_empty_output_folder_needs_force(runner, tmp_path: Path, core_bank: Path) -> None:
+def test_roster_with_duplicate_and_empty_ids(quizgen_cli, tmp_path: Path, core_bank: Path) -> None:
+    duplicate, empty = tmp_path / "duplicate.csv", tmp_path / "empty.csv"
+    duplicate.write_text("id,name\nA1,Ann\nB2,Bob\nA1,Again\n", encoding="utf-8")
+    empty.write_text("id,name\nA1,Ann\n,Nobody\n", encoding="utf-8")
+    generate = ["generate", core_bank, "--seed", "1", "--out", tmp_path / "o", "--roster"]
+    first, second = quizgen_cli([*generate, duplicate], [*generate, empty])
+    _refused(first, tmp_path, "duplicate.csv:4: duplicate student id 'A1' (first on line 2)")
+    _refused(second, tmp_path, "empty.csv:3: empty student id")
+
+
+def test_non_empty_output_folder_needs_force(quizgen_cli, tmp_path: Path, core_bank: Path) -> None:
     target = tmp_path / "exam"
     target.mkdir()
     (target / "notes.txt").write_text("mine", encoding="utf-8")
-    args = ["generate", str(core_bank), "--count", "2", "--seed", "1", "--out", str(target)]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 2
-    assert "is not empty" in result.output and "--force" in result.output
-    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    args = ["generate", core_bank, "--count", "2", "--seed", "1", "--out", target]
+    [refused] = quizgen_cli(args)
+    _refused(refused, tmp_path, "is not empty", "--force")
+    [forced] = quizgen_cli([*args, "--force"])
+    assert forced.code == 0, forced.stderr
     assert (target / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
-def test_count_or_roster_is_required(runner, tmp_path: Path, core_bank: Path) -> None:
-    result = runner.invoke(
-        app, ["generate", str(core_bank), "--seed", "1", "--out", str(tmp_path / "o")]
-    )
-    assert result.exit_code == 2
-    assert "exactly one of --count N or --roster FILE" in result.output
+def test_count_or_roster_is_required(quizgen_cli, tmp_path: Path, core_bank: Path) -> None:
+    [run] = quizgen_cli(["generate", core_bank, "--seed", "1", "--out", tmp_path / "o"])
+    _refused(run, tmp_path, "exactly one of --count N or --roster FILE")

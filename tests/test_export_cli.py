@@ -32,33 +32,36 @@ def test_export_is_reproducible_from_the_command_line(runner: CliRunner, tmp_pat
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
 
 
-def test_unknown_format_lists_the_valid_ones(runner: CliRunner, tmp_path: Path) -> None:
-    result = _run(runner, "--to", "blackboard", "--seed", "s", "--out", str(tmp_path / "x"))
-    assert result.exit_code == 2
-    assert (
-        "unknown export format 'blackboard' (valid: canvas, gift, moodle, qti21)" in result.output
-    )
-    assert "Traceback" not in result.output
+def _refused(quizgen_cli, *args: object) -> str:
+    """Run ``quizgen export`` for real; it must exit 2 without a traceback. Returns stderr."""
+    [run] = quizgen_cli(["export", BANK, *args])
+    assert run.code == 2, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stdout + run.stderr, run.stderr
+    return run.stderr
 
 
-def test_output_folder_is_refused_before_any_work(runner: CliRunner, tmp_path: Path) -> None:
-    result = _run(runner, "--to", "qti21", "--seed", "s", "--out", str(tmp_path))
-    assert result.exit_code == 2
-    assert "is a folder" in result.output and "quiz.zip" in result.output
+def test_unknown_format_lists_the_valid_ones(quizgen_cli, tmp_path: Path) -> None:
+    shown = _refused(quizgen_cli, "--to", "blackboard", "--seed", "s", "--out", tmp_path / "x")
+    assert "unknown export format 'blackboard' (valid: canvas, gift, moodle, qti21)" in shown
 
 
-def test_unwritable_output_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+def test_output_folder_is_refused_before_any_work(quizgen_cli, tmp_path: Path) -> None:
+    shown = _refused(quizgen_cli, "--to", "qti21", "--seed", "s", "--out", tmp_path)
+    assert "is a folder" in shown and "quiz.zip" in shown
+
+
+def test_unwritable_output_is_a_clear_error(quizgen_cli, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
-    result = _run(runner, "--to", "gift", "--seed", "s", "--out", str(tmp_path / "file" / "q.gift"))
-    assert result.exit_code == 2
-    assert "cannot write" in result.output and "Traceback" not in result.output
+    shown = _refused(
+        quizgen_cli, "--to", "gift", "--seed", "s", "--out", tmp_path / "file" / "q.gift"
+    )
+    assert "cannot write" in shown
 
 
-def test_strict_refuses_with_a_hint(runner: CliRunner, tmp_path: Path) -> None:
+def test_strict_refuses_with_a_hint(quizgen_cli, tmp_path: Path) -> None:
     out = tmp_path / "q.gift"
-    result = _run(runner, "--to", "gift", "--seed", "s", "--out", str(out), "--strict")
-    assert result.exit_code == 2
-    assert "gift cannot express" in result.output and "hint: drop --strict" in result.output
+    shown = _refused(quizgen_cli, "--to", "gift", "--seed", "s", "--out", out, "--strict")
+    assert "gift cannot express" in shown and "hint: drop --strict" in shown
     assert not out.exists()
 
 

@@ -5,11 +5,16 @@ the exported rules are read back (Canvas ``respcondition``s, Moodle fractions an
 GIFT weights and ranges, QTI 2.1 response processing) and evaluated by small interpreters
 written here: the variant's correct answer must earn full marks, and each declared mistake
 must not (unless quizgen's own grader accepts it as within tolerance).
+
+The oracle for numbers is quizgen's grader, never the exporter: the edges of the values the
+grader accepts are found by asking it (bisection on :func:`~quizgen.grade.numeric.accepted_by`),
+and typed values just inside and just outside them must score as the grader scores them.
 """
 
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,6 @@ from lxml import etree
 
 from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS
-from quizgen.export.answers import decimal_text, numeric_target
 from quizgen.export.base import ExportOptions, Pool, build_pools, ident, run_export
 from quizgen.export.text import lms_html
 from quizgen.export.validate import gift_parser_problem, package_from_zip, parse_cloze, parse_gift
@@ -52,9 +56,73 @@ def _variants(pools: list[Pool]) -> list[Variant]:
     return [v for p in pools for v in p.variants]
 
 
-def _mistake_counts_as_right(key: NumericKey, value: str) -> bool:
-    """quizgen's own grader accepts this mistake value as the right answer."""
-    return accepted_by(exact_target(value), exact_target(key.value), key) is not None
+# --- the grader as the oracle for numbers -------------------------------------------------------
+
+TYPED_DIGITS = 25  # significant digits of the values typed into the LMS interpreters
+BISECTIONS = 64
+
+
+def _typed(q: Fraction) -> str:
+    """``q`` as a student could type it: a plain decimal of at most 25 significant digits."""
+    with localcontext() as ctx:
+        ctx.prec = TYPED_DIGITS
+        text = format(Decimal(q.numerator) / Decimal(q.denominator), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _grader_accepts(key: NumericKey, text: str) -> bool:
+    """quizgen's grader takes the value typed as ``text`` as the right answer (any tolerance
+    rule; the figures written do not matter to an LMS)."""
+    try:
+        value = Fraction(text)
+    except ValueError:
+        return False
+    return accepted_by(value, exact_target(key.value), key) is not None
+
+
+_REACH: dict[tuple[Any, ...], tuple[Fraction, Fraction]] = {}
+
+
+def _grader_reach(key: NumericKey) -> tuple[Fraction, Fraction]:
+    """How far below and above the key's value the grader's accepted values reach."""
+    cache_key = (key.value, key.tolerance, key.require_sigfigs)
+    if cache_key not in _REACH:
+        _REACH[cache_key] = (_reach(key, -1), _reach(key, 1))
+    return _REACH[cache_key]
+
+
+def _reach(key: NumericKey, sign: int) -> Fraction:
+    """The largest distance ``d`` (to 2^-64 relative) with ``target + sign·d`` accepted."""
+    target = exact_target(key.value)
+    scale = abs(target) or Fraction(1)
+
+    def accepts(d: Fraction) -> bool:
+        return accepted_by(target + sign * d, target, key) is not None
+
+    low, high = Fraction(0), scale / 10**30
+    while accepts(high):
+        low, high = high, high * 10
+        assert high < scale * 10**30, f"the grader accepts anything for {key.value}"
+    if low == 0:
+        return Fraction(0)  # exact: nothing but the value itself
+    for _ in range(BISECTIONS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if accepts(middle) else (low, middle)
+    return low
+
+
+def _probes(key: NumericKey) -> list[str]:
+    """Typed values on both sides of each edge of the grader's accepted values, and the key's
+    value itself when it has a short exact decimal form (else no LMS can hold it exactly)."""
+    target = exact_target(key.value)
+    probes = [_typed(target)] if Fraction(_typed(target)) == target else []
+    for sign, reach in zip((-1, 1), _grader_reach(key), strict=True):
+        if reach == 0:
+            offsets = [(abs(target) or Fraction(1)) / 10**6]
+        else:
+            offsets = [reach / 2, reach * Fraction(99, 100), reach * Fraction(101, 100), reach * 2]
+        probes.extend(_typed(target + sign * offset) for offset in offsets)
+    return probes
 
 
 def _local(el: Any) -> str:
@@ -176,7 +244,8 @@ def _canvas_part_answers(item: CanvasItem, variant: Variant) -> dict[str, Any]:
         elif isinstance(key, TrueFalseKey):
             wanted = {"True", "true"} if key.answer else {"False", "false"}
         elif isinstance(key, NumericKey):
-            wanted = {numeric_target(key).value}
+            answers[rid] = {i for i, text in labels.items() if _grader_accepts(key, text)}
+            continue
         else:
             wanted = set(key.answers)
         answers[rid] = {i for i, text in labels.items() if text in wanted}
@@ -187,15 +256,18 @@ def _canvas_part_answers(item: CanvasItem, variant: Variant) -> dict[str, Any]:
 
 
 def _check_numeric(key: NumericKey, score: Any, full: float = FULL) -> None:
-    target = numeric_target(key)
-    assert score(target.value) == pytest.approx(full), "the key's value must earn full marks"
-    inside = Fraction(target.margin) * Fraction(999, 1000)  # the edges, up to rounding
-    for edge in (Fraction(target.value) - inside, Fraction(target.value) + inside):
-        assert score(decimal_text(edge)) == pytest.approx(full), "within tolerance: full marks"
+    """Every probe scores full marks in the LMS exactly when quizgen's grader accepts it."""
+    for typed in _probes(key):
+        expected = _grader_accepts(key, typed)
+        got = score(typed) >= full - EPS
+        assert got == expected, (
+            f"{typed} for the key {key.value} ({key.tolerance}): the grader "
+            f"{'accepts' if expected else 'refuses'} it, the LMS {'does' if got else 'does not'}"
+        )
     for mistake in key.mistakes:
-        value = decimal_text(exact_target(mistake.value))
-        if not _mistake_counts_as_right(key, mistake.value):
-            assert score(value) < full - EPS, f"mistake {mistake.value} must not earn full marks"
+        typed = _typed(exact_target(mistake.value))
+        if not _grader_accepts(key, typed):
+            assert score(typed) < full - EPS, f"mistake {mistake.value} must not earn full marks"
 
 
 def _check_choice(
@@ -359,7 +431,8 @@ def _gift_numeric(q: dict[str, Any], x: str) -> float:
     for choice in q["choices"]:
         value = choice["text"]
         number, margin = Fraction(str(value["number"])), Fraction(str(value["range"]))
-        if abs(Fraction(x) - number) <= margin + Fraction(1, 10**12):  # JSON floats
+        # The parser gives JSON floats: allow their rounding, relative to the number.
+        if abs(Fraction(x) - number) <= margin + abs(number) / 10**12:
             return _gift_weight(choice)
     return 0.0
 

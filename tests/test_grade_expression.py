@@ -240,11 +240,6 @@ def _verdict(key: str, variables: object, response: str):
     return check_answer({"kind": "expression", "answer": key, "variables": variables}, response)
 
 
-def test_the_table_is_big_enough() -> None:
-    assert len(PAIRS) >= 150
-    assert sum(1 for *_, expected in PAIRS if expected == N) >= 60
-
-
 @pytest.mark.parametrize(("key", "variables", "response", "expected"), PAIRS)
 def test_equivalence_table(key: str, variables: object, response: str, expected: str) -> None:
     verdict = _verdict(key, variables, response)
@@ -297,10 +292,28 @@ def test_undefined_response_where_key_is_real_is_a_mismatch() -> None:
     assert _verdict("abs(x)", X, "sqrt(x)*sqrt(x)").status == N
 
 
-def test_verdicts_are_deterministic() -> None:
-    first = [_verdict(*p[:3]) for p in PAIRS[:40]]
-    second = [_verdict(*p[:3]) for p in PAIRS[:40]]
-    assert first == second
+_VERDICTS = """
+import json, sys
+from quizgen import check_answer
+pairs = json.load(sys.stdin)
+verdicts = [
+    check_answer({"kind": "expression", "answer": k, "variables": v}, r).model_dump(mode="json")
+    for k, v, r in pairs
+]
+json.dump(verdicts, sys.stdout)
+"""
+
+
+def test_verdicts_are_the_same_in_every_process(checkout_python) -> None:
+    """Fresh processes with different hash seeds (so different set and dict orders of sympy
+    objects) give the same verdicts as this one. Within one process a second call would only
+    read the caches back."""
+    import json
+
+    pairs = [p[:3] for p in PAIRS[:40]]
+    runs = checkout_python(_VERDICTS, ["1", "2"], stdin=json.dumps(pairs))
+    here = [_verdict(*p).model_dump(mode="json") for p in pairs]
+    assert [json.loads(run.stdout) for run in runs] == [here, here]
 
 
 def test_sample_points_respect_domains() -> None:

@@ -179,11 +179,6 @@ def keys() -> dict[str, object]:
     }
 
 
-def test_there_are_enough_hostile_answers() -> None:
-    assert len(HOSTILE) >= 60
-    assert len(INJECTIONS) >= 30
-
-
 def _fill(answer: str, marker: Path) -> str:
     return answer.replace("{m}", str(marker)) if len(answer) < 10_000 else answer
 
