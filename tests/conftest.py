@@ -69,12 +69,16 @@ def quizgen_cli() -> Callable[..., list[Run]]:
     """Run the installed ``quizgen`` console script as a user does, one process per command.
 
     ``quizgen_cli(["check", bank], ["generate", ...])`` starts the commands together (they
-    are independent) and returns one :class:`Run` each, in order. CliRunner cannot stand in
-    for this: it catches the exception and never prints the traceback a user would see.
+    are independent) and returns one :class:`Run` each, in order; ``hash_seeds`` gives each
+    its own ``PYTHONHASHSEED``. CliRunner cannot stand in for this: it catches the exception
+    and never prints the traceback a user would see.
     """
     script = _console_script()
 
-    def run(*commands: Sequence[str], cwd: Path | None = None) -> list[Run]:
+    def run(
+        *commands: Sequence[object], cwd: Path | None = None, hash_seeds: Sequence[str] = ()
+    ) -> list[Run]:
+        seeds = list(hash_seeds) or ["0"] * len(commands)
         children = [
             subprocess.Popen(
                 [script, *map(str, command)],
@@ -83,9 +87,9 @@ def quizgen_cli() -> Callable[..., list[Run]]:
                 text=True,
                 encoding="utf-8",
                 cwd=cwd,
-                env={**checkout_env(), "COLUMNS": "200"},
+                env={**checkout_env(seed), "COLUMNS": "200"},
             )
-            for command in commands
+            for command, seed in zip(commands, seeds, strict=True)
         ]
         runs = []
         for child in children:

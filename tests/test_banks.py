@@ -7,16 +7,23 @@ holds what every bank in ``banks/`` must satisfy, and what the banks must reach 
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
 import pytest
+import sympy
 
 from quizgen.bank.model import Bank, load_bank
 from quizgen.check import BankReport, check_bank
+from quizgen.errors import MathSyntaxError
 from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.solve import draw_variant
+from quizgen.math.domains import domain_symbol
+from quizgen.math.parse import parse_math
+from quizgen.math.printing import to_text
 from quizgen.rng import stream_for
+from quizgen.variant import ExpressionKey, NumericKey
 
 BANKS = Path(__file__).resolve().parent.parent / "banks"
 FILES = sorted(BANKS.glob("*.yaml"))
@@ -136,6 +143,77 @@ def test_quizgen_check_passes(path: Path) -> None:
     """What `quizgen check banks/` runs: examples match, mistakes differ, options distinct."""
     report = _report(path)
     assert report.ok, "\n".join(str(e) for e in report.all_errors())
+
+
+# --- keys read back ------------------------------------------------------------------------
+
+ROUND_TRIPS = 12  # variants drawn per question
+_RATIONAL = re.compile(r"-?[0-9]+(/[0-9]+)?")
+
+
+def _number(text: str) -> sympy.Expr:
+    """A variant's value as the solver put it into formulas: exact, or 40 digits."""
+    return sympy.Rational(text) if _RATIONAL.fullmatch(text) else sympy.Float(text, 40)
+
+
+def _as_printed(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with each float replaced by the exact decimal the printer writes for it."""
+    return expr.xreplace({f: sympy.Rational(to_text(f)) for f in expr.atoms(sympy.Float)})
+
+
+def _expression_round_trip(formula: sympy.Expr, values: dict, key: ExpressionKey, text: str):
+    """What is wrong with one printed expression key, or None."""
+    solved = formula.xreplace(
+        {s: _number(values[s.name]) for s in formula.free_symbols if s.name in values}
+    )
+    if to_text(solved) != text:
+        return f"the key {text!r} is not the printed solution {to_text(solved)!r}"
+    symbols = {name: domain_symbol(name, domain) for name, domain in key.variables.items()}
+    try:
+        parsed = parse_math(text, symbols, split_names=False)
+    except MathSyntaxError as exc:
+        return f"{text!r} is refused by the parser: {exc.message}"
+    if parsed != _as_printed(solved):
+        return f"{text!r} parses back as {parsed}, not {solved}"
+    return None
+
+
+def _key_problems(question: CompiledQuestion, draw: int) -> list[str]:
+    variant = draw_variant(question, stream_for("test-banks-round-trip", question.id, draw))
+    specs = {"": question.spec} if question.spec else {p.part.id: p.spec for p in question.parts}
+    problems = []
+    for part, key, _ in variant.gradable():
+        where = f"{question.id}{'.' + part if part else ''} ({variant.values})"
+        spec = specs[part]
+        if isinstance(key, ExpressionKey):
+            pairs = [(spec.formula.expr, key.value)]
+            pairs += [
+                (f.expr, m.value) for (f, _), m in zip(spec.mistakes, key.mistakes, strict=True)
+            ]
+            for formula, text in pairs:
+                problem = _expression_round_trip(formula, variant.values, key, text)
+                problems += [f"{where}: {problem}"] if problem else []
+        elif isinstance(key, NumericKey):
+            for text in [key.value, *(m.value for m in key.mistakes)]:
+                if _RATIONAL.fullmatch(text):
+                    continue  # read with Fraction everywhere (and may pass the parser's 60 digits)
+                if parse_math(text, (), split_names=False) != sympy.Rational(Fraction(text)):
+                    problems.append(f"{where}: {text!r} does not parse back to its digits")
+    return problems
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_every_printed_key_parses_back_to_itself(path: Path) -> None:
+    """Keys are text that the grader re-reads with the safe parser: each expression key (and
+    each mistake) is the printer's text of the solved formula and parses back to it; each
+    irrational numeric key parses back to its 40 digits."""
+    problems = [
+        problem
+        for question in _compiled(path)
+        for draw in range(ROUND_TRIPS)
+        for problem in _key_problems(question, draw)
+    ]
+    assert not problems, "\n".join(problems[:20])
 
 
 # --- docs/banks.md --------------------------------------------------------------------------
