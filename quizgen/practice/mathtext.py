@@ -10,6 +10,7 @@ Never raises: text it cannot parse comes back as it was written.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,7 @@ _SUBSCRIPTS = dict(
     )
 )
 _OPERATORS = set(" +-−=<>≤≥×·⊙/,:;")
+_UNSPACED = set("∂∇∞√∑∏∫¬′")  # math symbols that read as part of a term, not between two
 
 
 def latex_to_unicode(tex: str) -> str:
@@ -45,12 +47,30 @@ def latex_to_unicode(tex: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _convert(tex: str) -> str:
-    if not tex or len(tex) > MAX_TEX:
+    if not tex or len(tex) > MAX_TEX or not _balanced(tex):
         return tex
     try:
         return " ".join(_converter().math_to_text(tex).split())
     except Exception:  # pylatexenc on malformed TeX, or recursion: show the source
         return tex
+
+
+def _balanced(tex: str) -> bool:
+    """Whether the unescaped braces of ``tex`` pair up (else pylatexenc guesses)."""
+    depth = 0
+    for i, ch in enumerate(tex):
+        if ch in "{}" and not _escaped(tex, i):
+            depth += 1 if ch == "{" else -1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _escaped(text: str, index: int) -> bool:
+    start = index
+    while start > 0 and text[start - 1] == "\\":
+        start -= 1
+    return (index - start) % 2 == 1
 
 
 def script(text: str, table: dict[str, str], mark: str) -> str:
@@ -120,14 +140,8 @@ def _converter() -> Any:
         for name in ("text", "textrm", "mathrm", "operatorname", "mbox", "textit")
     ]
     specs += [MacroTextSpec(name, simplify_repl=" ") for name in (",", ";", ":", "quad", "qquad")]
-    specs += [
-        MacroTextSpec("cdot", simplify_repl=" · "),
-        MacroTextSpec("times", simplify_repl=" × "),
-    ]
-    specs += [
-        MacroTextSpec("odot", simplify_repl=" ⊙ "),
-        MacroTextSpec("circ", simplify_repl=" ∘ "),
-    ]
+    symbols = {"cdot": "·", "times": "×", "odot": "⊙", "circ": "∘", "ne": "≠", "top": "⊤"}
+    specs += [MacroTextSpec(name, simplify_repl=char) for name, char in symbols.items()]
     context.add_context_category("quizgen-terminal", macros=specs, prepend=True)
 
     class Converter(LatexNodes2Text):
@@ -149,6 +163,8 @@ def _converter() -> Any:
                     pending = self._chars(node.chars, pending, out)
                     continue
                 text = self.node_to_text(node)
+                if _is_operator(text):  # a relation or operator macro: space it out
+                    text = f" {text} "
                 if pending:
                     out.append(_script(pending, text))
                     pending = ""
@@ -175,6 +191,13 @@ def _converter() -> Any:
             return pending
 
     return Converter(latex_context=context, math_mode="text", strict_latex_spaces=True)
+
+
+def _is_operator(text: str) -> bool:
+    """One math symbol (Unicode Sm) that stands between terms: ×, ≤, ∈, →, …"""
+    return (
+        len(text) == 1 and unicodedata.category(text) == "Sm" and text not in _UNSPACED
+    ) or text == "·"
 
 
 def _script(mark: str, text: str) -> str:

@@ -36,7 +36,7 @@ from quizgen.practice.session import (
     practice_order,
     select_items,
 )
-from quizgen.practice.text import markdown_to_plain, markdown_to_rich
+from quizgen.practice.text import inline_to_rich, markdown_to_plain, markdown_to_rich
 
 if TYPE_CHECKING:
     from quizgen.practice.history import History
@@ -161,7 +161,7 @@ class RichView:
 
         if key is not None and key.kind != "essay":
             answer = Text("Answer: ", style="bold")
-            answer.append_text(_inline_rich(answer_markdown(key)))
+            answer.append_text(inline_to_rich(answer_markdown(key)))
             self.c.print(answer)
         if solution.strip():
             self.c.print(Text("Solution", style="bold underline"))
@@ -301,10 +301,6 @@ class JsonView:
             interrupted=interrupted,
             history=history,
         )
-
-
-def _inline_rich(markdown: str) -> Any:
-    return markdown_to_rich(markdown)
 
 
 def _help_line() -> str:

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from quizgen.practice.mathtext import latex_to_unicode
 
-__all__ = ["markdown_to_plain", "markdown_to_rich"]
+__all__ = ["inline_to_rich", "markdown_to_plain", "markdown_to_rich"]
 
 _INLINE_STYLES = {"strong": "bold", "em": "italic", "link": "underline", "s": "strike"}
 CODE_STYLE = "bold cyan"
@@ -31,6 +31,12 @@ def markdown_to_rich(text: str) -> RenderableType:
     """Render bank Markdown as one rich renderable (blocks separated by blank lines)."""
     blocks, _ = _blocks(_parser().parse(text), 0, None)
     return Group(*blocks) if blocks else Text("")
+
+
+def inline_to_rich(text: str) -> Text:
+    """One line of bank Markdown (an option, an answer) as a single rich Text."""
+    tokens = _parser().parseInline(text)
+    return _inline(tokens[0].children or []) if tokens else Text(text)
 
 
 def markdown_to_plain(text: str, width: int = 80) -> str:
