@@ -196,3 +196,27 @@ def test_scoreboard_line() -> None:
     board.add(Outcome("correct", 1.0), 2)
     board.add(Outcome("partial", 0.25), 2)
     assert board.line() == "Score 2.5/4 · 1 of 2 right"
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return set(done.stdout.split())
+
+
+def test_the_core_never_imports_practice() -> None:
+    core = "import quizgen.generate.exam, quizgen.grade.checkers, quizgen.render, quizgen.check"
+    modules = _modules_after(core)
+    assert not {m for m in modules if m.startswith(("quizgen.practice", "prompt_toolkit"))}
+
+
+def test_practice_loads_sympy_and_prompt_toolkit_only_when_needed() -> None:
+    modules = _modules_after("import quizgen.practice.terminal")
+    assert "sympy" not in modules and "prompt_toolkit" not in modules
+    text = _modules_after("from quizgen.practice.text import markdown_to_plain as m; m('$x$')")
+    assert "quizgen.render.mathtext" in text and "quizgen.render.html" not in text
