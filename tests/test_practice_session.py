@@ -220,3 +220,32 @@ def test_practice_loads_sympy_and_prompt_toolkit_only_when_needed() -> None:
     assert "sympy" not in modules and "prompt_toolkit" not in modules
     text = _modules_after("from quizgen.practice.text import markdown_to_plain as m; m('$x$')")
     assert "quizgen.render.mathtext" in text and "quizgen.render.html" not in text
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "banks"
+
+
+def test_a_multipart_question_is_asked_part_by_part() -> None:
+    bank = load_banks([SHIPPED / "rnn-lstm.yaml"])[0]
+    board, recorded, view = _run(bank, ["rnn-param-breakdown"], "1", "1", "1", "1", "1")
+    assert [a.part_id for a in recorded] == ["w_xh", "w_hh", "w_hy", "total", "unroll"]
+    parts = [e[2].id for e in view.events if e[0] == "part"]
+    assert parts == ["w_xh", "w_hh", "w_hy", "total", "unroll"]
+    assert len(view.verdicts()) == 5
+    assert board.possible == sum(p.points for p in recorded[0].variant.parts)
+
+
+def test_an_essay_shows_rubric_and_model_answer_then_takes_a_self_rating() -> None:
+    bank = load_banks([SHIPPED / "gates.yaml"])[0]
+    _, recorded, view = _run(bank, ["gates-activation-essay"], "Gates are fractions.", "maybe", "p")
+    rubric = next(e for e in view.events if e[0] == "rubric")
+    assert "fraction let" in rubric[1].rubric and "switches" in rubric[2]
+    assert ("note", "Rate your answer: y (all of the rubric), p (part of it), n (not yet).") in (
+        view.events
+    )
+    [answer] = recorded
+    assert (answer.response, answer.outcome.status, answer.outcome.score) == (
+        "Gates are fractions.",
+        "partial",
+        0.5,
+    )

@@ -456,11 +456,11 @@ def show_progress(history_path: str | None = None, *, as_json: bool = False) -> 
     console = make_console()
     if report.topics:
         console.print(_progress_table(report))
-    console.print(Text(report.summary()), soft_wrap=True)
+    console.print(Text(report.summary()))
     return 0
 
 
-_SPARKS = " ▁▂▃▄▅▆▇█"
+_SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def _spark(trend: list[int]) -> str:
@@ -468,7 +468,7 @@ def _spark(trend: list[int]) -> str:
     arrow = ""
     if len(trend) > 1:
         arrow = "↑" if trend[-1] > trend[0] else "↓" if trend[-1] < trend[0] else "→"
-    return f"{bars} {arrow} {trend[-1]}%" if trend else ""
+    return f"{bars}{arrow} {trend[-1]}%" if trend else ""
 
 
 def _progress_table(report: Any) -> Table:
@@ -476,13 +476,18 @@ def _progress_table(report: Any) -> Table:
     table.title_justify = "left"
     for name in ("topic", "seen", "right", "box", "last seen", "due", "trend"):
         numeric = name in ("seen", "right", "box", "due")
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=name != "topic")
+        table.add_column(
+            name,
+            justify="right" if numeric else "left",
+            no_wrap=name != "topic",
+            overflow="fold" if name == "topic" else "ellipsis",
+        )
     for t in report.topics:
         table.add_row(
             Text(t.topic),
             str(t.questions),
             f"{t.correct}/{t.answers}",
-            f"{t.box:.1f}",
+            f"{t.box:.1f} · {t.interval_days}d",
             t.last_seen,
             str(t.due) if t.due else "",
             _spark(t.trend),
