@@ -37,27 +37,32 @@ def _local(day: int) -> date:
     return datetime.fromisoformat(_at(day)).astimezone().date()
 
 
+# Each showing on the day it is due: day 0 (new), then +0/1/3/7/21 days by box.
 @pytest.mark.parametrize(
-    ("results", "box", "due_after"),
+    ("results", "days", "box", "due_after"),
     [
-        (["correct"], 2, 1),
-        (["incorrect"], 1, 0),
-        (["correct", "correct"], 3, 3),
-        (["correct", "correct", "correct"], 4, 7),
-        (["correct"] * 4, 5, 21),
-        (["correct"] * 9, 5, 21),
-        (["correct", "correct", "incorrect"], 1, 0),
-        (["correct", "partial"], 1, 0),
-        (["correct", "shown"], 1, 0),
-        (["incorrect", "correct"], 2, 1),
+        (["correct"], [0], 2, 1),
+        (["incorrect"], [0], 1, 0),
+        (["correct", "correct"], [0, 1], 3, 3),
+        (["correct", "correct", "correct"], [0, 1, 4], 4, 7),
+        (["correct"] * 4, [0, 1, 4, 11], 5, 21),
+        (["correct"] * 6, [0, 1, 4, 11, 32, 53], 5, 21),
+        (["correct", "correct", "incorrect"], [0, 1, 4], 1, 0),
+        (["correct", "partial"], [0, 1], 1, 0),
+        (["correct", "shown"], [0, 1], 1, 0),
+        (["incorrect", "correct"], [0, 0], 2, 1),
+        (["correct", "correct"], [0, 0], 2, 1),  # right again the same day: no promotion
+        (["correct", "correct", "correct"], [0, 1, 2], 3, 3),  # day 2 is before day 4
     ],
 )
-def test_leitner_boxes(results: list[str], box: int, due_after: int) -> None:
-    attempts = [_a("q", day, status) for day, status in enumerate(results)]
+def test_leitner_boxes(results: list[str], days: list[int], box: int, due_after: int) -> None:
+    attempts = [
+        _a("q", day, status, session=n, minute=n)
+        for n, (day, status) in enumerate(zip(days, results, strict=True))
+    ]
     card = cards(showings(attempts))[("b", "q")]
-    last = len(results) - 1
     assert card.box == box
-    assert card.due == _local(last) + timedelta(days=due_after)
+    assert card.due == _local(days[-1]) + timedelta(days=due_after)
     assert card.last_missed == (results[-1] != "correct")
 
 
@@ -75,7 +80,7 @@ def test_a_multipart_showing_needs_every_part_right() -> None:
 
 def test_a_changed_bank_starts_its_questions_afresh() -> None:
     shown = showings([_a("q", 0), _a("q", 1), _a("q", 2)])
-    assert cards(shown, {"b": "s1"})[("b", "q")].box == 4
+    assert cards(shown, {"b": "s1"})[("b", "q")].box == 3
     fresh = cards(shown, {"b": "s2"})[("b", "q")]
     assert (fresh.afresh, fresh.box, fresh.showings) == (True, 1, 0)
     assert fresh.is_due(_local(2))

@@ -220,11 +220,18 @@ class History:
 
     def start_session(self, seed: str, mode: str, banks: list[Mapping[str, str]]) -> int:
         """Record a new session and return its id."""
-        cursor = self._db.execute(
+        cursor = self._write(
             "INSERT INTO sessions (started, seed, mode, banks) VALUES (?, ?, ?, ?)",
             (now_utc(), seed, mode, json.dumps(banks, sort_keys=True)),
         )
         return int(cursor.lastrowid)
+
+    def _write(self, sql: str, row: tuple) -> sqlite3.Cursor:
+        """Run one INSERT (autocommit: it is on disk when this returns)."""
+        try:
+            return self._db.execute(sql, row)
+        except sqlite3.Error as exc:  # disk full, file removed or damaged mid-session
+            raise HistoryError(self.path, f"cannot save the answer: {_reason(exc)}") from None
 
     def record(self, attempt: Attempt) -> None:
         """Store one attempt; committed before this returns."""
@@ -246,7 +253,7 @@ class History:
             attempt.seconds,
             int(attempt.hint),
         )
-        self._db.execute(
+        self._write(
             "INSERT INTO attempts (session_id, ask, time, bank_id, bank_sha256, question_id,"
             " part_id, topic, kind, variant_uid, params, response, status, score, seconds, hint)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

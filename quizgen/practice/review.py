@@ -6,9 +6,10 @@ days"), and the state is a pure replay of the attempts, so nothing but attempts 
 
 The rule, per question (one *showing* = the question asked once, all its parts):
 
-* a question starts in box 1; a showing answered fully right without a hint moves it up one
-  box (at most :data:`TOP_BOX`); any other showing (wrong, partly right, hint, solution
-  shown) sends it back to box 1;
+* a question starts in box 1; a showing answered fully right without a hint, on or after the
+  day it was due, moves it up one box (at most :data:`TOP_BOX`; right again before it was due,
+  it stays: cramming does not promote); any other showing (wrong, partly right, hint,
+  solution shown) sends it back to box 1;
 * it is due :data:`INTERVALS` days after the day of its last showing: box 1 the same day,
   box 2 a day later, then 3, 7 and 21 days;
 * only attempts made with the bank's current content count: when a bank's sha256 changes,
@@ -119,12 +120,16 @@ def cards(shown: Sequence[Showing], current: Mapping[str, str] | None = None) ->
             continue
         card.afresh = False
         card.topic = s.topic
-        card.box = min(card.box + 1, TOP_BOX) if s.success else 1
+        day = local_day(s.time)
+        if not s.success:
+            card.box = 1
+        elif card.showings == 0 or day >= card.due:  # right before it was due: no promotion
+            card.box = min(card.box + 1, TOP_BOX)
         card.showings += 1
         card.successes += s.success
         card.last_missed = not s.success
         card.last_seen = s.time
-        card.due = local_day(s.time) + timedelta(days=INTERVALS[card.box])
+        card.due = day + timedelta(days=INTERVALS[card.box])
     return result
 
 
