@@ -65,12 +65,12 @@ RIGHT = {"A product": "42", "LSTM parameters": "4h(n+h+1)", "Gate range": "b"}
 class Screen:
     """A practice session in a pseudo-terminal, read as plain text."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, **env: str) -> None:
         command = _command()
         self.child = pexpect.spawn(
             command[0],
             [*command[1:], *args],
-            env=_env(),
+            env=_env(**env),
             encoding="utf-8",
             dimensions=(40, 80),
             timeout=TIMEOUT,
@@ -164,6 +164,22 @@ def test_up_arrow_recalls_an_earlier_answer(tmp_path: Path) -> None:
     screen.child.expect(pexpect.EOF)
     screen.child.close()
     assert screen.child.exitstatus == 0
+
+
+def test_colour_on_a_terminal_and_none_with_no_color() -> None:
+    colour = re.compile(r"\x1b\[[0-9;]*(?:3[0-9]|9[0-7])(?:;[0-9]+)*m")
+    seen = {}
+    for no_color in ("", "1"):
+        env = {"NO_COLOR": no_color} if no_color else {"TERM": "xterm-256color"}
+        screen = Screen("practice", str(BANK), "--question", "product", "--history", ":memory:",
+                        **env)  # fmt: skip
+        screen.child.expect("›")
+        screen.child.send("42\r")
+        screen.child.expect(pexpect.EOF)
+        seen[no_color] = screen.child.before
+        screen.child.close()
+    assert colour.search(seen[""]) is not None
+    assert colour.search(seen["1"]) is None, seen["1"][-500:]
 
 
 # --- piped input -----------------------------------------------------------------------------

@@ -243,6 +243,7 @@ def test_an_essay_shows_rubric_and_model_answer_then_takes_a_self_rating() -> No
     assert ("note", "Rate your answer: y (all of the rubric), p (part of it), n (not yet).") in (
         view.events
     )
+    assert "reveal" not in view.kinds()  # the model answer was shown once, before the rating
     [answer] = recorded
     assert (answer.response, answer.outcome.status, answer.outcome.score) == (
         "Gates are fractions.",

@@ -147,8 +147,8 @@ class _Asker:
             self.record(answer)
             self.board.add(answer.outcome, points)
             self.view.verdict(answer)
-            if answer.outcome.status not in ("correct", "shown"):
-                missed = True
+            if answer.outcome.status not in ("correct", "shown") and key.kind != "essay":
+                missed = True  # (an essay's model answer was shown before the self-rating)
                 solution = part.solution if part is not None else variant.solution
                 self.view.reveal(key, solution)
             self.view.score(self.board)

@@ -164,7 +164,8 @@ class RichView:
             answer.append_text(inline_to_rich(answer_markdown(key)))
             self.c.print(answer)
         if solution.strip():
-            self.c.print(Text("Solution", style="bold underline"))
+            title = "Solution" if key is not None else "Solution of the whole question"
+            self.c.print(Text(title, style="bold underline"))
             self.c.print(markdown_to_rich(solution))
 
     def hint(self, text: str) -> None:
@@ -205,6 +206,13 @@ class RichView:
         self.c.print(Text(f"Answers {where}.", style="dim"), soft_wrap=True)
 
 
+JSON_WIDTH = 1000  # tools get paragraphs unwrapped
+
+
+def _plain(markdown: str) -> str:
+    return markdown_to_plain(markdown, width=JSON_WIDTH)
+
+
 class JsonView:
     """One JSON object per line on stdout, for tools."""
 
@@ -227,19 +235,16 @@ class JsonView:
             question=variant.question_id,
             topic=variant.topic,
             kind=variant.kind,
-            prompt=markdown_to_plain(variant.prompt),
+            prompt=_plain(variant.prompt),
         )
 
     def part(self, variant: Variant, part: PartVariant | None, key: AnswerKey) -> None:
-        options = [
-            {"label": o.label, "text": markdown_to_plain(o.text)}
-            for o in getattr(key, "options", [])
-        ]
+        options = [{"label": o.label, "text": _plain(o.text)} for o in getattr(key, "options", [])]
         self.emit(
             "part",
             question=variant.question_id,
             part=part.id if part else "",
-            prompt=markdown_to_plain(part.prompt) if part else "",
+            prompt=_plain(part.prompt) if part else "",
             kind=key.kind,
             options=options,
             answer_help=answer_help(key),
@@ -249,7 +254,7 @@ class JsonView:
         outcome = answer.outcome
         feedback = outcome.feedback
         if outcome.status != "invalid" and feedback:
-            feedback = markdown_to_plain(feedback)
+            feedback = _plain(feedback)
         self.emit(
             "verdict",
             number=answer.number,
@@ -268,17 +273,17 @@ class JsonView:
     def reveal(self, key: AnswerKey | None, solution: str) -> None:
         from quizgen.variant import answer_markdown
 
-        answer = markdown_to_plain(answer_markdown(key)) if key is not None else None
-        self.emit("solution", answer=answer, solution=markdown_to_plain(solution))
+        answer = _plain(answer_markdown(key)) if key is not None else None
+        self.emit("solution", answer=answer, solution=_plain(solution))
 
     def hint(self, text: str) -> None:
-        self.emit("hint", text=markdown_to_plain(text))
+        self.emit("hint", text=_plain(text))
 
     def rubric(self, key: AnswerKey, model_answer: str) -> None:
         self.emit(
             "rubric",
-            rubric=markdown_to_plain(getattr(key, "rubric", "")),
-            model_answer=markdown_to_plain(model_answer),
+            rubric=_plain(getattr(key, "rubric", "")),
+            model_answer=_plain(model_answer),
             rate="y, p or n",
         )
 
