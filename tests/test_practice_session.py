@@ -96,14 +96,15 @@ def test_select_by_topic_and_id(bank) -> None:
 
 def test_order_is_fixed_by_the_seed_and_covers_each_question_per_round(bank) -> None:
     items = select_items([bank])
-    first = practice_order(items, "seed-1", 12)
-    assert first == practice_order(items, "seed-1", 12)
-    assert [i.key for i in first] != [i.key for i in practice_order(items, "seed-2", 12)]
-    for start in (0, 5):  # every round of 5 asks each of the 5 questions once
-        assert sorted(i.question.id for i in first[start : start + 5]) == sorted(
+    first = practice_order(items, "seed-1", 16)
+    assert first == practice_order(items, "seed-1", 16)
+    assert [i.key for i in first] != [i.key for i in practice_order(items, "seed-2", 16)]
+    n = len(items)
+    for start in (0, n):  # every round asks each question once
+        assert sorted(i.question.id for i in first[start : start + n]) == sorted(
             i.question.id for i in items
         )
-    assert len(practice_order(items, "x", None)) == 5
+    assert len(practice_order(items, "x", None)) == n
 
 
 def test_draws_repeat_with_the_seed_and_differ_by_round() -> None:
@@ -133,6 +134,13 @@ def test_draws_repeat_with_the_seed_and_differ_by_round() -> None:
         ("gate-range", "Z", "invalid", 0.0, "A–C"),
         ("shared-weights", "yes", "correct", 1.0, ""),
         ("shared-weights", "f", "incorrect", 0.0, ""),
+        ("recurrent-ones", "A C", "correct", 1.0, ""),
+        ("recurrent-ones", "a,c", "correct", 1.0, ""),
+        ("recurrent-ones", "A", "partial", 0.5, "1 of 2 correct options chosen"),
+        ("recurrent-ones", "A B C", "partial", 0.5, "no recurrence"),
+        ("recurrent-ones", "A D", "invalid", 0.0, "A–C"),
+        ("erasing-gate", "Forget gate.", "correct", 1.0, ""),
+        ("erasing-gate", "input", "incorrect", 0.0, "The input gate writes"),
     ],
 )
 def test_grade(bank, question, response, status, score, feedback) -> None:
