@@ -258,3 +258,20 @@ def test_an_essay_shows_rubric_and_model_answer_then_takes_a_self_rating() -> No
         "partial",
         0.5,
     )
+
+
+def test_a_question_that_does_not_compile_is_skipped_with_its_location(tmp_path: Path) -> None:
+    bank_file = tmp_path / "broken.yaml"
+    bank_file.write_text(
+        "id: broken\ntitle: Broken\nquestions:\n"
+        "  - {id: good, kind: numeric, prompt: What is 2+2?, answer: 4}\n"
+        "  - {id: bad, kind: numeric, params: {a: 1}, prompt: 'What is {{ b }}?', answer: a}\n",
+        encoding="utf-8",
+    )
+    bank = load_banks([bank_file])[0]
+    board, recorded, view = _run(bank, [], "4", "4")
+    assert [a.item.question.id for a in recorded] == ["good"]
+    notes = [e[1] for e in view.events if e[0] == "note"]
+    assert len(notes) == 1
+    assert notes[0].startswith(f"skipped bad: {bank_file}:5:")
+    assert "undefined name(s): b" in notes[0]
