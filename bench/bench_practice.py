@@ -90,7 +90,7 @@ class _Answers:
 
 
 def _view(answers: _Answers, console):
-    from quizgen.practice.terminal import RichView
+    from quizgen.practice.views import RichView
 
     class TimedView(RichView):
         def part(self, variant, part, key) -> None:
@@ -108,7 +108,7 @@ def enter_to_verdict(kind: str) -> None:
     from quizgen.bank import load_banks
     from quizgen.practice.loop import run_loop
     from quizgen.practice.session import Session, practice_order, select_items
-    from quizgen.practice.terminal import make_console
+    from quizgen.practice.views import make_console
 
     bank = load_banks([BANK])[0]
     ids = [q.id for q in bank.questions if q.kind == kind]
