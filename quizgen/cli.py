@@ -342,6 +342,68 @@ def _report_validation(fmt: str, data: bytes) -> None:
     out.print(f"[green]Valid[/green]: {', '.join(report.checks)}")
 
 
+HistoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--history",
+        help="History file (default: $QUIZGEN_HISTORY, else the user data folder); "
+        "':memory:' saves nothing.",
+    ),
+]
+
+
+@app.command()
+@_reporting
+def practice(
+    banks: BanksArg,
+    topic: Annotated[
+        list[str] | None, typer.Option(help="Only topics under this prefix (repeatable).")
+    ] = None,
+    question: Annotated[
+        list[str] | None, typer.Option(help="Only this question id (repeatable).")
+    ] = None,
+    count: Annotated[
+        int | None, typer.Option(help="Questions to ask (default: each once).", min=1)
+    ] = None,
+    seed: Annotated[str | None, typer.Option(help="Repeat a session (default: new).")] = None,
+    history: HistoryOpt = None,
+    review: Annotated[
+        bool, typer.Option("--review", help="Ask what is due: missed questions first.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON event per line.")] = False,
+) -> None:
+    """Practise in the terminal: fresh variants, instant grading, worked solutions.
+
+    Type ? for help, s to skip, h for a hint, sol for the solution, q to quit.
+    Exit code 130 after Ctrl-C (answers given are saved).
+    """
+    from quizgen.practice.terminal import practice as run
+
+    code = run(
+        banks,
+        topics=topic or (),
+        questions=question or (),
+        count=count,
+        seed=seed,
+        history_path=history,
+        review=review,
+        as_json=as_json,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+@_reporting
+def progress(
+    history: HistoryOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Mastery per topic from the practice history, and what is due today."""
+    from quizgen.practice.terminal import show_progress
+
+    raise typer.Exit(show_progress(history, as_json=as_json))
+
+
 def _out_dir(path: Path, force: bool) -> Path:
     from quizgen.output import prepare_out_dir
 

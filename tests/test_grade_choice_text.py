@@ -303,3 +303,17 @@ def test_check_answer_truefalse_text_essay() -> None:
     assert check_answer({"kind": "truefalse", "answer": True}, "yes").status == "correct"
     assert check_answer({"kind": "text", "answers": ["GRU"]}, "gru").status == "correct"
     assert check_answer({"kind": "essay", "rubric": "r"}, "words").status == "manual"
+
+
+@pytest.mark.parametrize(
+    ("response", "caret"), [("A E", "  ^"), ("A, Z", "   ^"), ("A,C,X", "    ^")]
+)
+def test_issue_multi_with_an_unknown_label_blames_the_response_not_the_key(
+    response: str, caret: str
+) -> None:
+    """It said "could not check this answer: the answer key could not be read"."""
+    verdict = check_response(choice_key("AC", "multi"), response)
+    assert verdict.status == "invalid"
+    message, shown, under = verdict.feedback.splitlines()
+    assert message == "not one of the options; answer with a label A–D"
+    assert (shown, under) == (response, caret)

@@ -53,10 +53,12 @@ def _find_option(key: ChoiceKey, answer: str) -> OptionKey | None:
     return next((o for o in key.options if _squash(o.text) == wanted), None)
 
 
-def _unknown(answer: str, key: ChoiceKey) -> MathSyntaxError:
-    return MathSyntaxError(
-        f"not one of the options; answer with a label {_labels(key)}", answer, 0, len(answer)
-    )
+def _unknown(answer: str, key: ChoiceKey, within: str | None = None) -> MathSyntaxError:
+    """The error for ``answer``; inside a longer response ``within``, the caret is under it."""
+    message = f"not one of the options; answer with a label {_labels(key)}"
+    if within is None or answer not in within:
+        return MathSyntaxError(message, answer, 0, len(answer))
+    return MathSyntaxError(message, within, within.find(answer), len(answer))
 
 
 def check_choice(key: ChoiceKey, response: str | Sequence[str]) -> Verdict:
@@ -102,7 +104,7 @@ def read_multi(key: ChoiceKey, response: str | Sequence[str]) -> list[OptionKey]
     for piece in pieces:
         option = _find_option(key, piece)
         if option is None:
-            raise _unknown(piece, key)
+            raise _unknown(piece, key, response if isinstance(response, str) else None)
         picked.add(option.id)
     return [o for o in key.options if o.id in picked]
 

@@ -8,16 +8,16 @@ override by name (see :mod:`quizgen.render.templates`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Protocol
 
 from quizgen.errors import UsageError
-from quizgen.render.html import HtmlRenderer
-from quizgen.render.markdown import MarkdownRenderer
-from quizgen.render.templates import template_environment
-from quizgen.variant import Exam, Paper
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from quizgen.variant import Exam, Paper
 
 __all__ = ["RENDERERS", "Renderer", "get_renderer"]
 
@@ -37,10 +37,19 @@ class Renderer(Protocol):
         ...
 
 
-RENDERERS: dict[str, Callable[[jinja2.Environment], Renderer]] = {
-    HtmlRenderer.name: HtmlRenderer,
-    MarkdownRenderer.name: MarkdownRenderer,
-}
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, Callable[[jinja2.Environment], Renderer]]:
+    """The formats, imported on first use: ``quizgen.render.mathtext`` alone stays light."""
+    from quizgen.render.html import HtmlRenderer
+    from quizgen.render.markdown import MarkdownRenderer
+
+    return {HtmlRenderer.name: HtmlRenderer, MarkdownRenderer.name: MarkdownRenderer}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RENDERERS":
+        return _registry()
+    raise AttributeError(f"module 'quizgen.render' has no attribute {name!r}")
 
 
 def get_renderer(name: str, template_dir: Path | None = None) -> Renderer:
@@ -54,8 +63,10 @@ def get_renderer(name: str, template_dir: Path | None = None) -> Renderer:
         UsageError: ``name`` is not a known format (the message lists the valid ones), or
             ``template_dir`` is not a folder.
     """
-    factory = RENDERERS.get(name)
+    from quizgen.render.templates import template_environment
+
+    factory = _registry().get(name)
     if factory is None:
-        valid = ", ".join(sorted(RENDERERS))
+        valid = ", ".join(sorted(_registry()))
         raise UsageError(f"unknown output format '{name}' (valid: {valid})")
     return factory(template_environment(name, template_dir))

@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element, tostring
 
-from latex2mathml.converter import convert_to_element
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import isWhiteSpace
 from markdown_it.rules_inline import StateInline
@@ -77,6 +76,10 @@ def math_to_mathml(tex: str, display: bool = False) -> str:
 def _mathml(tex: str, display: bool) -> str:
     if not tex or len(tex) > MAX_TEX or _REFUSED_TEX.search(tex):
         return _math_error(tex)
+    # Imported here: the terminal tutor reads this module for its dollar-math rules only,
+    # and latex2mathml (with the xml and http modules it pulls in) costs it ~0.1 s.
+    from latex2mathml.converter import convert_to_element
+
     try:
         root = convert_to_element(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types (even RecursionError) on bad TeX

@@ -1,0 +1,119 @@
+"""The practice history file: layout, migrations, WAL, concurrent sessions, refusals."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from quizgen.practice import history as H
+from quizgen.practice.history import Attempt, HistoryError, open_history
+
+
+def _attempt(session: int, n: int = 1, **changes) -> Attempt:
+    base = dict(
+        session_id=session, ask=n, time=f"2026-01-0{n}T10:00:00.000000+00:00",
+        bank_id="b", bank_sha256="s1", question_id="q", part_id="", topic="t/u",
+        kind="numeric", variant_uid="u1", params={"h": "3"}, response="9",
+        status="correct", score=1.0, seconds=2.5, hint=False,
+    )  # fmt: skip
+    return Attempt(**{**base, **changes})
+
+
+def test_a_new_file_has_the_current_layout_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "h.sqlite3"
+    history = open_history(path)
+    history.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (H.SCHEMA_VERSION,)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        columns = [r[1] for r in db.execute("PRAGMA table_info(attempts)")]
+    assert columns == [
+        "id", "session_id", "ask", "time", "bank_id", "bank_sha256", "question_id", "part_id",
+        "topic", "kind", "variant_uid", "params", "response", "status", "score", "seconds",
+        "hint",
+    ]  # fmt: skip
+
+
+def test_attempts_round_trip_and_are_committed_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    history = open_history(path)
+    session = history.start_session("seed", "practice", [{"id": "b", "sha256": "s1"}])
+    history.record(_attempt(session, response=None, status="shown", score=0.0, hint=True))
+    with sqlite3.connect(path) as other:  # another connection sees it before any close
+        assert other.execute("SELECT count(*) FROM attempts").fetchone() == (1,)
+    assert history.attempts() == [
+        _attempt(session, response=None, status="shown", score=0.0, hint=True)
+    ]
+    history.close()
+
+
+def test_migrations_run_once_and_in_order(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    open_history(path).close()
+    step = "ALTER TABLE attempts ADD COLUMN device TEXT NOT NULL DEFAULT '';"
+    monkeypatch.setattr(H, "MIGRATIONS", (*H.MIGRATIONS, step))
+    monkeypatch.setattr(H, "SCHEMA_VERSION", len(H.MIGRATIONS))
+    for _ in range(2):  # the second open finds nothing to do
+        open_history(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert "device" in [r[1] for r in db.execute("PRAGMA table_info(attempts)")]
+
+
+def test_a_newer_history_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {H.SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match="newer quizgen"):
+        open_history(path)
+    assert path.read_bytes() == before
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text)")
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match="another program's database") as caught:
+        open_history(path)
+    assert "--history :memory:" in str(caught.value)
+    assert path.read_bytes() == before
+
+
+def test_the_default_location(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("QUIZGEN_HISTORY", str(tmp_path / "env.sqlite3"))
+    assert H.default_history_path() == str(tmp_path / "env.sqlite3")
+    monkeypatch.delenv("QUIZGEN_HISTORY")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    if sys.platform.startswith("linux"):
+        assert H.default_history_path() == str(tmp_path / "data" / "quizgen" / "history.sqlite3")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from quizgen.practice.history import Attempt, open_history
+    h = open_history(sys.argv[1])
+    s = h.start_session(sys.argv[2], "practice", [])
+    for n in range(1, 41):
+        h.record(Attempt(s, n, f"2026-01-01T00:00:{n:02d}.000000+00:00", "b", "s", "q", "",
+                         "t", "numeric", "u", {}, str(n), "correct", 1.0, 0.1, False))
+    h.close()
+    """
+)
+
+
+def test_two_sessions_writing_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name]) for name in "ab"]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM attempts").fetchone() == (80,)
+        assert db.execute("SELECT count(DISTINCT session_id) FROM attempts").fetchone() == (2,)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
