@@ -24,12 +24,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quizgen.bank.model import load_bank
+from quizgen.errors import UsageError
 from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.generate.write import key_json
 from quizgen.grade.pipeline import GradeReport, grade_exam
 from quizgen.grade.submissions import Submission
 from quizgen.grade.write import grading_json
-from quizgen.report import analyse, build_report, stats
+from quizgen.report import analyse, analyse_run, build_report, load_run, stats
+from quizgen.report.files import read_grading, read_key
 from quizgen.report.items import ItemAnalysis
 from quizgen.variant import ChoiceKey, Exam, NumericKey, Paper
 
@@ -534,6 +536,95 @@ def test_cli_missing_folder_key_and_wrong_key_exit_2(tmp_path, run_dirs, known_c
     assert folder_out.returncode == 2 and "is a folder" in folder_out.stderr
     for result in (missing, no_key, no_file, wrong, folder_out):
         assert "Traceback" not in result.stderr
+
+
+def test_the_fast_reader_gives_the_same_analysis_as_the_models(run_dirs, analysis) -> None:
+    # `quizgen report` reads only what it needs of the JSON files, without pydantic; the
+    # result must be exactly what the validated GradeReport and Exam give
+    grades, key = run_dirs
+    assert analyse_run(*load_run(grades, key)) == analysis
+
+
+def _edited(path: Path, tmp_path: Path, edit) -> Path:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    target = tmp_path / path.name
+    target.write_text(json.dumps(data), encoding="utf-8")
+    return target
+
+
+def _first_choice(data: dict) -> dict:
+    variants = data["papers"][0]["variants"]
+    return next(v for v in variants if v["kind"] == "choice")["answer"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(format="quizgen-exam/7"), "format: 'quizgen-exam/7', expected"),
+        (lambda d: d.pop("seed"), "seed: Field required"),
+        (lambda d: d["papers"][0]["variants"][0].pop("uid"), "papers[0].variants[0].uid: missing"),
+        (
+            lambda d: d["papers"][1]["variants"][0]["values"].update(a=3),
+            "papers[1].variants[0].values: expected text values",
+        ),
+        (
+            lambda d: _first_choice(d)["options"][1].update(correct="yes"),
+            "variants[6].answer.options[1]: expected an option",
+        ),
+        (
+            lambda d: d["papers"][0]["variants"][5]["answer"]["mistakes"][0].pop("feedback"),
+            "variants[5].answer.mistakes[0].feedback: missing",
+        ),
+        (lambda d: d.update(papers={}), "papers: expected a list"),
+    ],
+)
+def test_a_broken_key_is_named_where_it_breaks(run_dirs, tmp_path, edit, message) -> None:
+    _, key = run_dirs
+    with pytest.raises(UsageError) as caught:
+        read_key(_edited(key, tmp_path, edit))
+    assert "not a quizgen key" in str(caught.value) and message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["students"][2]["items"][1].update(score="1"), "items[1].score: expected a"),
+        (lambda d: d["students"][0]["items"][3].update(status="great"), "unknown status 'great'"),
+        (lambda d: d["students"][0]["items"][0].update(mistake=True), "mistake: expected a"),
+        (lambda d: d["students"][4].pop("items"), "students[4].items: missing"),
+        (lambda d: d.pop("exam"), "exam: missing"),
+    ],
+)
+def test_a_broken_grading_file_is_named_where_it_breaks(run_dirs, tmp_path, edit, message):
+    grades, _ = run_dirs
+    folder = tmp_path / "grades"
+    folder.mkdir()
+    _edited(grades / "grading.json", folder, edit)
+    with pytest.raises(UsageError) as caught:
+        read_grading(folder)
+    assert "not a quizgen grading file" in str(caught.value) and message in str(caught.value)
+
+
+def test_a_grading_file_from_before_the_mistake_field_still_reads(run_dirs, tmp_path) -> None:
+    grades, _ = run_dirs
+    folder = tmp_path / "grades"
+    folder.mkdir()
+    _edited(
+        grades / "grading.json",
+        folder,
+        lambda d: [i.pop("mistake") for s in d["students"] for i in s["items"]],
+    )
+    assert all(i.mistake is None for s in read_grading(folder).students for i in s.items)
+
+
+def test_cli_broken_key_exits_2(run_dirs, tmp_path) -> None:
+    grades, key = run_dirs
+    broken = _edited(key, tmp_path, lambda d: d["papers"][0]["variants"][0].pop("uid"))
+    result = _quizgen("report", grades, "--key", broken)
+    assert result.returncode == 2
+    assert "papers[0].variants[0].uid: missing" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_report_never_imports_the_cli_or_the_generator() -> None:

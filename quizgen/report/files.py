@@ -6,26 +6,65 @@ expected (the CLI turns it into a message and exit code 2). Files are written at
 
 from __future__ import annotations
 
-import json
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic_core import from_json
 
 from quizgen.errors import UsageError
-from quizgen.grade.pipeline import GRADES_FORMAT, GradeReport
-from quizgen.grade.submissions import exam_fingerprint, read_key
 from quizgen.output import write_text_atomic
 from quizgen.report.html import report_html
-from quizgen.report.items import ItemAnalysis, analyse
+from quizgen.report.items import ItemAnalysis, analyse_run
+from quizgen.report.records import ExamRecord, RunRecord, keys_from_json, run_from_json
 from quizgen.report.tables import CSV_FILES
-from quizgen.variant import Exam
 
-__all__ = ["GRADING_FILE", "build_report", "load_run", "read_grading", "write_report"]
+__all__ = [
+    "GRADING_FILE",
+    "build_report",
+    "gc_paused",
+    "load_run",
+    "read_grading",
+    "read_key",
+    "write_report",
+]
 
 GRADING_FILE = "grading.json"
 
 
-def read_grading(grades_dir: Path) -> GradeReport:
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector from rescanning the parsed files while we work.
+
+    A 1,000-student key parses into millions of objects; every collection triggered by the
+    records and rows built afterwards walks all of them again, which more than doubled the
+    time to read and analyse (bench/bench_report.py). Nothing here builds reference cycles
+    that must be freed early; collection resumes afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _json(path: Path, what: str) -> Any:
+    """Parse a JSON file with pydantic-core's parser (a third faster than ``json`` on keys)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    try:
+        return from_json(data.removeprefix(b"\xef\xbb\xbf"))
+    except ValueError as exc:  # its message names line and column
+        raise UsageError(f"{path}: not valid JSON ({exc})") from None
+
+
+def read_grading(grades_dir: Path) -> RunRecord:
     """Read ``grading.json`` from the folder ``quizgen grade --out`` wrote.
 
     Raises:
@@ -38,46 +77,25 @@ def read_grading(grades_dir: Path) -> GradeReport:
     path = grades_dir / GRADING_FILE
     if not path.is_file():
         raise UsageError(f"no {GRADING_FILE} in {grades_dir}", hint=hint)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    try:
-        return GradeReport.model_validate_json(text)
-    except ValidationError as exc:
-        raise _not_grades(path, text, exc) from None
+    return run_from_json(_json(path, "grades"), str(path))
 
 
-def _format_of(text: str) -> object:
-    """The ``format`` field of a JSON object, or None (read only when validation failed)."""
-    data = json.loads(text)
-    return data.get("format") if isinstance(data, dict) else None
+def read_key(path: Path) -> ExamRecord:
+    """Read what the report needs of ``key.json``.
+
+    Raises:
+        UsageError: the file cannot be read, is not JSON, or is not a quizgen key.
+    """
+    return keys_from_json(_json(Path(path), "key"), str(path))
 
 
-def _not_grades(path: Path, text: str, exc: ValidationError) -> UsageError:
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    if first["type"] == "json_invalid":
-        return UsageError(f"{path}: not valid JSON ({first['msg']})")
-    hint = "pass the folder that `quizgen grade --out` wrote"
-    found = _format_of(text)
-    if found != GRADES_FORMAT:
-        what = f"format {found!r}" if isinstance(found, str) else "no quizgen format field"
-        return UsageError(
-            f"{path}: not a quizgen grading file ({what}; expected {GRADES_FORMAT!r})",
-            hint=hint,
-        )
-    where = ".".join(str(p) for p in first["loc"]) or "top level"
-    return UsageError(f"{path}: not a quizgen grading file ({where}: {first['msg']})", hint=hint)
-
-
-def load_run(grades_dir: Path, key: Path | None) -> tuple[GradeReport, Exam]:
+def load_run(grades_dir: Path, key: Path | None) -> tuple[RunRecord, ExamRecord]:
     """The grading run in ``grades_dir`` and the key it was graded against.
 
     Raises:
         UsageError: a file cannot be read, no key was given, or the key is another exam's.
     """
-    report = read_grading(grades_dir)
+    run = read_grading(grades_dir)
     if key is None:
         raise UsageError(
             f"{Path(grades_dir) / GRADING_FILE} does not record which key.json it was graded "
@@ -85,13 +103,20 @@ def load_run(grades_dir: Path, key: Path | None) -> tuple[GradeReport, Exam]:
             hint="pass --key with the key.json you gave `quizgen grade`",
         )
     exam = read_key(key)
-    found = exam_fingerprint(exam)
-    if found != report.exam:
+    if exam.fingerprint != run.exam:
         raise UsageError(
-            f"{key} is exam {found}, but the grades in {grades_dir} are for exam {report.exam}",
+            f"{key} is exam {exam.fingerprint}, but the grades in {grades_dir} are for exam "
+            f"{run.exam}",
             hint="pass the key.json these grades were graded against",
         )
-    return report, exam
+    return run, exam
+
+
+def _out_file(out: Path) -> Path:
+    out = Path(out)
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; give a file name such as {out / 'report.html'}")
+    return out
 
 
 def write_report(analysis: ItemAnalysis, out: Path, *, templates: Path | None = None) -> list[Path]:
@@ -100,9 +125,7 @@ def write_report(analysis: ItemAnalysis, out: Path, *, templates: Path | None = 
     Raises:
         UsageError: ``out`` is a folder.
     """
-    out = Path(out)
-    if out.is_dir():
-        raise UsageError(f"--out {out} is a folder; give a file name such as {out / 'report.html'}")
+    out = _out_file(out)
     files = {out: report_html(analysis, templates)}
     files.update({out.parent / name: build(analysis) for name, build in CSV_FILES.items()})
     for path, text in files.items():
@@ -114,6 +137,8 @@ def build_report(
     grades_dir: Path, key: Path | None, out: Path, *, templates: Path | None = None
 ) -> tuple[ItemAnalysis, list[Path]]:
     """Read, analyse and write: everything ``quizgen report`` does."""
-    report, exam = load_run(grades_dir, key)
-    analysis = analyse(report, exam)
+    _out_file(out)  # a bad --out fails before the reading
+    with gc_paused():
+        run, exam = load_run(grades_dir, key)
+        analysis = analyse_run(run, exam)
     return analysis, write_report(analysis, out, templates=templates)

@@ -1,10 +1,10 @@
 """Item analysis of one grading run: ``grading.json`` and its frozen key → tables of figures.
 
 Pure: :func:`analyse` takes the :class:`~quizgen.grade.pipeline.GradeReport` and the
-:class:`~quizgen.variant.Exam` it was graded against and returns an :class:`ItemAnalysis`
-(class statistics, one row per item, per option, per declared mistake and per parameter
-value). The arithmetic is in :mod:`quizgen.report.stats`; ``docs/report.md`` defines every
-figure.
+:class:`~quizgen.variant.Exam` it was graded against (:func:`analyse_run` the same as
+:mod:`~quizgen.report.records`) and returns an :class:`ItemAnalysis`: class statistics, one
+row per item, per option, per declared mistake and per parameter value. The arithmetic is in
+:mod:`quizgen.report.stats`; ``docs/report.md`` defines every figure.
 
 Who counts: students with a submission. A blank or unreadable answer is a score of 0 (the
 student sat the test), as in Moodle. Items that a person must still grade (essays) are left
@@ -20,10 +20,19 @@ from typing import Any
 
 from quizgen.errors import MathSyntaxError, UsageError
 from quizgen.grade.choice import read_multi
-from quizgen.grade.pipeline import GradeReport, ItemResult, StudentGrade
-from quizgen.grade.write import item_columns
+from quizgen.grade.pipeline import GradeReport
 from quizgen.report import stats
-from quizgen.variant import AnswerKey, ChoiceKey, Exam, Variant
+from quizgen.report.records import (
+    ExamRecord,
+    ItemRecord,
+    KeyRecord,
+    RunRecord,
+    StudentRecord,
+    VariantRecord,
+    keys_from_exam,
+    run_from_report,
+)
+from quizgen.variant import ChoiceKey, Exam
 
 __all__ = [
     "MAX_LEVELS",
@@ -39,6 +48,7 @@ __all__ = [
     "OptionStats",
     "ParamStats",
     "analyse",
+    "analyse_run",
 ]
 
 TOO_EASY = 0.90  # facility above this: "too easy"
@@ -191,9 +201,9 @@ class _Obs:
     """One student's result on one item, with the variant and key it was graded against."""
 
     student: int
-    result: ItemResult
-    variant: Variant
-    key: AnswerKey
+    result: ItemRecord
+    variant: VariantRecord
+    key: KeyRecord
 
 
 @dataclass
@@ -207,41 +217,32 @@ class _Class:
     lower: set[int] = field(default_factory=set)
 
 
-def _column(item: ItemResult) -> str:
+def _column(item: ItemRecord) -> str:
     return f"{item.question_id}.{item.part_id}" if item.part_id else item.question_id
 
 
-def _variant_index(exam: Exam) -> dict[tuple[str, str], Variant]:
-    return {(p.student_id, v.question_id): v for p in exam.papers for v in p.variants}
-
-
-def _part_key(variant: Variant, part_id: str) -> AnswerKey | None:
-    for pid, key, _ in variant.gradable():
-        if pid == part_id:
-            return key
-    return None
-
-
-def _hand_graded(students: Iterable[StudentGrade]) -> set[str]:
+def _hand_graded(students: Iterable[StudentRecord]) -> set[str]:
     return {
         _column(i) for s in students for i in s.items if i.status == "manual" or i.kind == "essay"
     }
 
 
 def _observations(
-    students: Sequence[StudentGrade], exam: Exam, left_out: set[str]
+    students: Sequence[StudentRecord], exam: ExamRecord, left_out: set[str]
 ) -> tuple[dict[str, list[_Obs]], int]:
     """Observations per item column, and how many were graded against another variant."""
-    variants = _variant_index(exam)
     found: dict[str, list[_Obs]] = {}
+    names: dict[tuple[str, str], str] = {}
     other_variant = 0
     for index, student in enumerate(students):
         for item in student.items:
-            column = _column(item)
+            column = names.get((item.question_id, item.part_id))
+            if column is None:
+                column = names[(item.question_id, item.part_id)] = _column(item)
             if column in left_out:
                 continue
-            variant = variants.get((student.student_id, item.question_id))
-            key = None if variant is None else _part_key(variant, item.part_id)
+            variant = exam.variants.get((student.student_id, item.question_id))
+            key = None if variant is None else variant.keys.get(item.part_id)
             if variant is None or key is None:
                 raise UsageError(
                     f"grading.json has {column} for student {student.student_id}, "
@@ -253,7 +254,17 @@ def _observations(
     return found, other_variant
 
 
-def _klass(students: Sequence[StudentGrade], left_out: set[str]) -> _Class:
+def _column_order(students: Sequence[StudentRecord], columns: Iterable[str]) -> list[str]:
+    """Paper order: by the earliest place an item has on any paper (papers differ with --pick)."""
+    place: dict[str, tuple[int, int]] = {}
+    for s in students:
+        for i, item in enumerate(s.items):
+            column = _column(item)
+            place[column] = min(place.get(column, (i, len(place))), (i, len(place)))
+    return sorted(columns, key=lambda c: place[c])
+
+
+def _klass(students: Sequence[StudentRecord], left_out: set[str]) -> _Class:
     totals, maxima = [], []
     for s in students:
         kept = [i for i in s.items if _column(i) not in left_out]
@@ -350,7 +361,7 @@ def _item_stats(column: str, obs: list[_Obs], klass: _Class) -> ItemStats:
         part_id=first.result.part_id,
         kind=first.result.kind,
         topic=first.result.topic,
-        title=first.variant.title or "",
+        title=first.variant.title,
         points=first.result.points,
         students=len(obs),
         facility=facility,
@@ -370,7 +381,7 @@ def _item_stats(column: str, obs: list[_Obs], klass: _Class) -> ItemStats:
 _RowKey = tuple[str, bool]  # (option id, or "" for the merged computed options; correct)
 
 
-def _picked(key: ChoiceKey, result: ItemResult) -> list[Any]:
+def _picked(key: ChoiceKey, result: ItemRecord) -> list[Any]:
     """The options a student picked; [] for a blank or unreadable answer."""
     if result.status in ("blank", "invalid", "missing"):
         return []
@@ -384,25 +395,30 @@ def _picked(key: ChoiceKey, result: ItemResult) -> list[Any]:
 
 
 def _option_rows(column: str, obs: list[_Obs], klass: _Class) -> list[OptionStats]:
-    obs = [o for o in obs if isinstance(o.key, ChoiceKey)]
-    if not obs:
+    choices = [(o, o.key.choice) for o in obs if o.key.choice is not None]
+    if not choices:
         return []
+    distinct = {id(key): key for _, key in choices}
     # an option whose text (so id) changes with the parameters cannot be followed across
     # variants: such options are merged into one correct and one wrong row
-    fixed = set.intersection(*({opt.id for opt in o.key.options} for o in obs))  # type: ignore[union-attr]
-
-    def row(option: Any) -> _RowKey:
-        return (option.id, option.correct) if option.id in fixed else ("", option.correct)
-
+    fixed = set.intersection(*({opt.id for opt in key.options} for key in distinct.values()))
+    row_of = {
+        (id(key), option.id): (option.id, option.correct)
+        if option.id in fixed
+        else ("", option.correct)
+        for key in distinct.values()
+        for option in key.options
+    }
     texts: dict[_RowKey, str] = {}
     shown: dict[_RowKey, set[int]] = {}
     picked: dict[_RowKey, set[int]] = {}
-    for o in obs:
-        for option in o.key.options:  # type: ignore[union-attr]
-            shown.setdefault(row(option), set()).add(o.student)
-            texts.setdefault(row(option), option.text)
-        for option in _picked(o.key, o.result):  # type: ignore[arg-type]
-            picked.setdefault(row(option), set()).add(o.student)
+    for o, key in choices:
+        for option in key.options:
+            row = row_of[(id(key), option.id)]
+            shown.setdefault(row, set()).add(o.student)
+            texts.setdefault(row, option.text)
+        for option in _picked(key, o.result):
+            picked.setdefault(row_of[(id(key), option.id)], set()).add(o.student)
     rows = [_option(column, r, texts[r], shown[r], picked.get(r, set()), klass) for r in shown]
     return sorted(rows, key=lambda s: (not s.correct, s.computed, -s.picked, s.text))
 
@@ -439,17 +455,13 @@ def _option(
 # --- mistakes ----------------------------------------------------------------------------------
 
 
-def _mistake_answer(mistake: Any) -> str:
-    return getattr(mistake, "display", None) or getattr(mistake, "answer", "")
-
-
 def _mistake_rows(column: str, obs: list[_Obs], klass: _Class) -> list[MistakeStats]:
-    entries = max((len(getattr(o.key, "mistakes", [])) for o in obs), default=0)
+    entries = max(len(o.key.mistakes) for o in obs)
     rows = []
     for i in range(entries):
-        having = [o for o in obs if len(getattr(o.key, "mistakes", [])) > i]
-        answers = {_mistake_answer(o.key.mistakes[i]) for o in having}  # type: ignore[union-attr]
-        first = having[0].key.mistakes[i]  # type: ignore[union-attr]
+        having = [o for o in obs if len(o.key.mistakes) > i]
+        answers = {o.key.mistakes[i].answer for o in having}
+        first = having[0].key.mistakes[i]
         students = {o.student for o in having}
         hits = {o.student for o in having if o.result.mistake == i}
         wrong = sum(o.result.status == "incorrect" for o in having)
@@ -457,7 +469,7 @@ def _mistake_rows(column: str, obs: list[_Obs], klass: _Class) -> list[MistakeSt
             MistakeStats(
                 item=column,
                 entry=i + 1,
-                answer=_mistake_answer(first),
+                answer=first.answer,
                 answer_varies=len(answers) > 1,
                 feedback=first.feedback,
                 students=len(students),
@@ -483,45 +495,64 @@ def _value_order(value: str) -> tuple[int, Fraction | str]:
         return (1, value)
 
 
-def _parameter_groups(obs: list[_Obs]) -> list[tuple[tuple[str, ...], list[str]]]:
-    """(names, value per observation) for each split of the students worth testing.
+@dataclass
+class _Drawn:
+    """The students who drew one variant of an item: their scores and how many were right."""
+
+    variant: VariantRecord
+    scores: list[float] = field(default_factory=list)
+    correct: int = 0
+
+
+def _drawn(obs: list[_Obs]) -> list[_Drawn]:
+    """Observations grouped by variant (students with equal draws share one), in first order."""
+    found: dict[int, _Drawn] = {}
+    for o in obs:
+        group = found.get(id(o.variant))
+        if group is None:
+            group = found[id(o.variant)] = _Drawn(o.variant)
+        group.scores.append(o.result.score)
+        group.correct += o.result.status == "correct"
+    return list(found.values())
+
+
+def _parameter_groups(drawn: list[_Drawn]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """(names, value per variant) for each split of the students worth testing.
 
     Names whose values split the students the same way (``h`` and a derived ``h*h``) are
     one group; a name with one value, or more than ``MAX_LEVELS``, is skipped.
     """
     names: dict[str, None] = {}
-    for o in obs:
-        names.update(dict.fromkeys(o.variant.values))
+    for d in drawn:
+        names.update(dict.fromkeys(d.variant.values))
     groups: dict[tuple[int, ...], tuple[list[str], list[str]]] = {}
     for name in names:
-        values = [o.variant.values.get(name, "") for o in obs]
+        values = [d.variant.values.get(name, "") for d in drawn]
+        if not 2 <= len(set(values)) <= MAX_LEVELS:
+            continue
         seen: dict[str, int] = {}
         signature = tuple(seen.setdefault(v, len(seen)) for v in values)
-        if not 2 <= len(seen) <= MAX_LEVELS:
-            continue
         groups.setdefault(signature, ([], values))[0].append(name)
     return [(tuple(found), values) for found, values in groups.values()]
 
 
-def _levels(obs: list[_Obs], values: list[str]) -> tuple[LevelStats, ...]:
-    by_value: dict[str, list[_Obs]] = {}
-    for o, v in zip(obs, values, strict=True):
-        by_value.setdefault(v, []).append(o)
-    return tuple(
-        LevelStats(
-            value=v,
-            students=len(group),
-            correct=sum(o.result.status == "correct" for o in group),
-            facility=_facility(group),
-        )
-        for v, group in sorted(by_value.items(), key=lambda kv: _value_order(kv[0]))
-    )
+def _levels(drawn: list[_Drawn], values: list[str]) -> tuple[LevelStats, ...]:
+    by_value: dict[str, list[_Drawn]] = {}
+    for d, v in zip(drawn, values, strict=True):
+        by_value.setdefault(v, []).append(d)
+    levels = []
+    for value, groups in sorted(by_value.items(), key=lambda kv: _value_order(kv[0])):
+        scores = [x for d in groups for x in d.scores]
+        correct = sum(d.correct for d in groups)
+        levels.append(LevelStats(value, len(scores), correct, stats.mean(scores)))
+    return tuple(levels)
 
 
 def _param_rows(column: str, obs: list[_Obs]) -> list[ParamStats]:
     rows = []
-    for names, values in _parameter_groups(obs):
-        levels = _levels(obs, values)
+    drawn = _drawn(obs)
+    for names, values in _parameter_groups(drawn):
+        levels = _levels(drawn, values)
         table = [[lv.correct for lv in levels], [lv.students - lv.correct for lv in levels]]
         test = stats.independence_test(table)
         note = ""
@@ -562,19 +593,19 @@ def _with_holm(rows: list[ParamStats]) -> list[ParamStats]:
 # --- the whole analysis ------------------------------------------------------------------------
 
 
-def _notes(report: GradeReport, left_out: set[str], other_variant: int) -> tuple[str, ...]:
+def _notes(run: RunRecord, left_out: set[str], other_variant: int) -> tuple[str, ...]:
     notes = []
-    missing = sum(s.status == "missing" for s in report.students)
+    missing = sum(s.status == "missing" for s in run.students)
     if missing:
         notes.append(f"{missing} student(s) without a submission are left out.")
-    if report.rejections:
-        notes.append(f"{len(report.rejections)} submission file(s) were rejected when grading.")
+    if run.rejections:
+        notes.append(f"{run.rejections} submission file(s) were rejected when grading.")
     if left_out:
         notes.append(
             "Graded by hand, not analysed: " + ", ".join(sorted(left_out)) + "; totals leave "
             "them out."
         )
-    if report.key == "regraded":
+    if run.key == "regraded":
         notes.append("The grades come from a re-solved key (--regrade).")
     if other_variant:
         notes.append(
@@ -582,6 +613,39 @@ def _notes(report: GradeReport, left_out: set[str], other_variant: int) -> tuple
             "options, mistakes and parameters are read from this key."
         )
     return tuple(notes)
+
+
+def analyse_run(run: RunRecord, exam: ExamRecord) -> ItemAnalysis:
+    """The item analysis of a grading run, from its records (see :func:`analyse`).
+
+    Raises:
+        UsageError: the grades name a student or question that the key does not have.
+    """
+    students = [s for s in run.students if s.status == "graded"]
+    left_out = _hand_graded(students)
+    columns, other_variant = _observations(students, exam, left_out)
+    columns = {c: columns[c] for c in _column_order(students, columns)}
+    klass = _klass(students, left_out)
+    params: list[ParamStats] = []
+    options: list[OptionStats] = []
+    mistakes: list[MistakeStats] = []
+    for column, obs in columns.items():
+        options += _option_rows(column, obs, klass)
+        mistakes += _mistake_rows(column, obs, klass)
+        params += _param_rows(column, obs)
+    return ItemAnalysis(
+        title=run.title,
+        exam=run.exam,
+        seed=run.seed,
+        key=run.key,
+        klass=_class_stats(columns, klass, len(run.students) - len(students)),
+        items=tuple(_item_stats(c, obs, klass) for c, obs in columns.items()),
+        options=tuple(options),
+        mistakes=tuple(mistakes),
+        params=tuple(_with_holm(params)),
+        left_out=tuple(sorted(left_out)),
+        notes=_notes(run, left_out, other_variant),
+    )
 
 
 def analyse(report: GradeReport, exam: Exam) -> ItemAnalysis:
@@ -597,29 +661,4 @@ def analyse(report: GradeReport, exam: Exam) -> ItemAnalysis:
     Raises:
         UsageError: the grades name a student or question that the key does not have.
     """
-    students = [s for s in report.students if s.status == "graded"]
-    left_out = _hand_graded(students)
-    columns, other_variant = _observations(students, exam, left_out)
-    order = [c for c in item_columns(report) if c in columns]
-    columns = {c: columns[c] for c in order}
-    klass = _klass(students, left_out)
-    params: list[ParamStats] = []
-    options: list[OptionStats] = []
-    mistakes: list[MistakeStats] = []
-    for column, obs in columns.items():
-        options += _option_rows(column, obs, klass)
-        mistakes += _mistake_rows(column, obs, klass)
-        params += _param_rows(column, obs)
-    return ItemAnalysis(
-        title=report.exam_title,
-        exam=report.exam,
-        seed=report.seed,
-        key=report.key,
-        klass=_class_stats(columns, klass, len(report.students) - len(students)),
-        items=tuple(_item_stats(c, obs, klass) for c, obs in columns.items()),
-        options=tuple(options),
-        mistakes=tuple(mistakes),
-        params=tuple(_with_holm(params)),
-        left_out=tuple(sorted(left_out)),
-        notes=_notes(report, left_out, other_variant),
-    )
+    return analyse_run(run_from_report(report), keys_from_exam(exam))
