@@ -32,7 +32,9 @@ from quizgen.grade.submissions import Submission
 from quizgen.grade.write import grading_json
 from quizgen.report import analyse, analyse_run, build_report, load_run, stats
 from quizgen.report.files import read_grading, read_key
+from quizgen.report.html import report_html
 from quizgen.report.items import ItemAnalysis
+from quizgen.report.tables import items_csv
 from quizgen.variant import ChoiceKey, Exam, NumericKey, Paper
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -396,6 +398,16 @@ def test_mistakes_are_counted(analysis, known_class) -> None:
     assert one.lower_share == pytest.approx(len(first & LOWER) / 11)
 
 
+def test_a_class_without_submissions_still_gets_a_report() -> None:
+    exam = build_exam([load_bank(BANK)], numbered_students(3), SEED)
+    empty = analyse(grade_exam(exam, []), exam)
+    assert (empty.klass.students, empty.klass.missing, empty.items) == (0, 3, ())
+    assert empty.notes == ("3 student(s) without a submission are left out.",)
+    page = report_html(empty)
+    assert "No choice or multi questions." in page and "None" not in page
+    assert items_csv(empty).count("\n") == 1  # the header only
+
+
 # --- files and the command line ------------------------------------------------------------------
 
 
@@ -467,6 +479,17 @@ def test_html_shows_the_figures_and_flags(run_dirs) -> None:
     assert page.count("<svg") >= 3  # histogram, item map, the flagged split
     row = page.split('id="item-top-half"')[1].split("</tr>")[0]
     assert ">0.50<" in row and ">1.00<" in row
+
+
+def test_templates_override_the_report_by_name(run_dirs, tmp_path) -> None:
+    grades, key = run_dirs
+    (tmp_path / "mine" / "report").mkdir(parents=True)
+    (tmp_path / "mine" / "report" / "report.css").write_text("body { color: teal; }")
+    build_report(grades, key, tmp_path / "r.html", templates=tmp_path / "mine")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "body { color: teal; }" in page and "--accent" not in page
+    with pytest.raises(UsageError, match="template folder not found"):
+        build_report(grades, key, tmp_path / "r.html", templates=tmp_path / "nowhere")
 
 
 def _quizgen(*args: str | Path) -> subprocess.CompletedProcess[str]:

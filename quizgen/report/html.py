@@ -45,6 +45,11 @@ def _percent(value: float | None, places: int = 0) -> str:
     return DASH if value is None else f"{100 * value:.{places}f} %"
 
 
+def _in_percent(value: float | None) -> str:
+    """A figure already in percent: ``51.0 %``."""
+    return DASH if value is None else f"{value:.1f} %"
+
+
 def _pvalue(value: float | None) -> str:
     if value is None:
         return DASH
@@ -170,9 +175,9 @@ def _class_view(klass: ClassStats) -> dict[str, Any]:
         "mean": _points(klass.mean),
         "median": _points(klass.median),
         "sd": _points(klass.sd),
-        "mean_percent": _fixed(klass.mean_percent, 1),
-        "median_percent": _fixed(klass.median_percent, 1),
-        "sd_percent": _fixed(klass.sd_percent, 1),
+        "mean_percent": _in_percent(klass.mean_percent),
+        "median_percent": _in_percent(klass.median_percent),
+        "sd_percent": _in_percent(klass.sd_percent),
         "alpha_name": alpha_name,
         "alpha": _fixed(klass.alpha, 3),
         "alpha_note": klass.alpha_note,
