@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -313,10 +314,18 @@ def _option(data: Any, where: str) -> OptionKey:
         correct, feedback = data.get("correct"), data.get("feedback")
         texts = type(option_id) is str and type(label) is str and type(text) is str
         if texts and type(correct) is bool and (feedback is None or type(feedback) is str):
-            return OptionKey.model_construct(
-                id=option_id, label=label, text=text, correct=correct, feedback=feedback
-            )
+            return _option_key(option_id, label, text, correct, feedback)
     raise _Wrong(where, "expected an option with text id, label and text and a true/false correct")
+
+
+@lru_cache(maxsize=65536)
+def _option_key(
+    option_id: str, label: str, text: str, correct: bool, feedback: str | None
+) -> OptionKey:
+    """One frozen OptionKey per distinct option: shuffled variants show the same few again."""
+    return OptionKey.model_construct(
+        id=option_id, label=label, text=text, correct=correct, feedback=feedback
+    )
 
 
 def _choice(data: dict[str, Any], kind: str, where: str) -> ChoiceKey:
