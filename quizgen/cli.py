@@ -276,6 +276,37 @@ def _regrade_table(changes: list[Any]) -> Table:
     return table
 
 
+@app.command()
+@_reporting
+def report(
+    grades_dir: Annotated[Path, typer.Argument(help="The folder `quizgen grade --out` wrote.")],
+    key: Annotated[
+        Path | None, typer.Option(help="The key.json the grades were graded against.")
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="HTML file (default GRADES_DIR/report.html); CSVs go beside it."
+        ),
+    ] = None,
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
+    ] = None,
+) -> None:
+    """Item analysis: which questions, variants, options and mistakes worked (HTML + CSV)."""
+    from quizgen.report import build_report
+
+    target = out_file if out_file is not None else grades_dir / "report.html"
+    analysis, written = build_report(grades_dir, key, target, templates=templates)
+    flagged = sum(bool(i.flags) for i in analysis.items)
+    differ = sum(p.significant for p in analysis.params)
+    out.print(
+        f"[green]Wrote[/green] {target} and {len(written) - 1} CSV file(s): "
+        f"{analysis.klass.students} student(s), {len(analysis.items)} item(s), "
+        f"{flagged} flagged, {differ} parameter split(s) that differ"
+    )
+
+
 @app.command("export")
 @_reporting
 def export_command(

@@ -221,6 +221,11 @@ def test_text_answers(response: str, status: str, feedback: str) -> None:
     assert (verdict.status, verdict.feedback) == (status, feedback)
 
 
+def test_text_mistake_is_named_by_index() -> None:
+    assert check_response(TEXT_KEY, "gru").mistake == 0
+    assert check_response(TEXT_KEY, "cafe").mistake is None
+
+
 def test_text_case_sensitive() -> None:
     key = TextKey(answers=["NaCl"], case_sensitive=True)
     assert check_response(key, "NaCl").status == "correct"

@@ -393,6 +393,20 @@ def test_check_response_with_a_frozen_key() -> None:
     assert check_response(key, "4h(n+h)").feedback == "Bias!"
 
 
+def test_mistake_index_survives_a_broken_mistake_before_it() -> None:
+    key = ExpressionKey(
+        value="4*h**2 + 4*h*n + 4*h",
+        latex="4 h^{2} + 4 h n + 4 h",
+        variables=NH,
+        mistakes=[
+            KeyMistake(value="3*(h", display="", feedback="never shown"),
+            KeyMistake(value="4*h**2 + 4*h*n", display="4h^2+4hn", feedback="Bias!"),
+        ],
+    )
+    assert check_response(key, "4h(n+h)").mistake == 1
+    assert check_response(key, "5h").mistake is None
+
+
 def test_compare_reports_the_layer() -> None:
     key = ExpressionKey(value="x**2", latex="x^2", variables={"x": "real"})
     prepared = prepare_key(key)

@@ -235,6 +235,20 @@ def test_mistake_feedback_within_tolerance() -> None:
     assert check_numeric(k, "5").feedback == "Incorrect."
 
 
+def test_mistake_verdict_names_the_mistake_by_its_index() -> None:
+    mistakes = [
+        KeyMistake(value="3*(", display="broken", feedback="never matched"),
+        KeyMistake(value="101810", display="101810", feedback="Shared across time steps."),
+        KeyMistake(value="20224", display="20224", feedback="Shared across time steps."),
+    ]
+    k = key("20362", mistakes=mistakes)
+    # two entries share a feedback text: only the index tells the report which one was hit
+    assert check_numeric(k, "101810").mistake == 1
+    assert check_numeric(k, "20224").mistake == 2
+    assert check_numeric(k, "5").mistake is None
+    assert check_numeric(k, "20362").mistake is None
+
+
 @pytest.mark.parametrize(
     ("response", "status", "fragment"),
     [

@@ -270,6 +270,10 @@ def test_statuses_and_targeted_feedback(runner, exam, exam_dir, good_submissions
     assert "GRU" in mistake["lstm-formula"].feedback
     assert "no gates" in mistake["variant-choice"].feedback
     assert "opposite" in mistake["vanishing-name"].feedback
+    # which declared mistake was hit, by its index (what `quizgen report` counts)
+    hit = {q: i.mistake for q, i in mistake.items() if i.mistake is not None}
+    assert hit == {"rnn-count": 0, "lstm-formula": 0, "vanishing-name": 0}
+    assert wrong["lstm-formula"].mistake is None
     assert invalid["rnn-count"].status == "invalid"
     assert invalid["lstm-formula"].status == "invalid"
     assert "^" in invalid["lstm-formula"].feedback  # a caret under the problem

@@ -16,6 +16,7 @@ CORE = [
     "quizgen.math.parse",
     "quizgen.grade.checkers",
     "quizgen.render",
+    "quizgen.report",
 ]
 
 

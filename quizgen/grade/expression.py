@@ -448,7 +448,7 @@ class PreparedKey:
     symbols: dict[str, sympy.Symbol]
     points: tuple[dict[sympy.Symbol, Fraction], ...]
     key: Target
-    mistakes: tuple[tuple[Target, str], ...]
+    mistakes: tuple[tuple[Target, str, int], ...]  # (target, feedback, index in the key)
 
 
 def _target(text: str, symbols: Mapping[str, sympy.Symbol], points: Sequence[Point]) -> Target:
@@ -476,9 +476,9 @@ def _prepare(
                 break
     key = Target(value, key_expr, tuple(outcomes))
     prepared_mistakes = []
-    for text, feedback in mistakes:
+    for i, (text, feedback) in enumerate(mistakes):
         try:
-            prepared_mistakes.append((_target(text, symbols, points), feedback))
+            prepared_mistakes.append((_target(text, symbols, points), feedback, i))
         except MathSyntaxError:
             continue  # a broken mistake loses its feedback, not every student their grade
     return PreparedKey(symbols, tuple(points), key, tuple(prepared_mistakes))
@@ -699,7 +699,9 @@ def check_expression(key: ExpressionKey, response: str) -> Verdict:
     result = compare(prepared.key, expr, prepared.points, symbols)
     if result.equal:
         return Verdict(status="correct", score=1, feedback=CORRECT, method=result.method)
-    for mistake, feedback in prepared.mistakes:
+    for mistake, feedback, i in prepared.mistakes:
         if compare(mistake, expr, prepared.points, symbols, confirm=False).equal:
-            return Verdict(status="incorrect", score=0, feedback=feedback, method=result.method)
+            return Verdict(
+                status="incorrect", score=0, feedback=feedback, method=result.method, mistake=i
+            )
     return Verdict(status="incorrect", score=0, feedback=INCORRECT, method=result.method)

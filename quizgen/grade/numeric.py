@@ -312,13 +312,15 @@ def _rounded_elsewhere(read: NumberRead, target: Fraction, n: int) -> str | None
 
 
 def _mistake_verdict(x: Fraction, key: NumericKey) -> Verdict | None:
-    for mistake in key.mistakes:
+    for i, mistake in enumerate(key.mistakes):
         try:
             target = exact_target(mistake.value)
         except (MathSyntaxError, ValueError):
             continue
         if accepted_by(x, target, key) is not None:
-            return Verdict(status="incorrect", score=0, feedback=mistake.feedback, method="mistake")
+            return Verdict(
+                status="incorrect", score=0, feedback=mistake.feedback, method="mistake", mistake=i
+            )
     return None
 
 

@@ -77,6 +77,9 @@ class ItemResult(_Model):
     earned: float = Field(description="points × score")
     feedback: str = ""
     method: str = ""
+    mistake: int | None = Field(
+        default=None, description="index of the key's `mistakes` entry that the response matched"
+    )
     expected: str = Field(default="", description="the correct answer, Markdown")
     cached: bool = Field(default=False, description="verdict reused from an identical check")
     seconds: float = Field(default=0.0, description="time spent checking (0 when cached)")
@@ -240,6 +243,7 @@ def _grade_item(
         score=verdict.score,
         feedback=verdict.feedback,
         method=verdict.method,
+        mistake=verdict.mistake,
         cached=cached,
         seconds=seconds,
         **shown,

@@ -83,9 +83,11 @@ def check_text(key: TextKey, response: str) -> Verdict:
         return Verdict(status="correct", score=1, feedback="Correct.", method="text")
     if _matches_regex(key, response):
         return Verdict(status="correct", score=1, feedback="Correct.", method="regex")
-    for mistake in key.mistakes:
+    for i, mistake in enumerate(key.mistakes):
         if normalize_text(mistake.answer, key.case_sensitive) == answer:
-            return Verdict(status="incorrect", score=0, feedback=mistake.feedback, method="mistake")
+            return Verdict(
+                status="incorrect", score=0, feedback=mistake.feedback, method="mistake", mistake=i
+            )
     return Verdict(status="incorrect", score=0, feedback="Incorrect.", method="text")
 
 

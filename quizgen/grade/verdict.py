@@ -24,3 +24,6 @@ class Verdict(BaseModel):
     score: float = Field(ge=0, le=1)
     feedback: str = ""
     method: str = Field(default="", description="how it was decided, e.g. 'canonical', 'sampling'")
+    mistake: int | None = Field(
+        default=None, description="index of the key's `mistakes` entry that the response matched"
+    )
