@@ -269,7 +269,7 @@ def test_a_question_that_does_not_compile_is_skipped_with_its_location(tmp_path:
         encoding="utf-8",
     )
     bank = load_banks([bank_file])[0]
-    board, recorded, view = _run(bank, [], "4", "4")
+    _board, recorded, view = _run(bank, [], "4", "4")
     assert [a.item.question.id for a in recorded] == ["good"]
     notes = [e[1] for e in view.events if e[0] == "note"]
     assert len(notes) == 1
