@@ -51,7 +51,7 @@ from quizgen.inputs import (
     read_bytes,
     read_text,
 )
-from quizgen.output import file_stem
+from quizgen.output import INCOMPLETE, file_stem
 from quizgen.variant import ChoiceKey, EssayKey, Exam, ExpressionKey, Paper, TrueFalseKey
 
 __all__ = [
@@ -88,6 +88,11 @@ def read_key(path: Path) -> Exam:
     Raises:
         UsageError: the file cannot be read, is not JSON, or is not a quizgen key.
     """
+    if (Path(path).parent / INCOMPLETE).exists():
+        raise UsageError(
+            f"{Path(path).parent} is incomplete: quizgen was stopped while writing this exam",
+            hint="generate the exam again (same banks, roster and the seed in key.json)",
+        )
     try:
         text = read_text(Path(path), KEY_BYTES)
     except InputError as exc:
