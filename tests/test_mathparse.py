@@ -14,8 +14,8 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from quizgen.math import parse as mathparse
 from quizgen.errors import MathSyntaxError
+from quizgen.math import parse as mathparse
 from quizgen.math.parse import (
     CONSTANTS,
     DEFAULT_LIMITS,

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen.render import mathtext as mdmath
 from quizgen.bank.model import load_bank
 from quizgen.errors import UsageError
 from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.render import RENDERERS, get_renderer
+from quizgen.render import mathtext as mdmath
 from quizgen.render.markdown import md_code, md_escape
 from quizgen.render.mathtext import markdown_to_html, math_to_mathml
 from quizgen.render.templates import packaged_template_dir, template_environment

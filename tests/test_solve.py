@@ -82,8 +82,8 @@ def test_plain_substitutions_render_exactly_as_jinja_does(monkeypatch) -> None:
     """Texts that only substitute names skip jinja; every shipped bank must come out the same."""
     from pathlib import Path
 
-    from quizgen.generate import solve
     from quizgen.bank.model import load_bank
+    from quizgen.generate import solve
     from quizgen.generate.exam import build_exam, numbered_students
 
     root = Path(__file__).resolve().parent.parent
