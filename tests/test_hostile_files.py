@@ -9,23 +9,27 @@ headers were refused. Each row of these tables failed on main.
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from classroom import (
     ITEMS,
     RIGHT_POINTS,
-    csv_row,
     make_exam,
     paper,
     right_answers,
     submission,
     write_json,
+)
+from hostile import (
+    BROKEN_FILES,
+    Builder,
+    csv_rows,
+    csv_text,
+    json_text,
+    oversized_cell,
+    unterminated_quote,
 )
 
 from quizgen.bank.model import parse_bank
@@ -48,101 +52,11 @@ def exam() -> Exam:
     return make_exam(6)
 
 
-def _csv(rows: list[dict[str, str]], delimiter: str = ",", id_header: str = "student_id") -> str:
-    fields = [id_header, *rows[0]["answers"]]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(fields)
-    for row in rows:
-        writer.writerow([row["id"], *row["answers"].values()])
-    return buffer.getvalue()
-
-
-def _rows(exam: Exam, *students: str) -> list[dict]:
-    return [{"id": s, "answers": csv_row(exam, s)} for s in students]
-
-
-def _json_text(exam: Exam, student: str) -> str:
-    return json.dumps(submission(exam, student))
-
-
-# --- builders: each writes one hostile file for student s2 (s1 always submits a good one) ----
-
-Builder = Callable[[Path, Exam], None]
-
-
-def nested_json(path: Path, exam: Exam) -> None:
-    path.write_text("[" * 2048 + "]" * 2048, encoding="utf-8")
-
-
-def nested_answer(path: Path, exam: Exam) -> None:
-    text = _json_text(exam, "s2").replace('"vanishing gradient"', "[" * 2000 + "]" * 2000)
-    path.write_text(text, encoding="utf-8")
-
-
-def huge_number_id(path: Path, exam: Exam) -> None:
-    path.write_text('{"student_id": ' + "7" * 5000 + ', "answers": {}}', encoding="utf-8")
-
-
-def nul_bytes(path: Path, exam: Exam) -> None:
-    path.write_bytes(_json_text(exam, "s2").encode("utf-8").replace(b'"s2"', b'"s\x002"'))
-
-
-def fifty_megabytes(path: Path, exam: Exam) -> None:
-    with open(path, "wb") as handle:  # sparse: the size is read before any byte
-        handle.truncate(50 * MB)
-
-
-def binary_file(path: Path, exam: Exam) -> None:
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
-
-
-def latin1(path: Path, exam: Exam) -> None:
-    path.write_bytes(_json_text(exam, "s2").replace("vanishing", "vanishing é").encode("latin-1"))
-
-
-def duplicate_keys(path: Path, exam: Exam) -> None:
-    text = _json_text(exam, "s2").replace('"answers": {', '"answers": {"rnn-count": "1", ', 1)
-    path.write_text(text, encoding="utf-8")
-
-
-def symlink_loop(path: Path, exam: Exam) -> None:
-    os.symlink(path.name, path)
-
-
-def fifo(path: Path, exam: Exam) -> None:
-    os.mkfifo(path)
-
-
-def unterminated_quote(path: Path, exam: Exam) -> None:
-    text = _csv(_rows(exam, "s2", "s3", "s4"))
-    lines = text.split("\r\n")
-    lines[1] = lines[1].replace(",true,", ',"true,', 1)  # s2's row opens a quote, never closed
-    path.write_text("\r\n".join(lines), encoding="utf-8")
-
-
-def oversized_cell(path: Path, exam: Exam) -> None:
-    rows = _rows(exam, "s2", "s3")
-    rows[0]["answers"]["why-gates"] = "x" * 200_000
-    path.write_text(_csv(rows), encoding="utf-8")
-
-
-HOSTILE: list = [
-    pytest.param(nested_json, "nested more than 32 levels deep", id="nested JSON"),
-    pytest.param(nested_answer, "nested more than 32 levels deep", id="nested answer"),
-    pytest.param(huge_number_id, "student_id: String should have at most 200", id="huge number"),
-    pytest.param(nul_bytes, "a NUL character at line 1", id="NUL byte"),
-    pytest.param(fifty_megabytes, "too large: 50.0 MB (the limit is 32.0 MB)", id="50 MB file"),
-    pytest.param(binary_file, "a binary file, not text", id="binary file"),
-    pytest.param(latin1, "not UTF-8 text (byte", id="Latin-1"),
-    pytest.param(duplicate_keys, "duplicate key 'rnn-count'", id="duplicate keys"),
-    pytest.param(symlink_loop, "cannot read: Too many levels of symbolic links", id="symlink loop"),
-    pytest.param(fifo, "not a regular file", id="FIFO"),
-]
-
-
 def _graded(report: GradeReport) -> dict[str, float]:
     return {s.student_id: s.total for s in report.students if s.status == "graded"}
+
+
+HOSTILE = [pytest.param(build, reason, id=name) for name, (build, reason) in BROKEN_FILES.items()]
 
 
 @pytest.mark.parametrize(("build", "reason"), HOSTILE)
@@ -172,7 +86,7 @@ def test_a_bad_csv_row_costs_only_that_row(
     exam: Exam, tmp_path: Path, build: Builder, rejected: str, reason: str
 ) -> None:
     path = tmp_path / "f.csv"
-    build(path, exam)
+    build(path, exam, "s2", "s3", "s4")
     found = read_submissions([path], exam)
     [rejection] = found.rejections
     assert rejection.source == str(tmp_path / rejected)
@@ -183,7 +97,7 @@ def test_a_bad_csv_row_costs_only_that_row(
 
 
 def test_an_unterminated_quote_names_the_lines_it_swallowed(exam: Exam) -> None:
-    text = _csv(_rows(exam, "s2", "s3", "s4")).replace(",true,", ',"true,', 1)
+    text = csv_text(csv_rows(exam, "s2", "s3", "s4")).replace(",true,", ',"true,', 1)
     found = parse_csv_submissions(text, "f.csv", exam)
     [rejection] = found.rejections
     # The quote runs on to the first quote of s3's row ("A, B, D"); s3 is read again.
@@ -192,9 +106,9 @@ def test_an_unterminated_quote_names_the_lines_it_swallowed(exam: Exam) -> None:
 
 
 def test_a_multiline_essay_is_not_mistaken_for_an_open_quote(exam: Exam) -> None:
-    rows = _rows(exam, "s2", "s3")
+    rows = csv_rows(exam, "s2", "s3")
     rows[0]["answers"]["why-gates"] = "First line.\nSecond line,\nthird line."
-    found = parse_csv_submissions(_csv(rows), "f.csv", exam)
+    found = parse_csv_submissions(csv_text(rows), "f.csv", exam)
     assert not found.rejections
     assert found.received[0].submission.answers["why-gates"].count("\n") == 2
 
@@ -203,25 +117,25 @@ def test_a_multiline_essay_is_not_mistaken_for_an_open_quote(exam: Exam) -> None
 
 
 def utf16_json(path: Path, exam: Exam) -> None:
-    path.write_bytes(codecs.BOM_UTF16_LE + _json_text(exam, "s2").encode("utf-16-le"))
+    path.write_bytes(codecs.BOM_UTF16_LE + json_text(exam, "s2").encode("utf-16-le"))
 
 
 def utf16_tab_csv(path: Path, exam: Exam) -> None:
     """What Excel writes as "Unicode text": UTF-16 with a BOM, tab-separated."""
-    path.write_bytes(codecs.BOM_UTF16_LE + _csv(_rows(exam, "s2"), "\t").encode("utf-16-le"))
+    path.write_bytes(codecs.BOM_UTF16_LE + csv_text(csv_rows(exam, "s2"), "\t").encode("utf-16-le"))
 
 
 def semicolon_csv(path: Path, exam: Exam) -> None:
-    path.write_text(_csv(_rows(exam, "s2"), ";"), encoding="utf-8")
+    path.write_text(csv_text(csv_rows(exam, "s2"), ";"), encoding="utf-8")
 
 
 def excel_sep_line(path: Path, exam: Exam) -> None:
-    path.write_text("sep=;\r\n" + _csv(_rows(exam, "s2"), ";"), encoding="utf-8")
+    path.write_text("sep=;\r\n" + csv_text(csv_rows(exam, "s2"), ";"), encoding="utf-8")
 
 
 def header(name: str) -> Builder:
     def build(path: Path, exam: Exam) -> None:
-        path.write_text(_csv(_rows(exam, "s2"), id_header=name), encoding="utf-8-sig")
+        path.write_text(csv_text(csv_rows(exam, "s2"), id_header=name), encoding="utf-8-sig")
 
     return build
 
@@ -462,5 +376,5 @@ def test_a_hostile_key_is_a_usage_error(tmp_path: Path, content: str, message: s
 
 def test_every_answer_counted(exam: Exam, tmp_path: Path) -> None:
     """A guard on the helpers: one right submission grades every item."""
-    report = grade_exam(exam, parse_json_submissions(_json_text(exam, "s1"), "s1.json"))
+    report = grade_exam(exam, parse_json_submissions(json_text(exam, "s1"), "s1.json"))
     assert sum(i.status not in ("blank", "missing") for i in report.students[0].items) == ITEMS
