@@ -106,7 +106,11 @@ def read_bytes(path: Path, limit: int) -> bytes:
         raise InputError(f"too large: {_size(info.st_size)} (the limit is {_size(limit)})")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)  # the file may have grown since stat()
+            # read(n) allocates n bytes up front: ask for the size stat() gave, then for
+            # the rest up to the limit only if the file grew meanwhile.
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += handle.read(limit + 1 - len(data))
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
@@ -193,11 +197,10 @@ def _too_deep(text: str, depth: int) -> bool:
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
     return out
 
 

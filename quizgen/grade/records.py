@@ -77,7 +77,7 @@ def _text_response(value: Any) -> Any:
 
 def usable_response(value: Any) -> bool:
     """Whether ``value`` is one response a checker takes (a part's, or a plain question's)."""
-    if value is None or isinstance(value, bool | str | int | float):
+    if value is None or isinstance(value, (bool, str, int, float)):
         return True
     return isinstance(value, list) and all(isinstance(x, str) for x in value)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -162,32 +162,36 @@ def template_for(exam: Exam, paper: Paper) -> dict[str, Any]:
 # --- JSON ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Students:
-    """Who may have written a submission without a ``student_id``: by file name, by name."""
+    """Who may have written a submission without a ``student_id``: by file name, by name.
 
-    by_stem: dict[str, str]
-    by_name: dict[str, str | None]  # None: two students share the name
+    The tables are built on first use, once per reading, since most files name their student.
+    """
 
-    @classmethod
-    def of(cls, exam: Exam) -> _Students:
-        by_stem: dict[str, str] = {}
-        by_name: dict[str, str | None] = {}
-        for paper in exam.papers:
-            for stem in {paper.student_id.casefold(), file_stem(paper.student_id).casefold()}:
-                by_stem.setdefault(stem, paper.student_id)
-            if paper.name:
-                name = " ".join(paper.name.casefold().split())
-                by_name[name] = None if name in by_name else paper.student_id
-        return cls(by_stem, by_name)
+    def __init__(self, exam: Exam) -> None:
+        self._exam = exam
+        self._by_stem: dict[str, str] | None = None
+        self._by_name: dict[str, str | None] = {}  # None: two students share the name
+
+    def _tables(self) -> tuple[dict[str, str], dict[str, str | None]]:
+        if self._by_stem is None:
+            self._by_stem = {}
+            for paper in self._exam.papers:
+                for stem in {paper.student_id.casefold(), file_stem(paper.student_id).casefold()}:
+                    self._by_stem.setdefault(stem, paper.student_id)
+                if paper.name:
+                    name = " ".join(paper.name.casefold().split())
+                    self._by_name[name] = None if name in self._by_name else paper.student_id
+        return self._by_stem, self._by_name
 
     def infer(self, entry: dict[str, Any], stem: str | None) -> tuple[str | None, str]:
         """(student id, how it was found) or (None, why not)."""
-        by_file = self.by_stem.get(stem.casefold()) if stem else None
+        by_stem, by_names = self._tables()
+        by_file = by_stem.get(stem.casefold()) if stem else None
         name = entry.get("name")
         by_name = None
         if isinstance(name, str):
-            by_name = self.by_name.get(" ".join(name.casefold().split()))
+            by_name = by_names.get(" ".join(name.casefold().split()))
         if by_file and by_name and by_file != by_name:
             return None, (
                 f"no student_id, and the file name says '{by_file}' but the name says "
@@ -223,11 +227,19 @@ def _student_of(entry: Any) -> str | None:
     return None
 
 
+def _usable(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(usable_response(v) for v in value.values())
+    return usable_response(value)
+
+
 def _answer_problems(answers: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The answers a checker can take, and a reason for each one it cannot.
 
     One answer of the wrong shape (``{"x": {"y": 1}}``) costs only that answer (or part).
     """
+    if all(_usable(v) for v in answers.values()):
+        return answers, []  # the common case: nothing to drop, nothing to copy
     kept: dict[str, Any] = {}
     problems = []
     for qid, value in answers.items():
@@ -319,6 +331,10 @@ def parse_json_submissions(text: str, source: str, exam: Exam | None = None) -> 
     answer. With ``exam``, a submission without ``student_id`` is given the student its
     file name (one submission per file) or its ``name`` identifies, when exactly one does.
     """
+    return _parse_json(text, source, _Students(exam) if exam is not None else None)
+
+
+def _parse_json(text: str, source: str, students: _Students | None) -> Submissions:
     try:
         data = load_json(text)
     except InputError as exc:
@@ -328,7 +344,6 @@ def parse_json_submissions(text: str, source: str, exam: Exam | None = None) -> 
         reason = 'expected a submission object, {"submissions": [...]} or a list of submissions'
         return Submissions(rejections=[Rejection(source=source, reason=reason)])
     entries, batch = found
-    students = _Students.of(exam) if exam is not None else None
     stem = None if batch else Path(source).stem
     out = Submissions()
     for i, entry in enumerate(entries):
@@ -406,7 +421,7 @@ def submission_files(paths: Iterable[Path]) -> tuple[list[Path], list[Rejection]
     return files, rejections
 
 
-def _read_file(path: Path, exam: Exam) -> Submissions:
+def _read_file(path: Path, exam: Exam, students: _Students) -> Submissions:
     """The submissions of one file, each knowing its file and modification time."""
     csv = path.suffix.lower() == ".csv"
     try:
@@ -421,9 +436,7 @@ def _read_file(path: Path, exam: Exam) -> Submissions:
         return Submissions(rejections=[Rejection(source=str(path), reason=reason)])
     source = str(path)
     found = (
-        parse_csv_submissions(text, source, exam)
-        if csv
-        else parse_json_submissions(text, source, exam)
+        parse_csv_submissions(text, source, exam) if csv else _parse_json(text, source, students)
     )
     found.received = [replace(r, file=source, mtime=mtime) for r in found.received]
     return found
@@ -442,8 +455,9 @@ def read_submissions(paths: Iterable[Path], exam: Exam, *, first: bool = False) 
     """
     files, rejections = submission_files(paths)
     found = Submissions(rejections=rejections)
+    students = _Students(exam)
     for path in files:
-        found.extend(_read_file(path, exam))
+        found.extend(_read_file(path, exam, students))
     return validate_submissions(exam, found, first=first)
 
 
