@@ -337,6 +337,7 @@ def grade(
     from quizgen.grade.pipeline import grade_exam
     from quizgen.grade.submissions import read_key, read_submissions
     from quizgen.grade.write import gradebook_writer, write_grading
+    from quizgen.output import staged_dir
     from quizgen.render.feedback import feedback_files
 
     if gradebook:
@@ -351,14 +352,15 @@ def grade(
     found.rejections.extend(bad_marks)
     report = grade_exam(exam, found, timeout=timeout, regraded=bool(regrade))
     report = apply_marks(report, marks)
-    written = write_grading(
-        target,
-        exam,
-        report,
-        gradebook=gradebook,
-        assignment=assignment,
-        feedback=functools.partial(feedback_files, templates=templates),
-    )
+    with staged_dir(target) as stage:  # Ctrl-C or a failed write: the old grades stay whole
+        written = write_grading(
+            stage,
+            exam,
+            report,
+            gradebook=gradebook,
+            assignment=assignment,
+            feedback=functools.partial(feedback_files, templates=templates),
+        )
     _grade_summary(report, target, len(written))
     if report.rejections:
         err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")

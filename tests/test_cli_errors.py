@@ -8,6 +8,7 @@ file it names), 130 interrupted, leaving no half-written exam.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -82,10 +83,10 @@ def test_a_paper_template_cannot_print_the_seed(env, tmp_path):
     _no_traceback(result)
 
 
-def _limit_file_size() -> None:
-    """A full disk, as the kernel reports it: writes beyond 20 kB fail with EFBIG."""
+def _limit_file_size(size: int = 20_000) -> None:
+    """A full disk, as the kernel reports it: writes beyond ``size`` bytes fail with EFBIG."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
 def test_a_write_error_is_exit_3_and_leaves_no_half_written_exam(env, tmp_path):
@@ -290,3 +291,16 @@ def test_a_progress_bar_on_a_terminal_only(env, tmp_path):
     plain = run(env, *args, "--out", str(tmp_path / "pipe"))
     assert plain.returncode == 0
     assert "drawing papers" not in plain.stderr and "writing files" not in plain.stderr
+
+
+def test_a_failed_grade_write_leaves_the_earlier_grades_whole(env, exam_dir, tmp_path):
+    key, subs, out = str(exam_dir / "key.json"), str(exam_dir / "submissions"), tmp_path / "g"
+    assert run(env, "grade", key, subs, "--out", str(out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (exam_dir / "submissions" / "s1.json").unlink()  # the rerun would change the grades
+    limit = functools.partial(_limit_file_size, 4_000)  # grading.json is larger
+    again = run(env, "grade", key, subs, "--out", str(out), "--force", preexec_fn=limit)
+    assert again.returncode == 3
+    _no_traceback(again)
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".g.")] == []
