@@ -5,15 +5,19 @@ project's errors into messages and exit codes is :func:`_reporting`. Heavy modul
 load inside commands so that ``quizgen --help`` starts fast.
 
 Exit codes: 0 success; 1 finished, but something was skipped (e.g. rejected submissions);
-2 bad input (bank, arguments, roster, output folder).
+2 bad input (bank, arguments, roster, output folder); 3 an unexpected error (a bug, a broken
+template, a failed write): one line on the screen, the traceback in a log file it names;
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -36,18 +40,95 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+EXIT_UNEXPECTED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+def _crash_log(exc: BaseException) -> Path | None:
+    """Write the traceback of ``exc`` to a new log file in the temporary folder."""
+    import platform
+    import tempfile
+    import traceback
+
+    from quizgen import __version__
+
+    try:
+        fd, name = tempfile.mkstemp(prefix="quizgen-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as log:
+            log.write(f"quizgen {__version__}, Python {platform.python_version()}\n")
+            log.write(f"command: {sys.argv!r}\n\n")
+            traceback.print_exception(exc, file=log)
+    except OSError:
+        return None
+    return Path(name)
+
+
+def _one_line(exc: BaseException) -> str:
+    """What went wrong, on one short line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        text = f"could not write or read a file ({exc.strerror}{where})"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _unexpected(exc: BaseException) -> typer.Exit:
+    """Report an error quizgen did not foresee: one line, the traceback in a log file."""
+    log = _crash_log(exc)
+    where = f"; details in {log}" if log else " (no log file could be written)"
+    err.print(
+        f"quizgen: unexpected error: {_one_line(exc)}{where}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(EXIT_UNEXPECTED)
+
+
 def _reporting(func: F) -> F:
-    """Run a command; print quizgen errors (never a traceback) and exit with their code."""
+    """Run a command; turn every error into a message and a documented exit code.
+
+    Quizgen's own errors print their message (exit 2 unless they say otherwise); Ctrl-C
+    exits 130; anything else, a bug or a failed write, prints one line naming a log file
+    with the traceback and exits 3. Never a traceback on the screen.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except typer.Exit:
+            raise
         except QuizgenError as exc:
             err.print(format_error(exc), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("quizgen: interrupted; nothing half-written was left", markup=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:  # the last resort: see the docstring
+            raise _unexpected(exc) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress-bar callback (done, total) on a terminal; None when output is redirected."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 BanksArg = Annotated[list[Path], typer.Argument(help="Bank files or folders of banks.")]
@@ -118,10 +199,14 @@ def _check_table(report: Any) -> Table:
 @_reporting
 def generate(
     banks: BanksArg,
-    seed: Annotated[
-        str, typer.Option(help="Exam seed: with the bank and student it fixes every draw.")
-    ],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    seed: Annotated[
+        str | None,
+        typer.Option(
+            help="Exam seed: with the bank and student it fixes every draw. A secret: "
+            "default, a random 128-bit seed, stored in key.json."
+        ),
+    ] = None,
     count: Annotated[
         int | None, typer.Option(help="Anonymous students s001, s002, …", min=1)
     ] = None,
@@ -142,8 +227,14 @@ def generate(
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.bank import load_banks
-    from quizgen.generate.exam import build_exam, numbered_students, read_roster
+    from quizgen.generate.exam import (
+        build_exam,
+        new_seed,
+        numbered_students,
+        read_roster,
+    )
     from quizgen.generate.write import stale_files, write_exam
+    from quizgen.output import staged_dir
     from quizgen.render import get_renderer
 
     if (count is None) == (roster is None):
@@ -156,12 +247,22 @@ def generate(
     students = numbered_students(count) if count is not None else read_roster(roster)
     loaded = load_banks(banks)
     target = _out_dir(out_dir, force)
-    exam = build_exam(loaded, students, seed, pick=pick, title=title)
-    written = write_exam(exam, target, renderers)
+    _seed_warning(seed)
+    with _progress("drawing papers") as progress:
+        exam = build_exam(
+            loaded, students, seed or new_seed(), pick=pick, title=title, progress=progress
+        )
+    with staged_dir(target) as stage, _progress("writing files") as progress:
+        staged = write_exam(exam, stage, renderers, progress)
+    written = [target / p.relative_to(stage) for p in staged]
     out.print(
         f"[green]Wrote[/green] {len(exam.papers)} paper(s) × {len(renderers)} format(s) and "
         f"the key ({len(written)} files) to {target}"
     )
+    if seed is None:
+        out.print(
+            f"A random seed was drawn and stored in {target / 'key.json'}; keep that file secret."
+        )
     stale = stale_files(target, written)
     if stale:
         shown = ", ".join(str(p.relative_to(target)) for p in stale[:5])
@@ -169,6 +270,20 @@ def generate(
         err.print(
             f"warning: {len(stale)} file(s) in {target} are left from an earlier run and are "
             f"not part of this exam: {shown}{more}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _seed_warning(seed: str | None) -> None:
+    from quizgen.generate.exam import weak_seed
+
+    why = weak_seed(seed) if seed is not None else None
+    if why:
+        err.print(
+            f"warning: the seed is guessable ({why}): a student with the bank could try seeds "
+            "until one reproduces their paper, then rebuild every key. Leave --seed out for "
+            "a random one (stored in key.json), or use 20 or more random characters.",
             markup=False,
             soft_wrap=True,
         )
@@ -197,6 +312,20 @@ def grade(
         Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    first: Annotated[
+        bool,
+        typer.Option(
+            "--first",
+            help="Of two submissions by one student, grade the first one read, not the latest.",
+        ),
+    ] = False,
+    overrides: Annotated[
+        Path | None,
+        typer.Option(
+            help="Marks given by hand (a filled-in to-grade.csv: student, question, score, "
+            "comment), applied on top of the automatic grades."
+        ),
+    ] = None,
 ) -> None:
     """Grade submissions against the frozen key; write grades, feedback and gradebook files.
 
@@ -204,40 +333,62 @@ def grade(
     """
     from quizgen.bank import load_banks
     from quizgen.generate.regrade import regrade_exam
+    from quizgen.grade.overrides import apply_marks, read_marks
     from quizgen.grade.pipeline import grade_exam
     from quizgen.grade.submissions import read_key, read_submissions
     from quizgen.grade.write import gradebook_writer, write_grading
+    from quizgen.output import staged_dir
     from quizgen.render.feedback import feedback_files
 
     if gradebook:
         gradebook_writer(gradebook)  # an unknown name fails before any work
     exam = read_key(key)
+    marks, bad_marks = read_marks(overrides) if overrides else ([], [])
     if regrade:
         exam, changes = regrade_exam(exam, load_banks(regrade))
         out.print(_regrade_table(changes))
+    found = read_submissions(submissions, exam, first=first)
     target = _out_dir(out_dir, force)
-    found = read_submissions(submissions, exam)
+    found.rejections.extend(bad_marks)
     report = grade_exam(exam, found, timeout=timeout, regraded=bool(regrade))
-    written = write_grading(
-        target,
-        exam,
-        report,
-        gradebook=gradebook,
-        assignment=assignment,
-        feedback=functools.partial(feedback_files, templates=templates),
-    )
+    report = apply_marks(report, marks)
+    with staged_dir(target) as stage:  # Ctrl-C or a failed write: the old grades stay whole
+        written = write_grading(
+            stage,
+            exam,
+            report,
+            gradebook=gradebook,
+            assignment=assignment,
+            feedback=functools.partial(feedback_files, templates=templates),
+        )
+    _grade_summary(report, target, len(written))
+    if report.rejections:
+        err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
+        raise typer.Exit(1)
+
+
+def _grade_summary(report: Any, target: Path, files: int) -> None:
     out.print(_grade_table(report))
+    for note in report.notes:
+        who = f" ({note.student})" if note.student else ""
+        err.print(f"note: {note.source}{who}: {note.note}", markup=False, highlight=False)
     for r in report.rejections:
         who = f" ({r.student})" if r.student else ""
         err.print(f"rejected: {r.source}{who}: {r.reason}", markup=False, highlight=False)
     graded = sum(s.status != "missing" for s in report.students)
     out.print(
         f"[green]Graded[/green] {graded} of {len(report.students)} student(s); "
-        f"{len(written)} files in {target}"
+        f"{files} files in {target}"
     )
-    if report.rejections:
-        err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
-        raise typer.Exit(1)
+    by_hand = sum(s.manual for s in report.students)
+    if report.stats.invalid or by_hand:
+        out.print(
+            f"{report.stats.invalid} answer(s) could not be read (invalid) and {by_hand} "
+            f"essay(s) wait for a person: see {target / 'to-grade.csv'}, then pass it back "
+            "with --overrides",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 _GRADE_ROWS = 40  # longer classes: the first rows, then a pointer to grades.csv
@@ -258,7 +409,10 @@ def _grade_table(report: Any) -> Table:
     if more > 0:
         table.add_row(f"… {more} more in grades.csv", "", "", "", "", "")
     stats = report.stats
-    table.caption = f"{stats.checks} checks, {stats.cache_hits} cached verdicts"
+    table.caption = (
+        f"{stats.checks} checks, {stats.cache_hits} cached verdicts, "
+        f"{stats.invalid} invalid answer(s), {len(report.hand_marks)} mark(s) by hand"
+    )
     return table
 
 
@@ -339,16 +493,19 @@ def export_command(
 
     exporter = get_exporter(to)
     check_output_path(out_file, exporter.suffix)
-    result = export(
-        load_banks(banks),
-        to,
-        variants=variants,
-        seed=seed,
-        pick=pick,
-        strict=strict,
-        title=title,
-        template_dir=templates,
-    )
+    loaded = load_banks(banks)
+    with _progress("drawing variants") as progress:
+        result = export(
+            loaded,
+            to,
+            variants=variants,
+            seed=seed,
+            pick=pick,
+            strict=strict,
+            title=title,
+            template_dir=templates,
+            progress=progress,
+        )
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     path = write_export(result, out_file)

@@ -6,6 +6,8 @@ an error into the text a user reads, and the CLI maps the tree to exit codes.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "QuizgenError",
     "UsageError",
     "caret_line",
+    "did_you_mean",
     "format_error",
 ]
 
@@ -35,6 +38,18 @@ class UsageError(QuizgenError):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'conv-params'?"`` for the closest of ``choices``, or ``""``.
+
+    Case is ignored when comparing, so ``RNN-count`` finds ``rnn-count``.
+    """
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.casefold(), choice)
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.75)
+    return f"; did you mean '{by_folded[close[0]]}'?" if close else ""
 
 
 def caret_line(text: str, offset: int, width: int = 1) -> str:

@@ -1,20 +1,37 @@
 """Writing files: atomically, into folders that are safe to write, under safe names.
 
 A file is written to a temporary sibling and renamed into place, so a crash or a full disk
-never leaves half a file where a complete one is expected.
+never leaves half a file where a complete one is expected. A whole folder of files (an
+exam) is written into a temporary sibling folder and swapped in when complete
+(:func:`staged_dir`), so Ctrl-C never leaves half an exam.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from quizgen.errors import UsageError
 
-__all__ = ["file_stem", "file_stems", "prepare_out_dir", "write_bytes_atomic", "write_text_atomic"]
+__all__ = [
+    "INCOMPLETE",
+    "file_stem",
+    "file_stems",
+    "prepare_out_dir",
+    "staged_dir",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]
+
+#: Left in a folder while a staged run moves its files in; only a hard kill leaves it behind.
+INCOMPLETE = ".quizgen-incomplete"
 
 
 def _umask() -> int:
@@ -68,6 +85,71 @@ def prepare_out_dir(path: Path, force: bool = False) -> Path:
     if not os.access(path, os.W_OK):
         raise UsageError(f"output folder {path} is not writable")
     return path
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back while a few renames complete; it arrives afterwards."""
+    blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is (
+        threading.main_thread()
+    )
+    if blockable:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if blockable:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _move_into(stage: Path, target: Path) -> None:
+    """Move every file of ``stage`` into ``target`` (which holds other files)."""
+    marker = target / INCOMPLETE
+    marker.write_text(
+        "quizgen was moving a new exam into this folder and was stopped; generate it again.\n",
+        encoding="utf-8",
+    )
+    for source in sorted(p for p in stage.rglob("*") if not p.is_dir()):
+        destination = target / source.relative_to(stage)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, destination)
+    marker.unlink()
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def _commit(stage: Path, target: Path) -> None:
+    """Put the staged files in place: one rename when ``target`` is empty."""
+    with _interrupts_deferred():
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
+        if not target.exists():
+            os.chmod(stage, 0o777 & ~_umask())  # mkdtemp made it private
+            os.rename(stage, target)
+        else:
+            _move_into(stage, target)
+
+
+@contextmanager
+def staged_dir(target: Path) -> Iterator[Path]:
+    """A temporary sibling folder of ``target`` to write into.
+
+    When the block ends normally, the staged files take their place in ``target``: by one
+    rename when ``target`` is empty or absent, else file by file under an
+    :data:`INCOMPLETE` marker, with Ctrl-C held back until done. When the block raises
+    (Ctrl-C included), the staged folder is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    try:
+        _commit(stage, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)  # gone already unless the commit failed
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -186,7 +186,12 @@ class Exam(Frozen):
     format: Literal["quizgen-exam/1"] = EXAM_FORMAT
     title: str
     course: str | None = None
-    seed: str
+    seed: str = Field(description="the secret every draw derives from; never shown to students")
+    fingerprint: str | None = Field(
+        default=None,
+        description="keyed hash of this key's contents (quizgen.fingerprint): what papers and "
+        "submissions carry instead of the seed; None in keys written before it existed",
+    )
     pick: int | None = None
     banks: list[BankRef]
     papers: list[Paper]

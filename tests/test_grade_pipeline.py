@@ -295,22 +295,23 @@ def test_rejections_are_listed_and_the_rest_graded(runner, exam_dir, bad_submiss
     rejected = _rows(out / "rejected.csv")
     by_file = {Path(r["source"].split("[")[0].split(":")[0]).name: r for r in rejected}
     assert set(by_file) == {
+        "a-s1.json",  # superseded by h-s1-again.json, the later of s1's two files
         "b-s2.json",
         "e-bad.json",
         "f-stranger.json",
         "g-other-exam.json",
-        "h-s1-again.json",
     }
     assert "not valid JSON" in by_file["e-bad.json"]["reason"]
     assert "line 2, column" in by_file["e-bad.json"]["reason"]
     assert "unknown student 'zz'" in by_file["f-stranger.json"]["reason"]
     assert "wrong exam" in by_file["g-other-exam.json"]["reason"]
-    assert "duplicate" in by_file["h-s1-again.json"]["reason"]
-    assert by_file["h-s1-again.json"]["student"] == "s1"
+    assert "superseded" in by_file["a-s1.json"]["reason"]
+    assert "h-s1-again.json" in by_file["a-s1.json"]["reason"]
+    assert by_file["a-s1.json"]["student"] == "s1"
     assert "unknown question 'no-such-question'" in by_file["b-s2.json"]["reason"]
     assert by_file["b-s2.json"]["student"] == "s2"
     rows = {r["id"]: r for r in _rows(out / "grades.csv")}
-    assert rows["s1"]["total"] == str(ALL_RIGHT)  # the first s1 file was graded
+    assert rows["s1"]["total"] == str(ALL_RIGHT)  # the later s1 file was graded
     assert rows["s2"]["status"] == "graded"  # its known answers still graded
     assert rows["s6"]["status"] == "missing"  # only a wrong-exam file named s6
     assert "rejected" in result.output
@@ -540,8 +541,6 @@ def test_submission_schema(runner) -> None:
         ('{"submissions": {"s1": {}}}', "expected a submission object"),
         ('{"answers": {}}', "student_id: Field required"),
         ('{"student_id": "s1", "answer": {}}', "answer: Extra inputs are not permitted"),
-        ('{"student_id": "s1", "answers": {"q": {"a": [1]}}}', "answers.q: an answer must be"),
-        ('{"student_id": "s1", "answers": {"q": [1, 2]}}', "answers.q: an answer must be"),
         ('{"student_id": "", "answers": {}}', "student_id: String should have at least 1"),
     ],
 )
@@ -648,21 +647,20 @@ def test_csv_lines_count_multiline_cells_and_long_ids_are_rejected(exam: Exam) -
     assert bad.source == "f.csv:4" and "student_id" in bad.reason
 
 
-def test_missing_paths_and_other_files_are_rejected(runner, exam_dir, good_submissions, tmp_path):
+def test_other_files_are_rejected(runner, exam_dir, good_submissions, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("hello", encoding="utf-8")
     latin = good_submissions / "latin1.csv"
     latin.write_bytes("id,vanishing-name\ns1,caf\xe9\n".encode("latin-1"))
-    paths = [good_submissions, notes, tmp_path / "nowhere.json"]
+    paths = [good_submissions, notes]
     result = _grade(runner, exam_dir, paths, tmp_path / "out")
     assert result.exit_code == 1
     reasons = {
         Path(r["source"]).name: r["reason"] for r in _rows(tmp_path / "out" / "rejected.csv")
     }
     assert reasons == {
-        "latin1.csv": "not UTF-8 text (byte 24)",
+        "latin1.csv": "not UTF-8 text (byte 24); save the file as UTF-8",
         "notes.txt": "not a .json or .csv file",
-        "nowhere.json": "no such file or folder",
     }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from quizgen.errors import UsageError
-from quizgen.output import prepare_out_dir, write_text_atomic
+from quizgen.output import INCOMPLETE, prepare_out_dir, staged_dir, write_text_atomic
 
 
 def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
@@ -38,3 +38,53 @@ def test_output_folder_that_cannot_be_created_is_refused(tmp_path: Path) -> None
     blocker.write_text("", encoding="utf-8")
     with pytest.raises(UsageError, match="cannot create output folder"):
         prepare_out_dir(blocker / "exam")
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): p.read_text(encoding="utf-8")
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_a_staged_folder_appears_whole(tmp_path: Path) -> None:
+    target = tmp_path / "exam"
+    with staged_dir(target) as stage:
+        write_text_atomic(stage / "papers" / "s1.md", "one")
+        assert not target.exists()  # nothing is visible until the block ends
+    assert _files(target) == {"papers/s1.md": "one"}
+    assert [p.name for p in tmp_path.iterdir()] == ["exam"]
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    assert target.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError])
+def test_an_interrupted_staged_folder_leaves_the_target_as_it_was(tmp_path: Path, stop) -> None:
+    target = tmp_path / "exam"
+    write_text_atomic(target / "key.json", "old")
+    with pytest.raises(stop), staged_dir(target) as stage:
+        write_text_atomic(stage / "key.json", "new")
+        raise stop()
+    assert _files(target) == {"key.json": "old"}
+    assert [p.name for p in tmp_path.iterdir()] == ["exam"]
+
+
+def test_staging_into_a_folder_with_other_files_keeps_them(tmp_path: Path) -> None:
+    target = tmp_path / "exam"
+    write_text_atomic(target / "notes.txt", "mine")
+    write_text_atomic(target / "papers" / "s1.md", "old")
+    with staged_dir(target) as stage:
+        write_text_atomic(stage / "papers" / "s1.md", "new")
+    assert _files(target) == {"notes.txt": "mine", "papers/s1.md": "new"}
+    assert not (target / INCOMPLETE).exists()
+
+
+def test_a_key_in_a_folder_left_incomplete_is_refused(tmp_path: Path) -> None:
+    from quizgen.grade.submissions import read_key
+
+    write_text_atomic(tmp_path / "key.json", "{}")
+    write_text_atomic(tmp_path / INCOMPLETE, "")
+    with pytest.raises(UsageError, match="quizgen was stopped while writing this exam"):
+        read_key(tmp_path / "key.json")

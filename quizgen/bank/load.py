@@ -1,4 +1,8 @@
-"""Find bank files and load them together, so that one run reports every file's errors."""
+"""Find bank files and load them together, so that one run reports every file's errors.
+
+Banks loaded together make one exam or export, so their ids must not clash: a question id
+names one answer slot in a submission and one category in an LMS.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,33 @@ def load_banks(paths: list[Path]) -> list[Bank]:
             errors.extend(exc.errors)
         except BankError as exc:
             errors.append(exc)
+    errors.extend(_clashes(banks))
     if errors:
         raise BankErrors(errors)
     return banks
+
+
+def _clashes(banks: list[Bank]) -> list[BankError]:
+    """A located error for each bank or question id that an earlier bank already uses."""
+    errors = []
+    bank_ids: dict[str, Bank] = {}
+    questions: dict[str, tuple[Bank, int]] = {}
+    for bank in banks:
+        if bank.id in bank_ids:
+            first = bank_ids[bank.id].error(("id",), "")
+            errors.append(
+                bank.error(("id",), f"bank id '{bank.id}' is also used by {first.location()}")
+            )
+        bank_ids.setdefault(bank.id, bank)
+        for i, question in enumerate(bank.questions):
+            if question.id in questions:
+                other, j = questions[question.id]
+                first = other.error(("questions", j, "id"), "")
+                message = (
+                    f"question id '{question.id}' is also used in {first.location()} "
+                    f"(bank '{other.id}'): question ids must differ across the banks of one "
+                    "exam, since a submission names a question by its id alone"
+                )
+                errors.append(bank.error(("questions", i, "id"), message))
+            questions.setdefault(question.id, (bank, i))
+    return errors

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from quizgen.bank.yamlsrc import Located, load_yaml_text, path_text
+from quizgen.bank.yamlsrc import Located, load_yaml_text, path_text, read_bank_text
 from quizgen.errors import BankError, BankErrors
 from quizgen.math.domains import Domain
 
@@ -429,11 +429,7 @@ def parse_bank(text: str, file: str = "<bank>") -> Bank:
 def load_bank(path: str | Path) -> Bank:
     """Read and validate one bank file (see :func:`parse_bank`)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BankError(f"cannot read bank: {exc}", str(path)) from None
-    return parse_bank(text, str(path))
+    return parse_bank(read_bank_text(path), str(path))
 
 
 def _validate(located: Located) -> Bank:

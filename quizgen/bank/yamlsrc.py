@@ -2,7 +2,10 @@
 
 Bank errors must read ``file:line:column: field path: message``, so the loader keeps a map
 from each value's path (a tuple of keys and indices) to its 1-based line and column.
-Duplicate keys, which PyYAML would silently overwrite, are errors here.
+Duplicate keys, which PyYAML would silently overwrite, are errors here, and so is anything
+that could crash or exhaust the loader: too many values (alias bombs), nesting deeper than
+:data:`quizgen.inputs.MAX_DEPTH` levels, a number longer than
+:data:`quizgen.inputs.MAX_NUMBER_CHARS` characters, a file over 8 MB or not text.
 """
 
 from __future__ import annotations
@@ -14,11 +17,31 @@ from typing import Any
 import yaml
 
 from quizgen.errors import BankError
+from quizgen.inputs import BANK_BYTES, MAX_DEPTH, MAX_NUMBER_CHARS, InputError, read_text
 
-__all__ = ["Located", "load_yaml_text", "path_text"]
+__all__ = ["Located", "load_yaml_file", "load_yaml_text", "path_text", "read_bank_text"]
 
 Path_ = tuple[str | int, ...]
 MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader whose composer refuses deep nesting before it recurses too far."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 @dataclass
@@ -55,11 +78,6 @@ def path_text(path: Path_) -> str:
     return out
 
 
-# libyaml's parser when PyYAML has it (7× faster on the shipped banks); nodes, marks and
-# errors are the same objects either way.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 class _Builder:
     def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
         self.loader = loader
@@ -77,6 +95,13 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+        # int("1" * 5000) raises and a long one is slow: refuse it before converting.
+        if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
+            size = f"{len(node.value):,}"
+            raise self._error(node, path, f"a number of {size} digits (at most {MAX_NUMBER_CHARS})")
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
@@ -84,7 +109,7 @@ class _Builder:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._error(key_node, path, "mapping keys must be plain names")
-            key = self.loader.construct_object(key_node)
+            key = self._scalar(key_node, path)
             if key == "<<":
                 raise self._error(key_node, path, "YAML merge keys ('<<') are not supported")
             key = str(key)
@@ -107,7 +132,14 @@ def load_yaml_text(text: str, file: str = "<bank>") -> Located:
     Raises:
         BankError: the text is not valid YAML, has duplicate keys or is too large.
     """
-    loader = _LOADER(text)
+    try:
+        loader = _BoundedLoader(text)  # refuses control characters (a NUL) at once
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        char = f"U+{code:04X}"
+        raise BankError(f"invalid YAML: a control character ({char})", file, line, column) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -127,10 +159,18 @@ def load_yaml_text(text: str, file: str = "<bank>") -> Located:
     return Located(data, file, builder.positions)
 
 
+def read_bank_text(path: Path) -> str:
+    """The text of a bank file: at most 8 MB, UTF-8 (or UTF-16/32 with a byte-order mark).
+
+    Raises:
+        BankError: the file cannot be read, is too large or is not text.
+    """
+    try:
+        return read_text(Path(path), BANK_BYTES)
+    except InputError as exc:
+        raise BankError(exc.message, str(path)) from None
+
+
 def load_yaml_file(path: Path) -> Located:
     """Read and parse a YAML file; unreadable files become BankErrors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BankError(f"cannot read file: {exc}", str(path)) from None
-    return load_yaml_text(text, str(path))
+    return load_yaml_text(read_bank_text(path), str(path))

@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from quizgen.bank.model import Bank
@@ -79,6 +79,7 @@ def export(
     strict: bool = False,
     title: str | None = None,
     template_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
     """Export ``banks`` as pools of ``variants`` distinct variants per question.
 
@@ -92,6 +93,7 @@ def export(
         strict: refuse, instead of warn about, anything the format cannot express.
         title: the quiz title (default: the first bank's title).
         template_dir: a folder of templates overriding the packaged ones by name.
+        progress: called after each question's pool is drawn with (done, total).
 
     Returns:
         The file's bytes, the pools and the warnings.
@@ -106,7 +108,7 @@ def export(
         raise UsageError("--variants must be at least 1")
     if not banks:
         raise UsageError("no banks to export")
-    pools, warnings = build_pools(banks, seed, variants, pick)
+    pools, warnings = build_pools(banks, seed, variants, pick, progress)
     options = ExportOptions(
         title=title or banks[0].title,
         seed=seed,

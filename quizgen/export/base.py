@@ -11,7 +11,7 @@ documented fallback; ``strict`` turns those notes into an :class:`ExportError`.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,7 +183,11 @@ def draw_distinct(question: CompiledQuestion, seed: str, count: int) -> list[Var
 
 
 def build_pools(
-    banks: Sequence[Bank], seed: str, count: int, pick: int | None = None
+    banks: Sequence[Bank],
+    seed: str,
+    count: int,
+    pick: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Pool], list[ExportWarning]]:
     """Draw a pool of ``count`` distinct variants for every (picked) question.
 
@@ -192,6 +196,7 @@ def build_pools(
         seed: the export seed.
         count: variants wanted per question.
         pick: questions per topic (chosen once, with the seed), or None for all.
+        progress: called after each pool with (pools done, pools in all).
 
     Returns:
         The pools, and a warning for every question with fewer distinct variants than asked.
@@ -202,7 +207,8 @@ def build_pools(
     """
     questions = [q for bank in banks for q in compile_bank(bank)]
     pools, warnings = [], []
-    for q in select_questions(questions, pick, seed, PICK_KEY):
+    chosen = select_questions(questions, pick, seed, PICK_KEY)
+    for q in chosen:
         variants = draw_distinct(q, seed, count)
         pool = Pool(
             bank_id=q.bank.id,
@@ -223,6 +229,8 @@ def build_pools(
                 )
             )
         pools.append(pool)
+        if progress is not None:
+            progress(len(pools), len(chosen))
     return pools, warnings
 
 

@@ -422,6 +422,7 @@ class CanvasExporter:
 def _description(pools: Sequence[Pool], options: ExportOptions) -> str:
     count = sum(len(p.variants) for p in pools)
     return (
-        f"Exported by quizgen (seed `{options.seed}`): {len(pools)} question groups, "
+        # No seed: students read this description, and the seed with the bank rebuilds keys.
+        f"Exported by quizgen: {len(pools)} question groups, "
         f"{count} variants; each student draws one variant per group."
     )

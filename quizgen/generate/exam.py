@@ -1,14 +1,15 @@
 """Build an exam: pick questions and draw one variant per student and question.
 
 Everything random here flows from the exam seed through :func:`quizgen.rng.stream_for`, so
-the same banks, seed and roster always give the same exam.
+the same banks, seed and roster always give the same exam. The seed is a secret: with it and
+the bank (often public) anyone rebuilds the whole key. Without ``--seed`` a random 128-bit
+seed is drawn (:func:`new_seed`); it is stored in ``key.json`` and nowhere a student sees.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,32 @@ from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
 from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.solve import draw_variant
+from quizgen.fingerprint import compute_fingerprint
+from quizgen.inputs import (
+    ROSTER_BYTES,
+    CsvRecord,
+    InputError,
+    csv_header,
+    csv_lines,
+    csv_records,
+    header_name,
+    read_text,
+)
 from quizgen.rng import stream_for
 from quizgen.variant import BankRef, Exam, Paper
 
-__all__ = ["Student", "build_exam", "numbered_students", "read_roster", "select_questions"]
+__all__ = [
+    "Student",
+    "build_exam",
+    "new_seed",
+    "numbered_students",
+    "read_roster",
+    "select_questions",
+    "weak_seed",
+]
+
+#: Called after each paper is drawn with (papers done, papers in all); the CLI's progress bar.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -36,44 +59,127 @@ def numbered_students(count: int) -> list[Student]:
     return [Student(f"s{i:0{width}d}") for i in range(1, count + 1)]
 
 
+# Roster columns, compared after inputs.header_name(): the documented names win; otherwise
+# one column named as forms tools and LMS exports name it.
+_ROSTER_IDS = ("id", "student id")
+_ROSTER_ID_ALIASES = (
+    "sis user id",
+    "sis id",
+    "username",
+    "user name",
+    "login id",
+    "student number",
+)
+_ROSTER_NAMES = ("name", "full name", "student name", "student")
+
+
+def _roster_id_column(header: list[str]) -> int | str:
+    """The index of the id column, or a reason why there is none (or several)."""
+    names = [header_name(h) for h in header]
+    for wanted in _ROSTER_IDS:
+        if wanted in names:
+            return names.index(wanted)
+    found = [i for i, n in enumerate(names) if n in _ROSTER_ID_ALIASES]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        listed = ", ".join(f"'{header[i].strip()}'" for i in found)
+        return f"columns {listed} could each hold the student id"
+    return "the first line must name the columns and include 'id'"
+
+
 def parse_roster(text: str, source: str = "roster") -> list[Student]:
     """Students from CSV text with an ``id`` column (and optionally ``name``).
 
+    The delimiter may be ``,``, ``;`` or a tab (a first line ``sep=;`` as Excel writes it is
+    understood). Without an ``id`` column, one column named as an LMS export names it
+    (``SIS User ID``, ``Username``, …) is taken; two such columns are an error.
+
     Raises:
-        UsageError: no id column, an empty id, or a duplicate id (with the line number).
+        UsageError: no id column, an empty id, a duplicate id, a quote that is never
+            closed, or an unreadable row (with the line number).
     """
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in reader.fieldnames or []]
-    if "id" not in fields:
+    lines = csv_lines(text.removeprefix("\ufeff"))
+    if not any(line.strip() for line in lines):
+        raise UsageError(f"{source}: the roster is empty")
+    at, delimiter, header = csv_header(lines, lambda c: isinstance(_roster_id_column(c), int))
+    id_col = _roster_id_column(header)
+    if isinstance(id_col, str):
         raise UsageError(
-            f"{source}: the first line must name the columns and include 'id'",
-            hint="e.g. 'id,name' then one student per line",
+            f"{source}: {id_col}",
+            hint="name the column of student ids 'id'; e.g. 'id,name' then one student a line",
         )
-    reader.fieldnames = fields
+    names = [header_name(h) for h in header]
+    name_col = next((names.index(n) for n in _ROSTER_NAMES if n in names), None)
     students, seen = [], {}
-    for row in reader:
-        line = reader.line_num
-        sid = (row.get("id") or "").strip()
-        if not sid:
-            raise UsageError(f"{source}:{line}: empty student id")
-        if sid in seen:
+    # No roster cell holds a line break: a record spanning lines is a quote left open.
+    for record in csv_records(lines, at + 1, delimiter, starts_row=lambda _line: True):
+        student = _roster_student(record, id_col, name_col, source)
+        if student is None:
+            continue
+        if student.id in seen:
             raise UsageError(
-                f"{source}:{line}: duplicate student id '{sid}' (first on line {seen[sid]})"
+                f"{source}:{record.line}: duplicate student id '{student.id}' "
+                f"(first on line {seen[student.id]})"
             )
-        seen[sid] = line
-        students.append(Student(sid, (row.get("name") or "").strip()))
+        seen[student.id] = record.line
+        students.append(student)
     if not students:
         raise UsageError(f"{source}: the roster lists no students")
     return students
 
 
+def _roster_student(
+    record: CsvRecord, id_col: int, name_col: int | None, source: str
+) -> Student | None:
+    """The student of one roster record; None for a blank line."""
+    if record.cells is None:
+        raise UsageError(f"{source}:{record.line}: {record.error}")
+    cells = record.cells
+    if not any(c.strip() for c in cells):
+        return None
+    sid = cells[id_col].strip() if id_col < len(cells) else ""
+    if not sid:
+        raise UsageError(f"{source}:{record.line}: empty student id")
+    if len(sid) > 200:
+        raise UsageError(f"{source}:{record.line}: a student id longer than 200 characters")
+    name = cells[name_col].strip() if name_col is not None and name_col < len(cells) else ""
+    return Student(sid, name)
+
+
 def read_roster(path: Path) -> list[Student]:
-    """Read a roster CSV file (see :func:`parse_roster`)."""
+    """Read a roster CSV file (see :func:`parse_roster`), at most 16 MB.
+
+    UTF-8, or UTF-16/32 with a byte-order mark, as spreadsheets save "Unicode text".
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read roster {path}: {exc}") from None
+        text = read_text(Path(path), ROSTER_BYTES)
+    except InputError as exc:
+        raise UsageError(f"cannot read roster {path}: {exc.message}", hint=exc.hint) from None
     return parse_roster(text, str(path))
+
+
+def new_seed() -> str:
+    """A random 128-bit exam seed (32 hex digits), for ``generate`` without ``--seed``."""
+    return secrets.token_hex(16)
+
+
+MIN_SEED_CHARS = 20
+MIN_SEED_DISTINCT = 10
+
+
+def weak_seed(seed: str) -> str | None:
+    """Why ``seed`` is guessable, or None.
+
+    A student who has the bank can try seeds until one reproduces their own paper, then
+    print everyone's key. A seed shorter than 20 characters, or made of fewer than 10
+    different characters, falls to such a search (``7``, ``2026-midterm``, a date).
+    """
+    if len(seed) < MIN_SEED_CHARS:
+        return f"only {len(seed)} character(s)"
+    if len(set(seed)) < MIN_SEED_DISTINCT:
+        return f"only {len(set(seed))} different characters"
+    return None
 
 
 def select_questions(
@@ -99,6 +205,7 @@ def build_exam(
     *,
     pick: int | None = None,
     title: str | None = None,
+    progress: Progress | None = None,
 ) -> Exam:
     """Draw every student's paper.
 
@@ -108,6 +215,10 @@ def build_exam(
         seed: the exam seed; with the banks and the student id it fixes every draw.
         pick: questions per topic for each student (None: all questions).
         title: the exam title (default: the first bank's title).
+        progress: called after each paper with (done, total).
+
+    Returns:
+        The exam, with its fingerprint (:mod:`quizgen.fingerprint`) computed.
     """
     compiled = [(b, q) for b in banks for q in compile_bank(b)]
     questions = [q for _, q in compiled]
@@ -121,10 +232,12 @@ def build_exam(
         papers.append(
             Paper(student_id=student.id, name=student.name, number=number, variants=variants)
         )
+        if progress is not None:
+            progress(number, len(students))
     refs = [
         BankRef(id=b.id, title=b.title, file=Path(b.source).name, sha256=b.sha256) for b in banks
     ]
-    return Exam(
+    exam = Exam(
         title=title or banks[0].title,
         course=banks[0].course,
         seed=seed,
@@ -132,3 +245,4 @@ def build_exam(
         banks=refs,
         papers=papers,
     )
+    return exam.model_copy(update={"fingerprint": compute_fingerprint(exam)})

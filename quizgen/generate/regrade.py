@@ -97,7 +97,8 @@ def regrade_exam(exam: Exam, banks: Sequence[Bank]) -> tuple[Exam, list[KeyChang
     ordered = sorted(banks, key=lambda b: order[b.id])
     students = [Student(p.student_id, p.name) for p in exam.papers]
     fresh = build_exam(ordered, students, exam.seed, pick=exam.pick, title=exam.title)
-    fresh = fresh.model_copy(update={"course": exam.course})
+    # The exam keeps its name: submissions carry the fingerprint the papers showed.
+    fresh = fresh.model_copy(update={"course": exam.course, "fingerprint": exam.fingerprint})
     changes = [
         c
         for old, new in zip(exam.papers, fresh.papers, strict=True)

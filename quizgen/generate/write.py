@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +18,27 @@ def key_json(exam: Exam) -> str:
     return exam.model_dump_json(indent=1) + "\n"
 
 
-def write_exam(exam: Exam, out: Path, renderers: Sequence[Any]) -> list[Path]:
+def write_exam(
+    exam: Exam,
+    out: Path,
+    renderers: Sequence[Any],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
     """Write every paper in each renderer's format, the keys and key.json.
+
+    ``progress`` is called after each file with (files done, files in all).
 
     Returns:
         The files written, in order.
     """
     written: list[Path] = []
+    total = (len(exam.papers) + 1) * (len(renderers) + 1)
 
     def write(path: Path, text: str) -> None:
         write_text_atomic(path, text)
         written.append(path)
+        if progress is not None:
+            progress(len(written), total)
 
     stems = file_stems(p.student_id for p in exam.papers)
     for renderer in renderers:

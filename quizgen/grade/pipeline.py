@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quizgen.grade.checkers import check_response
 from quizgen.grade.submissions import (
+    Note,
     Received,
     Rejection,
     Response,
@@ -40,9 +41,11 @@ __all__ = [
     "GRADES_FORMAT",
     "GradeReport",
     "GradeStats",
+    "HandMark",
     "ItemResult",
     "StudentGrade",
     "grade_exam",
+    "item_name",
     "response_text",
 ]
 
@@ -85,6 +88,27 @@ class ItemResult(_Model):
     seconds: float = Field(default=0.0, description="time spent checking (0 when cached)")
 
 
+class HandMark(_Model):
+    """A person's mark that replaced an item's verdict (``--overrides``), with who and why."""
+
+    student_id: str
+    question_id: str
+    part_id: str = ""
+    earned: float = Field(description="points given by hand")
+    points: float = Field(description="the item's points")
+    comment: str = ""
+    grader: str = Field(default="", description="the 'grader' column, else who ran quizgen")
+    graded_at: str = Field(default="", description="the 'graded_at' column, else the file's time")
+    source: str = Field(description="overrides file and line")
+    replaced_status: str = Field(description="the automatic verdict that this mark replaced")
+    replaced_earned: float
+
+
+def item_name(item: ItemResult) -> str:
+    """``question`` or ``question.part``: how files name an item."""
+    return f"{item.question_id}.{item.part_id}" if item.part_id else item.question_id
+
+
 class StudentGrade(_Model):
     """One student's total and items, in paper order."""
 
@@ -106,6 +130,7 @@ class GradeStats(_Model):
     items: int = Field(description="items graded, blanks and missing included")
     checks: int = Field(description="checker calls actually made")
     cache_hits: int = Field(description="verdicts reused from an identical check")
+    invalid: int = Field(default=0, description="answers that could not be read")
 
 
 class GradeReport(_Model):
@@ -118,6 +143,10 @@ class GradeReport(_Model):
     key: Literal["frozen", "regraded"] = "frozen"
     students: list[StudentGrade]
     rejections: list[Rejection] = []
+    hand_marks: list[HandMark] = Field(default=[], description="marks given with --overrides")
+    notes: list[Note] = Field(
+        default=[], description="what was decided for a student, e.g. an id read from a file name"
+    )
     stats: GradeStats
 
 
@@ -309,6 +338,7 @@ def grade_exam(
     *,
     timeout: float = 2.0,
     regraded: bool = False,
+    first: bool = False,
     clock: Clock = time.perf_counter,
 ) -> GradeReport:
     """Grade every student of ``exam``.
@@ -320,13 +350,14 @@ def grade_exam(
             duplicates, questions not on the paper become rejections).
         timeout: seconds allowed for one check.
         regraded: record that the key was re-solved rather than frozen.
+        first: of two submissions by one student, grade the first one (not the latest).
         clock: where check times come from.
 
     Returns:
         One :class:`StudentGrade` per paper, in paper order; a student without a submission
         is listed with status ``missing``, 0 points and every item ``missing``.
     """
-    checked = validate_submissions(exam, _as_submissions(submissions))
+    checked = validate_submissions(exam, _as_submissions(submissions), first=first)
     by_student = {r.submission.student_id: r for r in checked.received}
     grader = _Grader(timeout=timeout, clock=clock)
     with _long_lived_objects_frozen():
@@ -338,7 +369,11 @@ def grade_exam(
         key="regraded" if regraded else "frozen",
         students=students,
         rejections=checked.rejections,
+        notes=checked.notes,
         stats=GradeStats(
-            items=sum(len(s.items) for s in students), checks=grader.checks, cache_hits=grader.hits
+            items=sum(len(s.items) for s in students),
+            checks=grader.checks,
+            cache_hits=grader.hits,
+            invalid=sum(i.status == "invalid" for s in students for i in s.items),
         ),
     )

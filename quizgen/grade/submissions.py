@@ -2,48 +2,61 @@
 
 A submission names a student and gives one response per question (or per part of a
 multipart question). Files are parsed into :class:`Received` submissions; every problem
-(unreadable file, bad JSON, unknown student or question, duplicate, wrong exam) becomes a
-:class:`Rejection` and everything else is still graded. Nothing here grades anything.
+(unreadable file, bad JSON, unknown student or question, superseded resubmission, wrong exam)
+becomes a :class:`Rejection` and everything else is still graded: a bad answer costs only
+that answer, a bad row only that row. Nothing here grades anything.
 
 JSON, one submission per file, a batch ``{"submissions": [...]}``, or a bare list::
 
     {"exam": "3f9c…", "student_id": "s001",
      "answers": {"rnn-param-count": "20362", "lstm-gates": {"a": "B", "b": ["A", "C"]}}}
 
-CSV, one row per student as a forms tool exports it (UTF-8, with or without BOM): a
-``student_id`` (or ``id``) column, one column per question id or ``question_id.part_id``.
+CSV, one row per student as a forms tool exports it: see :mod:`quizgen.grade.forms`.
+Every file is read through :mod:`quizgen.inputs` (bounded size, depth and numbers).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-)
+from pydantic import ValidationError
 
-from quizgen.errors import UsageError
-from quizgen.rng import stable_hash
+from quizgen.errors import UsageError, did_you_mean
+from quizgen.fingerprint import exam_fingerprint
+from quizgen.grade.forms import parse_csv_submissions
+from quizgen.grade.records import (
+    RESPONSE_KINDS,
+    Batch,
+    Note,
+    Received,
+    Rejection,
+    Response,
+    Submission,
+    Submissions,
+    pydantic_reason,
+    submission_schema,
+    usable_response,
+)
+from quizgen.inputs import (
+    KEY_BYTES,
+    SUBMISSION_BYTES,
+    InputError,
+    decode_text,
+    load_json,
+    read_bytes,
+    read_text,
+)
+from quizgen.output import INCOMPLETE, file_stem
 from quizgen.variant import ChoiceKey, EssayKey, Exam, ExpressionKey, Paper, TrueFalseKey
 
 __all__ = [
     "Batch",
+    "Note",
     "Received",
     "Rejection",
     "Response",
@@ -60,131 +73,7 @@ __all__ = [
     "validate_submissions",
 ]
 
-Response = StrictBool | StrictStr | list[StrictStr] | None
-"""One answer: text, a list of option labels (multi), a boolean (true/false) or null."""
-
-_RawResponse = StrictBool | StrictStr | StrictInt | StrictFloat | list[StrictStr] | None
 SUFFIXES = (".json", ".csv")
-ID_COLUMNS = ("student_id", "id")
-# Columns a forms tool or an LMS adds that are not answers; anything else unknown is reported.
-META_COLUMNS = {
-    "timestamp",
-    "name",
-    "student",
-    "full name",
-    "first name",
-    "last name",
-    "email",
-    "email address",
-    "username",
-    "section",
-    "score",
-    "total score",
-    "exam",
-    "start time",
-    "completion time",
-    "submitted",
-}
-_MULTI_SPLIT = re.compile(r"[,;]")
-
-
-class Rejection(BaseModel):
-    """One problem with the submissions, reported in ``rejected.csv``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    source: str = Field(description="file, with the entry or line where known")
-    student: str | None = None
-    reason: str
-
-
-def _text_response(value: Any) -> Any:
-    """JSON numbers are answers too: keep them as the text the student meant."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    return value
-
-
-class Submission(BaseModel):
-    """One student's answers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    exam: str | None = Field(
-        default=None,
-        description="the exam fingerprint from the template (or the exam seed); "
-        "a submission for another exam is rejected",
-    )
-    student_id: str = Field(min_length=1, max_length=200)
-    name: str | None = Field(default=None, description="ignored when grading")
-    answers: dict[str, _RawResponse | dict[str, _RawResponse]] = Field(
-        default={},
-        description="question id → response, or → {part id → response} for a multipart "
-        "question. A response is text, a list of option labels, true/false or null.",
-    )
-    hints: dict[str, str] = Field(
-        default={}, description="written in templates to say what each answer expects; ignored"
-    )
-
-    @field_validator("answers", mode="after")
-    @classmethod
-    def _numbers_as_text(cls, answers: dict[str, Any]) -> dict[str, Any]:
-        return {
-            qid: (
-                {pid: _text_response(v) for pid, v in value.items()}
-                if isinstance(value, dict)
-                else _text_response(value)
-            )
-            for qid, value in answers.items()
-        }
-
-
-class Batch(BaseModel):
-    """Several submissions in one file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    submissions: list[Submission]
-
-
-class _SubmissionFile(RootModel[Submission | Batch | list[Submission]]):
-    """A submission file: one submission, a batch object, or a list of submissions."""
-
-
-def submission_schema() -> dict[str, Any]:
-    """The JSON Schema of a submission file (``quizgen schema --submission``)."""
-    schema = _SubmissionFile.model_json_schema()
-    schema["title"] = "quizgen submission"
-    schema["description"] = (
-        'One submission, {"submissions": [...]}, or a list of submissions. '
-        "See docs/grading-pipeline.md."
-    )
-    return schema
-
-
-@dataclass(frozen=True)
-class Received:
-    """A submission and where it came from (``file``, ``file[3]`` or ``file:4``)."""
-
-    submission: Submission
-    source: str
-
-
-@dataclass
-class Submissions:
-    """What was read: the submissions to grade and the problems found."""
-
-    received: list[Received] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-
-    def extend(self, other: Submissions) -> None:
-        """Append another batch (file order is kept)."""
-        self.received.extend(other.received)
-        self.rejections.extend(other.rejections)
 
 
 # --- the exam side ---------------------------------------------------------------------------
@@ -193,13 +82,21 @@ class Submissions:
 def read_key(path: Path) -> Exam:
     """Read the frozen exam (``key.json``) that ``quizgen generate`` wrote.
 
+    At most 1 GB; pydantic's JSON parser bounds nesting (200 levels) and numbers (4,300
+    digits) itself.
+
     Raises:
         UsageError: the file cannot be read, is not JSON, or is not a quizgen key.
     """
+    if (Path(path).parent / INCOMPLETE).exists():
+        raise UsageError(
+            f"{Path(path).parent} is incomplete: quizgen was stopped while writing this exam",
+            hint="generate the exam again (same banks, roster and the seed in key.json)",
+        )
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read key {path}: {exc}") from None
+        text = read_text(Path(path), KEY_BYTES)
+    except InputError as exc:
+        raise UsageError(f"cannot read key {path}: {exc.message}", hint=exc.hint) from None
     try:
         return Exam.model_validate_json(text)
     except ValidationError as exc:
@@ -211,15 +108,6 @@ def read_key(path: Path) -> Exam:
             f"{path}: not a quizgen key ({where or 'top level'}: {first['msg']})",
             hint="pass the key.json that `quizgen generate` wrote",
         ) from None
-
-
-def exam_fingerprint(exam: Exam) -> str:
-    """A short, stable id of the exam that templates carry (``exam`` field).
-
-    It depends on the exam's title, seed and bank ids, not on the bank contents, so a
-    deliberate ``--regrade`` with an edited bank still accepts the same submissions.
-    """
-    return stable_hash("quizgen-exam", exam.title, exam.seed, *(b.id for b in exam.banks))[:16]
 
 
 def _paper_items(paper: Paper) -> dict[str, list[str]]:
@@ -274,21 +162,49 @@ def template_for(exam: Exam, paper: Paper) -> dict[str, Any]:
 # --- JSON ------------------------------------------------------------------------------------
 
 
-_RESPONSE_KINDS = "text, a number, true/false, a list of option labels or null"
+class _Students:
+    """Who may have written a submission without a ``student_id``: by file name, by name.
 
+    The tables are built on first use, once per reading, since most files name their student.
+    """
 
-def _pydantic_reason(exc: ValidationError) -> str:
-    """One readable line for a schema error (pydantic lists every union member tried)."""
-    first = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in first["loc"]]
-    if len(loc) >= 2 and loc[0] == "answers":
-        part = next((loc[i + 1] for i, p in enumerate(loc[:-1]) if p.startswith("dict[")), None)
-        where = f"answers.{loc[1]}" + (f".{part}" if part else "")
-        if part is None:
-            return f"{where}: an answer must be {_RESPONSE_KINDS} (or {{part: answer}})"
-        return f"{where}: an answer must be {_RESPONSE_KINDS}"
-    where = ".".join(loc) or "submission"
-    return f"{where}: {first['msg']}"
+    def __init__(self, exam: Exam) -> None:
+        self._exam = exam
+        self._by_stem: dict[str, str] | None = None
+        self._by_name: dict[str, str | None] = {}  # None: two students share the name
+
+    def _tables(self) -> tuple[dict[str, str], dict[str, str | None]]:
+        if self._by_stem is None:
+            self._by_stem = {}
+            for paper in self._exam.papers:
+                for stem in {paper.student_id.casefold(), file_stem(paper.student_id).casefold()}:
+                    self._by_stem.setdefault(stem, paper.student_id)
+                if paper.name:
+                    name = " ".join(paper.name.casefold().split())
+                    self._by_name[name] = None if name in self._by_name else paper.student_id
+        return self._by_stem, self._by_name
+
+    def infer(self, entry: dict[str, Any], stem: str | None) -> tuple[str | None, str]:
+        """(student id, how it was found) or (None, why not)."""
+        by_stem, by_names = self._tables()
+        by_file = by_stem.get(stem.casefold()) if stem else None
+        name = entry.get("name")
+        by_name = None
+        if isinstance(name, str):
+            by_name = by_names.get(" ".join(name.casefold().split()))
+        if by_file and by_name and by_file != by_name:
+            return None, (
+                f"no student_id, and the file name says '{by_file}' but the name says "
+                f"'{by_name}': add \"student_id\""
+            )
+        if by_file:
+            return by_file, f"no student_id: taken from the file name ('{by_file}')"
+        if by_name:
+            return by_name, f"no student_id: taken from the name '{name}' ('{by_name}')"
+        return None, (
+            'student_id: missing; add "student_id": "<your id>" (neither the file name '
+            "nor a name identifies one student of this exam)"
+        )
 
 
 def _entries(data: Any) -> tuple[list[Any], bool] | None:
@@ -307,199 +223,197 @@ def _entries(data: Any) -> tuple[list[Any], bool] | None:
 
 def _student_of(entry: Any) -> str | None:
     if isinstance(entry, dict) and isinstance(entry.get("student_id"), str):
-        return entry["student_id"]
+        return entry["student_id"][:200]
     return None
 
 
-def parse_json_submissions(text: str, source: str) -> Submissions:
+def _usable(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(usable_response(v) for v in value.values())
+    return usable_response(value)
+
+
+def _answer_problems(answers: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The answers a checker can take, and a reason for each one it cannot.
+
+    One answer of the wrong shape (``{"x": {"y": 1}}``) costs only that answer (or part).
+    """
+    if all(_usable(v) for v in answers.values()):
+        return answers, []  # the common case: nothing to drop, nothing to copy
+    kept: dict[str, Any] = {}
+    problems = []
+    for qid, value in answers.items():
+        if isinstance(value, dict):
+            parts = {pid: v for pid, v in value.items() if usable_response(v)}
+            problems.extend(
+                f"answers.{qid}.{pid}: an answer must be {RESPONSE_KINDS}"
+                for pid in value
+                if pid not in parts
+            )
+            if parts or not value:  # all parts bad: the question is reported once
+                kept[qid] = parts
+        elif usable_response(value):
+            kept[qid] = value
+        else:
+            problems.append(
+                f"answers.{qid}: an answer must be {RESPONSE_KINDS} (or {{part: answer}})"
+            )
+    return kept, problems
+
+
+def _cleaned(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The entry with unusable answers dropped, and a reason for each one dropped.
+
+    ``hints`` (ignored when grading) is dropped when a student mangled it; a
+    ``submitted_at`` that is not a date and time is dropped and reported; a numeric
+    ``student_id`` is taken as its digits.
+    """
+    entry = dict(entry)
+    problems: list[str] = []
+    if isinstance(entry.get("answers"), dict):
+        entry["answers"], problems = _answer_problems(entry["answers"])
+    hints = entry.get("hints")
+    if "hints" in entry and not (
+        isinstance(hints, dict) and all(isinstance(v, str) for v in hints.values())
+    ):
+        del entry["hints"]
+    if "submitted_at" in entry and not _is_time(entry["submitted_at"]):
+        problems.append("submitted_at: not an ISO 8601 date and time; ignored")
+        del entry["submitted_at"]
+    sid = entry.get("student_id")
+    if isinstance(sid, int) and not isinstance(sid, bool):
+        entry["student_id"] = str(sid)
+    return entry, problems
+
+
+def _is_time(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _entry(
+    entry: Any, where: str, students: _Students | None, stem: str | None, out: Submissions
+) -> None:
+    """Validate one entry into ``out``: a submission, rejections and notes."""
+    if not isinstance(entry, dict):
+        out.reject(where, "expected a submission object")
+        return
+    entry, problems = _cleaned(entry)
+    if "student_id" not in entry and students is not None:
+        sid, how = students.infer(entry, stem)
+        if sid is None:
+            out.reject(where, how)
+            return
+        entry["student_id"] = sid
+        out.notes.append(Note(source=where, student=sid, note=how))
+    try:
+        submission = Submission.model_validate(entry)
+    except ValidationError as exc:
+        out.reject(where, pydantic_reason(exc), _student_of(entry))
+        return
+    out.received.append(Received(submission, where))
+    for problem in problems:
+        out.reject(where, problem + "; the other answers are graded", submission.student_id)
+
+
+def parse_json_submissions(text: str, source: str, exam: Exam | None = None) -> Submissions:
     """Submissions from the text of one JSON file (no exam checks yet).
 
     Bad JSON rejects the whole file, with the line and column; an entry that does not
-    match the schema rejects only that entry.
+    match the schema rejects only that entry, and an answer of the wrong shape only that
+    answer. With ``exam``, a submission without ``student_id`` is given the student its
+    file name (one submission per file) or its ``name`` identifies, when exactly one does.
     """
+    return _parse_json(text, source, _Students(exam) if exam is not None else None)
+
+
+def _parse_json(text: str, source: str, students: _Students | None) -> Submissions:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        reason = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        return Submissions(rejections=[Rejection(source=source, reason=reason)])
+        data = load_json(text)
+    except InputError as exc:
+        return Submissions(rejections=[Rejection(source=source, reason=exc.message)])
     found = _entries(data)
     if found is None:
         reason = 'expected a submission object, {"submissions": [...]} or a list of submissions'
         return Submissions(rejections=[Rejection(source=source, reason=reason)])
     entries, batch = found
+    stem = None if batch else Path(source).stem
     out = Submissions()
     for i, entry in enumerate(entries):
-        where = f"{source}[{i}]" if batch else source
-        try:
-            out.received.append(Received(Submission.model_validate(entry), where))
-        except ValidationError as exc:
-            out.rejections.append(
-                Rejection(source=where, student=_student_of(entry), reason=_pydantic_reason(exc))
-            )
-    return out
-
-
-# --- CSV -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Column:
-    index: int
-    question: str
-    part: str = ""
-
-
-def _question_parts(exam: Exam) -> dict[str, set[str]]:
-    """Every question id in the exam → the union of its part ids."""
-    found: dict[str, set[str]] = {}
-    for paper in exam.papers:
-        for qid, parts in _paper_items(paper).items():
-            found.setdefault(qid, set()).update(parts)
-    return found
-
-
-def _classify(header: str, known: Mapping[str, set[str]]) -> tuple[str, str] | str | None:
-    """(question, part) for an answer column, a reason for a bad one, None to ignore it."""
-    name = header.strip()
-    if name in known:
-        return name, ""
-    qid, dot, part = name.rpartition(".")
-    if dot and qid in known:
-        if part in known[qid]:
-            return qid, part
-        return f"column '{name}': question '{qid}' has no part '{part}'"
-    if name.lower() in META_COLUMNS or not name:
-        return None
-    return f"column '{name}' is not a question of this exam"
-
-
-def _csv_layout(
-    header: list[str], exam: Exam, source: str
-) -> tuple[int | None, int | None, list[_Column], list[Rejection]]:
-    lowered = [h.strip().lower() for h in header]
-    id_col = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
-    exam_col = lowered.index("exam") if "exam" in lowered else None
-    known = _question_parts(exam)
-    columns, rejections = [], []
-    for i, name in enumerate(header):
-        if i in (id_col, exam_col):
-            continue
-        kind = _classify(name, known)
-        if isinstance(kind, tuple):
-            columns.append(_Column(i, *kind))
-        elif isinstance(kind, str):
-            rejections.append(Rejection(source=f"{source}:1", reason=kind))
-    return id_col, exam_col, columns, rejections
-
-
-def _cell(value: str, multi: bool) -> Response:
-    text = value.strip()
-    if not text:
-        return None
-    if multi:
-        return [x.strip() for x in _MULTI_SPLIT.split(text) if x.strip()]
-    return text
-
-
-def _multi_items(exam: Exam) -> set[tuple[str, str]]:
-    return {
-        (v.question_id, part_id)
-        for paper in exam.papers
-        for v in paper.variants
-        for part_id, key, _ in v.gradable()
-        if isinstance(key, ChoiceKey) and key.kind == "multi"
-    }
-
-
-def _row_submission(
-    row: list[str], id_col: int, exam_col: int | None, columns: list[_Column], multi: set
-) -> Submission:
-    answers: dict[str, Any] = {}
-    for col in columns:
-        value = row[col.index] if col.index < len(row) else ""
-        response = _cell(value, (col.question, col.part) in multi)
-        if col.part:
-            answers.setdefault(col.question, {})[col.part] = response
-        elif response is not None or col.question not in answers:
-            answers[col.question] = response
-    exam_value = row[exam_col].strip() if exam_col is not None and exam_col < len(row) else ""
-    return Submission(student_id=row[id_col].strip(), exam=exam_value or None, answers=answers)
-
-
-def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    """(first physical line, cells) of each record; a quoted cell may span lines."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    rows, line = [], 1
-    for row in reader:
-        rows.append((line, row))
-        line = reader.line_num + 1
-    return rows
-
-
-def _row_received(
-    line: int,
-    row: list[str],
-    layout: tuple[int, int | None, list[_Column]],
-    multi: set,
-    source: str,
-) -> Received | Rejection:
-    id_col, exam_col, columns = layout
-    where = f"{source}:{line}"
-    if id_col >= len(row) or not row[id_col].strip():
-        return Rejection(source=where, reason="empty student id")
-    try:
-        return Received(_row_submission(row, id_col, exam_col, columns, multi), where)
-    except ValidationError as exc:
-        return Rejection(
-            source=where, student=row[id_col].strip()[:200], reason=_pydantic_reason(exc)
-        )
-
-
-def parse_csv_submissions(text: str, source: str, exam: Exam) -> Submissions:
-    """Submissions from the text of a CSV file, one row per student.
-
-    The exam tells answer columns (``question`` or ``question.part``) from the columns a
-    forms tool adds; a multi question's cell is split on commas or semicolons.
-    """
-    try:
-        rows = _csv_rows(text)
-    except csv.Error as exc:
-        return Submissions(rejections=[Rejection(source=source, reason=f"not valid CSV: {exc}")])
-    if not rows:
-        return Submissions(rejections=[Rejection(source=source, reason="the CSV file is empty")])
-    id_col, exam_col, columns, rejections = _csv_layout(rows[0][1], exam, source)
-    out = Submissions(rejections=rejections)
-    if id_col is None:
-        reason = "no 'student_id' (or 'id') column in the first line"
-        out.rejections.append(Rejection(source=f"{source}:1", reason=reason))
-        return out
-    multi = _multi_items(exam)
-    for line, row in rows[1:]:
-        if any(cell.strip() for cell in row):
-            found = _row_received(line, row, (id_col, exam_col, columns), multi, source)
-            target = out.received if isinstance(found, Received) else out.rejections
-            target.append(found)
+        _entry(entry, f"{source}[{i}]" if batch else source, students, stem, out)
     return out
 
 
 # --- files -----------------------------------------------------------------------------------
 
 
+def _folder_files(folder: Path) -> list[Path]:
+    """The ``*.json``/``*.csv`` entries of a folder in name order, hidden ones left out.
+
+    Hidden files are what editors and archivers leave (``._s001.json`` from macOS). An
+    entry that cannot be resolved (a symbolic-link loop) is kept, so that reading it
+    reports it.
+    """
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise UsageError(f"cannot list folder {folder}: {exc.strerror or exc}") from None
+    files = []
+    for entry in entries:
+        if entry.name.startswith(".") or Path(entry.name).suffix.lower() not in SUFFIXES:
+            continue
+        try:
+            if entry.is_dir():
+                continue
+        except OSError:
+            pass
+        files.append(Path(entry.path))
+    return files
+
+
+def _missing(path: Path) -> UsageError:
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        siblings = [p.name for p in parent.iterdir()] if parent.is_dir() else []
+    except OSError:
+        siblings = []
+    hint = did_you_mean(path.name, siblings).removeprefix("; ")
+    return UsageError(
+        f"no such submissions file or folder: {path}",
+        hint=hint or "check the path; nothing was graded",
+    )
+
+
 def submission_files(paths: Iterable[Path]) -> tuple[list[Path], list[Rejection]]:
     """The files to read: each file given, and every ``*.json``/``*.csv`` in each folder.
 
     Files inside a folder are taken in name order so that results never depend on the
-    file system. A missing path or a file of another type is a rejection.
+    file system. A file of another type is a rejection.
+
+    Raises:
+        UsageError: a path does not exist (a typo must not grade a class as missing), a
+            folder cannot be listed or holds no submission file.
     """
     files: list[Path] = []
     rejections: list[Rejection] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
-            )
-        elif not path.exists():
-            rejections.append(Rejection(source=str(path), reason="no such file or folder"))
+            found = _folder_files(path)
+            if not found:
+                raise UsageError(
+                    f"no .json or .csv submission files in folder {path}",
+                    hint="pass the folder that holds the students' files",
+                )
+            files.extend(found)
+        elif not os.path.lexists(path):
+            raise _missing(path)
         elif path.suffix.lower() not in SUFFIXES:
             rejections.append(Rejection(source=str(path), reason="not a .json or .csv file"))
         else:
@@ -507,31 +421,78 @@ def submission_files(paths: Iterable[Path]) -> tuple[list[Path], list[Rejection]
     return files, rejections
 
 
-def _read_text(path: Path) -> str | Rejection:
+def _read_file(path: Path, exam: Exam, students: _Students) -> Submissions:
+    """The submissions of one file, each knowing its file and modification time."""
+    csv = path.suffix.lower() == ".csv"
     try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        return Rejection(source=str(path), reason=f"cannot read: {exc.strerror}")
-    except UnicodeDecodeError as exc:
-        return Rejection(source=str(path), reason=f"not UTF-8 text (byte {exc.start})")
+        data = read_bytes(path, SUBMISSION_BYTES)
+        mtime = os.stat(path).st_mtime
+        # A NUL in a CSV costs only its row; JSON has no row to spare.
+        text = decode_text(data, allow_nul=csv)
+    except (InputError, OSError) as exc:
+        reason = exc.message if isinstance(exc, InputError) else f"cannot read: {exc.strerror}"
+        if isinstance(exc, InputError) and exc.hint:
+            reason += f"; {exc.hint}"
+        return Submissions(rejections=[Rejection(source=str(path), reason=reason)])
+    source = str(path)
+    found = (
+        parse_csv_submissions(text, source, exam) if csv else _parse_json(text, source, students)
+    )
+    found.received = [replace(r, file=source, mtime=mtime) for r in found.received]
+    return found
 
 
-def read_submissions(paths: Iterable[Path], exam: Exam) -> Submissions:
-    """Read every submission file (or folder of them) and check them against ``exam``."""
+def read_submissions(paths: Iterable[Path], exam: Exam, *, first: bool = False) -> Submissions:
+    """Read every submission file (or folder of them) and check them against ``exam``.
+
+    Args:
+        paths: files and folders, as given on the command line.
+        exam: the exam the submissions answer.
+        first: of two submissions by one student, grade the first one read (not the latest).
+
+    Raises:
+        UsageError: see :func:`submission_files`.
+    """
     files, rejections = submission_files(paths)
     found = Submissions(rejections=rejections)
+    students = _Students(exam)
     for path in files:
-        text = _read_text(path)
-        if isinstance(text, Rejection):
-            found.rejections.append(text)
-        elif path.suffix.lower() == ".csv":
-            found.extend(parse_csv_submissions(text, str(path), exam))
-        else:
-            found.extend(parse_json_submissions(text, str(path)))
-    return validate_submissions(exam, found)
+        found.extend(_read_file(path, exam, students))
+    return validate_submissions(exam, found, first=first)
 
 
 # --- checks against the exam -----------------------------------------------------------------
+
+
+def _unknown_question(qid: str, items: dict[str, list[str]]) -> str:
+    return f"unknown question '{qid}' (not on this student's paper)" + did_you_mean(qid, items)
+
+
+_DROP = object()  # an answer that is not kept
+
+
+def _answer_on_paper(qid: str, value: Any, items: dict[str, list[str]]) -> tuple[Any, list[str]]:
+    """The answer to keep for ``qid`` (``_DROP``: none) and what is wrong with it."""
+    if qid not in items:
+        return _DROP, ([_unknown_question(qid, items)] if value not in (None, {}) else [])
+    parts = items[qid]
+    if parts and not isinstance(value, dict):
+        if value is None:
+            return _DROP, []
+        return _DROP, [
+            f"question '{qid}' has parts {', '.join(parts)}: give {{part: answer}}, "
+            "not a single answer"
+        ]
+    if not parts and isinstance(value, dict):
+        return _DROP, [f"question '{qid}' has no parts: give a single answer"]
+    if not parts:
+        return value, []
+    problems = [
+        f"question '{qid}' has no part '{p}'" + did_you_mean(p, parts)
+        for p in value
+        if p not in parts
+    ]
+    return {p: v for p, v in value.items() if p in parts}, problems
 
 
 def _check_answers(received: Received, paper: Paper) -> tuple[Received, list[Rejection]]:
@@ -541,60 +502,96 @@ def _check_answers(received: Received, paper: Paper) -> tuple[Received, list[Rej
     kept: dict[str, Any] = {}
     problems: list[str] = []
     for qid, value in sub.answers.items():
-        if qid not in items:
-            if value not in (None, {}):
-                problems.append(f"unknown question '{qid}' (not on this student's paper)")
-            continue
-        parts = items[qid]
-        if parts and not isinstance(value, dict):
-            if value is not None:
-                problems.append(
-                    f"question '{qid}' has parts {', '.join(parts)}: "
-                    f"give {{part: answer}}, not a single answer"
-                )
-            continue
-        if not parts and isinstance(value, dict):
-            problems.append(f"question '{qid}' has no parts: give a single answer")
-            continue
-        if parts:
-            unknown = [p for p in value if p not in parts]
-            problems.extend(f"question '{qid}' has no part '{p}'" for p in unknown)
-            value = {p: v for p, v in value.items() if p in parts}
-        kept[qid] = value
+        answer, found = _answer_on_paper(qid, value, items)
+        problems.extend(found)
+        if answer is not _DROP:
+            kept[qid] = answer
     rejections = [
         Rejection(source=received.source, student=sub.student_id, reason=p) for p in problems
     ]
     if not problems:
         return received, rejections
-    return Received(sub.model_copy(update={"answers": kept}), received.source), rejections
+    update = {"answers": kept}
+    return replace(received, submission=sub.model_copy(update=update)), rejections
 
 
-def validate_submissions(exam: Exam, found: Submissions) -> Submissions:
+def _latest(group: list[tuple[int, Received]], first: bool) -> tuple[int, str]:
+    """The read index of the submission to grade among one student's, and the rule used.
+
+    The latest by ``submitted_at`` when every one has it; else by the files' modification
+    times; else the last one read (files in the order given, folders in name order, rows
+    and entries in file order). ``first`` keeps the first one read.
+    """
+    if first:
+        return group[0][0], "the first one read (--first)"
+    times = [r.submission.submitted_at for _, r in group]
+    if all(t is not None for t in times):
+        index = max(group, key=lambda ir: (ir[1].submission.submitted_at, ir[0]))[0]
+        return index, "the latest submitted_at"
+    mtimes = [r.mtime for _, r in group]
+    if all(m is not None for m in mtimes):
+        index, winner = max(group, key=lambda ir: (ir[1].mtime, ir[0]))
+        if sum(r.mtime == winner.mtime for _, r in group) == 1:
+            return index, "the latest file modification time"
+        return index, "the last one read (same modification time)"
+    return group[-1][0], "the last one read"
+
+
+def _superseded(groups: dict[str, list[tuple[int, Received]]], first: bool) -> dict[int, str]:
+    """Read index → reason, for every submission that another by its student replaces."""
+    reasons: dict[int, str] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        index, rule = _latest(group, first)
+        graded = next(r for i, r in group if i == index)
+        for i, _ in group:
+            if i != index:
+                reasons[i] = (
+                    f"superseded: this student also submitted {graded.source}, which is "
+                    f"graded ({rule})"
+                )
+    return reasons
+
+
+def _admission(sub: Submission, accepted: set[str], mine: str, papers: dict) -> str | None:
+    """Why a submission cannot be graded at all, or None."""
+    if sub.exam is not None and sub.exam not in accepted:
+        return f"wrong exam: the submission names exam '{sub.exam}', this key is '{mine}'"
+    if sub.student_id not in papers:
+        return f"unknown student '{sub.student_id}' (not in this exam)" + did_you_mean(
+            sub.student_id, papers
+        )
+    return None
+
+
+def validate_submissions(exam: Exam, found: Submissions, *, first: bool = False) -> Submissions:
     """Keep the submissions that belong to ``exam``; report the rest.
 
-    Rejected whole: a submission for another exam, for a student not in the exam, or a
-    second submission for the same student (the first one read is graded). Rejected
-    answer by answer: a question or part that is not on the student's paper.
+    Rejected whole: a submission for another exam or for a student not in the exam, and
+    every submission of a student but the one graded (see :func:`_latest`: the latest, or
+    with ``first`` the first one read). Rejected answer by answer: a question or part that
+    is not on the student's paper.
     """
     papers = {p.student_id: p for p in exam.papers}
     mine = exam_fingerprint(exam)
     accepted = {mine, exam.seed}
-    out = Submissions(rejections=list(found.rejections))
-    first: dict[str, str] = {}
-    for received in found.received:
-        sub, where = received.submission, received.source
-        reason = None
-        if sub.exam is not None and sub.exam not in accepted:
-            reason = f"wrong exam: the submission names exam '{sub.exam}', this key is '{mine}'"
-        elif sub.student_id not in papers:
-            reason = f"unknown student '{sub.student_id}' (not in this exam)"
-        elif sub.student_id in first:
-            reason = f"duplicate submission (graded the one in {first[sub.student_id]})"
+    reasons: dict[int, str] = {}
+    groups: dict[str, list[tuple[int, Received]]] = {}
+    for i, received in enumerate(found.received):
+        reason = _admission(received.submission, accepted, mine, papers)
         if reason:
-            out.rejections.append(Rejection(source=where, student=sub.student_id, reason=reason))
+            reasons[i] = reason
+        else:
+            groups.setdefault(received.submission.student_id, []).append((i, received))
+    reasons.update(_superseded(groups, first))
+    out = Submissions(rejections=list(found.rejections), notes=list(found.notes))
+    for i, received in enumerate(found.received):
+        sid = received.submission.student_id
+        if i in reasons:
+            out.reject(received.source, reasons[i], sid)
             continue
-        first[sub.student_id] = where
-        kept, problems = _check_answers(received, papers[sub.student_id])
+        kept, problems = _check_answers(received, papers[sid])
         out.received.append(kept)
         out.rejections.extend(problems)
     return out

@@ -4,7 +4,7 @@ Each file is built as a string by a pure function and written atomically. Everyt
 ``timing.csv`` is byte-identical when the same key and submissions are graded again.
 
 Files (see docs/grading-pipeline.md): ``grades.csv``, ``grading.json``, ``rejected.csv``,
-``timing.csv``, ``feedback/<student>.html`` and ``.md`` (rendered by the caller's
+``to-grade.csv``, ``timing.csv``, ``feedback/<student>.html`` and ``.md`` (rendered by the caller's
 ``feedback`` writer), and with ``gradebook``
 ``gradebook-canvas.csv`` or ``gradebook-moodle.csv``.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from quizgen.errors import UsageError
-from quizgen.grade.pipeline import GradeReport, ItemResult, StudentGrade
+from quizgen.grade.pipeline import GradeReport, HandMark, ItemResult, StudentGrade, response_text
 from quizgen.output import file_stems, write_text_atomic
 from quizgen.variant import Exam, Paper
 
@@ -31,6 +31,7 @@ __all__ = [
     "moodle_csv",
     "rejected_csv",
     "timing_csv",
+    "to_grade_csv",
     "write_grading",
 ]
 
@@ -126,6 +127,51 @@ def rejected_csv(report: GradeReport) -> str:
     rows += [
         [_inert(r.source), _inert(r.student or ""), _inert(r.reason)] for r in report.rejections
     ]
+    return _csv(rows)
+
+
+TO_GRADE_HEADER = [
+    "student",
+    "question",
+    "max",
+    "score",
+    "comment",
+    "kind",
+    "status",
+    "response",
+    "feedback",
+]
+
+
+def _to_grade_row(item: ItemResult, mark: HandMark | None) -> list[str]:
+    return [
+        _inert(item.student_id),
+        _column(item),
+        _num(item.points),
+        _num(mark.earned) if mark else "",
+        _inert(mark.comment) if mark else "",
+        item.kind,
+        mark.replaced_status if mark else item.status,
+        _inert(response_text(item.response)),
+        "" if mark else _inert(item.feedback),
+    ]
+
+
+def to_grade_csv(report: GradeReport) -> str:
+    """``to-grade.csv``: every essay and every unreadable answer, ready for a person.
+
+    A person fills in ``score`` (points, 0 to ``max``) and ``comment`` and passes the file
+    to ``quizgen grade --overrides``. Items already marked are listed with their mark, so
+    the file can be edited and passed again. Students write the responses, so no cell may
+    start a spreadsheet formula.
+    """
+    marks = {(m.student_id, m.question_id, m.part_id): m for m in report.hand_marks}
+    rows = [TO_GRADE_HEADER]
+    for student in report.students:
+        for item in student.items:
+            mark = marks.get((item.student_id, item.question_id, item.part_id))
+            if (mark.replaced_status if mark else item.status) in ("manual", "invalid"):
+                rows.append(_to_grade_row(item, mark))
     return _csv(rows)
 
 
@@ -255,6 +301,7 @@ def write_grading(
         "grades.csv": grades_csv(report),
         "grading.json": grading_json(report),
         "rejected.csv": rejected_csv(report),
+        "to-grade.csv": to_grade_csv(report),
         "timing.csv": timing_csv(report),
     }
     if build is not None:

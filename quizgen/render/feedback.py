@@ -15,7 +15,7 @@ from string import ascii_lowercase
 from markupsafe import Markup, escape
 
 from quizgen.grade.pipeline import ItemResult, StudentGrade
-from quizgen.render.views import exam_view
+from quizgen.render.views import student_exam_view
 from quizgen.variant import Exam, Paper, Variant
 
 __all__ = ["feedback_files", "feedback_html", "feedback_markdown"]
@@ -174,7 +174,7 @@ def _feedback_context(exam: Exam, paper: Paper, student: StudentGrade, fmt: _Tex
     for item in student.items:
         by_question.setdefault(item.question_id, []).append(item)
     return {
-        "exam": exam_view(exam),
+        "exam": student_exam_view(exam),
         "student": StudentView(
             id=student.student_id,
             name=student.name,

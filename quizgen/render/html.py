@@ -11,7 +11,13 @@ import jinja2
 from markupsafe import Markup, escape
 
 from quizgen.render.mathtext import markdown_to_html, math_to_mathml
-from quizgen.render.views import Format, exam_view, key_paper_view, paper_view
+from quizgen.render.views import (
+    Format,
+    exam_view,
+    key_paper_view,
+    paper_view,
+    student_exam_view,
+)
 from quizgen.variant import Exam, Paper
 
 __all__ = ["HTML", "HtmlRenderer", "css_string"]
@@ -47,7 +53,9 @@ class HtmlRenderer:
         """A student's paper as one self-contained HTML page (no answers)."""
         footer = f"{paper.student_id} · {exam.title}"
         return self._paper.render(
-            exam=exam_view(exam), paper=paper_view(paper, HTML), page_footer=css_string(footer)
+            exam=student_exam_view(exam),
+            paper=paper_view(paper, HTML),
+            page_footer=css_string(footer),
         )
 
     def key(self, exam: Exam) -> str:

@@ -11,7 +11,13 @@ import re
 
 import jinja2
 
-from quizgen.render.views import Format, exam_view, key_paper_view, paper_view
+from quizgen.render.views import (
+    Format,
+    exam_view,
+    key_paper_view,
+    paper_view,
+    student_exam_view,
+)
 from quizgen.variant import Exam, Paper
 
 __all__ = ["MARKDOWN", "MarkdownRenderer", "md_code", "md_escape", "yaml_string"]
@@ -62,7 +68,7 @@ class MarkdownRenderer:
 
     def paper(self, exam: Exam, paper: Paper) -> str:
         """A student's paper in pandoc Markdown (no answers)."""
-        return self._paper.render(exam=exam_view(exam), paper=paper_view(paper, MARKDOWN))
+        return self._paper.render(exam=student_exam_view(exam), paper=paper_view(paper, MARKDOWN))
 
     def key(self, exam: Exam) -> str:
         """Every paper's answers and solutions in pandoc Markdown."""

@@ -2,8 +2,9 @@
 
 A paper view is built only from the fields a student may see (prompt, points, option labels
 and texts), so no template, packaged or user-written, can leak an answer from a paper: the
-answers are never passed to it. A format supplies the functions that turn bank Markdown,
-formulas and plain text into its markup (:class:`Format`).
+answers are never passed to it, and neither is the exam seed (papers and feedback get a
+:class:`StudentExamView`, which has only the fingerprint). A format supplies the functions
+that turn bank Markdown, formulas and plain text into its markup (:class:`Format`).
 
 Every question has ``items``, its answer slots: one unlabelled item for a plain question, one
 item per part (a), (b), … for a multipart question, so a template needs a single loop.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from string import ascii_lowercase
 
 from quizgen.bank.model import Tolerance
+from quizgen.fingerprint import exam_fingerprint
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -40,11 +42,13 @@ __all__ = [
     "OptionView",
     "PaperView",
     "QuestionView",
+    "StudentExamView",
     "answer_lines",
     "exam_view",
     "key_paper_view",
     "paper_view",
     "points_text",
+    "student_exam_view",
     "tolerance_text",
 ]
 
@@ -65,9 +69,21 @@ class Format:
 
 @dataclass(frozen=True, slots=True)
 class ExamView:
+    """The exam as the instructor's key shows it (the seed included)."""
+
     title: str
     course: str
     seed: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class StudentExamView:
+    """The exam as papers and feedback show it: no seed, so no template can print it."""
+
+    title: str
+    course: str
+    fingerprint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +184,24 @@ def points_text(points: float) -> str:
 
 
 def exam_view(exam: Exam) -> ExamView:
-    """The exam-level fields every template may show."""
-    return ExamView(title=exam.title, course=exam.course or "", seed=exam.seed)
+    """The exam-level fields the instructor's key may show."""
+    return ExamView(
+        title=exam.title,
+        course=exam.course or "",
+        seed=exam.seed,
+        fingerprint=exam_fingerprint(exam),
+    )
+
+
+def student_exam_view(exam: Exam) -> StudentExamView:
+    """The exam-level fields a student's paper or feedback may show: never the seed.
+
+    With the seed and the bank (often public) anyone rebuilds every key; the fingerprint
+    names the exam without revealing it (:mod:`quizgen.fingerprint`).
+    """
+    return StudentExamView(
+        title=exam.title, course=exam.course or "", fingerprint=exam_fingerprint(exam)
+    )
 
 
 def _slots(variant: Variant) -> list[tuple[str, AnswerKey, float, str, str]]:

@@ -1,0 +1,52 @@
+"""The exam fingerprint: a short name for an exam that reveals nothing about its seed.
+
+Papers, submission templates and feedback carry the fingerprint; the seed stays in
+``key.json``. The fingerprint is a keyed hash (BLAKE2b) of the whole key's contents, keyed by
+a slow derivation (scrypt) of the seed. To test a guessed seed against a fingerprint, one
+must derive the key and rebuild every paper of the exam, which costs far more than a hash;
+the old fingerprint, a hash of the seed and the bank ids, let anyone test a million guesses
+a second. It is computed once, when the exam is generated, and stored in ``key.json``, so a
+deliberate ``--regrade`` (which changes the contents) keeps the exam's name.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from quizgen.rng import stable_hash
+from quizgen.variant import Exam
+
+__all__ = ["compute_fingerprint", "exam_fingerprint", "legacy_fingerprint"]
+
+LENGTH = 16  # hex digits: 64 bits, ample to tell exams apart
+_SALT = b"quizgen-exam-fingerprint/1"
+
+
+@functools.lru_cache(maxsize=8)
+def _key(seed: str) -> bytes:
+    """The hash key for a seed: scrypt, so each guessed seed costs 8 MiB and milliseconds."""
+    return hashlib.scrypt(seed.encode("utf-8"), salt=_SALT, n=2**13, r=8, p=1, dklen=32)
+
+
+def compute_fingerprint(exam: Exam) -> str:
+    """The keyed hash of ``exam``'s contents (every field but the fingerprint itself).
+
+    Papers are hashed one at a time, so a large class never builds one giant string.
+    """
+    digest = hashlib.blake2b(key=_key(exam.seed), digest_size=32)
+    head = exam.model_dump_json(exclude={"fingerprint", "papers"}).encode("utf-8")
+    for chunk in (head, *(p.model_dump_json().encode("utf-8") for p in exam.papers)):
+        digest.update(len(chunk).to_bytes(8, "big"))
+        digest.update(chunk)
+    return digest.hexdigest()[:LENGTH]
+
+
+def legacy_fingerprint(exam: Exam) -> str:
+    """The fingerprint of a key written before fingerprints were stored (a seed hash)."""
+    return stable_hash("quizgen-exam", exam.title, exam.seed, *(b.id for b in exam.banks))[:LENGTH]
+
+
+def exam_fingerprint(exam: Exam) -> str:
+    """The fingerprint stored in the key, or for an older key, the one it was given then."""
+    return exam.fingerprint or legacy_fingerprint(exam)

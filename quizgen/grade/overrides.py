@@ -1,0 +1,245 @@
+"""Hand grading: a person's marks, applied on top of the automatic verdicts.
+
+``quizgen grade`` writes ``to-grade.csv`` (:func:`quizgen.grade.write.to_grade_csv`) with
+every essay and every answer that could not be read (``invalid``), the student's text beside
+each; a person fills in ``score`` (points earned, 0 to ``max``) and ``comment`` and passes
+the file back with ``--overrides``. Each
+mark replaces the item's verdict, is recorded in ``grading.json`` with who, when and why
+(and the automatic verdict it replaced), and is applied again on every run, ``--regrade``
+included, since the file is read each time. Reading the file is I/O; applying marks is pure.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from quizgen.errors import UsageError, did_you_mean
+from quizgen.grade.pipeline import GradeReport, HandMark, ItemResult, StudentGrade, item_name
+from quizgen.grade.records import Rejection
+from quizgen.inputs import (
+    SUBMISSION_BYTES,
+    CsvRecord,
+    InputError,
+    csv_header,
+    csv_lines,
+    csv_records,
+    header_name,
+    read_text,
+)
+
+__all__ = ["Mark", "apply_marks", "read_marks"]
+
+_NEEDED = ("student", "question", "score")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One row of an overrides file: the points a person gives one item, and why."""
+
+    student: str
+    question: str  # "q" or "q.part"
+    score: Decimal  # points earned
+    comment: str
+    grader: str
+    graded_at: str
+    source: str  # "file:line"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return ""
+
+
+def _file_time(path: Path) -> str:
+    stamp = datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
+    return stamp.replace(microsecond=0).isoformat()
+
+
+def _columns(header: list[str], source: str) -> dict[str, int]:
+    names = [header_name(h) for h in header]
+    aliases = {"student id": "student", "id": "student", "graded at": "graded_at"}
+    columns: dict[str, int] = {}
+    for i, name in enumerate(names):
+        columns.setdefault(aliases.get(name, name), i)
+    missing = [c for c in _NEEDED if c not in columns]
+    if missing:
+        raise UsageError(
+            f"{source}: no {', '.join(repr(c) for c in missing)} column in the first line",
+            hint="use the to-grade.csv that `quizgen grade` wrote: student,question,max,score,…",
+        )
+    return columns
+
+
+def _score(text: str) -> Decimal | str:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return f"score '{text.strip()}' is not a number of points (write 2.5, not 2,5)"
+    if not value.is_finite() or value < 0:
+        return f"score '{text.strip()}' must be a number of points, 0 or more"
+    return value
+
+
+def read_marks(path: Path) -> tuple[list[Mark], list[Rejection]]:
+    """The marks of an overrides CSV, and a rejection for each row that cannot be used.
+
+    Rows with an empty ``score`` are not graded yet and are skipped.
+
+    Raises:
+        UsageError: the file cannot be read or lacks a ``student``, ``question`` or
+            ``score`` column.
+    """
+    try:
+        text = read_text(Path(path), SUBMISSION_BYTES)
+    except InputError as exc:
+        raise UsageError(f"cannot read overrides {path}: {exc.message}", hint=exc.hint) from None
+    lines = csv_lines(text.removeprefix("\ufeff"))
+    if not lines:
+        return [], []
+    at, delimiter, header = csv_header(lines, lambda cells: "score" in map(header_name, cells))
+    columns = _columns(header, str(path))
+    defaults = {"grader": _who(), "graded_at": _file_time(Path(path))}
+    marks, rejections = [], []
+    for record in csv_records(lines, at + 1, delimiter, starts_row=lambda _line: False):
+        found = _mark(record, columns, defaults, str(path))
+        if isinstance(found, Mark):
+            marks.append(found)
+        elif found is not None:
+            rejections.append(found)
+    return marks, rejections
+
+
+def _mark(
+    record: CsvRecord, columns: dict[str, int], defaults: dict[str, str], path: str
+) -> Mark | Rejection | None:
+    where = f"{path}:{record.line}"
+    if record.cells is None:
+        return Rejection(source=where, reason=record.error)
+
+    cells = record.cells
+
+    def cell(name: str) -> str:
+        i = columns.get(name)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    if not cell("score"):
+        return None  # not graded yet
+    score = _score(cell("score"))
+    if isinstance(score, str):
+        return Rejection(source=where, student=cell("student") or None, reason=score)
+    return Mark(
+        student=cell("student"),
+        question=cell("question"),
+        score=score,
+        comment=cell("comment"),
+        grader=cell("grader") or defaults["grader"],
+        graded_at=cell("graded_at") or defaults["graded_at"],
+        source=where,
+    )
+
+
+# --- applying --------------------------------------------------------------------------------
+
+
+def _target(mark: Mark, students: dict[str, StudentGrade]) -> tuple[int, int] | str:
+    """(student index, item index) for a mark, or why it cannot apply."""
+    if mark.student not in students:
+        return f"unknown student '{mark.student}'" + did_you_mean(mark.student, students)
+    student = students[mark.student]
+    if student.status == "missing":
+        return "no submission from this student: marks apply to submitted work"
+    names = [item_name(i) for i in student.items]
+    if mark.question not in names:
+        return f"'{mark.question}' is not on this student's paper" + did_you_mean(
+            mark.question, names
+        )
+    index = names.index(mark.question)
+    points = Decimal(str(student.items[index].points))
+    if mark.score > points:
+        return f"score {mark.score} is more than the item's {points.normalize()} point(s)"
+    return index
+
+
+def _marked(item: ItemResult, mark: Mark) -> tuple[ItemResult, HandMark]:
+    earned = float(mark.score)
+    score = earned / item.points if item.points else 0.0
+    record = HandMark(
+        student_id=item.student_id,
+        question_id=item.question_id,
+        part_id=item.part_id,
+        earned=earned,
+        points=item.points,
+        comment=mark.comment,
+        grader=mark.grader,
+        graded_at=mark.graded_at,
+        source=mark.source,
+        replaced_status=item.status,
+        replaced_earned=item.earned,
+    )
+    shown = f"{earned:g} of {item.points:g} point(s), marked by hand"
+    updated = item.model_copy(
+        update={
+            "status": "correct" if score >= 1 else "incorrect",
+            "score": min(1.0, score),
+            "earned": round(earned, 9),
+            "feedback": f"{mark.comment}\n\n({shown})" if mark.comment else shown.capitalize(),
+            "method": "hand",
+            "cached": False,
+        }
+    )
+    return updated, record
+
+
+def _regraded(student: StudentGrade, items: list[ItemResult]) -> StudentGrade:
+    total = round(sum(i.earned for i in items), 9)
+    return student.model_copy(
+        update={
+            "items": items,
+            "total": total,
+            "percent": round(100 * total / student.max, 2) if student.max else 0.0,
+            "manual": sum(i.status == "manual" for i in items),
+        }
+    )
+
+
+def apply_marks(report: GradeReport, marks: list[Mark]) -> GradeReport:
+    """``report`` with each mark replacing its item's verdict (pure).
+
+    A mark that names an unknown student or item, a student without a submission, more
+    points than the item has, or an item already marked, is a rejection instead.
+    """
+    students = {s.student_id: s for s in report.students}
+    items = {sid: list(s.items) for sid, s in students.items()}
+    applied: list[HandMark] = []
+    rejections = list(report.rejections)
+    seen: dict[tuple[str, str], str] = {}
+    for mark in marks:
+        target = _target(mark, students)
+        key = (mark.student, mark.question)
+        if isinstance(target, int) and key in seen:
+            target = f"a second mark for this item (the first, {seen[key]}, is applied)"
+        if isinstance(target, str):
+            rejections.append(Rejection(source=mark.source, student=mark.student, reason=target))
+            continue
+        seen[key] = mark.source
+        items[mark.student][target], record = _marked(items[mark.student][target], mark)
+        applied.append(record)
+    if not applied and len(rejections) == len(report.rejections):
+        return report
+    return report.model_copy(
+        update={
+            "students": [_regraded(s, items[s.student_id]) for s in report.students],
+            "rejections": rejections,
+            "hand_marks": applied,
+        }
+    )
