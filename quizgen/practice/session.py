@@ -136,12 +136,14 @@ class Session:
         """
         compiled = self._compiled.get(item.key)
         if compiled is None:
-            from quizgen.generate.solve import compile_question  # imports sympy: not before
+            from quizgen.generate.compile import compile_question  # imports sympy: not before
 
             compiled = self._compiled[item.key] = compile_question(item.bank, item.index)
         n = self._rounds[item.key]
         self._rounds[item.key] += 1
-        return compiled.variant(stream_for("practice", self.seed, *item.key, n))
+        from quizgen.generate.solve import draw_variant
+
+        return draw_variant(compiled, stream_for("practice", self.seed, *item.key, n))
 
 
 @dataclass(frozen=True)
