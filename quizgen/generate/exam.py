@@ -15,9 +15,9 @@ from pathlib import Path
 
 from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
+from quizgen.fingerprint import compute_fingerprint
 from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.solve import draw_variant
-from quizgen.fingerprint import compute_fingerprint
 from quizgen.inputs import (
     ROSTER_BYTES,
     CsvRecord,
