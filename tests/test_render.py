@@ -10,15 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen.render import mathtext as mdmath
 from quizgen.bank.model import load_bank
 from quizgen.errors import UsageError
 from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.render import RENDERERS, get_renderer
+from quizgen.render import mathtext as mdmath
 from quizgen.render.markdown import md_code, md_escape
 from quizgen.render.mathtext import markdown_to_html, math_to_mathml
 from quizgen.render.templates import packaged_template_dir, template_environment
 from quizgen.render.views import points_text, tolerance_text
+from quizgen.templating import TemplateError
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -267,10 +268,9 @@ def test_autoescape_follows_output_type(tmp_path: Path) -> None:
 
 
 def test_templates_are_strict(tmp_path: Path) -> None:
-    import jinja2
-
     (tmp_path / "a.md.j2").write_text("{{ missing }}", encoding="utf-8")
-    with pytest.raises(jinja2.UndefinedError):
+    expected = r"a\.md\.j2:1: template failed: 'missing' is undefined"
+    with pytest.raises(TemplateError, match=expected):
         template_environment("md", tmp_path).get_template("a.md.j2").render()
 
 
