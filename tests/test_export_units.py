@@ -22,8 +22,9 @@ from quizgen.export.answers import (
 )
 from quizgen.export.gift import gift_escape
 from quizgen.export.moodle import category_path, cloze_escape, shortanswer_escape
-from quizgen.export.text import _render, lms_html
+from quizgen.export.text import lms_html
 from quizgen.export.validate import gift_weights, parse_cloze
+from quizgen.render import mathtext
 from quizgen.variant import ChoiceKey, NumericKey, OptionKey
 
 
@@ -257,8 +258,8 @@ def test_gift_weights_skip_escaped_and_outside_braces() -> None:
 )
 def test_skeleton_rendering_equals_direct_rendering(text: str) -> None:
     """Texts that differ only in digits share a parse; the result must not change."""
-    assert lms_html(text) == _render(text, False)
-    assert lms_html(text, inline=True) == _render(text, True)
+    assert lms_html(text) == mathtext._parse(text, False, "tex")
+    assert lms_html(text, inline=True) == mathtext._parse(text, True, "tex")
 
 
 def test_skeleton_rendering_keeps_numbers_in_place() -> None:
