@@ -24,6 +24,8 @@ __all__ = ["packaged_template_dir", "template_environment"]
 
 _TEXT_TYPES = frozenset({"md", "markdown", "txt", "text", "gift", "csv", "tex", "css"})
 _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2")
+# Block tags leave no blank lines; files end as written; templates never change mid-run.
+_OPTIONS = dict(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
 
 
 def packaged_template_dir() -> Path:
@@ -72,11 +74,4 @@ def _environment(kind: str, user_dir: Path | None) -> jinja2.Environment:
     if user_dir is not None:
         folders[:0] = [user_dir / kind, user_dir]
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders])
-    return sandboxed_environment(
-        loader=loader,
-        autoescape=_autoescape,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
+    return sandboxed_environment(loader=loader, autoescape=_autoescape, **_OPTIONS)
