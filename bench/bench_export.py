@@ -17,9 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 from quizgen.bank.model import load_bank
-from quizgen.export import EXPORTERS, answers, text
+from quizgen.export import EXPORTERS, answers
 from quizgen.export.base import ExportOptions, build_pools, run_export
 from quizgen.generate.compile import compile_bank
+from quizgen.render import mathtext
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 20
@@ -48,9 +49,8 @@ def _banks() -> list:
 
 def _cold() -> None:
     """Forget every cached Markdown render and number, as in a fresh process."""
+    mathtext.clear_caches()
     caches = (
-        text._render,
-        text._slots,
         answers._target,
         answers._numeric_target,
         answers._numeric_mistakes,

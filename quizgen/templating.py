@@ -1,30 +1,105 @@
 """The one factory for jinja environments: sandboxed, StrictUndefined.
 
-Bank prompts and solutions are untrusted text, so they render in a sandbox; a name that is
-not defined is an error, never an empty string. Filters format exact numbers.
+Bank prompts and solutions are untrusted text, and an instructor's template folder is code
+nobody reviewed, so both render in the same sandbox (:func:`sandboxed_environment`): no
+attribute that starts with ``_``, no method that changes a value, and a name that is not
+defined is an error, never an empty string. Bank text gets filters that format exact numbers
+(:func:`bank_environment`); output templates get a loader and autoescaping
+(:mod:`quizgen.render.templates`).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from types import TracebackType
+from typing import Any, NoReturn
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from quizgen.errors import UsageError
 from quizgen.math.numbers import Num, display
 
 __all__ = [
     "Piece",
+    "TemplateError",
     "bank_environment",
     "compile_text",
     "render_pieces",
+    "sandboxed_environment",
     "simple_pieces",
     "template_names",
 ]
+
+
+class TemplateError(UsageError):
+    """A template file (packaged or an instructor's override) that fails to compile or render.
+
+    The message names the file and line; the sandbox's refusals read as such.
+    """
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, and the one place where a template file's failure becomes a TemplateError.
+
+    Bank text (no loader) keeps jinja's own errors: the bank loader locates them in the YAML.
+    """
+
+    def handle_exception(self, source: str | None = None) -> NoReturn:
+        error = sys.exc_info()[1]
+        if self.loader is None or not isinstance(error, jinja2.TemplateError):
+            super().handle_exception(source)
+        where = _template_location(error, sys.exc_info()[2])
+        message, hint = error.message, ""
+        if isinstance(error, SecurityError):
+            hint = "templates are presentation only: they may show the values they are given"
+        elif isinstance(error, jinja2.UndefinedError):
+            hint = "the values each template receives are listed in docs/rendering.md"
+        elif isinstance(error, jinja2.TemplateNotFound):
+            message = f"no template named {error.name!r}"
+        raise TemplateError(f"{where}: template failed: {message}", hint=hint) from None
+
+
+def _template_location(error: jinja2.TemplateError, tb: TracebackType | None) -> str:
+    """``file:line`` of the innermost template frame (or of a syntax error)."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return f"{error.filename or error.name or 'template'}:{error.lineno}"
+    where = "template"
+    while tb is not None:
+        template = tb.tb_frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            where = f"{template.filename}:{template.get_corresponding_lineno(tb.tb_lineno)}"
+        tb = tb.tb_next
+    return where
+
+
+def sandboxed_environment(
+    *,
+    loader: jinja2.BaseLoader | None = None,
+    autoescape: bool | Callable[[str | None], bool] = False,
+    **options: Any,
+) -> jinja2.Environment:
+    """A sandboxed jinja environment with StrictUndefined: the one way quizgen makes one.
+
+    Args:
+        loader: where template files come from; None for text compiled from strings (bank
+            text). With a loader, a template that fails to compile or render raises
+            :class:`TemplateError` naming its file and line.
+        autoescape: as jinja's (a callable decides by template name).
+        **options: other jinja options (``trim_blocks``, ``keep_trailing_newline``, …).
+
+    Returns:
+        An :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`: attributes starting with
+        ``_`` and methods that change lists, dicts and sets are refused.
+    """
+    return _Sandbox(
+        loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined, **options
+    )
 
 
 def _exact(value: Any) -> Any:
@@ -66,8 +141,7 @@ _FILTERS = {"sig": _sig, "fixed": _fixed, "thousands": _thousands, "tex": _tex}
 @lru_cache(maxsize=1)
 def bank_environment() -> jinja2.Environment:
     """The sandboxed environment for bank text (Markdown, so no autoescape)."""
-    env = ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
+    env = sandboxed_environment(
         autoescape=False,
         keep_trailing_newline=False,
         trim_blocks=True,

@@ -15,15 +15,15 @@ from quizgen.export.answers import (
     exact_weights,
     moodle_grade_text,
     moodle_weights,
-    numeric_caveats,
     numeric_target,
     split_hundred,
     tolerance_margin,
 )
 from quizgen.export.gift import gift_escape
 from quizgen.export.moodle import category_path, cloze_escape, shortanswer_escape
-from quizgen.export.text import _render, lms_html
+from quizgen.export.text import lms_html
 from quizgen.export.validate import gift_weights, parse_cloze
+from quizgen.render import mathtext
 from quizgen.variant import ChoiceKey, NumericKey, OptionKey
 
 
@@ -257,8 +257,8 @@ def test_gift_weights_skip_escaped_and_outside_braces() -> None:
 )
 def test_skeleton_rendering_equals_direct_rendering(text: str) -> None:
     """Texts that differ only in digits share a parse; the result must not change."""
-    assert lms_html(text) == _render(text, False)
-    assert lms_html(text, inline=True) == _render(text, True)
+    assert lms_html(text) == mathtext._parse(text, False, "tex")
+    assert lms_html(text, inline=True) == mathtext._parse(text, True, "tex")
 
 
 def test_skeleton_rendering_keeps_numbers_in_place() -> None:
@@ -267,25 +267,6 @@ def test_skeleton_rendering_keeps_numbers_in_place() -> None:
     assert (
         lms_html("3. third\n4. fourth") == '<ol start="3">\n<li>third</li>\n<li>fourth</li>\n</ol>'
     )
-
-
-@pytest.mark.parametrize(
-    ("key", "needles"),
-    [
-        (NumericKey(value="20362", approx=20362, display="20362"), []),
-        (NumericKey(value="1/3", approx=1 / 3, display="0.333333"), ["no short decimal form"]),
-        (_key("1/3", 1 / 3, absolute=0.001), []),
-        (
-            NumericKey(value="2", approx=2, display="2", require_sigfigs=3, fractions=True),
-            ["3 significant figures", "fractions"],
-        ),
-    ],
-)
-def test_numeric_caveats(key: NumericKey, needles: list[str]) -> None:
-    caveats = numeric_caveats(key)
-    assert len(caveats) == len(needles)
-    for needle, caveat in zip(needles, caveats, strict=True):
-        assert needle in caveat
 
 
 def test_issue_math_at_the_start_of_a_line_reaches_the_lms() -> None:

@@ -16,9 +16,11 @@ from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.render import RENDERERS, get_renderer
 from quizgen.render import mathtext as mdmath
 from quizgen.render.markdown import md_code, md_escape
-from quizgen.render.mathtext import markdown_to_html, math_to_mathml
+from quizgen.render.mathml import math_to_mathml
+from quizgen.render.mathtext import markdown_to_html
 from quizgen.render.templates import packaged_template_dir, template_environment
 from quizgen.render.views import points_text, tolerance_text
+from quizgen.templating import TemplateError
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -137,10 +139,10 @@ def test_mathml_text_is_escaped_once() -> None:
     assert "≤" in out
 
 
-def _parsed_directly(text: str, inline: bool) -> str:
-    """markdown_to_html without the digit-skeleton cache."""
-    parsed = mdmath._parse(text.translate(mdmath._NO_MARKERS), inline)
-    return mdmath._DEFERRED_MATH.sub(mdmath._convert_deferred, parsed)
+def _parsed_directly(text: str, inline: bool, math: str = "mathml") -> str:
+    """markdown_to_html without the digit-skeleton cache: one parse of the text itself."""
+    style = mdmath.MATH_STYLES[math]
+    return style.finish(mdmath._parse(style.prepare(text), inline, math))
 
 
 _MARKDOWNISH = st.lists(
@@ -166,9 +168,9 @@ _MARKDOWNISH = st.lists(
 
 
 @settings(max_examples=400, deadline=None)
-@given(text=_MARKDOWNISH, inline=st.booleans())
-def test_digit_skeleton_renders_like_a_direct_parse(text: str, inline: bool) -> None:
-    assert markdown_to_html(text, inline=inline) == _parsed_directly(text, inline)
+@given(text=_MARKDOWNISH, inline=st.booleans(), math=st.sampled_from(sorted(mdmath.MATH_STYLES)))
+def test_digit_skeleton_renders_like_a_direct_parse(text: str, inline: bool, math: str) -> None:
+    assert markdown_to_html(text, inline=inline, math=math) == _parsed_directly(text, inline, math)
 
 
 @pytest.mark.parametrize(
@@ -184,8 +186,56 @@ def test_digit_skeleton_renders_like_a_direct_parse(text: str, inline: bool) -> 
         "$x^{12}$ and $\\frac12$ are 12",
     ],
 )
-def test_digits_that_matter_are_kept(text: str) -> None:
-    assert markdown_to_html(text) == _parsed_directly(text, False)
+@pytest.mark.parametrize("math", ["mathml", "tex"])
+def test_digits_that_matter_are_kept(text: str, math: str) -> None:
+    assert markdown_to_html(text, math=math) == _parsed_directly(text, False, math)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "mathml", "tex"),
+    [
+        (
+            "$x$",
+            '<p><math xmlns="{ns}" display="inline"><mrow><mi>x</mi></mrow></math></p>',
+            "<p>\\(x\\)</p>",
+        ),
+        (
+            "a $$x$$ b",
+            '<p>a <math xmlns="{ns}" display="block"><mrow><mi>x</mi></mrow></math> b</p>',
+            "<p>a \\[x\\] b</p>",
+        ),
+        (
+            "$$\nx\n$$",
+            '<math xmlns="{ns}" display="block"><mrow><mi>x</mi></mrow></math>',
+            "<p>\\[x\\]</p>",
+        ),
+        (
+            "$a<b$",
+            '<p><math xmlns="{ns}" display="inline"><mrow><mi>a</mi><mo>&lt;</mo><mi>b</mi></mrow>'
+            "</math></p>",
+            "<p>\\(a&lt;b\\)</p>",
+        ),
+    ],
+)
+def test_math_styles_differ_only_in_the_math(markdown: str, mathml: str, tex: str) -> None:
+    from quizgen.render.mathml import MATHML_NS
+
+    assert markdown_to_html(markdown) == mathml.format(ns=MATHML_NS)
+    assert markdown_to_html(markdown, math="tex") == tex
+
+
+def test_both_math_styles_share_the_link_and_html_policy() -> None:
+    text = "[a](javascript:x) [b](https://e.org) <b>c</b> ![d](http://e.org/d.png)"
+    outputs = {markdown_to_html(text, math=m) for m in mdmath.MATH_STYLES}
+    assert outputs == {
+        '<p>[a](javascript:x) <a href="https://e.org">b</a> &lt;b&gt;c&lt;/b&gt; '
+        '!<a href="http://e.org/d.png">d</a></p>'
+    }
+
+
+def test_unknown_math_style_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown math style 'svg'"):
+        markdown_to_html("x", math="svg")  # type: ignore[arg-type]
 
 
 def test_use_dollar_math_gives_other_parsers_the_same_rules() -> None:
@@ -267,10 +317,9 @@ def test_autoescape_follows_output_type(tmp_path: Path) -> None:
 
 
 def test_templates_are_strict(tmp_path: Path) -> None:
-    import jinja2
-
     (tmp_path / "a.md.j2").write_text("{{ missing }}", encoding="utf-8")
-    with pytest.raises(jinja2.UndefinedError):
+    expected = r"a\.md\.j2:1: template failed: 'missing' is undefined"
+    with pytest.raises(TemplateError, match=expected):
         template_environment("md", tmp_path).get_template("a.md.j2").render()
 
 

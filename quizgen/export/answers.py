@@ -48,7 +48,6 @@ __all__ = [
     "grader_markdown",
     "moodle_grade_text",
     "moodle_weights",
-    "numeric_caveats",
     "numeric_mistakes",
     "numeric_target",
     "tolerance_margin",
@@ -279,26 +278,6 @@ def _mistake_value(text: str, display: str) -> Fraction:
         return _target(text)
     except (QuizgenError, ValueError, KeyError):
         return Fraction(display)
-
-
-def numeric_caveats(key: NumericKey) -> list[str]:
-    """What an LMS numeric answer cannot do that this key asks for (one message each)."""
-    caveats = []
-    target = numeric_target(key)
-    if not target.exact and not target.has_margin:
-        caveats.append(
-            "the exact answer has no short decimal form and the tolerance is 0, so no typed "
-            "number can match it in an LMS (exported to 15 significant figures); give the "
-            "question a tolerance"
-        )
-    if key.require_sigfigs is not None:
-        caveats.append(
-            f"an LMS cannot require {key.require_sigfigs} significant figures to be written; "
-            "any value within half a unit of that figure is accepted"
-        )
-    if key.fractions:
-        caveats.append("an LMS numeric answer does not accept fractions such as 3/4")
-    return caveats
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ LMS draws one per student. Pools are drawn here, once, from streams keyed by
 ``("pool", seed, bank id, question id, i)``, so the same banks, seed and N always give the same
 pools, whatever the format. A format that cannot express something (an algebraic answer in an
 LMS without a CAS, a scoring rule it lacks) says so through :class:`Notes` and uses its
-documented fallback; ``strict`` turns those notes into an :class:`ExportError`.
+documented fallback, both decided and worded by :mod:`quizgen.export.capabilities`; ``strict``
+turns those notes into an :class:`ExportError`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from typing import Protocol
 
 from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
-from quizgen.export.answers import numeric_caveats
 from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.exam import select_questions
 from quizgen.generate.solve import draw_variant
 from quizgen.rng import stable_hash, stream_for
-from quizgen.variant import NumericKey, Variant
+from quizgen.variant import Variant
 
 __all__ = [
     "ExportError",
@@ -115,14 +115,6 @@ class Notes:
     def cannot_express(self, pool: Pool, message: str) -> None:
         """Record that the format lacks something this question needs (strict refuses it)."""
         self._add(ExportWarning(pool.name, message, cannot_express=True))
-
-    def numeric_caveats(self, pool: Pool, variant: Variant) -> None:
-        """Record what LMS numeric answers cannot do for this variant's numeric keys."""
-        for part_id, key, _ in variant.gradable():
-            if isinstance(key, NumericKey):
-                label = f"part {part_id}: " if part_id else ""
-                for caveat in numeric_caveats(key):
-                    self.cannot_express(pool, label + caveat)
 
     def _add(self, warning: ExportWarning) -> None:
         key = (warning.question, warning.message)

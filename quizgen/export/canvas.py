@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from quizgen.export.answers import grader_markdown, numeric_mistakes, numeric_target
 from quizgen.export.base import ExportOptions, Notes, Pool, ident
+from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.package import zip_bytes
 from quizgen.export.text import lms_html, plain_text
 from quizgen.export.xmltree import element
@@ -26,7 +27,7 @@ from quizgen.render.templates import template_environment
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
-    ExpressionKey,
+    EssayKey,
     NumericKey,
     PartVariant,
     TextKey,
@@ -232,12 +233,12 @@ def _part_labels(variant: Variant, part: PartVariant) -> list[tuple[str, str, bo
     ]
 
 
-def _blanks(variant: Variant, pool: Pool, notes: Notes, b: _Builder) -> tuple[str, tuple, str]:
+def _blanks(variant: Variant, b: _Builder) -> tuple[str, tuple, str]:
     """Numeric, text, choice and true/false parts as typed blanks, compared as text."""
     responses, blanks = [], []
     for part, weight in zip(variant.parts, _part_weights(variant.parts), strict=True):
         rid = f"response_{part.id}"
-        accepted, hint = _blank_answers(part, pool, notes)
+        accepted, hint = _blank_answers(part)
         labels = tuple((ident("b", variant.uid, part.id, text), text) for text in accepted)
         accepts = tuple(_eq(rid, label) for label, _ in labels)
         b.scoring.append(RespCondition(accepts, cont=True, setvar=("Add", weight)))
@@ -246,23 +247,13 @@ def _blanks(variant: Variant, pool: Pool, notes: Notes, b: _Builder) -> tuple[st
     return "fill_in_multiple_blanks_question", tuple(responses), "".join(blanks)
 
 
-def _blank_answers(part: PartVariant, pool: Pool, notes: Notes) -> tuple[list[str], str]:
+def _blank_answers(part: PartVariant) -> tuple[list[str], str]:
     """The texts a blank accepts, and a hint to show under the part's prompt."""
     key = part.answer
     if isinstance(key, NumericKey):
         target = numeric_target(key)
-        if target.has_margin or not target.exact:
-            notes.cannot_express(
-                pool,
-                f"part {part.id}: Canvas blanks compare text, so the numeric tolerance is lost "
-                "(the blank accepts the exact value as written in the key)",
-            )
         return list(dict.fromkeys([target.value, key.display])), ""
     if isinstance(key, TextKey):
-        if key.regex or key.case_sensitive:
-            notes.cannot_express(
-                pool, f"part {part.id}: Canvas blanks have no regular expressions or case rules"
-            )
         return list(key.answers), ""
     if isinstance(key, TrueFalseKey):
         return ["true" if key.answer else "false"], "(type true or false)"
@@ -285,24 +276,13 @@ def _part_weights(parts: Sequence[PartVariant]) -> list[str]:
 
 
 def _multipart(variant: Variant, pool: Pool, notes: Notes, b: _Builder) -> tuple[str, tuple, str]:
-    kinds = {type(p.answer) for p in variant.parts}
-    if kinds <= {TrueFalseKey, ChoiceKey} and all(
-        not isinstance(p.answer, ChoiceKey) or p.answer.kind == "choice" for p in variant.parts
-    ):
-        return _dropdowns(variant, b)
-    blank_kinds = {NumericKey, TextKey, TrueFalseKey, ChoiceKey}
-    if kinds <= blank_kinds and all(
-        not isinstance(p.answer, ChoiceKey) or p.answer.kind == "choice" for p in variant.parts
-    ):
-        return _blanks(variant, pool, notes, b)
-    notes.cannot_express(
-        pool,
-        "Canvas has no question with expression, essay or multiple-answer parts; exported as "
-        "one essay question graded by hand (answers and solution in the general feedback)",
-    )
-    qtype, responses = _essay(variant, b)
-    parts = "".join(lms_html(f"**({p.id})** {p.prompt}") for p in variant.parts)
-    return qtype, responses, parts
+    if review_multipart("canvas", pool, variant, notes) is Support.ESSAY:
+        qtype, responses = _essay(variant, b)
+        parts = "".join(lms_html(f"**({p.id})** {p.prompt}") for p in variant.parts)
+        return qtype, responses, parts
+    if all(isinstance(p.answer, (TrueFalseKey, ChoiceKey)) for p in variant.parts):
+        return _dropdowns(variant, b)  # the table left only single-answer choices
+    return _blanks(variant, b)
 
 
 # --- one variant -----------------------------------------------------------------------------
@@ -311,44 +291,20 @@ def _multipart(variant: Variant, pool: Pool, notes: Notes, b: _Builder) -> tuple
 def _single(
     variant: Variant, key: AnswerKey, pool: Pool, notes: Notes, b: _Builder
 ) -> tuple[str, tuple[Response, ...]]:
+    if review("canvas", pool, key, notes) is Support.ESSAY or isinstance(key, EssayKey):
+        return _essay(variant, b)
     if isinstance(key, NumericKey):
         return _numeric(variant, key, b)
     if isinstance(key, ChoiceKey):
-        if key.kind == "multi" and key.scoring != "all-or-nothing":
-            notes.cannot_express(
-                pool,
-                f"Canvas scores multiple-answer questions with its own partial-credit rule, "
-                f"not quizgen's '{key.scoring}'",
-            )
         return _choice(variant, key, b)
     if isinstance(key, TrueFalseKey):
         return _truefalse(variant, key, b)
-    if isinstance(key, TextKey) and key.answers:
-        if key.regex or key.case_sensitive:
-            notes.cannot_express(
-                pool,
-                "Canvas short answers have no regular expressions or case-sensitive matching; "
-                "only the listed answers are exported",
-            )
-        return _text(variant, key, b)
-    if isinstance(key, ExpressionKey):
-        notes.cannot_express(
-            pool,
-            "Canvas cannot check algebraic expressions; exported as an essay question graded "
-            "by hand (answer and solution in the general feedback)",
-        )
-    elif isinstance(key, TextKey):
-        notes.cannot_express(
-            pool,
-            "Canvas cannot match a regular expression; exported as an essay question graded "
-            "by hand",
-        )
-    return _essay(variant, b)
+    assert isinstance(key, TextKey)
+    return _text(variant, key, b)
 
 
 def canvas_item(variant: Variant, pool: Pool, notes: Notes) -> Item:
     """The Canvas question for one variant."""
-    notes.numeric_caveats(pool, variant)
     b = _Builder(general=lms_html(variant.solution))
     prompt = lms_html(variant.prompt)
     if variant.answer is None:

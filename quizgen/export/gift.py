@@ -25,9 +25,10 @@ from quizgen.export.answers import (
     numeric_target,
 )
 from quizgen.export.base import ExportOptions, Notes, Pool
+from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.moodle import category_path, shortanswer_escape
 from quizgen.export.text import lms_html
-from quizgen.variant import ChoiceKey, ExpressionKey, NumericKey, TextKey, TrueFalseKey, Variant
+from quizgen.variant import ChoiceKey, EssayKey, NumericKey, TextKey, TrueFalseKey, Variant
 
 __all__ = ["GiftExporter", "gift_escape", "gift_question"]
 
@@ -59,19 +60,11 @@ def _numeric(key: NumericKey) -> list[str]:
     return ["#", *(f"\t{line}" for line in lines)]
 
 
-def _choice(key: ChoiceKey, pool: Pool, notes: Notes) -> list[str]:
+def _choice(key: ChoiceKey) -> list[str]:
     if key.kind == "choice":
         marks = ["=" if o.correct else "~" for o in key.options]
     else:
-        weights = moodle_weights(key)
-        if not weights.exact:
-            notes.cannot_express(
-                pool,
-                f"GIFT (Moodle) cannot score '{key.scoring}' exactly; weights "
-                f"{', '.join(moodle_grade_text(w) for w in weights.weights)} are the nearest "
-                "it accepts",
-            )
-        marks = [f"~%{moodle_grade_text(w)}%" for w in weights.weights]
+        marks = [f"~%{moodle_grade_text(w)}%" for w in moodle_weights(key).weights]
     return [
         f"\t{mark}{_html(o.text, inline=True)}{_feedback(o.feedback)}"
         for mark, o in zip(marks, key.options, strict=True)
@@ -97,33 +90,22 @@ def _text(key: TextKey) -> list[str]:
 def _answers(variant: Variant, pool: Pool, notes: Notes) -> tuple[list[str], str]:
     """The answer block's lines and the general feedback (Markdown) of one variant."""
     key = variant.answer
+    if key is None:
+        support = review_multipart("gift", pool, variant, notes)
+    else:
+        support = review("gift", pool, key, notes)
+    if support is Support.ESSAY:
+        return [], grader_markdown(variant)  # graded by hand: the answers go to the feedback
     if isinstance(key, NumericKey):
         return _numeric(key), variant.solution
     if isinstance(key, ChoiceKey):
-        return _choice(key, pool, notes), variant.solution
+        return _choice(key), variant.solution
     if isinstance(key, TrueFalseKey):
         return _truefalse(key), variant.solution
-    if isinstance(key, TextKey) and key.answers:
-        if key.regex or key.case_sensitive:
-            notes.cannot_express(
-                pool,
-                "GIFT short answers have no regular expressions or case-sensitive matching; "
-                "only the listed answers are exported",
-            )
+    if isinstance(key, TextKey):
         return _text(key), variant.solution
-    if key is None:
-        what = "GIFT has no multipart (Cloze) questions"
-    elif isinstance(key, ExpressionKey):
-        what = "GIFT (Moodle) cannot check algebraic expressions"
-    elif isinstance(key, TextKey):
-        what = "GIFT short answers cannot match a regular expression"
-    else:
-        return [], variant.solution  # an essay, graded by hand anyway
-    notes.cannot_express(
-        pool,
-        f"{what}; exported as an essay graded by hand, with the answers in the general feedback",
-    )
-    return [], grader_markdown(variant)
+    assert isinstance(key, EssayKey)
+    return [], variant.solution  # an essay, graded by hand anyway
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -138,7 +120,6 @@ def _stem(variant: Variant) -> str:
 
 def gift_question(variant: Variant, pool: Pool, notes: Notes) -> str:
     """One variant as a GIFT question (no trailing blank line)."""
-    notes.numeric_caveats(pool, variant)
     lines, general = _answers(variant, pool, notes)
     name = gift_escape(f"{variant.question_id} {variant.uid[:10]}")
     head = f"::{name}::[html]{_html(_stem(variant))}"

@@ -27,12 +27,13 @@ from quizgen.export.answers import (
     numeric_target,
 )
 from quizgen.export.base import ExportOptions, Notes, Pool
+from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.text import lms_html, plain_text
 from quizgen.render.templates import template_environment
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
-    ExpressionKey,
+    EssayKey,
     NumericKey,
     PartVariant,
     TextKey,
@@ -133,19 +134,11 @@ def _numeric_answers(key: NumericKey) -> tuple[Answer, ...]:
     return tuple(answers)
 
 
-def _choice_answers(key: ChoiceKey, pool: Pool, notes: Notes) -> tuple[Answer, ...]:
+def _choice_answers(key: ChoiceKey) -> tuple[Answer, ...]:
     if key.kind == "choice":
         weights = [Fraction(100 if o.correct else 0) for o in key.options]
     else:
-        result = moodle_weights(key)
-        if not result.exact:
-            notes.cannot_express(
-                pool,
-                f"Moodle cannot score '{key.scoring}' exactly; weights "
-                f"{', '.join(moodle_grade_text(w) for w in result.weights)} are the nearest "
-                "it accepts",
-            )
-        weights = list(result.weights)
+        weights = list(moodle_weights(key).weights)
     return tuple(
         Answer(moodle_grade_text(w), lms_html(o.text, inline=True), lms_html(o.feedback or ""))
         for w, o in zip(weights, key.options, strict=True)
@@ -183,8 +176,15 @@ def _essay(variant: Variant, base: dict) -> Question:
 # --- cloze (multipart) -----------------------------------------------------------------------
 
 
-def cloze_code(part: PartVariant, weight: int, pool: Pool, notes: Notes) -> str | None:
-    """The Cloze sub-question for one part, or None when Cloze has no such sub-question."""
+def cloze_code(part: PartVariant, weight: int) -> str:
+    """The Cloze sub-question for one part.
+
+    Which parts Cloze can hold, and what it approximates (a regular expression, inexact multi
+    weights), is decided and said by :func:`~quizgen.export.capabilities.review_multipart`.
+
+    Raises:
+        ValueError: a part Cloze has no sub-question for (expression, essay, pattern only).
+    """
     key = part.answer
     if isinstance(key, NumericKey):
         target = numeric_target(key)
@@ -198,10 +198,8 @@ def cloze_code(part: PartVariant, weight: int, pool: Pool, notes: Notes) -> str 
         alts = {right: f"={right}", wrong: f"{wrong}{fb}"}
         return f"{{{weight}:MULTICHOICE:{alts['True']}~{alts['False']}}}"
     if isinstance(key, ChoiceKey):
-        return _cloze_choice(key, weight, pool, notes)
+        return _cloze_choice(key, weight)
     if isinstance(key, TextKey) and key.answers:
-        if key.regex:
-            notes.cannot_express(pool, f"part {part.id}: Moodle cannot match a regular expression")
         alts = [f"={cloze_escape(shortanswer_escape(a))}" for a in key.answers]
         alts += [
             f"{cloze_escape(shortanswer_escape(m.answer))}{_cloze_feedback(m.feedback)}"
@@ -209,7 +207,7 @@ def cloze_code(part: PartVariant, weight: int, pool: Pool, notes: Notes) -> str 
         ]
         kind = "SHORTANSWER_C" if key.case_sensitive else "SHORTANSWER"
         return f"{{{weight}:{kind}:{'~'.join(alts)}}}"
-    return None
+    raise ValueError(f"part {part.id}: Cloze has no {key.kind} sub-question")
 
 
 def _cloze_feedback(markdown: str | None) -> str:
@@ -217,8 +215,8 @@ def _cloze_feedback(markdown: str | None) -> str:
     return f"#{cloze_escape(lms_html(markdown, inline=True))}" if markdown else ""
 
 
-def _cloze_choice(key: ChoiceKey, weight: int, pool: Pool, notes: Notes) -> str:
-    answers = _choice_answers(key, pool, notes)
+def _cloze_choice(key: ChoiceKey, weight: int) -> str:
+    answers = _choice_answers(key)
     alts = []
     for a in answers:
         text = cloze_escape(a.text)
@@ -239,21 +237,12 @@ def _part_weights(parts: Sequence[PartVariant]) -> list[int]:
 
 
 def _cloze(variant: Variant, pool: Pool, notes: Notes, base: dict) -> Question:
-    scratch = Notes()
-    codes = [
-        cloze_code(p, w, pool, scratch)
-        for p, w in zip(variant.parts, _part_weights(variant.parts), strict=True)
-    ]
-    if any(code is None for code in codes):
-        notes.cannot_express(
-            pool,
-            "Moodle Cloze has no expression or essay sub-questions; exported as one essay "
-            "question graded by hand (answers and solution in the grader information)",
-        )
+    if review_multipart("moodle", pool, variant, notes) is Support.ESSAY:
         text = base["text"] + "".join(lms_html(f"**({p.id})** {p.prompt}") for p in variant.parts)
         return _essay(variant, {**base, "text": text})
-    for w in scratch.warnings:
-        notes.cannot_express(pool, w.message)
+    codes = [
+        cloze_code(p, w) for p, w in zip(variant.parts, _part_weights(variant.parts), strict=True)
+    ]
     body = "".join(
         _escape_braces(lms_html(p.prompt)) + f"<p>{code}</p>"
         for p, code in zip(variant.parts, codes, strict=True)
@@ -272,7 +261,6 @@ def _escape_braces(html: str) -> str:
 
 def moodle_question(variant: Variant, pool: Pool, notes: Notes) -> Question:
     """The Moodle question for one variant."""
-    notes.numeric_caveats(pool, variant)
     base = {
         "name": f"{variant.question_id} {variant.uid[:10]}",
         "idnumber": variant.uid,
@@ -287,36 +275,19 @@ def moodle_question(variant: Variant, pool: Pool, notes: Notes) -> Question:
 
 
 def _single(variant: Variant, key: AnswerKey, pool: Pool, notes: Notes, base: dict) -> Question:
+    if review("moodle", pool, key, notes) is Support.ESSAY or isinstance(key, EssayKey):
+        return _essay(variant, base)
     if isinstance(key, NumericKey):
         return Question(type="numerical", answers=_numeric_answers(key), **base)
     if isinstance(key, ChoiceKey):
-        answers = _choice_answers(key, pool, notes)
+        answers = _choice_answers(key)
         return Question(type="multichoice", answers=answers, single=key.kind == "choice", **base)
     if isinstance(key, TrueFalseKey):
         return Question(type="truefalse", answers=_truefalse_answers(key), **base)
-    if isinstance(key, TextKey) and key.answers:
-        if key.regex:
-            notes.cannot_express(
-                pool,
-                "Moodle short answers cannot match a regular expression; only the listed "
-                "answers are exported",
-            )
-        return Question(
-            type="shortanswer", answers=_text_answers(key), usecase=key.case_sensitive, **base
-        )
-    if isinstance(key, ExpressionKey):
-        notes.cannot_express(
-            pool,
-            "Moodle cannot check algebraic expressions; exported as an essay question graded by "
-            "hand (answer and solution in the grader information)",
-        )
-    elif isinstance(key, TextKey):
-        notes.cannot_express(
-            pool,
-            "Moodle short answers cannot match a regular expression; exported as an essay "
-            "question graded by hand",
-        )
-    return _essay(variant, base)
+    assert isinstance(key, TextKey)
+    return Question(
+        type="shortanswer", answers=_text_answers(key), usecase=key.case_sensitive, **base
+    )
 
 
 # --- the file --------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from quizgen.export.answers import (
     numeric_target,
 )
 from quizgen.export.base import ExportOptions, Notes, Pool, ident
+from quizgen.export.capabilities import Support, review
 from quizgen.export.package import zip_bytes
 from quizgen.export.text import lms_html, plain_text
 from quizgen.export.xmltree import element
@@ -40,7 +41,6 @@ from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
     EssayKey,
-    ExpressionKey,
     NumericKey,
     TextKey,
     TrueFalseKey,
@@ -187,7 +187,7 @@ def _numeric(b: _Build, rid: str, key: NumericKey, points: str) -> None:
     b.rules.append(_condition(*branches))
 
 
-def _choice(b: _Build, rid: str, key: ChoiceKey, points: str, notes: Notes, pool: Pool) -> None:
+def _choice(b: _Build, rid: str, key: ChoiceKey, points: str) -> None:
     multi = key.kind == "multi"
     correct = tuple(b.choice_id(o.id) for o in key.options if o.correct)
     mapping = _multi_mapping(b, key) if multi and key.scoring != "all-or-nothing" else None
@@ -282,37 +282,21 @@ def _extended(b: _Build, rid: str) -> None:
     b.blocks.append(Block("extended", response=rid))
 
 
-def _part(
-    b: _Build, rid: str, key: AnswerKey, points: str, notes: Notes, pool: Pool, label: str
-) -> None:
+def _part(b: _Build, rid: str, key: AnswerKey, points: str, support: Support) -> bool:
+    """Add one key's interaction and scoring; True when a person must score it."""
+    if support is Support.ESSAY or isinstance(key, EssayKey):
+        _extended(b, rid)
+        return True
     if isinstance(key, NumericKey):
         _numeric(b, rid, key, points)
     elif isinstance(key, ChoiceKey):
-        _choice(b, rid, key, points, notes, pool)
+        _choice(b, rid, key, points)
     elif isinstance(key, TrueFalseKey):
         _truefalse(b, rid, key, points)
-    elif isinstance(key, TextKey) and key.answers:
-        if key.regex:
-            notes.cannot_express(
-                pool,
-                f"{label}QTI 2.1 patterns are not Python regular expressions; only the "
-                "listed answers are exported",
-            )
-        _text(b, rid, key, points)
     else:
-        if isinstance(key, ExpressionKey):
-            notes.cannot_express(
-                pool,
-                f"{label}QTI 2.1 cannot check algebraic expressions; exported as extended text "
-                "scored by hand (answer and solution in a scorer-only rubric block)",
-            )
-        elif isinstance(key, TextKey):
-            notes.cannot_express(
-                pool, f"{label}QTI 2.1 cannot run a Python regular expression; scored by hand"
-            )
-        elif not isinstance(key, EssayKey):  # pragma: no cover
-            raise TypeError(type(key).__name__)
-        _extended(b, rid)
+        assert isinstance(key, TextKey)
+        _text(b, rid, key, points)
+    return False
 
 
 def _xhtml(html: str) -> str:
@@ -322,7 +306,6 @@ def _xhtml(html: str) -> str:
 
 def qti21_item(variant: Variant, pool: Pool, notes: Notes) -> Item:
     """The QTI 2.1 item for one variant."""
-    notes.numeric_caveats(pool, variant)
     b = _Build(variant.uid, [], [], [], [])
     b.blocks.append(Block("html", html=_xhtml(lms_html(variant.prompt))))
     manual = False
@@ -331,14 +314,9 @@ def qti21_item(variant: Variant, pool: Pool, notes: Notes) -> Item:
         if part_id:
             part = next(p for p in variant.parts if p.id == part_id)
             b.blocks.append(Block("html", html=_xhtml(lms_html(f"**({part_id})** {part.prompt}"))))
-        label = f"part {part_id}: " if part_id else ""
         b.part = part_id
-        _part(b, rid, key, f"{points:g}", notes, pool, label)
-        manual = (
-            manual
-            or isinstance(key, (ExpressionKey, EssayKey))
-            or (isinstance(key, TextKey) and not key.answers)
-        )
+        support = review("qti21", pool, key, notes, part_id)
+        manual = _part(b, rid, key, f"{points:g}", support) or manual
     if manual:
         b.blocks.append(Block("scorer", html=_xhtml(lms_html(grader_markdown(variant)))))
     solution = b.add_feedback("solution", variant.solution)

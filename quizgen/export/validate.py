@@ -209,18 +209,25 @@ def _need_lxml(report: Report) -> bool:
     return True
 
 
+def _schema_checked(name: str, data: bytes, xsd: str, label: str) -> tuple[Report, Any]:
+    """A new report holding the XSD check of one file, and its root (None: cannot go on)."""
+    report = Report()
+    if not _need_lxml(report):
+        return report, None
+    root = _parse(report, name, data)
+    if root is not None:
+        _xsd(report, name, root, xsd, label)
+    return report, root
+
+
 # --- QTI 1.2 (Canvas) ------------------------------------------------------------------------
 
 
 def check_qti12_document(name: str, data: bytes) -> Report:
     """One QTI 1.2 file: XSD, then each item's and section's cross-references."""
-    report = Report()
-    if not _need_lxml(report):
-        return report
-    root = _parse(report, name, data)
+    report, root = _schema_checked(name, data, QTI12_XSD, "QTI 1.2")
     if root is None:
         return report
-    _xsd(report, name, root, QTI12_XSD, "QTI 1.2")
     for item in _descendants(root, "item"):
         _qti12_item(report, name, item)
     for section in _descendants(root, "section"):
@@ -361,13 +368,9 @@ def _is_qti12(name: str, data: bytes) -> bool:
 
 def check_qti21_document(name: str, data: bytes) -> Report:
     """One QTI 2.1 item or test: XSD, then its internal cross-references."""
-    report = Report()
-    if not _need_lxml(report):
-        return report
-    root = _parse(report, name, data)
+    report, root = _schema_checked(name, data, QTI21_XSD, "QTI 2.1")
     if root is None:
         return report
-    _xsd(report, name, root, QTI21_XSD, "QTI 2.1")
     if _local(root) == "assessmentItem":
         _qti21_item(report, name, root)
     for section in _descendants(root, "assessmentSection"):

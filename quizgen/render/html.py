@@ -10,7 +10,8 @@ import re
 import jinja2
 from markupsafe import Markup, escape
 
-from quizgen.render.mathtext import markdown_to_html, math_to_mathml
+from quizgen.render.mathml import math_to_mathml
+from quizgen.render.mathtext import markdown_to_html
 from quizgen.render.views import (
     Format,
     exam_view,

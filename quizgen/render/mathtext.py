@@ -1,19 +1,25 @@
-"""Turn bank Markdown with ``$…$`` math into safe HTML with MathML.
+"""The one Markdown+math pipeline: bank Markdown with ``$…$`` math to safe HTML.
 
-Bank text is untrusted: raw HTML comes out escaped, links are kept only for http, https and
-mailto, images are never fetched, and every math span becomes sanitized MathML (or, if
-latex2mathml cannot read it, the escaped TeX in ``<code class="math-error">``). The same
-strings repeat across thousands of variants, so conversions are cached.
+Papers and feedback pages want math as MathML (offline, no script); an LMS wants TeX between
+the MathJax delimiters its editor keeps (``\\(…\\)``, ``\\[…\\]``). Both go through here, and
+differ only in the ``math`` style (:data:`MATH_STYLES`); everything else is shared:
+
+* **one parser set-up**: CommonMark, XHTML output (``<br />``, so a QTI 2.1 item can embed it),
+  pandoc's dollar rules (:func:`use_dollar_math`);
+* **one link policy**: bank text is untrusted, so raw HTML comes out escaped, images are never
+  rendered (a fetch), and only http, https and mailto links stay links;
+* **one cache**: the variants of a question differ in their digits, so texts that differ only
+  in digits share one parse (:func:`_with_digits`), and whole texts are cached too.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-from xml.etree.ElementTree import Element, tostring
+from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import isWhiteSpace
@@ -21,33 +27,15 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-__all__ = ["markdown_to_html", "math_to_mathml", "use_dollar_math"]
+from quizgen.render.mathml import math_to_mathml
 
-CACHE_SIZE = 4096
-MAX_TEX = 2000  # longer formulas are shown as TeX: nobody writes them by hand in a quiz
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+__all__ = ["MATH_STYLES", "MathStyle", "clear_caches", "markdown_to_html", "use_dollar_math"]
+
+MathStyle = Literal["mathml", "tex"]
+CACHE_SIZE = 8192
 _SAFE_SCHEMES = ("http:", "https:", "mailto:")
-# Macro definitions can expand exponentially; bank authors never need them.
-_REFUSED_TEX = re.compile(
-    r"\\(?:newcommand|renewcommand|providecommand|def|gdef|edef|xdef|newenvironment"
-    r"|renewenvironment|DeclareMathOperator)(?![A-Za-z])"
-)
-_TAG_NAMES = (
-    "math mrow mi mn mo ms mtext mspace mfrac msqrt mroot mstyle merror mpadded mphantom"
-    " menclose msub msup msubsup munder mover munderover mmultiscripts mprescripts none"
-    " mtable mtr mtd semantics annotation"
-)
-_ATTRIBUTE_NAMES = (
-    "display mathvariant stretchy fence separator lspace rspace minsize maxsize"
-    " movablelimits largeop symmetric accent accentunder columnalign rowalign columnlines"
-    " rowlines columnspacing rowspacing frame framespacing displaystyle scriptlevel"
-    " linethickness mathsize mathcolor mathbackground width height depth voffset notation"
-    " columnspan rowspan form linebreak"
-)
-_MATHML_TAGS = frozenset(_TAG_NAMES.split())
-_MATHML_ATTRS = frozenset(_ATTRIBUTE_NAMES.split())
-_SAFE_VALUE = re.compile(r"[\w#%.+\- ]{0,64}")
-# Math is rendered as a marker first (private-use characters, removed from bank text).
+# MathML math is left as a marker while digits are put back (private-use characters, which
+# are removed from bank text first), and converted after: its markup depends on the digits.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _NO_MARKERS = str.maketrans({_OPEN: "\ufffd", _CLOSE: "\ufffd"})
 _DEFERRED_MATH = re.compile("\ue000([IB])(.*?)\ue001", re.DOTALL)
@@ -58,132 +46,128 @@ _DIGITS_MATTER = re.compile(r"[\[<&]|^[ \t>*+\-]*[0-9]+[.)]", re.MULTILINE)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
 
 
-def math_to_mathml(tex: str, display: bool = False) -> str:
-    """Convert one TeX formula to a sanitized ``<math>`` element.
-
-    Args:
-        tex: the formula, without its ``$`` delimiters.
-        display: True for a display (block) formula, False for inline.
-
-    Returns:
-        ``<math display="inline|block">…</math>``; for TeX that latex2mathml cannot
-        convert, ``<code class="math-error">`` holding the escaped TeX instead. Never raises.
-    """
-    return _mathml(tex.strip(), display)
+def _identity(text: str) -> str:
+    return text
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _mathml(tex: str, display: bool) -> str:
-    if not tex or len(tex) > MAX_TEX or _REFUSED_TEX.search(tex):
-        return _math_error(tex)
-    # Imported here: the terminal tutor reads this module for its dollar-math rules only,
-    # and latex2mathml (with the xml and http modules it pulls in) costs it ~0.1 s.
-    from latex2mathml.converter import convert_to_element
-
-    try:
-        root = convert_to_element(tex, display="block" if display else "inline")
-    except Exception:  # latex2mathml raises many types (even RecursionError) on bad TeX
-        return _math_error(tex)
-    _sanitize(root)
-    return tostring(root, encoding="unicode")
+def _mathml_marker(tex: str, display: bool) -> str:
+    return f"{_OPEN}{'B' if display else 'I'}{html.escape(tex)}{_CLOSE}"
 
 
-def _math_error(tex: str) -> str:
-    return f'<code class="math-error" title="formula not understood">{html.escape(tex)}</code>'
+def _convert_marker(match: re.Match[str]) -> str:
+    return math_to_mathml(html.unescape(match[2]), display=match[1] == "B")
 
 
-def _sanitize(root: Element) -> None:
-    """Whitelist tags and attributes, and turn latex2mathml's entity text into characters.
-
-    latex2mathml writes entities such as ``&#x0003C;`` into text nodes and unescapes its own
-    serialization, which would let ``\\text{<script>}`` through as markup; here the text is
-    decoded once and :func:`tostring` escapes it properly.
-    """
-    for element in root.iter():
-        if element.tag not in _MATHML_TAGS:
-            element.tag = "mrow"
-        for name, value in list(element.attrib.items()):
-            if name == "xmlns" and value == MATHML_NS:
-                continue
-            if name not in _MATHML_ATTRS or not _SAFE_VALUE.fullmatch(value):
-                del element.attrib[name]  # drops href, style, on* and odd values
-        if element.text:
-            element.text = html.unescape(element.text)
-        if element.tail:
-            element.tail = html.unescape(element.tail)
+def _tex_span(tex: str, display: bool) -> str:
+    opening, closing = ("\\[", "\\]") if display else ("\\(", "\\)")
+    return f"{opening}{html.escape(tex.strip(), quote=False)}{closing}"
 
 
-def markdown_to_html(text: str, *, inline: bool = False) -> str:
-    """Render bank Markdown to safe HTML, math as MathML.
+@dataclass(frozen=True)
+class _Style:
+    """How one math style writes a formula; the rest of the pipeline is shared."""
+
+    span: Callable[[str, bool], str]  # (TeX, display) → what the parse writes in its place
+    block: str  # how a ``$$…$$`` paragraph wraps its span
+    prepare: Callable[[str], str] = _identity  # on the text, before parsing
+    finish: Callable[[str], str] = _identity  # on the HTML, after the digits are back
+
+
+MATH_STYLES: dict[str, _Style] = {
+    # Papers: MathML, converted after the digits are back (a marker in the parse).
+    "mathml": _Style(
+        span=_mathml_marker,
+        block="{}\n",
+        prepare=lambda text: text.translate(_NO_MARKERS),
+        finish=lambda out: _DEFERRED_MATH.sub(_convert_marker, out),
+    ),
+    # LMS: the TeX itself, which Canvas's and Moodle's MathJax render.
+    "tex": _Style(span=_tex_span, block="<p>{}</p>\n"),
+}
+
+
+def markdown_to_html(text: str, *, inline: bool = False, math: MathStyle = "mathml") -> str:
+    """Render bank Markdown to safe HTML.
 
     Args:
         text: CommonMark with ``$…$`` inline and ``$$…$$`` display math (pandoc's rules: no
             space inside the dollars, no digit right after the closing one, so "$5 and $6"
             stays text).
         inline: render without the paragraph wrapper (for option texts and short labels).
+        math: ``"mathml"``: sanitized MathML (papers; TeX that cannot be converted becomes
+            ``<code class="math-error">``); ``"tex"``: the TeX, escaped, between ``\\(…\\)``
+            or ``\\[…\\]`` (an LMS's MathJax).
 
     Returns:
-        HTML in which raw HTML from ``text`` is escaped and only http, https and mailto links
+        XHTML in which raw HTML from ``text`` is escaped and only http, https and mailto links
         remain links.
+
+    Raises:
+        ValueError: an unknown ``math`` style.
     """
-    return _markdown(text, inline)
+    if math not in MATH_STYLES:
+        raise ValueError(f"unknown math style {math!r} (valid: {', '.join(MATH_STYLES)})")
+    return _markdown(text, inline, math)
+
+
+def clear_caches() -> None:
+    """Forget every cached render (benchmarks time a cold start with it)."""
+    for cached in (_markdown, _slots, _parse):
+        cached.cache_clear()
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _markdown(text: str, inline: bool) -> str:
-    text = text.translate(_NO_MARKERS)
-    return _DEFERRED_MATH.sub(_convert_deferred, _with_digits(text, inline))
+def _markdown(text: str, inline: bool, math: str) -> str:
+    style = MATH_STYLES[math]
+    return style.finish(_with_digits(style.prepare(text), inline, math))
 
 
-def _with_digits(text: str, inline: bool) -> str:
-    """HTML for ``text`` (math still deferred), sharing one parse among texts that differ only
-    in their digits.
+def _with_digits(text: str, inline: bool, math: str) -> str:
+    """HTML for ``text``, sharing one parse among texts that differ only in their digits.
 
-    The variants of a question differ in their numbers, and a Markdown parse costs far more
-    than a substitution. Every digit becomes ``0`` (still a digit: the dollar rules and
-    emphasis rules decide the same, and lengths are kept), the skeleton is parsed once
-    (cached) and the digits are put back, in order, into its text. Texts where a digit's
-    value matters (:data:`_DIGITS_MATTER`) are parsed directly, as is any text whose digits
-    do not come back one for one (a code block's info string, say).
+    A Markdown parse costs far more than a substitution. Every digit becomes ``0`` (still a
+    digit: the dollar and emphasis rules decide the same, and lengths are kept), the skeleton
+    is parsed once and cut at its zeros (:func:`_slots`, cached), and the digits are put
+    back, in order. Texts where a digit's value matters (:data:`_DIGITS_MATTER`) are parsed
+    directly, as is any text whose digits do not come back one for one (a code block's info
+    string, say).
     """
     digits = _DIGIT.findall(text)
     if not digits or _DIGITS_MATTER.search(text):
-        return _parse(text, inline)
-    filled = _refill(_parse(_DIGIT.sub("0", text), inline), digits)
-    return filled if filled is not None else _parse(text, inline)
-
-
-def _refill(skeleton: str, digits: list[str]) -> str | None:
-    """Put ``digits`` back into the text between the tags of ``skeleton``, one per ``0``.
-
-    Returns None when they do not fit one for one, or when a tag holds a ``0``.
-    """
-    pieces: list[str] = []
-    queue = iter(digits)
-    for tag, body in _TAG_OR_TEXT.findall(skeleton):
-        if tag:
-            if "0" in tag:
-                return None
-            pieces.append(tag)
-            continue
-        chunks = body.split("0")
-        pieces.append(chunks[0])
-        for chunk in chunks[1:]:
-            digit = next(queue, None)
-            if digit is None:
-                return None
-            pieces += (digit, chunk)
-    return None if next(queue, None) is not None else "".join(pieces)
+        return _parse(text, inline, math)
+    slots = _slots(_DIGIT.sub("0", text), inline, math)
+    if slots is None or len(slots) != len(digits) + 1:
+        return _parse(text, inline, math)
+    pieces = [slots[0]]
+    for digit, slot in zip(digits, slots[1:], strict=True):
+        pieces += (digit, slot)
+    return "".join(pieces)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _parse(text: str, inline: bool) -> str:
-    md = _parser()
+def _slots(skeleton: str, inline: bool, math: str) -> tuple[str, ...] | None:
+    """The parsed skeleton cut at each ``0`` of its text; None if a tag holds a ``0``."""
+    slots: list[str] = []
+    current: list[str] = []
+    for tag, body in _TAG_OR_TEXT.findall(_parse(skeleton, inline, math)):
+        if tag:
+            if "0" in tag:
+                return None
+            current.append(tag)
+            continue
+        chunks = body.split("0")
+        current.append(chunks[0])
+        for chunk in chunks[1:]:
+            slots.append("".join(current))
+            current = [chunk]
+    slots.append("".join(current))
+    return tuple(slots)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse(text: str, inline: bool, math: str) -> str:
+    md = _parser(math)
     return (md.renderInline(text) if inline else md.render(text)).strip()
-
-
-def _convert_deferred(match: re.Match[str]) -> str:
-    return math_to_mathml(html.unescape(match[2]), display=match[1] == "B")
 
 
 def _is_safe_link(url: str) -> bool:
@@ -235,17 +219,6 @@ def _inline_math(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def _defer_math(display: bool) -> Any:
-    """A render rule that leaves a marker; the TeX is converted after the digits are back."""
-    kind = "B" if display else "I"
-
-    def rule(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        marker = f"{_OPEN}{kind}{html.escape(tokens[idx].content)}{_CLOSE}"
-        return f"{marker}\n" if tokens[idx].block else marker
-
-    return rule
-
-
 def use_dollar_math(md: MarkdownIt) -> MarkdownIt:
     """Teach ``md`` pandoc's ``$…$`` / ``$$…$$`` math, as every quizgen output reads it.
 
@@ -267,12 +240,24 @@ def use_dollar_math(md: MarkdownIt) -> MarkdownIt:
     return md
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    md = use_dollar_math(MarkdownIt("commonmark", {"html": False}))
+def _math_rule(style: _Style, display: bool) -> Any:
+    """A markdown-it render rule writing one formula in ``style``."""
+
+    def rule(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        span = style.span(token.content, display)
+        return style.block.format(span) if token.block else span
+
+    return rule
+
+
+@lru_cache(maxsize=len(MATH_STYLES))
+def _parser(math: str) -> MarkdownIt:
+    style = MATH_STYLES[math]
+    md = use_dollar_math(MarkdownIt("commonmark", {"html": False, "xhtmlOut": True}))
     md.disable("image")  # an image would be a network fetch; its Markdown stays as text
     md.validateLink = _is_safe_link  # type: ignore[method-assign]
-    md.add_render_rule("math_inline", _defer_math(False))
-    md.add_render_rule("math_inline_double", _defer_math(True))
-    md.add_render_rule("math_block", _defer_math(True))
+    md.add_render_rule("math_inline", _math_rule(style, False))
+    md.add_render_rule("math_inline_double", _math_rule(style, True))
+    md.add_render_rule("math_block", _math_rule(style, True))
     return md

@@ -1,10 +1,12 @@
-"""The one factory for output templates: packaged ones, overridable by an instructor's folder.
+"""Output templates: packaged ones, overridable by an instructor's folder.
 
 Templates live in ``templates/<kind>/<name>.<ext>.j2`` (the wheel ships them as
 ``quizgen/templates``). A user folder overrides them by name, either as
 ``<user_dir>/<kind>/<name>`` or flat as ``<user_dir>/<name>``. Autoescaping follows the output
 type in the template's name: on for ``.html``/``.xml`` (and anything unknown), off for
-Markdown and plain text.
+Markdown and plain text. The environment comes from the one sandboxed factory
+(:func:`quizgen.templating.sandboxed_environment`), as bank text's does: an override folder is
+code nobody reviewed, and a template that fails says which file and line.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import jinja2
 
 import quizgen
 from quizgen.errors import UsageError
+from quizgen.templating import sandboxed_environment
 
 __all__ = ["packaged_template_dir", "template_environment"]
 
 _TEXT_TYPES = frozenset({"md", "markdown", "txt", "text", "gift", "csv", "tex", "css"})
 _TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2")
+# Block tags leave no blank lines; files end as written; templates never change mid-run.
+_OPTIONS = dict(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
 
 
 def packaged_template_dir() -> Path:
@@ -47,8 +52,10 @@ def template_environment(kind: str, user_dir: Path | None = None) -> jinja2.Envi
         user_dir: an instructor's folder whose templates override packaged ones by name.
 
     Returns:
-        An environment with StrictUndefined, autoescape by output type, and a loader that
-        looks in ``user_dir/kind``, then ``user_dir``, then the packaged ``templates/kind``.
+        A sandboxed environment with StrictUndefined, autoescape by output type, and a loader
+        that looks in ``user_dir/kind``, then ``user_dir``, then the packaged
+        ``templates/kind``. Its templates raise
+        :class:`~quizgen.templating.TemplateError` (file and line) when they fail.
 
     Raises:
         UsageError: ``user_dir`` is given but is not a folder.
@@ -67,12 +74,4 @@ def _environment(kind: str, user_dir: Path | None) -> jinja2.Environment:
     if user_dir is not None:
         folders[:0] = [user_dir / kind, user_dir]
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders])
-    return jinja2.Environment(
-        loader=loader,
-        autoescape=_autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-    )
+    return sandboxed_environment(loader=loader, autoescape=_autoescape, **_OPTIONS)

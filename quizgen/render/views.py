@@ -217,29 +217,38 @@ def _slots(variant: Variant) -> list[tuple[str, AnswerKey, float, str, str]]:
 # --- papers (no answers) -------------------------------------------------------------------
 
 
+def _paper_fields(paper: Paper) -> dict[str, object]:
+    """What a paper and its key entry both say of the student and the total."""
+    return {
+        "student_id": paper.student_id,
+        "name": paper.name,
+        "number": paper.number,
+        "points": points_text(sum(v.points for v in paper.variants)),
+    }
+
+
+def _question_fields(number: int, variant: Variant, fmt: Format) -> dict[str, object]:
+    """What a question shows on a paper and in the key alike."""
+    return {
+        "label": str(number),
+        "kind": variant.kind,
+        "title": fmt.inline(variant.title) if variant.title else "",
+        "points": points_text(variant.points),
+        "prompt": fmt.text(variant.prompt),
+    }
+
+
 def paper_view(paper: Paper, fmt: Format) -> PaperView:
     """A student's paper: prompts, points and options only, never an answer."""
-    return PaperView(
-        student_id=paper.student_id,
-        name=paper.name,
-        number=paper.number,
-        points=points_text(sum(v.points for v in paper.variants)),
-        questions=tuple(_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1)),
-    )
+    questions = tuple(_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1))
+    return PaperView(**_paper_fields(paper), questions=questions)  # type: ignore[arg-type]
 
 
 def _question(number: int, variant: Variant, fmt: Format) -> QuestionView:
-    return QuestionView(
-        label=str(number),
-        kind=variant.kind,
-        title=fmt.inline(variant.title) if variant.title else "",
-        points=points_text(variant.points),
-        prompt=fmt.text(variant.prompt),
-        items=tuple(
-            _item(label, key, points, prompt, fmt)
-            for label, key, points, prompt, _ in _slots(variant)
-        ),
+    items = tuple(
+        _item(label, key, points, prompt, fmt) for label, key, points, prompt, _ in _slots(variant)
     )
+    return QuestionView(**_question_fields(number, variant, fmt), items=items)  # type: ignore[arg-type]
 
 
 def _item(label: str, key: AnswerKey, points: float, prompt: str, fmt: Format) -> ItemView:
@@ -266,22 +275,13 @@ def _item(label: str, key: AnswerKey, points: float, prompt: str, fmt: Format) -
 
 def key_paper_view(paper: Paper, fmt: Format) -> KeyPaperView:
     """One paper's answers and worked solutions, for the instructor."""
-    return KeyPaperView(
-        student_id=paper.student_id,
-        name=paper.name,
-        number=paper.number,
-        points=points_text(sum(v.points for v in paper.variants)),
-        questions=tuple(_key_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1)),
-    )
+    questions = tuple(_key_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1))
+    return KeyPaperView(**_paper_fields(paper), questions=questions)  # type: ignore[arg-type]
 
 
 def _key_question(number: int, variant: Variant, fmt: Format) -> KeyQuestionView:
     return KeyQuestionView(
-        label=str(number),
-        kind=variant.kind,
-        title=fmt.inline(variant.title) if variant.title else "",
-        points=points_text(variant.points),
-        prompt=fmt.text(variant.prompt),
+        **_question_fields(number, variant, fmt),  # type: ignore[arg-type]
         items=tuple(_key_item(*slot, fmt) for slot in _slots(variant)),
         solution=fmt.text(variant.solution) if variant.solution else "",
     )

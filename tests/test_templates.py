@@ -1,0 +1,130 @@
+"""The one sandboxed template factory: output templates and bank text share its rules.
+
+An instructor's override folder is code nobody reviewed: it renders in the same sandbox as
+bank text, and a template that breaks out of it, or simply fails, stops the command with
+``file:line: template failed: …`` and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from quizgen.render.templates import template_environment
+from quizgen.templating import TemplateError, bank_environment, compile_text
+
+ROOT = Path(__file__).resolve().parent.parent
+RENDER_BANK = ROOT / "tests" / "data" / "render-bank.yaml"
+EXPORT_BANK = ROOT / "tests" / "data" / "export-bank.yaml"
+CONSOLE_SCRIPT = Path(sys.executable).parent / "quizgen"
+
+# (template line, what the error must say): each would reach Python internals unsandboxed.
+ESCAPES = [
+    ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+    ("{{ exam.__init__.__globals__ }}", "access to attribute '__init__'"),
+    ("{{ ().__class__.__base__.__subclasses__() }}", "access to attribute '__class__'"),
+    ("{% set xs = [] %}{{ xs.append(1) }}", "access to attribute 'append' of 'list'"),
+    ("{{ lipsum.__globals__['os'] }}", "access to attribute '__globals__'"),
+]
+
+
+def _quizgen(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script, importing this checkout."""
+    if not CONSOLE_SCRIPT.exists():
+        pytest.skip(f"no console script at {CONSOLE_SCRIPT} (install it: pip install -e .)")
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def _folder(tmp_path: Path, name: str, body: str) -> Path:
+    folder = tmp_path / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(f"harmless first line\n{body}\n", encoding="utf-8")
+    return folder
+
+
+# --- in process ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "needle"), ESCAPES)
+def test_override_template_cannot_reach_python_internals(
+    tmp_path: Path, line: str, needle: str
+) -> None:
+    folder = _folder(tmp_path, "paper.md.j2", line)
+    template = template_environment("md", folder).get_template("paper.md.j2")
+    with pytest.raises(TemplateError) as caught:
+        template.render(exam={"title": "T"})
+    message = str(caught.value)
+    assert message.startswith(f"{folder / 'paper.md.j2'}:2: template failed: ")
+    assert needle in message
+    assert "hint: templates are presentation only" in message
+
+
+def test_syntax_error_in_an_override_names_file_and_line(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "paper.md.j2", "{{ oops }")
+    with pytest.raises(TemplateError, match=r"paper\.md\.j2:2: template failed: unexpected '}'"):
+        template_environment("md", folder).get_template("paper.md.j2")
+
+
+def test_include_of_a_missing_template_is_named(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "paper.md.j2", '{% include "nowhere.j2" %}')
+    template = template_environment("md", folder).get_template("paper.md.j2")
+    with pytest.raises(TemplateError, match=r"no template named 'nowhere\.j2'"):
+        template.render()
+
+
+@pytest.mark.parametrize("kind", ["html", "md", "feedback", "canvas", "moodle", "qti21"])
+def test_output_and_bank_environments_share_one_sandbox(kind: str) -> None:
+    output = template_environment(kind)
+    assert type(output) is type(bank_environment())
+    assert isinstance(output, jinja2.sandbox.ImmutableSandboxedEnvironment)
+    assert output.undefined is jinja2.StrictUndefined
+
+
+def test_bank_text_keeps_jinja_errors_for_the_bank_loader() -> None:
+    """Bank text has no file of its own: the loader locates its errors in the YAML."""
+    with pytest.raises(jinja2.TemplateSyntaxError):
+        compile_text("{{ oops }")
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        compile_text("{{ ''.__class__ }}").render()
+
+
+# --- through the real console script ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "needle"), ESCAPES[:2])
+def test_generate_refuses_an_escaping_override_without_a_traceback(
+    tmp_path: Path, line: str, needle: str
+) -> None:
+    folder = _folder(tmp_path, "paper.html.j2", line)
+    out = tmp_path / "exam"
+    result = _quizgen(
+        "generate", RENDER_BANK, "--count", "1", "--seed", "1", "--out", out,
+        "--format", "html", "--templates", folder,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"paper.html.j2:2: template failed: {needle}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    leaked = [p for p in out.rglob("*.html") if "<class" in p.read_text(encoding="utf-8")]
+    assert leaked == []
+
+
+def test_export_refuses_an_escaping_override_without_a_traceback(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "quiz.xml.j2", "{{ ''.__class__.__mro__ }}")
+    out = tmp_path / "quiz.xml"
+    result = _quizgen(
+        "export", EXPORT_BANK, "--to", "moodle", "--variants", "1", "--seed", "1",
+        "--out", out, "--templates", folder,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "quiz.xml.j2:2: template failed: access to attribute '__class__'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not out.exists()
