@@ -6,7 +6,10 @@ function, under ``if TYPE_CHECKING``), since a lazy import is still a dependency
 - ``grade`` never imports ``generate``, ``render`` or ``export`` (grading reads the frozen key);
 - ``math`` imports nothing of quizgen but ``quizgen.errors`` (both sides share it);
 - no cycle between modules;
-- only the CLI (``cli``, ``__main__``) imports ``quizgen.cli``, typer or rich.
+- only the CLI (``cli``, ``__main__``) imports ``quizgen.cli``;
+- only the terminal edge (the CLI and the tutor's screen: ``practice.terminal``,
+  ``practice.views``, ``practice.text``) imports typer or rich, and nothing outside that edge
+  imports the tutor's screen modules.
 
 The last tests plant each violation in a throwaway package, to show the checker catches it.
 """
@@ -22,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI_MODULES = {"cli", "__main__"}
+TERMINAL_MODULES = CLI_MODULES | {"practice.terminal", "practice.views", "practice.text"}
 CLI_LIBRARIES = {"typer", "rich"}
 
 
@@ -149,12 +153,14 @@ def violations(package_dir: Path) -> list[str]:
             and not _within(imp.target, package, "math")
         ):
             problems.append(f"{where}: math imports nothing of {package} but {package}.errors")
-        is_cli = imp.module.split(".", 1)[-1] in CLI_MODULES and imp.module.count(".") == 1
-        names_cli = _within(imp.target, package, "cli") or imp.target.split(".")[0] in (
-            CLI_LIBRARIES
-        )
-        if names_cli and not is_cli:
-            problems.append(f"{where}: only the CLI imports the CLI, typer or rich")
+        local = imp.module.split(".", 1)[-1]
+        if _within(imp.target, package, "cli") and local not in CLI_MODULES:
+            problems.append(f"{where}: only the CLI imports the CLI")
+        if imp.target.split(".")[0] in CLI_LIBRARIES and local not in TERMINAL_MODULES:
+            problems.append(f"{where}: only the CLI and the tutor's screen import typer or rich")
+        screen = {f"{package}.{m}" for m in TERMINAL_MODULES - CLI_MODULES}
+        if imp.target in screen and local not in TERMINAL_MODULES:
+            problems.append(f"{where}: only the terminal edge imports the tutor's screen")
     for cycle in cycles(module_graph(package_dir)):
         problems.append("import cycle: " + " -> ".join(cycle))
     return problems
@@ -236,7 +242,7 @@ PLANTED = [
     (
         "core-imports-rich",
         {"grade/checkers.py": "from rich.console import Console\n"},
-        "pkg.grade.checkers (line 1) imports rich.console: only the CLI imports",
+        "pkg.grade.checkers (line 1) imports rich.console: only the CLI and the tutor's screen",
     ),
 ]  # fmt: skip
 
