@@ -133,10 +133,15 @@ def _template(source: str) -> jinja2.Template:
 
 
 def _render(source: str, context: Mapping[str, Any]) -> None:
-    if "{" in source:
-        template = _template(source)
-        ctx = jinja2.runtime.Context(template.environment, dict(context), None, template.blocks)
+    """Render ``source`` for the record its values keep; the text itself is not needed."""
+    if "{" not in source:
+        return
+    template = _template(source)
+    ctx = jinja2.runtime.Context(template.environment, dict(context), None, template.blocks)
+    try:
         "".join(template.root_render_func(ctx))
+    except Exception:  # the sweep of check reports template failures, located; here a text
+        return  # that cannot render only shows nothing, so nothing in it is rounded
 
 
 # --- the sweep -----------------------------------------------------------------------------

@@ -179,7 +179,7 @@ CHECKS: dict[tuple[str, str], Check] = {
         lambda v: _receptive_field(((v["k"], 1, 1),) * v["L"], 200), autograd=True
     ),
     (F, "receptive-field-strided"): Check(
-        lambda v: _receptive_field(((v["k"], v["s"], 1),) * v["L"], 2000), autograd=True
+        lambda v: _receptive_field(((v["k"], v["s"], 1),) * v["L"], 3000), autograd=True
     ),
     (F, "receptive-field-dilated"): Check(
         lambda v: _receptive_field(tuple((v["k"], 1, 2**i) for i in range(v["L"])), 5000),
