@@ -2,8 +2,10 @@
 
 For each question: compile it (every formula and template), draw N variants (every template
 renders, every answer computes, options are distinct), verify each author ``example``, grade
-each variant's own answer (must score 1) and each declared mistake (must not), and count the
-distinct variants.
+each variant's own answer (must score 1) and each declared mistake (must not), grade what a
+careful student who rounds as the solution shows would type (:mod:`quizgen.check_rounding`;
+must score 1 in every variant), warn about Markdown the renderer will not show as meant
+(:mod:`quizgen.check_markup`), and count the distinct variants.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from fractions import Fraction
 from typing import Any
 
 from quizgen.bank.model import Bank, Example
+from quizgen.check_markup import MarkupLint
+from quizgen.check_rounding import RoundingSweep
 from quizgen.errors import BankError, BankErrors
 from quizgen.generate.compile import CompiledQuestion, compile_question
 from quizgen.generate.solve import draw_variant
@@ -42,12 +46,21 @@ class QuestionReport:
     sampled: int = 0
     distinct: int = 0
     examples: int = 0
+    rounding_checked: int = 0  # variants the rounding sweep recomputed (numeric answers only)
+    rounding_failed: int = 0  # ... in which a careful student is marked wrong
     errors: list[BankError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def rounding_share(self) -> float | None:
+        """The share of variants a careful student fails, or None without numeric answers."""
+        if not self.rounding_checked:
+            return None
+        return self.rounding_failed / self.rounding_checked
 
 
 @dataclass
@@ -96,6 +109,8 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
 
 def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> None:
     seen: set[str] = set()
+    rounding = RoundingSweep(compiled)
+    markup = MarkupLint()
     for i in range(variants):
         try:
             variant = draw_variant(compiled, stream_for("check", compiled.bank.id, compiled.id, i))
@@ -110,7 +125,22 @@ def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> Non
         if problem:
             qr.errors.append(compiled.bank.error(compiled.path, problem))
             return
+        rounding.add(variant)
+        markup.add(variant)
     qr.distinct = len(seen)
+    qr.warnings.extend(markup.warnings)
+    qr.rounding_checked, qr.rounding_failed = rounding.checked, rounding.failed
+    if rounding.failed:
+        qr.errors.append(
+            compiled.bank.error(
+                compiled.path,
+                f"rounding: a careful student is marked wrong in {rounding.share:.0%} of "
+                f"variants ({rounding.failed} of {rounding.checked}): {rounding.first_failure}",
+                "intermediate values are rounded as the prompt and solution show them; show "
+                "them to more figures, or widen the tolerance (docs/bank-format.md, "
+                "'The rounding rule')",
+            )
+        )
 
 
 def _self_grade(variant: Variant, params: list[str]) -> str | None:

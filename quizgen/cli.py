@@ -185,13 +185,18 @@ def check(
 
 def _check_table(report: Any) -> Table:
     table = Table(title=f"{report.file} — {report.bank.title}", title_justify="left")
-    for name in ("question", "kind", "topic", "variants", "examples", "status"):
-        table.add_column(name, justify="right" if name in ("variants", "examples") else "left")
+    numbers = ("variants", "examples", "rounding")
+    for name in ("question", "kind", "topic", *numbers, "status"):
+        table.add_column(name, justify="right" if name in numbers else "left")
     for q in report.questions:
         status = "[green]ok[/green]" if q.ok else f"[red]{len(q.errors)} error(s)[/red]"
         if q.ok and q.warnings:
             status = "[yellow]warning[/yellow]"
-        table.add_row(q.id, q.kind, q.topic, f"{q.distinct}/{q.sampled}", str(q.examples), status)
+        # the share of variants a careful student who rounds as the solution shows would fail
+        share = "—" if q.rounding_share is None else f"{q.rounding_share:.0%}"
+        table.add_row(
+            q.id, q.kind, q.topic, f"{q.distinct}/{q.sampled}", str(q.examples), share, status
+        )
     return table
 
 

@@ -126,13 +126,21 @@ def _thousands(value: Any) -> str:
     return str(value)
 
 
+_E_NOTATION = re.compile(r"(-?\d+(?:\.\d*)?)e([+-]?\d+)")
+
+
 def _tex(value: Any) -> str:
-    """LaTeX for a value: 3/7 → \\frac{3}{7} (use inside $…$)."""
+    """LaTeX for a value (use inside $…$): 3/7 → \\frac{3}{7}; e-notation, as ``sig`` writes
+    tiny and huge values, → a power of ten: 7.89e-31 → 7.89 \\times 10^{-31}."""
     exact = _exact(value)
     if isinstance(exact, Fraction) and exact.denominator != 1:
         sign = "-" if exact < 0 else ""
         return f"{sign}\\frac{{{abs(exact.numerator)}}}{{{exact.denominator}}}"
-    return str(value)
+    text = str(value)
+    match = _E_NOTATION.fullmatch(text)
+    if match:
+        return f"{match[1]} \\times 10^{{{int(match[2])}}}"
+    return text
 
 
 _FILTERS = {"sig": _sig, "fixed": _fixed, "thousands": _thousands, "tex": _tex}

@@ -15,6 +15,7 @@ BANK = Path(__file__).resolve().parent.parent / "banks" / "rnn-lstm.yaml"
 SEED_TOPICS = {
     "rnn/parameters",  # vanilla RNN parameter counts
     "rnn/vanishing",  # vanishing gradients
+    "rnn/exploding",  # ... and exploding ones, with gradient clipping (issue 13)
     "variants",  # LSTM, GRU, bidirectional RNN, echo state network, Hopfield network
     "lstm/gates",  # gates, the cell update, the cell state and vanishing gradients
     "lstm/reduction",  # smaller hidden state, GRU, pruning/quantization, bias conventions
@@ -85,8 +86,44 @@ def test_solution_labels_each_matrix_with_its_own_sizes(bank: Bank) -> None:
         ("lstm-cell-update", {"f_t": 0.9, "i_t": 0.3, "c_prev": 1.5, "c_tilde": -0.4}, "123/100"),
         ("vanish-fraction", {"g": 0.9, "T": 10}, "3486784401/10000000000"),
         ("vanish-steps", {"g": 0.9, "eps": 0.01}, "44"),  # 0.9^43 ≈ 0.0108, 0.9^44 ≈ 0.0097
+        ("explode-growth", {"g": 1.1, "T": 10}, "25937424601/10000000000"),  # 1.1^10
+        ("explode-steps", {"g": 1.1, "M": 1000}, "73"),  # 1.1^72 ≈ 962.0, 1.1^73 ≈ 1058.2
     ],
 )
 def test_hand_computed_answers(bank: Bank, qid: str, params: dict, expected: str) -> None:
     variant = draw_variant(_question(bank, qid), stream_for("test", qid), fixed=params)
     assert variant.answer.value == expected
+
+
+# `quizgen check` of this bank runs in tests/test_banks.py, with every other bank.
+
+
+def test_issue_13_two_bias_count_is_a_declared_mistake(bank: Bank) -> None:
+    """PyTorch users count nn.RNN's two biases: 20,490 instead of 20,362 for the seed network."""
+    question = _question(bank, "rnn-param-count")
+    key = draw_variant(
+        question, stream_for("test"), fixed={"h": 128, "x": 20, "y": 10, "T": 5}
+    ).answer
+    (mistake,) = [m for m in key.mistakes if m.value == "20490"]
+    assert "two hidden bias vectors" in mistake.feedback
+
+
+def test_issue_13_variant_from_count_draws_the_layer_type(bank: Bank) -> None:
+    """It always keyed GRU, a shareable answer; now the drawn count decides."""
+    question = _question(bank, "variant-from-count")
+    keyed = {
+        next(
+            o.text
+            for o in draw_variant(question, stream_for("kinds", i)).answer.options
+            if o.correct
+        )
+        for i in range(60)
+    }
+    assert keyed == {"vanilla RNN layer", "GRU", "LSTM"}
+
+
+def test_issue_13_no_statement_calls_the_chung_form_cho(bank: Bank) -> None:
+    """(1 - z) h + z h~ is Chung et al. (2014); Cho et al. (2014) and PyTorch weight h by z."""
+    root = BANK.parent
+    for path in [*root.glob("*.yaml"), root.parent / "docs" / "banks.md"]:
+        assert "(Cho et al.)" not in path.read_text(encoding="utf-8"), path.name

@@ -29,8 +29,9 @@ BANKS = Path(__file__).resolve().parent.parent / "banks"
 FILES = sorted(BANKS.glob("*.yaml"))
 SCHEMA_LINE = "# yaml-language-server: $schema=../docs/bank.schema.json"
 DRAWS = 200
-MIN_QUESTIONS = 40
+MIN_QUESTIONS = 110  # issue 13: a whole course's worth
 MIN_KINDS = 6
+MIN_PER_NEW_SUBJECT = 15  # issue 13: convolutional networks, attention and Transformers
 
 
 @cache
@@ -93,6 +94,42 @@ def test_banks_together_are_large_and_varied() -> None:
     kinds = {q.kind for q in questions}
     assert len(questions) >= MIN_QUESTIONS, f"{len(questions)} questions"
     assert len(kinds) >= MIN_KINDS, f"kinds: {sorted(kinds)}"
+
+
+@pytest.mark.parametrize("name", ["cnn.yaml", "attention.yaml"])
+def test_each_new_subject_has_a_bank_of_its_own(name: str) -> None:
+    bank = _bank(BANKS / name)
+    assert len(bank.questions) >= MIN_PER_NEW_SUBJECT
+    assert len({q.kind for q in bank.questions}) >= 5
+
+
+def _declares_a_mistake(answer: object) -> bool:
+    """Whether a wrong answer to this answer section earns targeted feedback."""
+    if getattr(answer, "mistakes", None):
+        return True
+    if getattr(answer, "options", None):
+        return any(o.feedback for o in answer.options if not o.correct)
+    return answer.kind == "truefalse" and bool(answer.feedback)
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_every_question_declares_a_mistake(path: Path) -> None:
+    """Issue 13: every question comes with examples, a solution and at least one declared
+    mistake (essays are graded by a person, with a rubric)."""
+    for q in _bank(path).questions:
+        if q.kind == "essay":
+            assert q.rubric.strip(), f"{path.name}:{q.id}: an essay needs a rubric"
+            continue
+        answers = q.parts if q.kind == "multipart" else [q]
+        assert any(_declares_a_mistake(a) for a in answers), f"{path.name}:{q.id}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_text_questions_prove_the_common_spellings(path: Path) -> None:
+    """Issue 13: the spellings students use are examples, so `check` proves each accepted."""
+    for q in _bank(path).questions:
+        if q.kind == "text":
+            assert len(q.examples) >= 3, f"{path.name}:{q.id}: add the common spellings"
 
 
 def test_bank_ids_are_unique() -> None:
@@ -216,11 +253,37 @@ def test_every_printed_key_parses_back_to_itself(path: Path) -> None:
     assert not problems, "\n".join(problems[:20])
 
 
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_rounding_sweep_is_zero_for_every_numeric_question(path: Path) -> None:
+    """Issue 13: no careful student who rounds as the solutions show is marked wrong."""
+    bank = _bank(path)
+    for question, report in zip(bank.questions, _report(path).questions, strict=True):
+        answers = question.parts if question.kind == "multipart" else [question]
+        if any(a.kind == "numeric" for a in answers):
+            assert report.rounding_checked == report.distinct > 0, question.id
+            assert report.rounding_failed == 0, question.id
+        else:
+            assert report.rounding_share is None, question.id
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_no_markup_the_papers_would_mangle(path: Path) -> None:
+    """Issue 13: no stray $ (17$h$), no pipe table, no e-notation inside math."""
+    warnings = [f"{q.id}: {w}" for q in _report(path).questions for w in q.warnings]
+    assert not [w for w in warnings if "distinct variants" not in w], warnings
+
+
 # --- docs/banks.md --------------------------------------------------------------------------
 
 DOC = BANKS.parent / "docs" / "banks.md"
 DOC_ROW = re.compile(
     r"^\| `(?P<file>[\w.-]+\.yaml)` \| `[\w-]+` \| (?P<count>\d+) \|", re.MULTILINE
+)
+
+
+DOC_BANK = re.compile(r"^### `(?P<file>[\w.-]+\.yaml)`", re.MULTILINE)
+DOC_QUESTION = re.compile(
+    r"^\| `(?P<id>[\w.-]+)` \| `(?P<topic>[\w/.-]+)` \| (?P<kind>[a-z]+) \|", re.MULTILINE
 )
 
 
@@ -230,3 +293,14 @@ def test_docs_list_every_bank_with_its_question_count() -> None:
     assert listed == actual, (
         f"update the tables in {DOC.name}: it says {listed}, the banks have {actual}"
     )
+
+
+def test_docs_list_every_question_with_its_topic_and_kind() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    sections = DOC_BANK.split(text)[1:]  # file, body, file, body, …
+    listed = {
+        file: [(m["id"], m["topic"], m["kind"]) for m in DOC_QUESTION.finditer(body)]
+        for file, body in zip(sections[::2], sections[1::2], strict=True)
+    }
+    actual = {path.name: [(q.id, q.topic, q.kind) for q in _bank(path).questions] for path in FILES}
+    assert listed == actual, f"update 'Every question' in {DOC.name}"

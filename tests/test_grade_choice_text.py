@@ -9,7 +9,7 @@ import pytest
 from quizgen import check_answer
 from quizgen.grade.checkers import check_response
 from quizgen.grade.choice import multi_score, read_multi
-from quizgen.grade.text import normalize_text
+from quizgen.grade.text import lenient_form, normalize_text
 from quizgen.variant import ChoiceKey, EssayKey, OptionKey, TextKey, TrueFalseKey
 
 
@@ -213,7 +213,8 @@ TEXT_KEY = TextKey(
         ("Long Short-Term  Memory", "correct", "Correct."),
         ("gru", "incorrect", "A GRU has no separate cell state."),
         ("cafe", "incorrect", "Incorrect."),
-        ("long short term memory", "incorrect", "Incorrect."),
+        ("long short term memory", "correct", "Correct."),  # a hyphen is a space
+        ("LSTM (GRU)", "incorrect", "Incorrect."),  # two names, one of them wrong
     ],
 )
 def test_text_answers(response: str, status: str, feedback: str) -> None:
@@ -224,6 +225,90 @@ def test_text_answers(response: str, status: str, feedback: str) -> None:
 def test_text_mistake_is_named_by_index() -> None:
     assert check_response(TEXT_KEY, "gru").mistake == 0
     assert check_response(TEXT_KEY, "cafe").mistake is None
+
+
+# What a teacher would not mark wrong (docs/grading.md, "Text answers"): each row is
+# (accepted answers, response, whether it is accepted). The expectations are written by hand.
+LENIENT = [
+    # articles
+    (["forget gate", "forget"], "the forget gate", True),
+    (["update gate"], "The Update Gate.", True),
+    (["update gate"], "an update gate", True),
+    # hyphens, dashes, slashes and spaces
+    (["long short-term memory", "LSTM"], "Long Short Term Memory", True),
+    (["long short-term memory", "LSTM"], "long short\u2013term memory", True),
+    (["bidirectional RNN", "BiRNN"], "Bi-RNN", True),
+    (["bidirectional RNN", "BiRNN"], "bi RNN", True),
+    (["echo state network"], "echo-state network", True),
+    (["input/output"], "input output", True),
+    # plurals
+    (["gated recurrent unit", "GRU"], "Gated Recurrent Units", True),
+    (["LSTM"], "LSTMs", True),
+    (["memory"], "memories", True),
+    (["concatenation"], "concatenations", True),
+    (["loss"], "los", False),  # "ss" is not a plural ending
+    # a name with its acronym in parentheses
+    (["gated recurrent unit"], "gated recurrent unit (GRU)", True),
+    (["GRU"], "Gated Recurrent Unit (GRU)", True),
+    (["echo state network"], "ESN (echo state network)", False),  # the acronym goes second
+    (["ESN"], "echo state network (ESN)", True),
+    (["LSTM"], "long short-term memory (LSTM)", True),
+    (["LSTM"], "LSTM (GRU)", False),  # two different names: a guess at both
+    (["LSTM", "GRU"], "LSTM (GRU)", True),  # both accepted
+    (["long short-term memory (LSTM)"], "LSTM", True),  # an answer with both names
+    (["long short-term memory (LSTM)"], "long short-term memory", True),
+    # a trailing generic noun
+    (["Hopfield network"], "Hopfield", True),
+    (["Hopfield"], "Hopfield net", True),
+    (["LSTM"], "LSTM cell", True),
+    (["GRU"], "a GRU layer", True),
+    (["GRU"], "GRU units", True),
+    (["network"], "network", True),  # never the last word
+    (["cell"], "cell network layer", False),  # only one generic noun goes
+    # case
+    (["GRU"], "gru", True),
+    # what stays wrong
+    (["forget gate", "forget"], "input gate", False),
+    (["echo state network"], "echo network", False),
+    (["bidirectional RNN"], "BRNN", False),  # an abbreviation the bank has to list
+    (["concatenation"], "concatenating", False),  # another word, not a plural: list it
+]
+
+
+@pytest.mark.parametrize(("answers", "response", "accepted"), LENIENT)
+def test_text_answers_are_compared_leniently(answers: list, response: str, accepted: bool) -> None:
+    verdict = check_response(TextKey(answers=answers), response)
+    assert verdict.status == ("correct" if accepted else "incorrect"), verdict
+    assert verdict.method == "text"
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("The Gated Recurrent Units", "gatedrecurrent"),
+        ("gated-recurrent unit", "gatedrecurrent"),
+        ("Bi-RNN", "birnn"),
+        ("  Long  Short-Term Memory. ", "longshorttermmemory"),
+        ("the", "the"),  # an article alone is kept
+    ],
+)
+def test_lenient_form(text: str, form: str) -> None:
+    assert lenient_form(text) == form
+
+
+def test_mistakes_are_compared_leniently_too() -> None:
+    key = TextKey(
+        answers=["update gate"],
+        mistakes=[{"answer": "reset gate", "feedback": "That one feeds the candidate."}],
+    )
+    verdict = check_response(key, "the Reset-Gates")
+    assert (verdict.method, verdict.feedback) == ("mistake", "That one feeds the candidate.")
+
+
+def test_case_sensitive_answers_keep_case_through_leniency() -> None:
+    key = TextKey(answers=["NaCl crystal"], case_sensitive=True)
+    assert check_response(key, "the NaCl crystals").status == "correct"
+    assert check_response(key, "the nacl crystals").status == "incorrect"
 
 
 def test_text_case_sensitive() -> None:

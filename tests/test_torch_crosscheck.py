@@ -1,11 +1,13 @@
 """Cross-check the banks against PyTorch, which nobody here wrote.
 
 Every parameter-count question is checked against ``sum(p.numel() for p in
-module.parameters())`` of the matching ``torch.nn`` module, and every gate-arithmetic question
-against the LSTM/GRU equations run by ``nn.LSTMCell`` / ``nn.GRUCell`` (or autograd for the
-gradient factors), for at least 100 seeded variants each. The mapping from questions to torch
-lives here, in ``CHECKS``, because the bank format forbids extra fields; a coverage test makes
-sure a new count or gate question cannot escape it.
+module.parameters())`` of the matching ``torch.nn`` module, every shape against a real forward
+pass, and every piece of arithmetic against torch computing it (``nn.LSTMCell`` /
+``nn.GRUCell``, autograd for gradient factors and receptive fields, ``clip_grad_norm_``,
+``scaled_dot_product_attention``, ``torch.utils.flop_counter``), for at least 100 seeded
+variants each. The mapping from questions to torch lives here, in ``CHECKS`` (and in
+``crosscheck_cnn.py`` and ``crosscheck_attention.py`` for those banks), because the bank format
+forbids extra fields; a coverage test makes sure no computed question can escape it.
 
 Conventions the builders encode:
 
@@ -16,8 +18,11 @@ Conventions the builders encode:
   the GRU the textbook candidate ``tanh(W x + U (r * h) + b)`` has one bias too, so the
   one-bias count is the module's count minus its ``bias_hh*`` tensors (:func:`one_bias`).
 - PyTorch's gate order is (i, f, g, o) for the LSTM and (r, z, n) for the GRU, and its GRU
-  computes ``h' = (1 - z) * n + z * h``: the banks' ``z`` (Cho et al.,
-  ``h' = (1 - z) h + z h~``) is PyTorch's ``1 - z``.
+  computes ``h' = (1 - z) * n + z * h`` (as Cho et al., 2014): the banks' ``z`` (the form of
+  Chung et al., 2014, ``h' = (1 - z) h + z h~``) is PyTorch's ``1 - z``. PyTorch also resets
+  after the recurrent product, ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``; with one
+  unit and ``b_hn = 0`` that equals the banks' ``tanh(W x + U (r h) + b)``, which is how the
+  one-unit builders use it (``gru-pytorch-reset`` is the two-unit question where it differs).
 - Count modules are built on the ``meta`` device: shapes without memory, so a 2048-unit
   stacked layer costs nothing. Output shapes come from real (small) forward passes.
 """
@@ -27,51 +32,31 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import crosscheck_attention
+import crosscheck_cnn
 import pytest
 import sympy
+from crosscheck_common import F64, META, Check, Values, count, nn, torch
 
-from quizgen.bank.model import Bank, load_bank
+from quizgen.bank.model import Bank, load_bank, parse_bank
 from quizgen.generate.compile import CompiledQuestion, compile_question
 from quizgen.generate.solve import draw_variant
 from quizgen.math.domains import domain_symbol
 from quizgen.rng import stream_for
 from quizgen.variant import ChoiceKey, ExpressionKey, NumericKey, TrueFalseKey, Variant
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # torch warns at import when NumPy is absent; not needed here
-    torch = pytest.importorskip(
-        "torch",
-        reason="PyTorch is not installed (CI installs it: pip install torch==2.13.0, CPU wheel); "
-        "the bank cross-check against torch.nn cannot run without it",
-    )
-from torch import nn
-
-# The modules here are tiny: extra intra-op threads only spin against other test processes.
-torch.set_num_threads(1)
-
 BANKS = Path(__file__).resolve().parent.parent / "banks"
 VARIANTS = 100  # distinct stream keys per question
 REL_TOL = 1e-6
-META = {"device": "meta"}
-F64 = torch.float64
-
-Values = Mapping[str, Any]  # parameter name -> int | float (exact Fractions converted)
 
 
 # --- counting -------------------------------------------------------------------------------
-
-
-def count(module: nn.Module) -> int:
-    """Trainable parameters; a tensor shared by two modules (tied weights) counts once."""
-    return sum(p.numel() for p in module.parameters())
 
 
 def one_bias(module: nn.Module) -> int:
@@ -212,23 +197,103 @@ def steps_below(factor: float, eps: float) -> int:
     return steps
 
 
-# --- the table ------------------------------------------------------------------------------
+# --- exploding gradients and clipping -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Check:
-    """How torch computes a question's answer from the variant's drawn values.
+def steps_above(factor: float, limit: float) -> int:
+    """Smallest T with factor**T > limit, by repeated multiplication in float64 tensors."""
+    value, steps = torch.tensor(1.0, dtype=F64), 0
+    while value <= limit:
+        value = value * factor
+        steps += 1
+    return steps
 
-    ``build(values)`` returns an ``nn.Module`` (its parameter count), a number, a bool
-    (truefalse), or for multipart questions a dict from part id to any of those. For an
-    expression question, ``variables`` lists values to try for each free variable: the key's
-    expression is evaluated at every combination and compared with
-    ``build({**values, **combination})``.
+
+def _clip_norm(v: Values) -> dict[str, Any]:
+    """What ``clip_grad_norm_`` does to the drawn gradient (PyTorch adds 1e-6 to the norm)."""
+    param = nn.Parameter(torch.zeros(3, dtype=F64))
+    param.grad = torch.tensor([v["a"], v["b"], v["c"]], dtype=F64)
+    total = nn.utils.clip_grad_norm_([param], max_norm=v["tau"])
+    return {
+        "norm": total.item(),
+        "clipped": not torch.equal(param.grad, torch.tensor([v["a"], v["b"], v["c"]], dtype=F64)),
+        "first": param.grad[0].item(),
+        "after": param.grad.norm().item(),
+    }
+
+
+def _clip_value(v: Values) -> dict[str, Any]:
+    param = nn.Parameter(torch.zeros(2, dtype=F64))
+    original = torch.tensor([v["a"], v["b"]], dtype=F64)
+    param.grad = original.clone()
+    nn.utils.clip_grad_value_([param], clip_value=v["v"])
+    cosine = torch.nn.functional.cosine_similarity(param.grad, original, dim=0).item()
+    return {
+        "second": param.grad[1].item(),
+        "norm": param.grad.norm().item(),
+        "direction": math.isclose(cosine, 1.0, rel_tol=1e-12),
+    }
+
+
+def _diagonal_rnn(v: Values) -> dict[str, Any]:
+    """d h_T / d h_0 of a two-unit ReLU RNN with W_hh = diag(p, q) (autograd, positive state)."""
+    cell = nn.RNNCell(1, 2, nonlinearity="relu", dtype=F64)
+    with torch.no_grad():
+        cell.weight_ih.zero_()
+        cell.bias_ih.zero_()
+        cell.bias_hh.zero_()
+        cell.weight_hh.copy_(torch.tensor([[v["p"], 0.0], [0.0, v["q"]]], dtype=F64))
+
+    def unroll(h0: torch.Tensor) -> torch.Tensor:
+        h = h0
+        for _ in range(v["T"]):
+            h = cell(torch.zeros(1, 1, dtype=F64), h)
+        return h
+
+    jacobian = torch.autograd.functional.jacobian(unroll, torch.ones(1, 2, dtype=F64))[0, :, 0, :]
+    return {
+        "grow": jacobian[0, 0].item(),
+        "shrink": jacobian[1, 1].item(),
+        "ten": steps_above(v["p"], 10.0),
+    }
+
+
+def _layer_with_count(v: Values) -> str:
+    """The one recurrent layer type (one bias per gate) with the drawn count, by torch."""
+    n, h = v["n"], v["h"]
+    candidates = {
+        "vanilla RNN layer": one_bias(nn.RNN(n, h, **META)),
+        "GRU": one_bias(gru(n, h)),
+        "LSTM": one_bias(lstm(n, h)),
+    }
+    (name,) = [name for name, c in candidates.items() if c == v["count"]]
+    return name
+
+
+def _gru_pytorch_reset(v: Values) -> dict[str, float]:
+    """Unit 1 of a two-unit ``nn.GRUCell`` with the drawn reset gates, W_hn row and state.
+
+    Weights are set so that r = (r1, r2) exactly (through the biases), PyTorch's z = 0 (so
+    h' = n, the candidate), and n's input term for unit 1 is a1. The textbook argument is
+    computed with torch's matmul on the reset state, U (r ⊙ h).
     """
+    cell = nn.GRUCell(1, 2, dtype=F64)
+    w_hn = torch.tensor([[v["w11"], v["w12"]], [0.3, -0.7]], dtype=F64)  # row 2: any values
+    with torch.no_grad():
+        cell.weight_ih.zero_()
+        cell.weight_hh.zero_()
+        cell.bias_hh.zero_()
+        cell.weight_hh[4:6] = w_hn
+        reset = [logit(v["r1"]), logit(v["r2"])]
+        cell.bias_ih.copy_(torch.tensor([*reset, -math.inf, -math.inf, v["a1"], 0.1], dtype=F64))
+    h = torch.tensor([[v["h1"], v["h2"]]], dtype=F64)
+    candidate = cell(torch.zeros(1, 1, dtype=F64), h)[0, 0].item()
+    r = torch.tensor([v["r1"], v["r2"]], dtype=F64)
+    textbook = v["a1"] + (w_hn @ (r * h[0]))[0].item()
+    return {"arg_pt": math.atanh(candidate), "cand_pt": candidate, "arg_tb": textbook}
 
-    build: Callable[[Values], Any]
-    variables: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-    autograd: bool = False  # the builder differentiates; otherwise it runs under no_grad
+
+# --- the table ------------------------------------------------------------------------------
 
 
 def _lstm_step_parts(v: Values) -> dict[str, float]:
@@ -273,6 +338,23 @@ def _carry_unchanged(v: Values) -> bool:
 
 CHECKS: dict[tuple[str, str], Check] = {
     # ---- rnn-lstm.yaml ----------------------------------------------------------------------
+    ("rnn-lstm.yaml", "variant-from-count"): Check(_layer_with_count),
+    ("rnn-lstm.yaml", "rnn-matrix-shape"): Check(
+        lambda v: "{} × {}".format(*nn.RNN(v["x"], v["h"], **META).weight_ih_l0.shape)
+    ),
+    ("rnn-lstm.yaml", "vanish-survives"): Check(
+        lambda v: rnn_gradient(v["g"], v["T"]) > v["p"] / 100, autograd=True
+    ),
+    ("rnn-lstm.yaml", "explode-growth"): Check(
+        lambda v: rnn_gradient(v["g"], v["T"]), autograd=True
+    ),
+    ("rnn-lstm.yaml", "explode-steps"): Check(lambda v: steps_above(v["g"], v["M"])),
+    ("rnn-lstm.yaml", "clip-grad-norm"): Check(_clip_norm),
+    ("rnn-lstm.yaml", "clip-grad-value"): Check(_clip_value),
+    ("rnn-lstm.yaml", "explode-diagonal"): Check(_diagonal_rnn, autograd=True),
+    ("rnn-lstm.yaml", "explode-or-vanish"): Check(
+        lambda v: rnn_gradient(v["g"], v["T"]) > 1, autograd=True
+    ),
     ("rnn-lstm.yaml", "rnn-param-count"): Check(
         lambda v: one_bias(nn.RNN(v["x"], v["h"], **META)) + count(linear(v["h"], v["y"]))
     ),
@@ -445,6 +527,19 @@ CHECKS: dict[tuple[str, str], Check] = {
         lambda v: gru_step(gru_cell(0.0, logit(v["z"]), math.atanh(v["h_cand"])), v["h_prev"])
     ),
     ("gates.yaml", "gru-step-from-preactivations"): Check(_gru_step_parts),
+    ("gates.yaml", "gru-pytorch-reset"): Check(_gru_pytorch_reset),
+    **crosscheck_cnn.CHECKS,
+    **crosscheck_attention.CHECKS,
+}
+
+# Computed questions that have no builder, and why: the coverage test accepts only these.
+EXEMPT: dict[tuple[str, str], str] = {
+    ("rnn-lstm.yaml", "hopfield-weights"): (
+        "a Hopfield network is no torch.nn module; its count is a binomial coefficient, "
+        "checked by hand in tests/test_bank_rnn_lstm.py"
+    ),
+    **crosscheck_cnn.EXEMPT,
+    **crosscheck_attention.EXEMPT,
 }
 
 
@@ -539,17 +634,44 @@ def _compare_expression(key: ExpressionKey, where: str, check: Check, values: Va
     for sample in itertools.product(*(check.variables[n] for n in names)):
         at = dict(zip(names, sample, strict=True))
         value = expr.xreplace({symbols[n]: sympy.Rational(str(at[n])) for n in names})
-        expected = check.build({**values, **at})
+        expected = _built(check, {**values, **at})
         approx = float(value) if value.is_Rational else float(value.evalf(30))
         _same(expected, str(value), approx, f"{where} at {at}")
 
 
-def _check_variant(variant: Variant, check: Check, where: str) -> None:
-    values = {k: _plain(t) for k, t in variant.values.items()}
+_BUILT: dict[tuple[int, tuple[tuple[str, Any], ...]], Any] = {}
+
+
+def _built(check: Check, values: Values) -> Any:
+    """``check.build(values)``, once per distinct set of values: small parameter spaces repeat
+    variants, and an expression question evaluates the same grid for each of them."""
+    key = (id(check), tuple(sorted(values.items())))
+    if key not in _BUILT:
+        _BUILT[key] = _counted(check.build(values))
+    return _BUILT[key]
+
+
+def _counted(result: Any) -> Any:
+    """Modules become their parameter counts, so the memo keeps numbers, not modules."""
+    if isinstance(result, nn.Module):
+        return count(result)
+    if isinstance(result, dict):
+        return {k: _counted(v) for k, v in result.items()}
+    return result
+
+
+def _values(variant: Variant) -> dict[str, Any]:
+    return {k: _plain(t) for k, t in variant.values.items()}
+
+
+def _check_variant(variant: Variant, check: Check, where: str, expected: Any = None) -> None:
+    """Compare one variant's key with torch (``expected``, or ``check.build`` of its values)."""
+    values = _values(variant)
     if isinstance(variant.answer, ExpressionKey):
         _compare_expression(variant.answer, where, check, values)
         return
-    expected = check.build(values)
+    if check.batch is None:
+        expected = _built(check, values)
     if variant.answer is not None:
         _compare(variant.answer, expected, where, check, values)
         return
@@ -566,56 +688,114 @@ def _check_variant(variant: Variant, check: Check, where: str) -> None:
 def test_bank_agrees_with_torch(file: str, qid: str) -> None:
     question = _compiled(file, qid)
     check = CHECKS[(file, qid)]
-    uids = set()
-    for k in range(VARIANTS):
-        variant = draw_variant(question, stream_for("torch-crosscheck", file, qid, k))
-        uids.add(variant.uid)
-        shown = ", ".join(f"{n}={t}" for n, t in variant.values.items())
-        with torch.set_grad_enabled(check.autograd):
-            _check_variant(variant, check, f"{file}:{qid} with {shown}")
+    variants = [
+        draw_variant(question, stream_for("torch-crosscheck", file, qid, k))
+        for k in range(VARIANTS)
+    ]
+    with torch.set_grad_enabled(check.autograd):
+        expected = (
+            check.batch([_values(v) for v in variants])
+            if check.batch is not None
+            else [None] * len(variants)
+        )
+        for variant, torch_value in zip(variants, expected, strict=True):
+            shown = ", ".join(f"{n}={t}" for n, t in variant.values.items())
+            _check_variant(variant, check, f"{file}:{qid} with {shown}", torch_value)
     # Small parameter spaces repeat variants; make sure the sweep still saw most of them.
+    uids = {v.uid for v in variants}
     assert len(uids) >= min(VARIANTS // 2, question.space_size() // 2), (
         f"{file}:{qid}: {len(uids)} distinct"
     )
 
 
-# --- coverage: no count or gate question escapes --------------------------------------------
+# --- coverage: no computed question escapes -------------------------------------------------
 
-COUNTED = re.compile(r"param|count|gate|vanish")
-COMPUTED_KINDS = {"numeric", "expression", "multipart"}
+COMPUTED_KINDS = {"numeric", "expression"}
+SHAPED = re.compile(r"shape")
+
+
+def _computed(answer: Any) -> bool:
+    """An answer torch can compute: a number, a formula, a truth that depends on the values,
+    or options that are computed values."""
+    if answer.kind in COMPUTED_KINDS:
+        return True
+    if answer.kind == "truefalse":
+        return isinstance(answer.answer, str)  # a comparison, not a fixed true/false
+    if answer.kind in {"choice", "multi"}:
+        return any(option.value is not None for option in answer.options)
+    return False
 
 
 def _must_be_checked(question: Any) -> bool:
-    """Computed questions about parameter counts, gates or vanishing gradients.
+    """Every question whose answer is computed from the drawn values, and every shape question.
 
-    Matched on id and topic, and on a prompt that asks about "parameters", so that a new
-    count question needs no naming discipline to be caught.
+    Decided by what the question computes, not by its name or wording, so a new count, shape
+    or arithmetic question is caught whatever it is called.
     """
-    if question.kind not in COMPUTED_KINDS:
-        return False
-    if question.kind == "multipart" and not any(
-        p.kind in {"numeric", "expression"} for p in question.parts
-    ):
-        return False
-    texts = [question.prompt] + [p.prompt for p in getattr(question, "parts", [])]
-    return bool(COUNTED.search(question.id) or COUNTED.search(question.topic)) or any(
-        "parameters" in t for t in texts
+    answers = question.parts if question.kind == "multipart" else [question]
+    if any(_computed(a) for a in answers):
+        return True
+    return question.kind in {"choice", "multipart"} and bool(
+        SHAPED.search(question.id) or SHAPED.search(question.topic)
     )
 
 
-def test_every_count_and_gate_question_is_cross_checked() -> None:
-    missing = [
-        f"{path.name}:{q.id}"
-        for path in sorted(BANKS.glob("*.yaml"))
-        for q in load_bank(path).questions
-        if _must_be_checked(q) and (path.name, q.id) not in CHECKS
+def _unchecked(banks: list[tuple[str, Bank]]) -> list[str]:
+    return [
+        f"{file}:{q.id}"
+        for file, bank in banks
+        for q in bank.questions
+        if _must_be_checked(q) and (file, q.id) not in CHECKS and (file, q.id) not in EXEMPT
     ]
+
+
+def test_every_computed_question_is_cross_checked() -> None:
+    missing = _unchecked([(path.name, load_bank(path)) for path in sorted(BANKS.glob("*.yaml"))])
     assert not missing, f"add a torch builder to CHECKS for: {', '.join(missing)}"
 
 
+NEW_QUESTIONS = """\
+id: cnn
+title: T
+questions:
+  - id: budget
+    kind: numeric
+    topic: cnn/networks
+    params: {c: {choice: [8, 16]}}
+    answer: c*27 + c
+    prompt: How big is nn.Conv2d(3, {{ c }}, 3)?
+  - id: pool-out
+    kind: choice
+    topic: cnn/shapes
+    params: {h: {choice: [8, 16]}}
+    options: [{text: "({{ h }}, 4)", correct: true}, {text: "(4, {{ h }})"}]
+    prompt: Which one?
+  - id: grows
+    kind: truefalse
+    params: {g: {choice: [0.9, 1.1]}}
+    answer: g^10 > 1
+    prompt: Does {{ g }}^10 exceed 1?
+  - id: why
+    kind: essay
+    prompt: Why convolutions?
+"""
+
+
+def test_coverage_rule_fails_a_new_question_without_a_builder() -> None:
+    """A count named neither 'param' nor 'count', a shape choice, a computed truth: all caught;
+    an essay is not."""
+    bank = parse_bank(NEW_QUESTIONS, "cnn.yaml")
+    assert _unchecked([("cnn.yaml", bank)]) == [
+        "cnn.yaml:budget",
+        "cnn.yaml:pool-out",
+        "cnn.yaml:grows",
+    ]
+
+
 def test_every_table_entry_names_a_shipped_question() -> None:
-    for file, qid in CHECKS:
+    for file, qid in [*CHECKS, *EXEMPT]:
         assert any(q.id == qid for q in _bank(file).questions), f"{file}:{qid} is gone"
+    assert not set(CHECKS) & set(EXEMPT), "a question is both checked and exempt"
 
 
 # --- the conventions themselves -------------------------------------------------------------
