@@ -8,8 +8,8 @@ differ only in the ``math`` style (:data:`MATH_STYLES`); everything else is shar
   pandoc's dollar rules (:func:`use_dollar_math`);
 * **one link policy**: bank text is untrusted, so raw HTML comes out escaped, images are never
   rendered (a fetch), and only http, https and mailto links stay links;
-* **one cache**: the variants of a question differ in their digits, so texts that differ only
-  in digits share one parse (:func:`_with_digits`), and whole texts are cached too.
+* **one cache**: the variants of a question differ in their numbers, so texts that differ
+  only in numbers share one parse (:func:`_with_digits`), and whole texts are cached too.
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ _SAFE_SCHEMES = ("http:", "https:", "mailto:")
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _NO_MARKERS = str.maketrans({_OPEN: "\ufffd", _CLOSE: "\ufffd"})
 _DEFERRED_MATH = re.compile("\ue000([IB])(.*?)\ue001", re.DOTALL)
-_DIGIT = re.compile(r"[0-9]")
+_DIGITS = re.compile(r"[0-9]+")
 # Where a digit's value matters to Markdown: links and autolinks copy it into an attribute,
-# character references read it, and only "1." may start a list that interrupts a paragraph.
-_DIGITS_MATTER = re.compile(r"[\[<&]|^[ \t>*+\-]*[0-9]+[.)]", re.MULTILINE)
+# character references read it, and a list marker's number is its start ("3. ", only "1. "
+# may interrupt a paragraph). A decimal at the start of a line ("0.25 is left") is no marker.
+_DIGITS_MATTER = re.compile(r"[\[<&]|^[ \t>*+\-]*[0-9]+[.)](?:[ \t]|$)", re.MULTILINE)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
 
 
@@ -123,30 +124,31 @@ def _markdown(text: str, inline: bool, math: str) -> str:
 
 
 def _with_digits(text: str, inline: bool, math: str) -> str:
-    """HTML for ``text``, sharing one parse among texts that differ only in their digits.
+    """HTML for ``text``, sharing one parse among texts that differ only in their numbers.
 
-    A Markdown parse costs far more than a substitution. Every digit becomes ``0`` (still a
-    digit: the dollar and emphasis rules decide the same, and lengths are kept), the skeleton
-    is parsed once and cut at its zeros (:func:`_slots`, cached), and the digits are put
-    back, in order. Texts where a digit's value matters (:data:`_DIGITS_MATTER`) are parsed
-    directly, as is any text whose digits do not come back one for one (a code block's info
-    string, say).
+    A Markdown parse costs far more than a substitution. Every run of digits becomes one
+    ``0`` (still a digit, so the dollar and emphasis rules decide the same; a run's length
+    matters to CommonMark only in a list marker, and those texts are parsed directly), the
+    skeleton is parsed once and cut at its zeros (:func:`_slots`, cached), and the runs are
+    put back, in order. Texts where a digit's value matters (:data:`_DIGITS_MATTER`) are
+    parsed directly, as is any text whose runs do not come back one for one (a code block's
+    info string, say).
     """
-    digits = _DIGIT.findall(text)
-    if not digits or _DIGITS_MATTER.search(text):
+    runs = _DIGITS.findall(text)
+    if not runs or _DIGITS_MATTER.search(text):
         return _parse(text, inline, math)
-    slots = _slots(_DIGIT.sub("0", text), inline, math)
-    if slots is None or len(slots) != len(digits) + 1:
+    slots = _slots(_DIGITS.sub("0", text), inline, math)
+    if slots is None or len(slots) != len(runs) + 1:
         return _parse(text, inline, math)
     pieces = [slots[0]]
-    for digit, slot in zip(digits, slots[1:], strict=True):
-        pieces += (digit, slot)
+    for run, slot in zip(runs, slots[1:], strict=True):
+        pieces += (run, slot)
     return "".join(pieces)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _slots(skeleton: str, inline: bool, math: str) -> tuple[str, ...] | None:
-    """The parsed skeleton cut at each ``0`` of its text; None if a tag holds a ``0``."""
+    """The parsed skeleton cut at each run of digits in its text; None if a tag holds one."""
     slots: list[str] = []
     current: list[str] = []
     for tag, body in _TAG_OR_TEXT.findall(_parse(skeleton, inline, math)):
@@ -155,7 +157,7 @@ def _slots(skeleton: str, inline: bool, math: str) -> tuple[str, ...] | None:
                 return None
             current.append(tag)
             continue
-        chunks = body.split("0")
+        chunks = _DIGITS.split(body)
         current.append(chunks[0])
         for chunk in chunks[1:]:
             slots.append("".join(current))
