@@ -181,7 +181,7 @@ class RoundingSweep:
 
     def _needs(self, expr: sympy.Expr) -> frozenset[str]:
         """The 'let' names an expression depends on, directly or through other lets."""
-        lets = {name: formula.expr for name, formula in self.compiled.lets}
+        lets = {name: formula.expr for name, formula in self.compiled.space.lets}
         needed: set[str] = set()
         todo = [s.name for s in expr.free_symbols]
         while todo:
@@ -213,7 +213,7 @@ class RoundingSweep:
                 self.first_failure = problem
 
     def _problem(self, variant: Variant) -> str | None:
-        params = {p.name: _param_value(variant.values[p.name]) for p in self.compiled.params}
+        params = {p.name: _param_value(variant.values[p.name]) for p in self.compiled.space.params}
         try:
             rounding = self._displayed(variant, params)
         except (ArithmeticError, ValueError) as exc:
@@ -253,7 +253,7 @@ class RoundingSweep:
     def _exact_values(self, params: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         env = dict(params)
         yield from params.items()
-        for name, formula in self.compiled.lets:
+        for name, formula in self.compiled.space.lets:
             env[name] = formula.value(env)
             yield name, env[name]
 
@@ -274,7 +274,7 @@ class RoundingSweep:
 
         env = dict(params)
         notes = []
-        for name, let in self.compiled.lets:
+        for name, let in self.compiled.space.lets:
             value = let.value(env)
             if ways.get(name):
                 rounded = max((shown(value, w) for w in ways[name]), key=lambda s: _gap(s, value))
