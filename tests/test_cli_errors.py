@@ -55,20 +55,17 @@ def _log_named_in(stderr: str) -> Path:
     return Path(match.group(1))
 
 
-def test_a_broken_user_template_is_exit_3_with_the_traceback_in_a_log(env, tmp_path):
+def test_a_broken_user_template_is_bad_input_named_at_its_line(env, tmp_path):
+    """An instructor's template is their input: exit 2 with its file and line, no exam."""
     templates = tmp_path / "templates" / "html"
     templates.mkdir(parents=True)
     (templates / "paper.html.j2").write_text("{% if %}\n", encoding="utf-8")
     out = tmp_path / "exam"
     args = ["generate", str(BANK), "--count", "2", "--out", str(out), "--format", "html"]
     result = run(env, *args, "--templates", str(templates.parent))
-    assert result.returncode == 3
+    assert result.returncode == 2
     _no_traceback(result)
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("quizgen: unexpected error: TemplateSyntaxError")
-    log = _log_named_in(line)
-    assert log.parent == Path(env["TMPDIR"])
-    assert "Traceback" in log.read_text(encoding="utf-8")
+    assert "paper.html.j2:1: template failed" in result.stderr
     assert not (out / "key.json").exists()
 
 
@@ -78,7 +75,7 @@ def test_a_paper_template_cannot_print_the_seed(env, tmp_path):
     (templates / "paper.md.j2").write_text("{{ exam.seed }}\n", encoding="utf-8")
     args = ["generate", str(BANK), "--count", "1", "--out", str(tmp_path / "exam")]
     result = run(env, *args, "--format", "md", "--templates", str(templates.parent))
-    assert result.returncode == 3
+    assert result.returncode == 2
     assert "has no attribute 'seed'" in result.stderr
     _no_traceback(result)
 
