@@ -264,7 +264,7 @@ def test_a_question_that_does_not_compile_is_skipped_with_its_location(tmp_path:
     bank_file = tmp_path / "broken.yaml"
     bank_file.write_text(
         "id: broken\ntitle: Broken\nquestions:\n"
-        "  - {id: good, kind: numeric, prompt: What is 2+2?, answer: 4}\n"
+        "  - {id: good, kind: numeric, prompt: 'What is 2+2?', answer: 4}\n"
         "  - {id: bad, kind: numeric, params: {a: 1}, prompt: 'What is {{ b }}?', answer: a}\n",
         encoding="utf-8",
     )
