@@ -303,6 +303,7 @@ class _Header(BaseModel):
     title: str
     seed: str
     banks: list[BankRef]
+    fingerprint: str = ""  # keys before the keyed fingerprint have none
 
 
 _SCORING = frozenset({"all-or-nothing", "right-minus-wrong", "partial"})
@@ -401,7 +402,12 @@ def keys_from_json(data: Any, source: str) -> ExamRecord:
         header = _Header.model_validate(data)
         if header.format != EXAM_FORMAT:
             raise _Wrong("format", f"{header.format!r}, expected {EXAM_FORMAT!r}")
-        exam = Exam.model_construct(title=header.title, seed=header.seed, banks=header.banks)
+        exam = Exam.model_construct(
+            title=header.title,
+            seed=header.seed,
+            banks=header.banks,
+            fingerprint=header.fingerprint,
+        )
         return ExamRecord(exam_fingerprint(exam), _variants(_get(data, "papers", LIST, "")))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
