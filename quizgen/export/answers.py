@@ -8,7 +8,7 @@ Every exporter needs the same translations, so they live here once:
   the largest of them, computed exactly for this variant's value;
 * a multi key becomes per-option weights in percent, either exact (QTI 2.1) or snapped to the
   grades Moodle accepts (:func:`moodle_weights`);
-* any key becomes a line of Markdown for a grader (:func:`grader_answer`).
+* a variant's keys become Markdown for a person grading by hand (:func:`grader_markdown`).
 """
 
 from __future__ import annotations
@@ -28,15 +28,7 @@ from quizgen.errors import QuizgenError
 from quizgen.grade.predicates import decade
 from quizgen.math.evaluate import EXACT, compile_expr, exact
 from quizgen.math.numbers import fraction_of
-from quizgen.variant import (
-    AnswerKey,
-    ChoiceKey,
-    EssayKey,
-    NumericKey,
-    TextKey,
-    Variant,
-    answer_markdown,
-)
+from quizgen.variant import ChoiceKey, NumericKey, Variant, accepted_markdown
 
 __all__ = [
     "MOODLE_GRADES",
@@ -45,7 +37,6 @@ __all__ = [
     "NumericTarget",
     "decimal_text",
     "exact_weights",
-    "grader_answer",
     "grader_markdown",
     "moodle_grade_text",
     "moodle_weights",
@@ -427,24 +418,12 @@ def moodle_grade_text(percent: Fraction) -> str:
 # --- words for graders -----------------------------------------------------------------------
 
 
-def grader_answer(key: AnswerKey) -> str:
-    """The correct answer for a person grading by hand: every accepted text, or the rubric."""
-    if isinstance(key, TextKey):
-        accepted = [f"`{a}`" for a in key.answers]
-        if key.regex:
-            accepted.append(f"text matching `{key.regex}`")
-        return " or ".join(accepted)
-    if isinstance(key, EssayKey):
-        return key.rubric or "(graded by hand)"
-    return answer_markdown(key)
-
-
 def grader_markdown(variant: Variant) -> str:
     """What a person grading this variant by hand needs: each answer, then the solution."""
     lines = []
     for part_id, key, points in variant.gradable():
         label = f"Part {part_id}" if part_id else "Answer"
-        lines.append(f"- **{label}** ({points:g} pt): {grader_answer(key)}")
+        lines.append(f"- **{label}** ({points:g} pt): {accepted_markdown(key)}")
     text = "\n".join(lines)
     if variant.solution:
         text += "\n\n" + variant.solution
