@@ -68,7 +68,9 @@ IMAG_REL = mpmath.mpf("1e-30")
 _NONFINITE = frozenset({sympy.zoo, sympy.oo, -sympy.oo, sympy.nan})
 _CONSTANTS = {sympy.pi: +MP.pi, sympy.E: +MP.e}
 # Exact values of functions at the arguments where they are rational.
-_EXACT_AT: dict[str, dict[int, int]] = {  # exp(0) and log(1): in their own rules
+_EXACT_AT: dict[str, dict[int, int]] = {
+    "exp": {0: 1},
+    "log": {1: 0},
     "sin": {0: 0},
     "cos": {0: 1},
     "tan": {0: 0},
@@ -269,8 +271,8 @@ class _Compiler:
             "exp": self.exp,
             "log": self.log,
             "Abs": self.absolute,
-            "re": self.real_part,
-            "im": self.imaginary_part,
+            "re": lambda args: self.function("re", args, on_exact=lambda x: x),
+            "im": lambda args: self.function("im", args, on_exact=lambda x: 0),
             "floor": lambda args: self.rounding(math.floor, MP.floor, args),
             "ceiling": lambda args: self.rounding(math.ceil, MP.ceil, args),
             "Min": lambda args: self.extremum(min, args),
@@ -397,8 +399,18 @@ class _Compiler:
 
     # -- functions -----------------------------------------------------------------------------
 
-    def function(self, name: str, args: list[Fn]) -> Fn:
-        """A function of one argument that mpmath computes under the same name."""
+    def function(
+        self,
+        name: str,
+        args: list[Fn],
+        guard: Callable[[Any], None] | None = None,
+        on_exact: Callable[[Any], Real] | None = None,
+    ) -> Fn:
+        """A function of one argument that mpmath computes under the same name.
+
+        ``guard`` sees the argument first and may refuse it; ``on_exact`` computes the value
+        of an exact argument (else the table of exact values is used, then mpmath).
+        """
         (arg,) = args
         table = _EXACT_AT.get(name, {})
         mp_function = getattr(MP, name)
@@ -406,42 +418,37 @@ class _Compiler:
 
         def apply(env: Env) -> Real:
             x = arg(env)
-            if isinstance(x, EXACT) and x in table:
-                return table[x]
-            return check(mp_function(to_mpf(x)))
+            if isinstance(x, EXACT):
+                if on_exact is not None:
+                    return on_exact(x)
+                if x in table:
+                    return table[x]
+            x = to_mpf(x)
+            if guard is not None:
+                guard(x)
+            return check(mp_function(x))
 
         return apply
 
     def exp(self, args: list[Fn]) -> Fn:
-        (arg,) = args
-        check, bound = self.check, self.policy.max_mag
+        bound = self.policy.max_mag
 
-        def exp(env: Env) -> Real:
-            x = arg(env)
-            if isinstance(x, EXACT) and x == 0:
-                return 1
-            x = to_mpf(x)
-            if bound is not None and MP.re(x) > bound:  # refused before mpmath computes it
+        def refuse_overflow(x: Any) -> None:  # before mpmath computes exp(10^6)
+            if MP.re(x) > bound:
                 raise Undefined("exp of a number this large")
-            return check(MP.exp(x))
 
-        return exp
+        return self.function("exp", args, None if bound is None else refuse_overflow)
 
     def log(self, args: list[Fn]) -> Fn:
-        (arg,) = args
-        check, complex_steps = self.check, self.policy.complex_steps
+        complex_steps = self.policy.complex_steps
 
-        def log(env: Env) -> Real:
-            x = arg(env)
-            if isinstance(x, EXACT) and x == 1:
-                return 0
-            if not complex_steps and to_mpf(x) <= 0:
+        def refuse(x: Any) -> None:
+            if not complex_steps and x <= 0:
                 raise NotReal("log of a number that is not positive")
             if x == 0:
                 raise Undefined("log(0) is undefined")
-            return check(MP.log(to_mpf(x)))
 
-        return log
+        return self.function("log", args, refuse)
 
     def absolute(self, args: list[Fn]) -> Fn:
         (arg,) = args
@@ -452,26 +459,6 @@ class _Compiler:
             return abs(x) if isinstance(x, EXACT) or check is None else check(abs(x))
 
         return absolute
-
-    def real_part(self, args: list[Fn]) -> Fn:
-        (arg,) = args
-        check = self.check
-
-        def real_part(env: Env) -> Real:
-            x = arg(env)
-            return x if isinstance(x, EXACT) else check(MP.re(x))
-
-        return real_part
-
-    def imaginary_part(self, args: list[Fn]) -> Fn:
-        (arg,) = args
-        check = self.check
-
-        def imaginary_part(env: Env) -> Real:
-            x = arg(env)
-            return 0 if isinstance(x, EXACT) else check(MP.im(x))
-
-        return imaginary_part
 
     def rounding(
         self, exact_op: Callable[[Any], int], mp_op: Callable[[Any], Any], args: list[Fn]
