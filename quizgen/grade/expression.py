@@ -3,7 +3,8 @@
 1. **canonical** — structural equality, then ``expand(response - key)``: zero means equal; a
    nonzero polynomial with rational coefficients means different. Most answers stop here.
 2. **sampling** — both sides are evaluated at 12 seeded random points of the variables'
-   domains (exact rationals where the arithmetic stays rational, else 50-digit mpmath). Points
+   domains by the one evaluator (:mod:`quizgen.math.evaluate`: exact rationals where the
+   arithmetic stays rational, else 50-digit mpmath) under the :data:`AT_POINTS` policy. Points
    where the key is undefined or not real are skipped; a pole of the response is skipped too,
    but a response that is not real where the key is (``2*log(x)`` for ``log(x^2)`` at a
    negative x) is a mismatch. Any mismatch means different.
@@ -43,6 +44,7 @@ from quizgen.rng import Stream, stream_for
 from quizgen.variant import ExpressionKey
 
 __all__ = [
+    "AT_POINTS",
     "CONFIRM_BUDGET",
     "N_POINTS",
     "Comparison",

@@ -263,10 +263,10 @@ class _Compiler:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         # Every step that can leave the finite reals (powers, functions) is checked. Sums,
-        # products and absolute values of finite reals stay finite and real: under STRICT
-        # they are not checked (None), under a bounded policy they may still overflow.
+        # products and absolute values of finite values stay finite: they are checked (for
+        # overflow) only under a policy with a bound on magnitudes.
         self.check = _checker(policy)
-        self.check_arithmetic = None if policy == STRICT else self.check
+        self.check_arithmetic = None if policy.max_mag is None else self.check
         self.special: dict[str, Callable[[list[Fn]], Fn]] = {
             "exp": self.exp,
             "log": self.log,
@@ -313,8 +313,8 @@ class _Compiler:
                 return sum(values)
             if kinds <= {int, Fraction}:
                 return exact(sum(values, Fraction(0)))
-            total = MP.fsum(to_mpf(v) for v in values)
-            return total if check is None else check(total)
+            value = MP.fsum(to_mpf(v) for v in values)
+            return value if check is None else check(value)
 
         return total
 
