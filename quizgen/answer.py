@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quizgen.bank.model import Bank
+from quizgen.bank.model import KINDS, Bank
 from quizgen.bank.yamlsrc import path_text
 from quizgen.errors import BankError, BankErrors, QuizgenError
 from quizgen.generate.compile import compile_question
@@ -29,7 +29,7 @@ __all__ = ["answer_key", "check_answer"]
 
 _WHERE = "<answer>"
 _PREFIX = ("questions", 0)
-_TAGS = {"numeric", "expression", "choice", "multi", "truefalse", "text", "essay", "multipart"}
+_TAGS = frozenset(KINDS)
 
 
 def _infer_kind(answer: Mapping[str, Any]) -> str:

@@ -28,9 +28,9 @@ from quizgen.variant import (
     ChoiceKey,
     EssayKey,
     NumericKey,
-    TextKey,
-    TrueFalseKey,
     Variant,
+    typed_answer,
+    typed_mistake,
 )
 
 __all__ = ["BankReport", "QuestionReport", "check_bank"]
@@ -150,7 +150,7 @@ def _self_grade(variant: Variant, params: list[str]) -> str | None:
     shown = ", ".join(f"{k}={variant.values[k]}" for k in params) or "no parameters"
     for part, key, _ in variant.gradable():
         where = f"part '{part}' " if part else ""
-        correct = _correct_response(key)
+        correct = typed_answer(key)
         if correct is None:
             continue
         verdict = check_response(key, correct)
@@ -160,7 +160,7 @@ def _self_grade(variant: Variant, params: list[str]) -> str | None:
                 f"({verdict.status}: {verdict.feedback}) when {shown}"
             )
         for mistake in getattr(key, "mistakes", []):
-            response = _mistake_response(key, mistake)
+            response = typed_mistake(key, mistake)
             verdict = check_response(key, response)
             if verdict.score == 1:
                 return (
@@ -168,42 +168,6 @@ def _self_grade(variant: Variant, params: list[str]) -> str | None:
                     f"(it equals the answer, or is within tolerance) when {shown}"
                 )
     return None
-
-
-def _correct_response(key: AnswerKey) -> Any:
-    if isinstance(key, NumericKey):
-        return _typed(key.value, key.fractions)
-    if isinstance(key, ChoiceKey):
-        labels = key.correct_labels()
-        return labels[0] if key.kind == "choice" else labels
-    if isinstance(key, TrueFalseKey):
-        return "true" if key.answer else "false"
-    if isinstance(key, TextKey):
-        return key.answers[0] if key.answers else None
-    if isinstance(key, EssayKey):
-        return None
-    return key.value  # expression
-
-
-def _mistake_response(key: AnswerKey, mistake: Any) -> str:
-    if isinstance(key, NumericKey):
-        return _typed(mistake.value, key.fractions)
-    return getattr(mistake, "value", None) or getattr(mistake, "answer", "")
-
-
-def _typed(value: str, fractions: bool) -> str:
-    """An exact key value as a student would type it.
-
-    Key values are integers, ``p/q`` or 40-digit decimals (irrational results); a fraction
-    becomes its exact decimal, or 17 significant figures when it has none.
-    """
-    from quizgen.math.numbers import display
-
-    q = fraction_of(value)
-    if fractions or "/" not in value:
-        return value
-    text = display(q)
-    return text if fraction_of(text) == q else repr(float(q))
 
 
 def _check_examples(compiled: CompiledQuestion, qr: QuestionReport) -> None:

@@ -7,12 +7,14 @@ A Variant is one question with its parameters drawn, its text rendered (Markdown
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from quizgen.bank.model import TextMistake, Tolerance
 from quizgen.math.domains import Domain
+from quizgen.math.numbers import display, fraction_of
 
 __all__ = [
     "AnswerKey",
@@ -29,7 +31,12 @@ __all__ = [
     "TextKey",
     "TrueFalseKey",
     "Variant",
+    "accepted_markdown",
     "answer_markdown",
+    "correct_options",
+    "numeric_text",
+    "typed_answer",
+    "typed_mistake",
 ]
 
 EXAM_FORMAT = "quizgen-exam/1"
@@ -110,6 +117,28 @@ AnswerKey = Annotated[
 ]
 
 
+# --- a key described to a person ------------------------------------------------------------
+# Every description of an answer key (paper keys, grades, solutions, LMS grader notes, the
+# self-check of `quizgen check`) is built from these, so the key reads the same everywhere.
+
+
+def numeric_text(key: NumericKey) -> str:
+    """A numeric answer as shown: its display value and unit (``20362``, ``0.25 s``)."""
+    return key.display + (f" {key.unit}" if key.unit else "")
+
+
+def correct_options(
+    key: ChoiceKey, *, labels: bool = True, inline: Callable[[str], str] = str
+) -> str:
+    """The correct options, ``"; "``-separated, each ``"B. text"`` (``inline`` marks up the
+    text) or, without labels, the text alone."""
+    return "; ".join(
+        f"{o.label}. {inline(o.text)}" if labels else inline(o.text)
+        for o in key.options
+        if o.correct
+    )
+
+
 def answer_markdown(key: AnswerKey, *, labels: bool = True) -> str:
     """The correct answer of ``key`` as one line of Markdown (math in ``$…$``).
 
@@ -119,18 +148,65 @@ def answer_markdown(key: AnswerKey, *, labels: bool = True) -> str:
             since the order of options differs from student to student.
     """
     if isinstance(key, NumericKey):
-        return key.display + (f" {key.unit}" if key.unit else "")
+        return numeric_text(key)
     if isinstance(key, ExpressionKey):
         return f"${key.latex}$"
     if isinstance(key, ChoiceKey):
-        return "; ".join(
-            f"{o.label}. {o.text}" if labels else o.text for o in key.options if o.correct
-        )
+        return correct_options(key, labels=labels)
     if isinstance(key, TrueFalseKey):
         return "true" if key.answer else "false"
     if isinstance(key, TextKey):
         return key.answers[0] if key.answers else f"text matching `{key.regex}`"
     return ""  # essays have no single correct answer
+
+
+def accepted_markdown(key: AnswerKey) -> str:
+    """For a person grading by hand: every accepted text, the rubric, or the answer."""
+    if isinstance(key, TextKey):
+        accepted = [f"`{a}`" for a in key.answers]
+        if key.regex:
+            accepted.append(f"text matching `{key.regex}`")
+        return " or ".join(accepted)
+    if isinstance(key, EssayKey):
+        return key.rubric or "(graded by hand)"
+    return answer_markdown(key)
+
+
+def typed_answer(key: AnswerKey) -> str | list[str] | None:
+    """The correct answer as a student would give it (labels for choices), None for an essay
+    or a text key with only a pattern."""
+    if isinstance(key, NumericKey):
+        return _typed(key.value, key.fractions)
+    if isinstance(key, ChoiceKey):
+        labels = key.correct_labels()
+        return labels[0] if key.kind == "choice" else labels
+    if isinstance(key, TrueFalseKey):
+        return "true" if key.answer else "false"
+    if isinstance(key, TextKey):
+        return key.answers[0] if key.answers else None
+    if isinstance(key, EssayKey):
+        return None
+    return key.value  # expression
+
+
+def typed_mistake(key: AnswerKey, mistake: KeyMistake | TextMistake) -> str:
+    """A declared mistake as a student would type it."""
+    if isinstance(key, NumericKey):
+        return _typed(mistake.value, key.fractions)
+    return getattr(mistake, "value", None) or getattr(mistake, "answer", "")
+
+
+def _typed(value: str, fractions: bool) -> str:
+    """An exact key value as a student would type it.
+
+    Key values are integers, ``p/q`` or 40-digit decimals (irrational results); a fraction
+    becomes its exact decimal, or 17 significant figures when it has none.
+    """
+    q = fraction_of(value)
+    if fractions or "/" not in value:
+        return value
+    text = display(q)
+    return text if fraction_of(text) == q else repr(float(q))
 
 
 class PartVariant(Frozen):

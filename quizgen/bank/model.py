@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,7 @@ from quizgen.errors import BankError, BankErrors
 from quizgen.math.domains import Domain
 
 __all__ = [
+    "KINDS",
     "AnswerSpec",
     "Bank",
     "ChoiceAnswer",
@@ -461,16 +462,13 @@ def _check_duplicate_questions(located: Located) -> None:
         raise BankErrors(errors)
 
 
-_TAGS = {
-    "numeric",
-    "expression",
-    "choice",
-    "multi",
-    "truefalse",
-    "text",
-    "essay",
-    "multipart",
-}
+#: Every question kind, as a bank's ``kind`` field spells it, read off the question models so
+#: that the list cannot drift from them (error messages and ``check_answer`` use it).
+KINDS: tuple[str, ...] = tuple(
+    get_args(member.model_fields["kind"].annotation)[0]
+    for member in get_args(get_args(Question)[0])
+)
+_TAGS = frozenset(KINDS)
 
 
 def _data_path(located: Located, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
@@ -520,9 +518,7 @@ def _message(err: Any) -> str:
         tag = err.get("ctx", {}).get("tag", "?")
         return f"unknown kind {tag!r}; expected one of: {', '.join(sorted(_TAGS))}"
     if kind == "union_tag_not_found":
-        return (
-            "missing 'kind' (numeric, expression, choice, multi, truefalse, text, essay, multipart)"
-        )
+        return f"missing 'kind' ({', '.join(KINDS)})"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

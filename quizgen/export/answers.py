@@ -8,13 +8,13 @@ Every exporter needs the same translations, so they live here once:
   the largest of them, computed exactly for this variant's value;
 * a multi key becomes per-option weights in percent, either exact (QTI 2.1) or snapped to the
   grades Moodle accepts (:func:`moodle_weights`);
-* any key becomes a line of Markdown for a grader (:func:`grader_answer`).
+* a variant's keys become Markdown for a person grading by hand (:func:`grader_markdown`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
@@ -26,16 +26,9 @@ import mpmath
 from quizgen.bank.model import Tolerance
 from quizgen.errors import QuizgenError
 from quizgen.grade.predicates import decade
+from quizgen.math.evaluate import EXACT, compile_expr, exact
 from quizgen.math.numbers import fraction_of
-from quizgen.variant import (
-    AnswerKey,
-    ChoiceKey,
-    EssayKey,
-    NumericKey,
-    TextKey,
-    Variant,
-    answer_markdown,
-)
+from quizgen.variant import ChoiceKey, NumericKey, Variant, accepted_markdown
 
 __all__ = [
     "MOODLE_GRADES",
@@ -44,7 +37,6 @@ __all__ = [
     "NumericTarget",
     "decimal_text",
     "exact_weights",
-    "grader_answer",
     "grader_markdown",
     "moodle_grade_text",
     "moodle_weights",
@@ -168,9 +160,13 @@ def _target(value: str) -> Fraction:
 
     An LMS gets 15 significant figures, so an irrational value (``tanh(4/5)``) is evaluated
     numerically: its numbers become placeholder names (``-tanh(4/5)`` → ``-tanh(qa/qb)``), the
-    skeleton is parsed once with the safe parser (cached: the variants of a question share
-    it), and the tree is evaluated with mpmath at 30 digits, which gives the same digits on
-    every platform (the C library's ``math.tanh`` need not).
+    skeleton is parsed and compiled once by the safe parser and the one evaluator (cached:
+    the variants of a question share it), and the value is rounded to 30 digits by mpmath,
+    which gives the same digits on every platform (the C library's ``math.tanh`` need not).
+
+    Raises:
+        QuizgenError: the text does not parse.
+        ValueError, ArithmeticError: it has no real value.
     """
     if _RATIONAL.fullmatch(value):
         return Fraction(value)
@@ -178,10 +174,17 @@ def _target(value: str) -> Fraction:
     names = [_placeholder(i) for i in range(len(numbers))]
     pieces = iter(names)
     skeleton = _NUMBER.sub(lambda _: next(pieces), value)
-    env = dict(zip(names, (Fraction(n) for n in numbers), strict=True))
+    env = dict(zip(names, (exact(Fraction(n)) for n in numbers), strict=True))
+    return _working_digits(_skeleton_fn(skeleton, len(names))(env))
+
+
+def _working_digits(value: Any) -> Fraction:
+    """A value rounded to :data:`WORKING_DIGITS` significant digits."""
     with mpmath.workdps(WORKING_DIGITS):
-        result = _evaluate(_skeleton_expr(skeleton, len(names)), env)
-        return Fraction(mpmath.nstr(result, WORKING_DIGITS, min_fixed=-999, max_fixed=999))
+        if isinstance(value, EXACT):
+            value = mpmath.mpf(value.numerator) / value.denominator
+        number = mpmath.mpf(value)
+        return Fraction(mpmath.nstr(number, WORKING_DIGITS, min_fixed=-999, max_fixed=999))
 
 
 def _placeholder(i: int) -> str:
@@ -195,50 +198,11 @@ def _placeholder(i: int) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _skeleton_expr(skeleton: str, count: int) -> Any:
+def _skeleton_fn(skeleton: str, count: int) -> Callable[[dict[str, Any]], Any]:
     from quizgen.math.parse import parse_math
 
-    return parse_math(skeleton, [_placeholder(i) for i in range(count)], split_names=False)
-
-
-def _evaluate(expr: Any, env: dict[str, Fraction]) -> Any:
-    """The value of a sympy expression as an mpmath number, walking its tree."""
-    if expr.is_Symbol:
-        q = env[expr.name]
-        return mpmath.mpf(q.numerator) / q.denominator
-    if expr.is_Rational:
-        return mpmath.mpf(int(expr.p)) / int(expr.q)
-    if expr.is_Float:
-        return mpmath.mpf(str(expr))
-    args = [_evaluate(a, env) for a in expr.args]
-    if expr.is_Add:
-        return mpmath.fsum(args)
-    if expr.is_Mul:
-        return mpmath.fprod(args)
-    if expr.is_Pow:
-        return mpmath.power(args[0], args[1])
-    name = type(expr).__name__
-    if name in _MPMATH_FUNCTIONS:
-        return getattr(mpmath, _MPMATH_FUNCTIONS[name])(*args)
-    if expr.is_NumberSymbol:  # pi, E, …
-        return mpmath.mpf(expr.evalf(WORKING_DIGITS + 5))
-    raise ValueError(f"cannot evaluate {name} in an LMS export")
-
-
-_MPMATH_FUNCTIONS = {
-    "exp": "exp",
-    "log": "log",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "tanh": "tanh",
-    "sinh": "sinh",
-    "cosh": "cosh",
-    "asin": "asin",
-    "acos": "acos",
-    "atan": "atan",
-    "Abs": "fabs",
-}
+    names = [_placeholder(i) for i in range(count)]
+    return compile_expr(parse_math(skeleton, names, split_names=False))
 
 
 def numeric_target(key: NumericKey) -> NumericTarget:
@@ -276,7 +240,7 @@ def _mistake_value(text: str, display: str) -> Fraction:
     """
     try:
         return _target(text)
-    except (QuizgenError, ValueError, KeyError):
+    except (QuizgenError, ValueError, ArithmeticError, KeyError):
         return Fraction(display)
 
 
@@ -433,24 +397,12 @@ def moodle_grade_text(percent: Fraction) -> str:
 # --- words for graders -----------------------------------------------------------------------
 
 
-def grader_answer(key: AnswerKey) -> str:
-    """The correct answer for a person grading by hand: every accepted text, or the rubric."""
-    if isinstance(key, TextKey):
-        accepted = [f"`{a}`" for a in key.answers]
-        if key.regex:
-            accepted.append(f"text matching `{key.regex}`")
-        return " or ".join(accepted)
-    if isinstance(key, EssayKey):
-        return key.rubric or "(graded by hand)"
-    return answer_markdown(key)
-
-
 def grader_markdown(variant: Variant) -> str:
     """What a person grading this variant by hand needs: each answer, then the solution."""
     lines = []
     for part_id, key, points in variant.gradable():
         label = f"Part {part_id}" if part_id else "Answer"
-        lines.append(f"- **{label}** ({points:g} pt): {grader_answer(key)}")
+        lines.append(f"- **{label}** ({points:g} pt): {accepted_markdown(key)}")
     text = "\n".join(lines)
     if variant.solution:
         text += "\n\n" + variant.solution

@@ -1,31 +1,128 @@
-"""Turn a parsed sympy expression into a fast evaluator of exact values.
+"""The one evaluator of formulas: a parsed sympy expression compiled into a fast function.
 
-sympy's ``subs`` and ``evalf`` cost hundreds of microseconds per call, and a question is
-drawn thousands of times. A formula is therefore compiled once into nested closures that
-compute with Python ``Fraction``s, exactly, as long as the result stays rational. A step that
-leaves the rationals (``exp``, ``tanh``, a square root of a non-square, …) continues in
-mpmath at 50 significant digits; such values are kept and stored to 40 digits, so rounding
-happens only for display.
+sympy's ``subs`` and ``evalf`` cost hundreds of microseconds per call, and a question is drawn
+thousands of times and a response checked at a dozen points. A formula is therefore compiled
+once into nested closures of an environment (name -> value). They compute with ``int`` and
+``Fraction``, exactly, as long as the result stays rational; a step that leaves the rationals
+(``exp``, ``tanh``, a square root of a non-square, …) continues in mpmath at 50 significant
+digits, so rounding happens only for display.
+
+Where a formula has no finite real value, the caller's :class:`Policy` decides:
+
+* :data:`STRICT` (bank formulas, and the default) raises :class:`NotReal` or
+  :class:`Undefined` at the step that leaves the finite reals, with a message for the bank
+  author;
+* a policy with ``complex_steps`` (the grader's sample points) carries non-real intermediate
+  values on (``sqrt(x)*sqrt(x^3)`` is real again at a negative x), treats values beyond
+  ``2^max_mag`` as undefined, and :func:`outcome` classifies the end result as a value,
+  undefined or complex.
+
+The evaluator knows exactly the sympy functions that the parser's function table can build
+(:data:`quizgen.math.functions.HEADS`): a function the parser accepts is always evaluable, and
+no rule exists for one it cannot produce.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import mpmath
 import sympy
 
-__all__ = ["EXACT", "MP", "Real", "compile_expr", "exact", "to_mpf"]
+from quizgen.math.functions import HEADS
+
+__all__ = [
+    "EXACT",
+    "MP",
+    "STRICT",
+    "NotReal",
+    "Outcome",
+    "Policy",
+    "Real",
+    "Undefined",
+    "compile_expr",
+    "exact",
+    "outcome",
+    "to_mpf",
+]
 
 MP = mpmath.MPContext()
 MP.dps = 50
-Real = Any  # int or Fraction (exact), or MP.mpf (50 digits)
+Real = Any  # int or Fraction (exact), or MP.mpf (50 digits); MP.mpc between complex steps
 EXACT = (int, Fraction)
 Env = Mapping[str, Any]
 Fn = Callable[[Env], Real]
+
+MAX_EXACT_EXPONENT = 100_000  # larger integer exponents are computed in floating point
+# An exact fractional power b^(p/q) is tried when q and |p| are at most these.
+MAX_ROOT_DEGREE = 16
+MAX_ROOT_POWER = 1000
+# Imaginary parts this small are rounding noise of complex steps, not a non-real value.
+IMAG_ABS = mpmath.mpf("1e-40")
+IMAG_REL = mpmath.mpf("1e-30")
+
+_NONFINITE = frozenset({sympy.zoo, sympy.oo, -sympy.oo, sympy.nan})
+_CONSTANTS = {sympy.pi: +MP.pi, sympy.E: +MP.e}
+# Exact values of functions at the arguments where they are rational.
+_EXACT_AT: dict[str, dict[int, int]] = {
+    "exp": {0: 1},
+    "log": {1: 0},
+    "sin": {0: 0},
+    "cos": {0: 1},
+    "tan": {0: 0},
+    "tanh": {0: 0},
+    "sinh": {0: 0},
+    "cosh": {0: 1},
+    "asin": {0: 0},
+    "atan": {0: 0},
+}
+
+
+class Undefined(ZeroDivisionError):
+    """The formula has no value here: a division by zero, ``log(0)``, an overflow."""
+
+
+class NotReal(ValueError):
+    """The formula, or a step of it, is not a real number here."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the evaluator does where a formula leaves the finite real numbers.
+
+    Attributes:
+        complex_steps: carry a non-real intermediate value on, for :func:`outcome` to judge
+            the result, instead of raising :class:`NotReal` at the step that produced it.
+        max_mag: a value beyond ``2**max_mag`` in size is an overflow (:class:`Undefined`),
+            refused before a power or ``exp`` computes it; None: no bound.
+        exact_bits: an exact power whose result would exceed this many bits is computed in
+            floating point instead; None: no bound.
+    """
+
+    complex_steps: bool = False
+    max_mag: int | None = None
+    exact_bits: int | None = None
+
+
+#: Bank formulas: every step real and finite, or an error with a message for the author.
+STRICT = Policy()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The value of a formula at one point: a number, undefined there, or not real there."""
+
+    value: Real | None = None
+    undefined: bool = False
+    complex: bool = False
+
+
+_UNDEFINED = Outcome(undefined=True)
+_COMPLEX = Outcome(complex=True)
 
 
 def exact(q: Fraction) -> int | Fraction:
@@ -34,7 +131,7 @@ def exact(q: Fraction) -> int | Fraction:
 
 
 def to_mpf(value: Real) -> Any:
-    """The value as a 50-digit mpmath number."""
+    """The value as a 50-digit mpmath number (an mpmath value is returned as it is)."""
     if isinstance(value, int):
         return MP.mpf(value)
     if isinstance(value, Fraction):
@@ -42,14 +139,99 @@ def to_mpf(value: Real) -> Any:
     return value
 
 
-def _real(value: Any) -> Real:
+def compile_expr(expr: sympy.Basic, policy: Policy = STRICT) -> Fn:
+    """Compile ``expr`` into a function of an environment (name -> value).
+
+    The function returns an int or Fraction while the result is rational and a 50-digit
+    mpmath number otherwise. Under :data:`STRICT` it raises :class:`Undefined` (a
+    ZeroDivisionError) or :class:`NotReal` (a ValueError), with a message, where the formula
+    has no real value for the values given, and ValueError for a variable that holds text.
+
+    Raises:
+        ValueError: the expression holds something the evaluator does not know (only a tree
+            the safe parser did not build can), or is undefined everywhere (``0^(-y)``).
+    """
+    return _Compiler(policy).visit(expr)
+
+
+def outcome(fn: Fn, env: Env) -> Outcome:
+    """Evaluate a compiled formula at ``env``, classifying poles and non-real values."""
+    try:
+        value = fn(env)
+    except NotReal:
+        return _COMPLEX
+    except (ArithmeticError, ValueError, TypeError):  # Undefined, and mpmath's own refusals
+        return _UNDEFINED
+    if isinstance(value, MP.mpc):
+        if abs(value.imag) > IMAG_REL * abs(value) + IMAG_ABS:
+            return _COMPLEX
+        value = value.real
+    return Outcome(value)
+
+
+# --- checks after a step that may leave the finite reals ------------------------------------
+
+
+def _real(value: Any) -> Any:
     if isinstance(value, MP.mpc):
         if value.imag != 0:
-            raise ValueError("the formula is not a real number for these values")
+            raise NotReal("the formula is not a real number for these values")
         return value.real
     if MP.isnan(value) or MP.isinf(value):
-        raise ZeroDivisionError("the formula is undefined for these values")
+        raise Undefined("the formula is undefined for these values")
     return value
+
+
+def _checker(policy: Policy) -> Callable[[Any], Any]:
+    """The check every inexact step's result passes: real (unless complex steps), finite,
+    and within ``2^max_mag`` (when bounded)."""
+    bound = policy.max_mag
+    if bound is None and not policy.complex_steps:
+        return _real
+    strict = not policy.complex_steps
+
+    def check(value: Any) -> Any:
+        if strict:
+            value = _real(value)
+        if not MP.isfinite(value) or (
+            bound is not None and value != 0 and abs(MP.mag(value)) > bound
+        ):
+            raise Undefined("the value is not finite, or too large")
+        return value
+
+    return check
+
+
+def _real_part(value: Any) -> Any:
+    """A value that must be real (compared, rounded): rounding noise in its imaginary part is
+    dropped; a truly complex value has no place in a comparison (Undefined)."""
+    if isinstance(value, MP.mpc):
+        if abs(value.imag) > IMAG_ABS:
+            raise Undefined("a comparison or rounding of a value that is not real")
+        return value.real
+    return value
+
+
+def _bits(q: int | Fraction) -> int:
+    return max(q.numerator.bit_length(), q.denominator.bit_length())
+
+
+def _exact_root(q: Fraction, n: int) -> Fraction | None:
+    """The exact non-negative n-th root of ``q``, when it is rational."""
+    if q < 0:
+        return None
+    top, whole = sympy.integer_nthroot(q.numerator, n)
+    if not whole:
+        return None
+    bottom, whole = sympy.integer_nthroot(q.denominator, n)
+    return Fraction(top, bottom) if whole else None
+
+
+def _is_integer(value: Real) -> bool:
+    return isinstance(value, int) or (isinstance(value, Fraction) and value.denominator == 1)
+
+
+# --- the compiler ---------------------------------------------------------------------------
 
 
 def _const(value: Real) -> Fn:
@@ -66,158 +248,240 @@ def _symbol(name: str) -> Fn:
     return get
 
 
-def _add(fns: list[Fn]) -> Fn:
-    def total(env: Env) -> Real:
-        values = [f(env) for f in fns]
-        kinds = {type(v) for v in values}
-        if kinds == {int}:
-            return sum(values)
-        if kinds <= {int, Fraction}:
-            return exact(sum(values, Fraction(0)))
-        return MP.fsum(to_mpf(v) for v in values)
-
-    return total
+def _refuse_overflow(base: Any, exponent: Any, bound: int) -> None:
+    """Raise Undefined before computing a power far beyond ``2^bound`` (towers)."""
+    size = abs(exponent)
+    if size > bound and base != 0:
+        magnitude = abs(MP.log(abs(base), 2))
+        if size * magnitude > 4 * bound:
+            raise Undefined("the power is too large")
 
 
-def _mul(fns: list[Fn]) -> Fn:
-    def product(env: Env) -> Real:
-        out: Real = 1
-        for f in fns:
-            v = f(env)
-            if isinstance(out, EXACT) and isinstance(v, EXACT):
-                out = out * v
-            else:
-                out = to_mpf(out) * to_mpf(v)
-        return exact(out) if isinstance(out, Fraction) else out
+class _Compiler:
+    """Compiles trees under one policy; one method per kind of node."""
 
-    return product
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        # Every step that can leave the finite reals (powers, functions) is checked. Sums,
+        # products and absolute values of finite values stay finite: they are checked (for
+        # overflow) only under a policy with a bound on magnitudes.
+        self.check = _checker(policy)
+        self.check_arithmetic = None if policy.max_mag is None else self.check
+        self.special: dict[str, Callable[[list[Fn]], Fn]] = {
+            "exp": self.exp,
+            "log": self.log,
+            "Abs": self.absolute,
+            "re": lambda args: self.function("re", args, on_exact=lambda x: x),
+            "im": lambda args: self.function("im", args, on_exact=lambda x: 0),
+            "floor": lambda args: self.rounding(math.floor, MP.floor, args),
+            "ceiling": lambda args: self.rounding(math.ceil, MP.ceil, args),
+            "Min": lambda args: self.extremum(min, args),
+            "Max": lambda args: self.extremum(max, args),
+        }
+
+    def visit(self, expr: sympy.Basic) -> Fn:
+        if expr.is_Rational:
+            return _const(exact(Fraction(int(expr.p), int(expr.q))))
+        if expr.is_Symbol:
+            return _symbol(expr.name)
+        if expr in _CONSTANTS:
+            return _const(_CONSTANTS[expr])
+        if expr in _NONFINITE:  # the parser builds 0^(-y) as zoo^y
+            raise ValueError("the formula is undefined (it divides by zero)")
+        args = [self.visit(a) for a in expr.args]
+        if expr.is_Add:
+            return self.add(args)
+        if expr.is_Mul:
+            return self.mul(args)
+        if expr.is_Pow:
+            return self.power(args[0], args[1])
+        head = _HEAD_NAMES.get(type(expr))
+        if head is None:
+            raise ValueError(f"cannot evaluate {type(expr).__name__} in a formula")
+        special = self.special.get(head)
+        return special(args) if special else self.function(head, args)
+
+    # -- arithmetic ----------------------------------------------------------------------------
+
+    def add(self, fns: list[Fn]) -> Fn:
+        check = self.check_arithmetic
+
+        def total(env: Env) -> Real:
+            values = [f(env) for f in fns]
+            kinds = {type(v) for v in values}
+            if kinds == {int}:
+                return sum(values)
+            if kinds <= {int, Fraction}:
+                return exact(sum(values, Fraction(0)))
+            value = MP.fsum(to_mpf(v) for v in values)
+            return value if check is None else check(value)
+
+        return total
+
+    def mul(self, fns: list[Fn]) -> Fn:
+        check = self.check_arithmetic
+
+        def product(env: Env) -> Real:
+            out: Real = 1
+            for f in fns:
+                v = f(env)
+                if isinstance(out, EXACT) and isinstance(v, EXACT):
+                    out = out * v
+                else:
+                    out = to_mpf(out) * to_mpf(v)
+            if isinstance(out, Fraction):
+                return exact(out)
+            return out if isinstance(out, int) or check is None else check(out)
+
+        return product
+
+    def power(self, base: Fn, exponent: Fn) -> Fn:
+        exact_power, inexact_power = self.exact_power, self.inexact_power
+        unbounded = self.policy.exact_bits is None
+
+        def power(env: Env) -> Real:
+            b, e = base(env), exponent(env)
+            # the common cases first, inline: x^2, h^2, 0.9^T (exact and of any size)
+            if (
+                type(e) is int
+                and unbounded
+                and 0 < e <= MAX_EXACT_EXPONENT
+                and (type(b) is int or (type(b) is Fraction and b.denominator != 1))
+            ):
+                return b**e
+            if isinstance(b, EXACT) and isinstance(e, EXACT):
+                value = exact_power(b, e)
+                if value is not None:
+                    return value
+            return inexact_power(b, e)
+
+        return power
+
+    def exact_power(self, b: int | Fraction, e: int | Fraction) -> int | Fraction | None:
+        """``b^e`` exactly, or None when it is irrational or too large to compute exactly."""
+        if type(e) is not int and e.denominator == 1:
+            e = e.numerator
+        if b == 0:
+            if e < 0:
+                raise Undefined("division by zero")
+            return 1 if e == 0 else 0
+        if type(e) is not int:
+            return self.exact_root(b, e)
+        if abs(e) > MAX_EXACT_EXPONENT or self.too_large(b, e):
+            return None
+        if e < 0:
+            return exact(Fraction(1) / Fraction(b) ** -e)
+        value = b**e
+        return value if type(value) is int or value.denominator != 1 else value.numerator
+
+    def exact_root(self, b: int | Fraction, e: Fraction) -> int | Fraction | None:
+        """``b^(p/q)`` for a nonzero ``b``, when it is rational and of a sane size."""
+        if e.denominator > MAX_ROOT_DEGREE or abs(e.numerator) > MAX_ROOT_POWER:
+            return None
+        root = _exact_root(Fraction(b), e.denominator)
+        if root is None or self.too_large(root, e.numerator):
+            return None
+        return exact(root**e.numerator)
+
+    def too_large(self, base: int | Fraction, exponent: int) -> bool:
+        limit = self.policy.exact_bits
+        return limit is not None and _bits(base) * abs(exponent) > limit
+
+    def inexact_power(self, b: Real, e: Real) -> Real:
+        base, exponent = to_mpf(b), to_mpf(e)
+        if not self.policy.complex_steps and base < 0 and not _is_integer(e):
+            raise NotReal("a negative number to a fractional power is not real")
+        if base == 0 and MP.re(exponent) < 0:
+            raise Undefined("division by zero")
+        if self.policy.max_mag is not None:
+            _refuse_overflow(base, exponent, self.policy.max_mag)
+        return self.check(MP.power(base, exponent))
+
+    # -- functions -----------------------------------------------------------------------------
+
+    def function(
+        self,
+        name: str,
+        args: list[Fn],
+        guard: Callable[[Any], None] | None = None,
+        on_exact: Callable[[Any], Real] | None = None,
+    ) -> Fn:
+        """A function of one argument that mpmath computes under the same name.
+
+        ``guard`` sees the argument first and may refuse it; ``on_exact`` computes the value
+        of an exact argument (else the table of exact values is used, then mpmath).
+        """
+        (arg,) = args
+        table = _EXACT_AT.get(name, {})
+        mp_function = getattr(MP, name)
+        check = self.check
+
+        def apply(env: Env) -> Real:
+            x = arg(env)
+            if isinstance(x, EXACT):
+                if on_exact is not None:
+                    return on_exact(x)
+                if x in table:
+                    return table[x]
+            x = to_mpf(x)
+            if guard is not None:
+                guard(x)
+            return check(mp_function(x))
+
+        return apply
+
+    def exp(self, args: list[Fn]) -> Fn:
+        bound = self.policy.max_mag
+
+        def refuse_overflow(x: Any) -> None:  # before mpmath computes exp(10^6)
+            if MP.re(x) > bound:
+                raise Undefined("exp of a number this large")
+
+        return self.function("exp", args, None if bound is None else refuse_overflow)
+
+    def log(self, args: list[Fn]) -> Fn:
+        complex_steps = self.policy.complex_steps
+
+        def refuse(x: Any) -> None:
+            if not complex_steps and x <= 0:
+                raise NotReal("log of a number that is not positive")
+            if x == 0:
+                raise Undefined("log(0) is undefined")
+
+        return self.function("log", args, refuse)
+
+    def absolute(self, args: list[Fn]) -> Fn:
+        (arg,) = args
+        check = self.check_arithmetic
+
+        def absolute(env: Env) -> Real:
+            x = arg(env)
+            return abs(x) if isinstance(x, EXACT) or check is None else check(abs(x))
+
+        return absolute
+
+    def rounding(
+        self, exact_op: Callable[[Any], int], mp_op: Callable[[Any], Any], args: list[Fn]
+    ) -> Fn:
+        (arg,) = args
+
+        def rounded(env: Env) -> Real:
+            x = arg(env)
+            if isinstance(x, EXACT):
+                return exact_op(x)
+            return int(mp_op(_real_part(x)))
+
+        return rounded
+
+    def extremum(self, pick: Callable[..., Any], fns: list[Fn]) -> Fn:
+        def extremum(env: Env) -> Real:
+            values = [_real_part(f(env)) for f in fns]
+            if all(isinstance(v, EXACT) for v in values):
+                return pick(values)  # exactly: two values may agree to 50 digits
+            return pick(values, key=to_mpf)
+
+        return extremum
 
 
-def _exact_root(q: Fraction, n: int) -> Fraction | None:
-    if q < 0:
-        return None
-    num, den = round(q.numerator ** (1 / n)), round(q.denominator ** (1 / n))
-    for a in (num - 1, num, num + 1):
-        for b in (den - 1, den, den + 1):
-            if a >= 0 and b > 0 and Fraction(a, b) ** n == q:
-                return Fraction(a, b)
-    return None
-
-
-def _pow(base: Fn, exponent: Fn) -> Fn:
-    def power(env: Env) -> Real:
-        b, e = base(env), exponent(env)
-        if isinstance(b, EXACT) and isinstance(e, EXACT):
-            if b == 0 and e < 0:
-                raise ZeroDivisionError("division by zero")
-            if isinstance(e, int) and abs(e) <= 100_000:
-                return b**e if e >= 0 else exact(Fraction(1) / Fraction(b) ** -e)
-            e = Fraction(e)
-            if e.denominator <= 16 and abs(e.numerator) <= 1000:
-                root = _exact_root(Fraction(b), e.denominator)
-                if root is not None:
-                    return exact(root**e.numerator) if root or e > 0 else 0
-        if to_mpf(b) < 0 and not isinstance(e, int):
-            raise ValueError("a negative number to a fractional power is not real")
-        if to_mpf(b) == 0 and to_mpf(e) < 0:
-            raise ZeroDivisionError("division by zero")
-        return _real(MP.power(to_mpf(b), to_mpf(e)))
-
-    return power
-
-
-# Exact values of functions at the arguments where they are rational.
-_EXACT_AT: dict[str, dict[int, int]] = {
-    "exp": {0: 1},
-    "log": {1: 0},
-    "sin": {0: 0},
-    "cos": {0: 1},
-    "tan": {0: 0},
-    "tanh": {0: 0},
-    "sinh": {0: 0},
-    "cosh": {0: 1},
-    "asin": {0: 0},
-    "atan": {0: 0},
-}
-_MPMATH = {
-    sympy.exp: "exp",
-    sympy.log: "log",
-    sympy.sin: "sin",
-    sympy.cos: "cos",
-    sympy.tan: "tan",
-    sympy.tanh: "tanh",
-    sympy.sinh: "sinh",
-    sympy.cosh: "cosh",
-    sympy.asin: "asin",
-    sympy.acos: "acos",
-    sympy.atan: "atan",
-}
-
-
-def _function(name: str, arg: Fn) -> Fn:
-    table = _EXACT_AT.get(name, {})
-    mp_function = getattr(MP, name)
-
-    def apply(env: Env) -> Real:
-        x = arg(env)
-        if isinstance(x, EXACT) and x in table:
-            return table[x]
-        if name == "log" and to_mpf(x) <= 0:
-            raise ValueError("log of a number that is not positive")
-        return _real(mp_function(to_mpf(x)))
-
-    return apply
-
-
-def _rounding(op: Callable[[float], int], arg: Fn) -> Fn:
-    def apply(env: Env) -> Real:
-        x = arg(env)
-        if isinstance(x, EXACT):
-            return op(x)
-        return int(MP.floor(x) if op is math.floor else MP.ceil(x))
-
-    return apply
-
-
-def _minmax(pick: Callable[..., Any], fns: list[Fn]) -> Fn:
-    return lambda env: pick((f(env) for f in fns), key=to_mpf)
-
-
-def compile_expr(expr: sympy.Basic) -> Fn:
-    """Compile ``expr`` into a function of an environment of values.
-
-    The function returns a Fraction when the result is rational and an mpmath number
-    otherwise. It raises ZeroDivisionError or ValueError (with a message) when the formula is
-    undefined or not real for the values given.
-    """
-    if expr.is_Rational:
-        return _const(exact(Fraction(int(expr.p), int(expr.q))))
-    if expr is sympy.pi:
-        return _const(+MP.pi)
-    if expr is sympy.E:
-        return _const(+MP.e)
-    if expr.is_Symbol:
-        return _symbol(expr.name)
-    args = [compile_expr(a) for a in expr.args]
-    if expr.is_Add:
-        return _add(args)
-    if expr.is_Mul:
-        return _mul(args)
-    if expr.is_Pow:
-        return _pow(args[0], args[1])
-    for kind, name in _MPMATH.items():
-        if isinstance(expr, kind):
-            return _function(name, args[0])
-    if isinstance(expr, sympy.Abs):
-        return lambda env: abs(args[0](env))
-    if isinstance(expr, sympy.floor):
-        return _rounding(math.floor, args[0])
-    if isinstance(expr, sympy.ceiling):
-        return _rounding(math.ceil, args[0])
-    if isinstance(expr, sympy.Min):
-        return _minmax(min, args)
-    if isinstance(expr, sympy.Max):
-        return _minmax(max, args)
-    if expr.is_Number:  # a Float or other number sympy produced while building
-        return _const(MP.mpf(str(expr.evalf(50))))
-    raise ValueError(f"cannot evaluate {type(expr).__name__} in a formula")
+# The sympy class of every head a parsed formula can contain.
+_HEAD_NAMES: dict[type, str] = {getattr(sympy, head): head for head in HEADS}

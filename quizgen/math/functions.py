@@ -9,7 +9,7 @@ from typing import Literal
 
 import sympy
 
-__all__ = ["CONSTANTS", "FUNCTIONS", "FunctionSpec", "Hazard"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "HEADS", "FunctionSpec", "Hazard"]
 
 #: How the builder guards a function's argument (see build.py).
 Hazard = Literal["plain", "exp", "trig", "log", "floor", "root"]
@@ -25,6 +25,10 @@ class FunctionSpec:
         max_args: most arguments (None: no upper bound).
         build: makes the sympy expression from already built arguments.
         hazard: which resource guard the builder applies to the arguments.
+        heads: the sympy functions (by class name) that a built call can leave in a formula,
+            besides + * ^: sympy rewrites some calls as it builds them (``tan(pi/2 - x)`` is
+            ``cot(x)``, ``abs(exp(asin(x)))`` is ``exp(re(asin(x)))``). The evaluator knows
+            exactly these (:data:`HEADS`).
     """
 
     name: str
@@ -32,6 +36,7 @@ class FunctionSpec:
     max_args: int | None
     build: Callable[..., sympy.Expr]
     hazard: Hazard = "plain"
+    heads: tuple[str, ...] = ()
 
     def __call__(self, *args: sympy.Expr) -> sympy.Expr:
         """Build the sympy expression (the argument count is the caller's business)."""
@@ -55,30 +60,41 @@ def _sigmoid(arg: sympy.Expr) -> sympy.Expr:
     return sympy.Pow(sympy.Add(sympy.Integer(1), sympy.exp(-arg)), sympy.Integer(-1))
 
 
-def _spec(name: str, build: Callable[..., sympy.Expr], hazard: Hazard = "plain") -> FunctionSpec:
-    return FunctionSpec(name, 1, 1, build, hazard)
+def _spec(
+    name: str, build: Callable[..., sympy.Expr], hazard: Hazard, heads: tuple[str, ...]
+) -> FunctionSpec:
+    return FunctionSpec(name, 1, 1, build, hazard, heads)
 
 
+_TRIG_HEADS = {"sin": ("sin", "cos"), "cos": ("cos", "sin"), "tan": ("tan", "cot")}
 _SPECS = [
-    _spec("sqrt", sympy.sqrt, "root"),
-    _spec("exp", sympy.exp, "exp"),
-    FunctionSpec("log", 1, 2, _log, "log"),
-    _spec("ln", sympy.log, "log"),
-    *(_spec(n, getattr(sympy, n), "trig") for n in ("sin", "cos", "tan")),
-    _spec("sinh", sympy.sinh, "exp"),
-    _spec("cosh", sympy.cosh, "exp"),
-    _spec("tanh", sympy.tanh),
-    *(_spec(n, getattr(sympy, n), "trig") for n in ("asin", "acos", "atan")),
-    *(_spec("arc" + n, getattr(sympy, "a" + n), "trig") for n in ("sin", "cos", "tan")),
-    _spec("sigmoid", _sigmoid, "exp"),
-    _spec("abs", sympy.Abs),
-    FunctionSpec("min", 2, None, sympy.Min),
-    FunctionSpec("max", 2, None, sympy.Max),
-    _spec("floor", sympy.floor, "floor"),
-    _spec("ceil", sympy.ceiling, "floor"),
+    _spec("sqrt", sympy.sqrt, "root", ("Abs",)),  # sqrt(x^2) is abs(x)
+    _spec("exp", sympy.exp, "exp", ("exp",)),
+    FunctionSpec("log", 1, 2, _log, "log", ("log",)),
+    _spec("ln", sympy.log, "log", ("log",)),
+    # sin(x + pi/2) is cos(x), tan(pi/2 - x) is cot(x)
+    *(_spec(n, getattr(sympy, n), "trig", heads) for n, heads in _TRIG_HEADS.items()),
+    _spec("sinh", sympy.sinh, "exp", ("sinh",)),
+    _spec("cosh", sympy.cosh, "exp", ("cosh",)),
+    _spec("tanh", sympy.tanh, "plain", ("tanh",)),
+    *(_spec(n, getattr(sympy, n), "trig", (n,)) for n in ("asin", "acos", "atan")),
+    *(_spec("arc" + n, getattr(sympy, "a" + n), "trig", ("a" + n,)) for n in ("sin", "cos", "tan")),
+    _spec("sigmoid", _sigmoid, "exp", ("exp",)),
+    # |b^z| for a negative b is |b|^re(z) * exp(-pi*im(z)); |exp(z)| is exp(re(z))
+    _spec("abs", sympy.Abs, "plain", ("Abs", "re", "im", "exp")),
+    FunctionSpec("min", 2, None, sympy.Min, "plain", ("Min",)),
+    FunctionSpec("max", 2, None, sympy.Max, "plain", ("Max",)),
+    _spec("floor", sympy.floor, "floor", ("floor",)),
+    _spec("ceil", sympy.ceiling, "floor", ("ceiling",)),
 ]
 
 #: Whitelisted functions, name -> spec (a spec is callable on sympy arguments).
 FUNCTIONS: MappingProxyType[str, FunctionSpec] = MappingProxyType({s.name: s for s in _SPECS})
 #: Built-in constants; a declared symbol of the same name takes precedence.
 CONSTANTS: MappingProxyType[str, sympy.Expr] = MappingProxyType({"pi": sympy.pi, "e": sympy.E})
+#: Heads the operators themselves can build: e^x is exp(x), (x^2)^(1/2) is abs(x).
+_OPERATOR_HEADS = ("exp", "Abs")
+#: Every sympy function (by class name) a parsed formula can contain: what the evaluator knows.
+HEADS: frozenset[str] = frozenset(
+    {head for spec in _SPECS for head in spec.heads} | set(_OPERATOR_HEADS)
+)

@@ -29,6 +29,8 @@ from quizgen.variant import (
     TextKey,
     TrueFalseKey,
     Variant,
+    correct_options,
+    numeric_text,
 )
 
 __all__ = [
@@ -313,8 +315,7 @@ def answer_lines(key: AnswerKey, fmt: Format) -> tuple[AnswerLine, ...]:
         lines += [AnswerLine("Variables", fmt.code(", ".join(key.variables)))]
         return tuple(lines + _mistake_lines(key, fmt))
     if isinstance(key, ChoiceKey):
-        correct = [f"{o.label}. {fmt.inline(o.text)}" for o in key.options if o.correct]
-        return (AnswerLine("Answer", fmt.markup("; ".join(correct))),)
+        return (AnswerLine("Answer", fmt.markup(correct_options(key, inline=fmt.inline))),)
     if isinstance(key, TrueFalseKey):
         return (AnswerLine("Answer", fmt.plain("True" if key.answer else "False")),)
     if isinstance(key, TextKey):
@@ -326,8 +327,7 @@ def answer_lines(key: AnswerKey, fmt: Format) -> tuple[AnswerLine, ...]:
 
 
 def _numeric_lines(key: NumericKey, fmt: Format) -> tuple[AnswerLine, ...]:
-    shown = fmt.plain(key.display + (f" {key.unit}" if key.unit else ""))
-    lines = [AnswerLine("Answer", shown)]
+    lines = [AnswerLine("Answer", fmt.plain(numeric_text(key)))]
     lines.append(AnswerLine("Accepted", fmt.plain(tolerance_text(key.tolerance))))
     if key.require_sigfigs:
         sigfigs = f"{key.require_sigfigs} significant figures"
