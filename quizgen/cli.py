@@ -82,12 +82,12 @@ def check(
     ] = 30,
 ) -> None:
     """Validate banks and sweep their variants: templates, answers, examples, mistakes."""
-    from quizgen.bank import load_banks
+    from quizgen.bank.load import bank_files, load_banks_partial
     from quizgen.check import check_bank
     from quizgen.errors import BankErrors
 
-    loaded = load_banks(banks)
-    failed = []
+    # Every stage runs on what is valid so far, so one run reports every problem.
+    loaded, failed = load_banks_partial(banks)
     for bank in loaded:
         report = check_bank(bank, variants=variants, need=need)
         out.print(_check_table(report))
@@ -98,6 +98,8 @@ def check(
                 )
         failed.extend(report.all_errors())
     if failed:
+        files = {str(p): i for i, p in enumerate(bank_files(banks))}
+        failed.sort(key=lambda e: (files.get(e.file, -1), e.line or 0, e.column or 0))
         raise BankErrors(failed)
     out.print(f"[green]OK[/green]: {len(loaded)} bank(s) checked")
 

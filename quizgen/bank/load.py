@@ -7,7 +7,7 @@ from pathlib import Path
 from quizgen.bank.model import Bank, load_bank
 from quizgen.errors import BankError, BankErrors, UsageError
 
-__all__ = ["bank_files", "load_banks"]
+__all__ = ["bank_files", "load_banks", "load_banks_partial"]
 
 
 def bank_files(paths: list[Path]) -> list[Path]:
@@ -47,3 +47,24 @@ def load_banks(paths: list[Path]) -> list[Bank]:
     if errors:
         raise BankErrors(errors)
     return banks
+
+
+def load_banks_partial(paths: list[Path]) -> tuple[list[Bank], list[BankError]]:
+    """Load every bank, keeping the valid part of each invalid one.
+
+    Returns:
+        The banks (an invalid bank holds None in place of each invalid question, see
+        :func:`quizgen.bank.model.parse_bank`) and every error of every file, in file order.
+    """
+    banks: list[Bank] = []
+    errors: list[BankError] = []
+    for file in bank_files(paths):
+        try:
+            banks.append(load_bank(file))
+        except BankErrors as exc:
+            errors.extend(exc.errors)
+            if isinstance(exc.partial, Bank):
+                banks.append(exc.partial)
+        except BankError as exc:
+            errors.append(exc)
+    return banks, errors
