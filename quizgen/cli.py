@@ -116,6 +116,27 @@ def _check_table(report: Any) -> Table:
     return table
 
 
+NoCheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-check", help="Skip the examples and mistake checks run before writing anything."
+    ),
+]
+
+
+def _pre_check(banks: list[Any], skip: bool) -> None:
+    """Refuse banks whose examples or mistakes are wrong (as `quizgen check` says them)."""
+    if skip:
+        return
+    from quizgen.check import quick_check
+    from quizgen.errors import BankErrors
+
+    errors = quick_check(banks)
+    if errors:
+        err.print("refused: `quizgen check` finds errors (--no-check writes anyway)")
+        raise BankErrors(errors)
+
+
 @app.command()
 @_reporting
 def generate(
@@ -141,6 +162,7 @@ def generate(
         Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    no_check: NoCheckOpt = False,
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.bank import load_banks
@@ -157,6 +179,7 @@ def generate(
         raise UsageError("--format needs at least one of: html, md")
     students = numbered_students(count) if count is not None else read_roster(roster)
     loaded = load_banks(banks)
+    _pre_check(loaded, no_check)
     target = _out_dir(out_dir, force)
     exam = build_exam(loaded, students, seed, pick=pick, title=title)
     written = write_exam(exam, target, renderers)
@@ -334,6 +357,7 @@ def export_command(
     validate: Annotated[
         bool, typer.Option(help="Check the file with quizgen's validators after writing it.")
     ] = False,
+    no_check: NoCheckOpt = False,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
     from quizgen.bank import load_banks
@@ -341,8 +365,10 @@ def export_command(
 
     exporter = get_exporter(to)
     check_output_path(out_file, exporter.suffix)
+    loaded = load_banks(banks)
+    _pre_check(loaded, no_check)
     result = export(
-        load_banks(banks),
+        loaded,
         to,
         variants=variants,
         seed=seed,

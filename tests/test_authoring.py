@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,3 +238,43 @@ def test_yaml_slips_are_explained(line: str, message: str) -> None:
     assert message in caught.value.message
     assert caught.value.line is not None and caught.value.line >= 6
     assert any(p.fullmatch(caught.value.message) for p in _documented_messages())
+
+
+WRONG_EXAMPLE = """\
+id: wrong
+title: Wrong example
+questions:
+  - id: q1
+    kind: numeric
+    params:
+      h: {choice: [2, 3]}
+    answer: h*3
+    prompt: Thrice {{ h }}?
+    examples:
+      - {params: {h: 2}, answer: 9}
+"""
+
+
+def test_generate_and_export_refuse_a_wrong_example_unless_no_check(
+    quizgen_cli, tmp_path: Path
+) -> None:
+    bank = tmp_path / "wrong.yaml"
+    bank.write_text(WRONG_EXAMPLE, encoding="utf-8")
+    papers, gift = tmp_path / "papers", tmp_path / "quiz.gift"
+    generate = ["generate", bank, "--count", "2", "--seed", "1", "--out", papers]
+    export = ["export", bank, "--to", "gift", "--seed", "1", "--out", gift]
+    check, refused_generate, refused_export = quizgen_cli(
+        ["check", bank, "--variants", "5"], generate, export
+    )
+    said = "wrong.yaml:11:9: questions[0].examples[0]: example expects 9 but the bank computes '6'"
+    for run in (check, refused_generate, refused_export):
+        assert run.code == 2, run.stderr
+        assert said in run.stderr
+        assert "Traceback" not in run.stderr
+    assert not papers.exists() and not gift.exists()
+    written_generate, written_export = quizgen_cli(
+        [*generate, "--no-check"], [*export, "--no-check"]
+    )
+    assert written_generate.code == 0, written_generate.stderr
+    assert written_export.code == 0, written_export.stderr
+    assert (papers / "key.json").is_file() and gift.is_file()
