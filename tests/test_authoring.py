@@ -278,3 +278,32 @@ def test_generate_and_export_refuse_a_wrong_example_unless_no_check(
     assert written_generate.code == 0, written_generate.stderr
     assert written_export.code == 0, written_export.stderr
     assert (papers / "key.json").is_file() and gift.is_file()
+
+
+TOLERANT = """\
+id: tol
+title: Tolerance
+questions:
+  - id: q1
+    kind: numeric
+    params:
+      h: {choice: [2, 3]}
+    answer: h/3
+    tolerance: 0.01
+    prompt: A third of {{ h }}?
+"""
+
+
+def test_regrade_shows_what_changed_when_only_the_tolerance_did() -> None:
+    from quizgen.bank import parse_bank
+    from quizgen.generate.exam import build_exam, numbered_students
+    from quizgen.generate.regrade import regrade_exam
+
+    exam = build_exam([parse_bank(TOLERANT, "tol.yaml")], numbered_students(2), "s")
+    edited = parse_bank(TOLERANT.replace("tolerance: 0.01", "tolerance: 0.05"), "tol.yaml")
+    _, changes = regrade_exam(exam, [edited])
+    assert len(changes) == 2
+    for change in changes:
+        assert change.old != change.new
+        assert "tolerance" in change.old and "0.01" in change.old
+        assert "tolerance" in change.new and "0.05" in change.new
