@@ -89,11 +89,24 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
             continue
         _sweep(compiled, qr, variants)
         _check_examples(compiled, qr)
+        qr.errors = _unique(qr.errors)
         if need and compiled.params and qr.ok and qr.distinct < need:
             qr.warnings.append(
                 f"only {qr.distinct} distinct variants in {qr.sampled} draws; the exam needs {need}"
             )
     return report
+
+
+def _unique(errors: list[BankError]) -> list[BankError]:
+    """``errors`` without repeats (a template failing in the sweep and in an example)."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for e in errors:
+        key = (e.file, e.line, e.column, e.path, e.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(e)
+    return kept
 
 
 def quick_check(banks: list[Bank]) -> list[BankError]:

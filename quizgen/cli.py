@@ -116,6 +116,19 @@ def _check_table(report: Any) -> Table:
     return table
 
 
+@app.command()
+@_reporting
+def new(
+    bank: Annotated[Path, typer.Argument(help="The bank file to write, e.g. banks/mine.yaml.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter bank: one question of each kind, passing `quizgen check`."""
+    from quizgen.bank.starter import write_starter
+
+    path = write_starter(bank, force=force)
+    out.print(f"[green]Wrote[/green] {path}: edit it, then run quizgen check {path}")
+
+
 NoCheckOpt = Annotated[
     bool,
     typer.Option(

@@ -307,3 +307,29 @@ def test_regrade_shows_what_changed_when_only_the_tolerance_did() -> None:
         assert change.old != change.new
         assert "tolerance" in change.old and "0.01" in change.old
         assert "tolerance" in change.new and "0.05" in change.new
+
+
+def test_new_writes_a_starter_bank_of_every_kind_that_passes_check(
+    quizgen_cli, tmp_path: Path
+) -> None:
+    import yaml
+
+    bank = tmp_path / "my course.yaml"
+    [wrote] = quizgen_cli(["new", bank])
+    assert wrote.code == 0, wrote.stderr
+    data = yaml.safe_load(bank.read_text(encoding="utf-8"))
+    kinds = {q["kind"] for q in data["questions"]}
+    assert kinds == {
+        "numeric",
+        "expression",
+        "choice",
+        "multi",
+        "truefalse",
+        "text",
+        "essay",
+        "multipart",
+    }
+    assert bank.read_text(encoding="utf-8").count("\n  # ") >= 8  # every question is explained
+    checked, again = quizgen_cli(["check", bank, "--variants", "50"], ["new", bank])
+    assert checked.code == 0, checked.stdout + checked.stderr
+    assert again.code == 2 and "already exists" in again.stderr and "--force" in again.stderr
