@@ -129,6 +129,39 @@ def new(
     out.print(f"[green]Wrote[/green] {path}: edit it, then run quizgen check {path}")
 
 
+@app.command()
+@_reporting
+def preview(
+    banks: BanksArg,
+    question: Annotated[str | None, typer.Option(help="Only this question id.")] = None,
+    seed: Annotated[str, typer.Option(help="Seed of the variants shown.")] = "preview",
+    variants: Annotated[int, typer.Option(help="Students' variants shown.", min=1)] = 2,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Serve on 127.0.0.1 and re-render on every save.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --watch (0: any free port).")] = 8765,
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Without --watch: the HTML file to write.")
+    ] = Path("preview.html"),
+) -> None:
+    """Papers and key side by side in a local page; with --watch, live while you edit."""
+    from quizgen.preview import PreviewServer, preview_html
+
+    if not watch:
+        from quizgen.output import write_text_atomic
+
+        page = preview_html(banks, question=question, seed=seed, variants=variants)
+        write_text_atomic(out_file, page)
+        out.print(f"[green]Wrote[/green] {out_file}")
+        return
+    server = PreviewServer(banks, port=port, question=question, seed=seed, variants=variants)
+    out.print(f"Preview at {server.url} — re-renders when you save; Ctrl-C stops.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 NoCheckOpt = Annotated[
     bool,
     typer.Option(

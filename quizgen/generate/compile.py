@@ -152,8 +152,8 @@ class _Compiler:
             return Text(source, None, path)
         known = set(self.symbols) | set(extra_names)
         try:
-            template = compile_text(source)
-            unknown = sorted(template_names(source) - known)
+            template, names = _compiled_text(source)
+            unknown = sorted(names - known)
         except jinja2.TemplateSyntaxError as exc:
             self.error(path, f"template syntax error on its line {exc.lineno}: {exc.message}")
             return Text(source, None, path)
@@ -165,6 +165,26 @@ class _Compiler:
             )
             return Text(source, template, path)
         return Text(source, template, path, simple_pieces(source))
+
+
+_TEXTS: dict[str, tuple[jinja2.Template, frozenset[str]]] = {}
+_TEXTS_MAX = 4096
+
+
+def _compiled_text(source: str) -> tuple[jinja2.Template, frozenset[str]]:
+    """A template and the names it uses, compiled once per text in a process.
+
+    Compiling jinja is most of a question's compile time; `quizgen preview --watch` compiles
+    a bank again on every save, where only the edited texts are new. A template holds no
+    per-render state, so sharing one is safe.
+    """
+    found = _TEXTS.get(source)
+    if found is None:
+        found = (compile_text(source), frozenset(template_names(source)))
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[source] = found
+    return found
 
 
 def _caret(exc: MathSyntaxError) -> str:
