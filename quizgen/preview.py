@@ -221,25 +221,28 @@ class PreviewServer:
                 stamps.append((0, 0))  # being replaced by an editor: look again next time
         return stamps
 
-    def _watch(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
-            stamps = self._mtimes()
-            if stamps != self._stamps:
-                self._stamps = stamps
-                self.render()
-
     def serve_forever(self) -> None:
-        """Watch the files and serve until :meth:`stop` (or Ctrl-C)."""
-        threading.Thread(target=self._watch, daemon=True).start()
+        """Serve (in a thread) and watch the files (here) until :meth:`stop` or Ctrl-C.
+
+        Rendering stays in the calling thread: in the main thread, grading checks are bounded
+        by a timer signal; in any other thread they would start worker processes.
+        """
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+        ).start()
         try:
-            self._server.serve_forever(poll_interval=0.2)
+            while not self._stop.wait(POLL_SECONDS):
+                stamps = self._mtimes()
+                if stamps != self._stamps:
+                    self._stamps = stamps
+                    self.render()
         finally:
+            self._server.shutdown()
             self._server.server_close()
 
     def stop(self) -> None:
         """Stop watching and serving."""
         self._stop.set()
-        self._server.shutdown()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         preview = self
