@@ -104,6 +104,19 @@ class _Compiler:
 
     def formula(self, text: str, path: Path, extra: Mapping[str, sympy.Symbol] = {}) -> Formula:
         symbols = {**self.symbols, **extra}
+        key = (text, frozenset(symbols.items()))
+        found = _FORMULAS.get(key)
+        if found is not None:
+            return Formula(text, found[0], path, found[1])
+        errors = len(self.errors)
+        formula = self._parse(text, path, symbols)
+        if len(self.errors) == errors:  # only sound formulas are kept: errors need a path
+            if len(_FORMULAS) >= _CACHE_MAX:
+                _FORMULAS.clear()
+            _FORMULAS[key] = (formula.expr, formula.fn)
+        return formula
+
+    def _parse(self, text: str, path: Path, symbols: Mapping[str, sympy.Symbol]) -> Formula:
         try:
             expr = parse_math(text, symbols, split_names=False)
         except MathSyntaxError as exc:
@@ -167,21 +180,23 @@ class _Compiler:
         return Text(source, template, path, simple_pieces(source))
 
 
+_CACHE_MAX = 4096
 _TEXTS: dict[str, tuple[jinja2.Template, frozenset[str]]] = {}
-_TEXTS_MAX = 4096
+# A formula's parse depends only on its text and the symbols in scope (names and assumptions).
+_FORMULAS: dict[tuple[str, frozenset[Any]], tuple[sympy.Expr, Any]] = {}
 
 
 def _compiled_text(source: str) -> tuple[jinja2.Template, frozenset[str]]:
     """A template and the names it uses, compiled once per text in a process.
 
-    Compiling jinja is most of a question's compile time; `quizgen preview --watch` compiles
-    a bank again on every save, where only the edited texts are new. A template holds no
-    per-render state, so sharing one is safe.
+    Compiling jinja and parsing formulas are most of a question's compile time;
+    `quizgen preview --watch` compiles a bank again on every save, where only the edited texts
+    are new. A template or formula holds no per-render state, so sharing one is safe.
     """
     found = _TEXTS.get(source)
     if found is None:
         found = (compile_text(source), frozenset(template_names(source)))
-        if len(_TEXTS) >= _TEXTS_MAX:
+        if len(_TEXTS) >= _CACHE_MAX:
             _TEXTS.clear()
         _TEXTS[source] = found
     return found
