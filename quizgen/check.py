@@ -30,7 +30,7 @@ from quizgen.variant import (
     Variant,
 )
 
-__all__ = ["BankReport", "QuestionReport", "check_bank", "quick_check"]
+__all__ = ["BankReport", "QuestionReport", "check_bank", "check_question", "quick_check"]
 
 
 @dataclass
@@ -80,21 +80,28 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
     for index, question in enumerate(bank.questions):
         if question is None:  # invalid: its errors came from loading (a partial bank)
             continue
-        qr = QuestionReport(question.id, question.kind, question.topic)
+        qr = check_question(bank, index, variants)
         report.questions.append(qr)
-        try:
-            compiled = compile_question(bank, index)
-        except BankErrors as exc:
-            qr.errors.extend(exc.errors)
-            continue
-        _sweep(compiled, qr, variants)
-        _check_examples(compiled, qr)
-        qr.errors = _unique(qr.errors)
-        if need and compiled.params and qr.ok and qr.distinct < need:
+        if need and question.params and qr.ok and qr.distinct < need:
             qr.warnings.append(
                 f"only {qr.distinct} distinct variants in {qr.sampled} draws; the exam needs {need}"
             )
     return report
+
+
+def check_question(bank: Bank, index: int, variants: int = 200) -> QuestionReport:
+    """Compile ``bank.questions[index]``, sweep ``variants`` draws and verify its examples."""
+    question = bank.questions[index]
+    qr = QuestionReport(question.id, question.kind, question.topic)
+    try:
+        compiled = compile_question(bank, index)
+    except BankErrors as exc:
+        qr.errors.extend(exc.errors)
+        return qr
+    _sweep(compiled, qr, variants)
+    _check_examples(compiled, qr)
+    qr.errors = _unique(qr.errors)
+    return qr
 
 
 def _unique(errors: list[BankError]) -> list[BankError]:

@@ -112,7 +112,6 @@ def _papers(
 ) -> tuple[str, str]:
     """The papers and key side by side, and the header's status."""
     from quizgen.bank.load import load_banks_partial
-    from quizgen.check import quick_check
     from quizgen.generate.exam import build_exam, numbered_students
     from quizgen.render import get_renderer
 
@@ -127,7 +126,7 @@ def _papers(
         _frame(f"paper · student {p.student_id}", renderer.paper(exam, p)) for p in exam.papers
     )
     key = _frame("key", renderer.key(exam))
-    problems = quick_check(banks)  # wrong examples or mistakes: shown above the papers
+    problems = _checked(banks)  # wrong examples or mistakes: shown above the papers
     checks = ""
     if problems:
         items = "".join(_error_item(e) for e in problems)
@@ -136,6 +135,27 @@ def _papers(
     if problems:
         status = f'<span class="bad" id="status">{len(problems)} check error(s)</span>'
     return f"{checks}<main><section>{frames}</section><section>{key}</section></main>", status
+
+
+_PASSED: set[tuple[str, str, str]] = set()  # questions whose quick check passed, by content
+
+
+def _checked(banks: list[Any]) -> list[BankError]:
+    """The errors of ``quizgen check``'s quick pass; a question that passed as it is now is
+    not checked again (a save changes one question; its neighbours' checks still hold)."""
+    from quizgen.check import check_question
+
+    errors = []
+    for bank in banks:
+        for index, question in enumerate(bank.questions):
+            key = (bank.id, bank.source, question.model_dump_json())
+            if key in _PASSED:
+                continue
+            report = check_question(bank, index, variants=1)
+            errors.extend(report.errors)
+            if report.ok:
+                _PASSED.add(key)
+    return errors
 
 
 def _only(banks: list[Any], question: str) -> list[Any]:
