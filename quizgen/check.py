@@ -20,6 +20,7 @@ from quizgen.check_markup import MarkupLint
 from quizgen.check_rounding import RoundingSweep
 from quizgen.errors import BankError, BankErrors
 from quizgen.generate.compile import CompiledQuestion, compile_question
+from quizgen.generate.params import ConstraintError
 from quizgen.generate.solve import draw_variant
 from quizgen.math.numbers import fraction_of
 from quizgen.rng import stream_for
@@ -33,7 +34,7 @@ from quizgen.variant import (
     typed_mistake,
 )
 
-__all__ = ["BankReport", "QuestionReport", "check_bank"]
+__all__ = ["BankReport", "QuestionReport", "check_bank", "check_question", "quick_check"]
 
 
 @dataclass
@@ -90,21 +91,51 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
     """
     report = BankReport(bank, bank.source)
     for index, question in enumerate(bank.questions):
-        qr = QuestionReport(question.id, question.kind, question.topic)
-        report.questions.append(qr)
-        try:
-            compiled = compile_question(bank, index)
-        except BankErrors as exc:
-            qr.errors.extend(exc.errors)
+        if question is None:  # invalid: its errors came from loading (a partial bank)
             continue
-        _sweep(compiled, qr, variants)
-        if not qr.errors:
-            _check_examples(compiled, qr)
-        if need and compiled.params and qr.ok and qr.distinct < need:
+        qr = check_question(bank, index, variants)
+        report.questions.append(qr)
+        if need and question.params and qr.ok and qr.distinct < need:
             qr.warnings.append(
                 f"only {qr.distinct} distinct variants in {qr.sampled} draws; the exam needs {need}"
             )
     return report
+
+
+def check_question(bank: Bank, index: int, variants: int = 200) -> QuestionReport:
+    """Compile ``bank.questions[index]``, sweep ``variants`` draws and verify its examples."""
+    question = bank.questions[index]
+    qr = QuestionReport(question.id, question.kind, question.topic)
+    try:
+        compiled = compile_question(bank, index)
+    except BankErrors as exc:
+        qr.errors.extend(exc.errors)
+        return qr
+    _sweep(compiled, qr, variants)
+    _check_examples(compiled, qr)
+    qr.errors = _unique(qr.errors)
+    return qr
+
+
+def _unique(errors: list[BankError]) -> list[BankError]:
+    """``errors`` without repeats (a template failing in the sweep and in an example)."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for e in errors:
+        key = (e.file, e.line, e.column, e.path, e.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(e)
+    return kept
+
+
+def quick_check(banks: list[Bank]) -> list[BankError]:
+    """The checks ``generate`` and ``export`` run before writing: examples and mistakes.
+
+    One draw per question (no sweep), so that it costs little next to the writing; the
+    messages are those of ``quizgen check``.
+    """
+    return [e for bank in banks for e in check_bank(bank, variants=1).all_errors()]
 
 
 def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> None:
@@ -123,7 +154,13 @@ def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> Non
         seen.add(variant.uid)
         problem = _self_grade(variant, [p.name for p in compiled.params])
         if problem:
-            qr.errors.append(compiled.bank.error(compiled.path, problem))
+            part, mistake, message = problem
+            path = _answer_path(compiled, part)
+            if mistake is not None:
+                path = (*path, "mistakes", mistake, "answer")
+                written = _written(compiled, path)
+                message = message.replace("this mistake (", f"this mistake ({written} = ", 1)
+            qr.errors.append(compiled.bank.error(path, message))
             return
         rounding.add(variant)
         markup.add(variant)
@@ -143,8 +180,28 @@ def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> Non
         )
 
 
-def _self_grade(variant: Variant, params: list[str]) -> str | None:
-    """Grade the variant's own answer (must score 1) and each mistake (must not)."""
+def _written(compiled: CompiledQuestion, path: tuple[str | int, ...]) -> str:
+    """The text the author wrote at ``path`` of the question (a mistake's answer)."""
+    node: Any = compiled.question
+    for part in path[len(compiled.path) :]:
+        node = node[part] if isinstance(part, int) else getattr(node, str(part))
+    return str(node)
+
+
+def _answer_path(compiled: CompiledQuestion, part: str) -> tuple[str | int, ...]:
+    """Where the answer of ``part`` ('' for a single question) is in the bank file."""
+    if not part:
+        return compiled.path
+    ids = [p.id for p in compiled.question.parts]
+    return (*compiled.path, "parts", ids.index(part))
+
+
+def _self_grade(variant: Variant, params: list[str]) -> tuple[str, int | None, str] | None:
+    """Grade the variant's own answer (must score 1) and each mistake (must not).
+
+    Returns:
+        None, or the part id, the mistake's index (None: the answer itself) and the message.
+    """
     from quizgen.grade.checkers import check_response
 
     shown = ", ".join(f"{k}={variant.values[k]}" for k in params) or "no parameters"
@@ -155,31 +212,26 @@ def _self_grade(variant: Variant, params: list[str]) -> str | None:
             continue
         verdict = check_response(key, correct)
         if verdict.score != 1:
-            return (
+            message = (
                 f"{where}the correct answer {correct!r} does not grade as correct "
                 f"({verdict.status}: {verdict.feedback}) when {shown}"
             )
-        for mistake in getattr(key, "mistakes", []):
+            return part, None, message
+        for i, mistake in enumerate(getattr(key, "mistakes", [])):
             response = typed_mistake(key, mistake)
             verdict = check_response(key, response)
             if verdict.score == 1:
-                return (
-                    f"{where}the declared mistake {response!r} grades as correct "
-                    f"(it equals the answer, or is within tolerance) when {shown}"
+                message = (
+                    f"this mistake ({response}) grades as correct: it equals the answer "
+                    f"({correct}) or is within the tolerance, when {shown}"
                 )
+                return part, i, message
     return None
 
 
 def _check_examples(compiled: CompiledQuestion, qr: QuestionReport) -> None:
     for i, example in enumerate(compiled.question.examples):
         path = (*compiled.path, "examples", i)
-        try:
-            variant = draw_variant(
-                compiled, stream_for("example", compiled.id, i), fixed=example.params
-            )
-        except BankError as exc:
-            qr.errors.append(exc)
-            continue
         unknown = set(example.params) - {p.name for p in compiled.params}
         if unknown:
             qr.errors.append(
@@ -187,6 +239,24 @@ def _check_examples(compiled: CompiledQuestion, qr: QuestionReport) -> None:
                     path, f"example sets unknown parameter(s): {', '.join(sorted(unknown))}"
                 )
             )
+            continue
+        try:
+            variant = draw_variant(
+                compiled, stream_for("example", compiled.id, i), fixed=example.params
+            )
+        except ConstraintError as exc:
+            if set(example.params) >= {p.name for p in compiled.params}:
+                shown = ", ".join(f"{k}={v}" for k, v in example.params.items())
+                message = (
+                    f"the example's parameters ({shown}) break the constraint "
+                    f"'{exc.constraint}' (line {exc.line})"
+                )
+                qr.errors.append(compiled.bank.error((*path, "params"), message))
+            else:
+                qr.errors.append(exc)
+            continue
+        except BankError as exc:
+            qr.errors.append(exc)
             continue
         for message in _example_mismatches(variant, example):
             qr.errors.append(compiled.bank.error(path, message))

@@ -163,12 +163,12 @@ def check(
     ] = 30,
 ) -> None:
     """Validate banks and sweep their variants: templates, answers, examples, mistakes."""
-    from quizgen.bank import load_banks
+    from quizgen.bank.load import bank_files, load_banks_partial
     from quizgen.check import check_bank
     from quizgen.errors import BankErrors
 
-    loaded = load_banks(banks)
-    failed = []
+    # Every stage runs on what is valid so far, so one run reports every problem.
+    loaded, failed = load_banks_partial(banks)
     for bank in loaded:
         report = check_bank(bank, variants=variants, need=need)
         out.print(_check_table(report))
@@ -179,6 +179,8 @@ def check(
                 )
         failed.extend(report.all_errors())
     if failed:
+        files = {str(p): i for i, p in enumerate(bank_files(banks))}
+        failed.sort(key=lambda e: (files.get(e.file, -1), e.line or 0, e.column or 0))
         raise BankErrors(failed)
     out.print(f"[green]OK[/green]: {len(loaded)} bank(s) checked")
 
@@ -198,6 +200,73 @@ def _check_table(report: Any) -> Table:
             q.id, q.kind, q.topic, f"{q.distinct}/{q.sampled}", str(q.examples), share, status
         )
     return table
+
+
+@app.command()
+@_reporting
+def new(
+    bank: Annotated[Path, typer.Argument(help="The bank file to write, e.g. banks/mine.yaml.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter bank: one question of each kind, passing `quizgen check`."""
+    from quizgen.bank.starter import write_starter
+
+    path = write_starter(bank, force=force)
+    out.print(f"[green]Wrote[/green] {path}: edit it, then run quizgen check {path}")
+
+
+@app.command()
+@_reporting
+def preview(
+    banks: BanksArg,
+    question: Annotated[str | None, typer.Option(help="Only this question id.")] = None,
+    seed: Annotated[str, typer.Option(help="Seed of the variants shown.")] = "preview",
+    variants: Annotated[int, typer.Option(help="Students' variants shown.", min=1)] = 2,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Serve on 127.0.0.1 and re-render on every save.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --watch (0: any free port).")] = 8765,
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Without --watch: the HTML file to write.")
+    ] = Path("preview.html"),
+) -> None:
+    """Papers and key side by side in a local page; with --watch, live while you edit."""
+    from quizgen.preview import PreviewServer, preview_html
+
+    if not watch:
+        from quizgen.output import write_text_atomic
+
+        page = preview_html(banks, question=question, seed=seed, variants=variants)
+        write_text_atomic(out_file, page)
+        out.print(f"[green]Wrote[/green] {out_file}")
+        return
+    server = PreviewServer(banks, port=port, question=question, seed=seed, variants=variants)
+    out.print(f"Preview at {server.url} — re-renders when you save; Ctrl-C stops.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+NoCheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-check", help="Skip the examples and mistake checks run before writing anything."
+    ),
+]
+
+
+def _pre_check(banks: list[Any], skip: bool) -> None:
+    """Refuse banks whose examples or mistakes are wrong (as `quizgen check` says them)."""
+    if skip:
+        return
+    from quizgen.check import quick_check
+    from quizgen.errors import BankErrors
+
+    errors = quick_check(banks)
+    if errors:
+        err.print("refused: `quizgen check` finds errors (--no-check writes anyway)")
+        raise BankErrors(errors)
 
 
 @app.command()
@@ -229,6 +298,7 @@ def generate(
         Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    no_check: NoCheckOpt = False,
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.bank import load_banks
@@ -251,6 +321,7 @@ def generate(
         raise UsageError("--format needs at least one of: html, md")
     students = numbered_students(count) if count is not None else read_roster(roster)
     loaded = load_banks(banks)
+    _pre_check(loaded, no_check)
     target = _out_dir(out_dir, force)
     _seed_warning(seed)
     with _progress("drawing papers") as progress:
@@ -491,6 +562,7 @@ def export_command(
     validate: Annotated[
         bool, typer.Option(help="Check the file with quizgen's validators after writing it.")
     ] = False,
+    no_check: NoCheckOpt = False,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
     from quizgen.bank import load_banks
@@ -499,6 +571,7 @@ def export_command(
     exporter = get_exporter(to)
     check_output_path(out_file, exporter.suffix)
     loaded = load_banks(banks)
+    _pre_check(loaded, no_check)
     with _progress("drawing variants") as progress:
         result = export(
             loaded,

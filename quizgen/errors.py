@@ -113,9 +113,12 @@ class BankError(QuizgenError):
 class BankErrors(QuizgenError):
     """Several bank problems found at once (so an author fixes them in one pass)."""
 
-    def __init__(self, errors: list[BankError]) -> None:
+    def __init__(self, errors: list[BankError], partial: object = None) -> None:
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
+        # The bank made of what validated (a quizgen.bank.model.Bank, or None), so that
+        # `quizgen check` can run the later stages on it and report everything in one run.
+        self.partial = partial
 
 
 def format_error(error: BaseException) -> str:

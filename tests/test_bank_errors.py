@@ -89,7 +89,11 @@ CHECK_ONLY = [
     (
         "mistake-equals-answer",
         GOOD_QUESTION + "    mistakes:\n      - {answer: 2*h, feedback: Same thing.}\n",
-        ["questions[0]: the declared mistake '", "grades as correct", "when h="],
+        [
+            "bad.yaml:11:10: questions[0].mistakes[0].answer: this mistake (2*h = ",
+            "grades as correct",
+            "when h=",
+        ],
     ),
     (
         "example-disagrees",

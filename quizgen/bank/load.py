@@ -11,7 +11,7 @@ from pathlib import Path
 from quizgen.bank.model import Bank, load_bank
 from quizgen.errors import BankError, BankErrors, UsageError
 
-__all__ = ["bank_files", "load_banks"]
+__all__ = ["bank_files", "load_banks", "load_banks_partial"]
 
 
 def bank_files(paths: list[Path]) -> list[Path]:
@@ -40,18 +40,33 @@ def load_banks(paths: list[Path]) -> list[Bank]:
     Raises:
         BankErrors: every error of every file, in file order.
     """
-    banks, errors = [], []
+    banks, errors = load_banks_partial(paths)
+    if errors:
+        raise BankErrors(errors)
+    return banks
+
+
+def load_banks_partial(paths: list[Path]) -> tuple[list[Bank], list[BankError]]:
+    """Load every bank, keeping the valid part of each invalid one.
+
+    Returns:
+        The banks (an invalid bank holds None in place of each invalid question, see
+        :func:`quizgen.bank.model.parse_bank`) and every error of every file, in file order,
+        then the ids that clash across files.
+    """
+    banks: list[Bank] = []
+    errors: list[BankError] = []
     for file in bank_files(paths):
         try:
             banks.append(load_bank(file))
         except BankErrors as exc:
             errors.extend(exc.errors)
+            if isinstance(exc.partial, Bank):
+                banks.append(exc.partial)
         except BankError as exc:
             errors.append(exc)
     errors.extend(_clashes(banks))
-    if errors:
-        raise BankErrors(errors)
-    return banks
+    return banks, errors
 
 
 def _clashes(banks: list[Bank]) -> list[BankError]:
@@ -67,7 +82,10 @@ def _clashes(banks: list[Bank]) -> list[BankError]:
             )
         bank_ids.setdefault(bank.id, bank)
         for i, question in enumerate(bank.questions):
-            if question.id in questions:
+            if question is None:  # invalid in a partial bank; its own error says why
+                continue
+            # A repeat inside one bank is that bank's own error (see parse_bank).
+            if question.id in questions and questions[question.id][0] is not bank:
                 other, j = questions[question.id]
                 first = other.error(("questions", j, "id"), "")
                 message = (

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    TypeAdapter,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -416,14 +417,17 @@ def parse_bank(text: str, file: str = "<bank>") -> Bank:
     """Validate bank YAML ``text``; errors carry file, line, column and field path.
 
     Raises:
-        BankErrors: every validation problem found, located.
+        BankErrors: every validation problem found, located; its ``partial`` is the bank made
+            of the questions that are valid, so that later stages can still check them.
         BankError: the YAML itself is malformed.
     """
     located = load_yaml_text(text, file)
-    bank = _validate(located)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    bank = bank.model_copy(update={"source": file, "sha256": digest})
-    bank._located = located
+    extra = {"source": file, "sha256": digest}
+    bank, errors = _validate(located, extra)
+    if errors:
+        raise BankErrors(errors, partial=bank)
+    assert bank is not None
     return bank
 
 
@@ -433,20 +437,48 @@ def load_bank(path: str | Path) -> Bank:
     return parse_bank(read_bank_text(path), str(path))
 
 
-def _validate(located: Located) -> Bank:
+_QUESTION: TypeAdapter[Any] = TypeAdapter(Question)
+
+
+def _validate(located: Located, extra: dict[str, Any]) -> tuple[Bank | None, list[BankError]]:
+    """The bank (or, with errors, the bank of its valid questions) and every error found."""
     if not isinstance(located.data, dict):
-        raise located.error((), "a bank must be a mapping with 'id', 'title' and 'questions'")
-    _check_duplicate_questions(located)
+        error = located.error((), "a bank must be a mapping with 'id', 'title' and 'questions'")
+        return None, [error]
+    errors = list(located.errors) + _duplicate_questions(located)
     try:
-        return Bank.model_validate(located.data)
+        bank = Bank.model_validate(located.data)
     except ValidationError as exc:
-        raise BankErrors(_located_errors(located, exc)) from None
+        errors.extend(_located_errors(located, exc))
+        bank = _partial_bank(located)
+    bank = bank.model_copy(update=extra)
+    bank._located = located
+    return bank, errors
 
 
-def _check_duplicate_questions(located: Located) -> None:
+def _partial_bank(located: Located) -> Bank:
+    """A bank holding the questions that validate on their own; None in place of the others.
+
+    Later stages (compile, examples, mistakes) run on it, so one run reports what they find
+    in the valid questions too. Only :mod:`quizgen.check` takes such a bank.
+    """
+    data = located.data
+    questions: list[Any] = []
+    raw = data.get("questions")
+    for q in raw if isinstance(raw, list) else []:
+        try:
+            questions.append(_QUESTION.validate_python(q))
+        except ValidationError:
+            questions.append(None)
+    bank_id = data.get("id") if isinstance(data.get("id"), str) else "bank"
+    title = data.get("title") if isinstance(data.get("title"), str) else bank_id
+    return Bank.model_construct(id=bank_id, title=title, questions=questions)
+
+
+def _duplicate_questions(located: Located) -> list[BankError]:
     questions = located.data.get("questions")
     if not isinstance(questions, list):
-        return
+        return []
     seen: dict[str, int] = {}
     errors = []
     for i, q in enumerate(questions):
@@ -458,8 +490,7 @@ def _check_duplicate_questions(located: Located) -> None:
             errors.append(located.error(("questions", i, "id"), msg))
         else:
             seen[qid] = i
-    if errors:
-        raise BankErrors(errors)
+    return errors
 
 
 #: Every question kind, as a bank's ``kind`` field spells it, read off the question models so
@@ -481,9 +512,7 @@ def _data_path(located: Located, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
         if in_dict or in_list:
             path.append(part)
             node = node[part]
-        elif isinstance(part, str) and (
-            part in _TAGS or "[" in part or part.startswith("function")
-        ):
+        elif isinstance(part, str) and _member_name(part):
             continue  # a union member's name, not a key in the data
         else:
             if isinstance(part, (str, int)) and not isinstance(node, (dict, list)):
@@ -494,13 +523,14 @@ def _data_path(located: Located, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
 
 
 def _located_errors(located: Located, exc: ValidationError) -> list[BankError]:
+    """One located, instructor-worded error per field (a union's alternatives become one)."""
     errors: list[BankError] = []
     seen: set[tuple[tuple[Any, ...], str]] = set()
     for err in exc.errors(include_url=False):
         path = _data_path(located, err["loc"])
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = (*path, "kind")
-        message = _message(err)
+        message = _message(err, path, _is_union(located, err["loc"]))
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -508,20 +538,124 @@ def _located_errors(located: Located, exc: ValidationError) -> list[BankError]:
     return errors
 
 
-def _message(err: Any) -> str:
+def _is_union(located: Located, loc: tuple[Any, ...]) -> bool:
+    """Whether ``loc`` passes through a union member's name (one of several forms)."""
+    node: Any = located.data
+    for part in loc:
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_list or (isinstance(node, dict) and part in node):
+            node = node[part]
+        elif isinstance(part, str) and _member_name(part):
+            if part not in _TAGS and "[" not in part and not part.startswith("function"):
+                return True
+        else:
+            return False
+    return False
+
+
+def _member_name(part: str) -> bool:
+    """Whether a pydantic location ``part`` names a union member (not a key in the data)."""
+    return (
+        part in _TAGS
+        or "[" in part
+        or part.startswith("function")
+        or part[:1].isupper()
+        or part in ("int", "float", "str", "bool")
+    )
+
+
+_NAME_RULE = "start with a letter, then use only letters, digits and _ (at most 40 characters)"
+_ID_RULE = (
+    "start with a letter or digit, then use only letters, digits, _, . and - "
+    "(at most 80 characters)"
+)
+# Fields whose value may take several forms: what to write, by field name.
+_FORMS = {
+    "tolerance": "write a number (an absolute tolerance) or a mapping with 'absolute', "
+    "'relative' or 'sigfigs'",
+    "params": "write a number, a text, {choice: [...]}, {range: [low, high]} (with 'step' or "
+    "'places') or {value: v}",
+    "options": "write an option as text, or as a mapping with 'text' or 'value' "
+    "(and 'correct', 'feedback')",
+    "variables": "write the variables as a list of names or a mapping of name to domain",
+    "answer": "write true, false, or a comparison such as 'h*4 > x'",
+    "range": "write the range as [low, high]",
+    "choice": "write each choice as a number or a text",
+}
+
+
+def _field(path: tuple[Any, ...]) -> str:
+    """The nearest field name in ``path`` (``params`` for ``params.h``)."""
+    names = [p for p in path if isinstance(p, str)]
+    if len(names) >= 2 and names[-2] in ("params", "let", "variables"):
+        return names[-2]
+    return names[-1] if names else ""
+
+
+def _got(value: Any) -> str:
+    """``value`` as an author wrote it, shortened."""
+    kinds = {dict: "a mapping", list: "a list", type(None): "nothing"}
+    if type(value) in kinds:
+        return kinds[type(value)]
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(err: Any, path: tuple[Any, ...], union: bool) -> str:
+    """Pydantic's error ``err`` at ``path`` as a sentence an instructor can act on."""
     kind = err["type"]
+    ctx = err.get("ctx", {})
+    got = _got(err.get("input"))
+    field = _field(path)
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; `quizgen schema` lists the fields)"
     if kind == "missing":
         return "required field is missing"
     if kind == "union_tag_invalid":
-        tag = err.get("ctx", {}).get("tag", "?")
+        tag = ctx.get("tag", "?")
         return f"unknown kind {tag!r}; expected one of: {', '.join(sorted(_TAGS))}"
     if kind == "union_tag_not_found":
         return f"missing 'kind' ({', '.join(KINDS)})"
-    msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    if "input" in err and kind.endswith("_type"):
-        msg += f" (got {type(err['input']).__name__} {err['input']!r})"[:200]
-    return msg
+    if union and field in _FORMS:
+        return f"{got} is not a valid {field} value; {_FORMS[field]}"
+    if kind == "string_pattern_mismatch":
+        rule = _ID_RULE if "." in str(ctx.get("pattern", "")) else _NAME_RULE
+        return f"{got} is not a valid name: {rule}"
+    if kind == "string_too_long":
+        return f"too long: at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"has too many items: at most {ctx.get('max_length')}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number (got {got})"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"must be a number (got {got})"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"must be true or false (got {got})"
+    if kind == "string_type":
+        return f"must be text (got {got}); quote it if it looks like a number or true/false"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a mapping of fields (got {got})"
+    if kind in ("list_type", "tuple_type"):
+        return f"must be a list (got {got})"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {
+            "greater_than": "greater than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }[kind]
+        bound = next(iter(ctx.values()), "?")
+        bound = f"{bound:g}" if isinstance(bound, (int, float)) else bound
+        return f"must be {op} {bound} (got {got})"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '?')} (got {got})"
+    if kind == "value_error":
+        msg = str(err["msg"])
+        return msg[len("Value error, ") :] if msg.startswith("Value error, ") else msg
+    if field in _FORMS:
+        return f"{got} is not a valid {field} value; {_FORMS[field]}"
+    return f"{got} is not valid here; see docs/bank-format.md for how to write '{field}'"

@@ -51,6 +51,7 @@ class Located:
     data: Any
     file: str
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    errors: list[BankError] = field(default_factory=list)  # problems that skipped a value
 
     def where(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column of ``path``, or of its nearest ancestor that has one."""
@@ -78,19 +79,42 @@ def path_text(path: Path_) -> str:
     return out
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_QUOTE_HINT = (
+    "a value that starts with '{' is read by YAML as a mapping; put it in quotes "
+    '(prompt: "{{ x }} ...") or use a block scalar (|)'
+)
+
+
+def _braces(node: yaml.MappingNode) -> bool:
+    """Whether ``node`` is ``{{ … }}`` written unquoted (a flow mapping keyed by a mapping)."""
+    return bool(node.flow_style) and any(isinstance(key, yaml.MappingNode) for key, _ in node.value)
+
+
 class _Builder:
-    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+    """Builds plain data from YAML nodes; a bad key or tag is recorded, skipped, not fatal."""
+
+    def __init__(self, loader: yaml.SafeLoader, file: str, text: str) -> None:
         self.loader = loader
+        self.text = text
         self.file = file
         self.positions: dict[Path_, tuple[int, int]] = {}
+        self.errors: list[BankError] = []
         self.count = 0
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise BankError(f"document has more than {MAX_NODES} values", self.file)
+            raise BankError(
+                f"the file has more than {MAX_NODES} values (too large for a bank)", self.file
+            )
         mark = node.start_mark
         self.positions[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, yaml.MappingNode) and _braces(node):
+            # `prompt: {{ x }}` is a mapping whose key is a mapping: keep the text as the
+            # author meant it, so the later stages still check the template.
+            self.errors.append(self._error(node, path, _QUOTE_HINT))
+            return self.text[node.start_mark.index : node.end_mark.index]
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -102,35 +126,93 @@ class _Builder:
         if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
             size = f"{len(node.value):,}"
             raise self._error(node, path, f"a number of {size} digits (at most {MAX_NUMBER_CHARS})")
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            self.errors.append(
+                self._error(node, path, f"unsupported YAML tag '{node.tag}'; remove the tag")
+            )
+            return None
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self._error(key_node, path, "mapping keys must be plain names")
-            key = self._scalar(key_node, path)
-            if key == "<<":
-                raise self._error(key_node, path, "YAML merge keys ('<<') are not supported")
-            key = str(key)
+            key = self._key(key_node, path)
+            if key is None:
+                continue
             if key in out:
-                raise self._error(key_node, path, f"duplicate key '{key}'")
+                self.errors.append(self._error(key_node, path, f"duplicate key '{key}'"))
+                continue  # the first one counts, so that its checks still run
             out[key] = self.build(value_node, (*path, key))
             # Point at the key, where an author looks for the field.
             mark = key_node.start_mark
             self.positions[(*path, key)] = (mark.line + 1, mark.column + 1)
         return out
 
+    def _key(self, key_node: yaml.Node, path: Path_) -> str | None:
+        """The key's text, or None (error recorded) for a key a bank cannot have."""
+        if not isinstance(key_node, yaml.ScalarNode):
+            message = "a key must be a plain name, not a list or mapping"
+            self.errors.append(self._error(key_node, path, message))
+            return None
+        if key_node.tag == _MERGE_TAG or key_node.value == "<<":
+            message = "YAML merge keys ('<<') are not supported; write the fields out in full"
+            self.errors.append(self._error(key_node, path, message))
+            return None
+        if key_node.tag in _NUMBER_TAGS and len(key_node.value) > MAX_NUMBER_CHARS:
+            return str(self._scalar(key_node, path))  # raises: the number is too long
+        try:
+            return str(self.loader.construct_object(key_node))
+        except yaml.constructor.ConstructorError:
+            message = f"unsupported YAML tag '{key_node.tag}'; remove the tag"
+            self.errors.append(self._error(key_node, path, message))
+            return None
+
     def _error(self, node: yaml.Node, path: Path_, message: str) -> BankError:
         mark = node.start_mark
         return BankError(message, self.file, mark.line + 1, mark.column + 1, path_text(path))
 
 
+# PyYAML's problems, in an author's words (the first fragment that matches wins).
+_YAML_PROBLEMS = [
+    (f"nested more than {MAX_DEPTH} levels deep", f"nested more than {MAX_DEPTH} levels deep"),
+    ("mapping values are not allowed", "a ': ' inside a value; put the value in quotes"),
+    (
+        "cannot start any token",
+        "a tab or a reserved character here; indent with spaces and "
+        "quote values that start with @, ` or %",
+    ),
+    ("found undefined alias", "an alias (*name) with no anchor (&name) before it"),
+    ("could not find expected ':'", "a line without 'key: value' (or a quote left open)"),
+    ("found unexpected end of stream", "the file ends inside a quote or a bracket"),
+    ("expected ',' or '}'", "a '{' or '[' is not closed where expected; quote the value"),
+    ("expected ',' or ']'", "a '{' or '[' is not closed where expected; quote the value"),
+    ("expected <block end>", "this line's indentation does not match the lines above"),
+    ("did not find expected", "this line's indentation does not match the lines above"),
+    (
+        "found unknown escape character",
+        "an unknown escape in a double-quoted value; use single quotes or write \\\\",
+    ),
+]
+
+
+def _yaml_problem(problem: str, line_text: str) -> str:
+    """PyYAML's ``problem`` as a sentence; a hint to quote a line holding ``{{``."""
+    if "{{" in line_text or "{%" in line_text:
+        return "invalid YAML: a value with '{{ }}' or '{% %}' must be in quotes"
+    words = next((said for raw, said in _YAML_PROBLEMS if raw in problem), None)
+    words = words or "the file is not valid YAML here; check quotes, colons and indentation"
+    return f"invalid YAML: {words}"
+
+
 def load_yaml_text(text: str, file: str = "<bank>") -> Located:
     """Parse YAML ``text`` (one document) into data with positions.
 
+    Duplicate keys, merge keys and unknown tags are recorded in ``Located.errors`` and skipped,
+    so that the rest of the bank is still checked.
+
     Raises:
-        BankError: the text is not valid YAML, has duplicate keys or is too large.
+        BankError: the text is not valid YAML, or is too large.
     """
     try:
         loader = _BoundedLoader(text)  # refuses control characters (a NUL) at once
@@ -144,19 +226,21 @@ def load_yaml_text(text: str, file: str = "<bank>") -> Located:
         node = loader.get_single_node()
         if node is None:
             return Located({}, file, {(): (1, 1)})
-        builder = _Builder(loader, file)
+        builder = _Builder(loader, file, text)
         data = builder.build(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise BankError(f"invalid YAML: {problem}", file, line, column) from None
-    except yaml.YAMLError as exc:
-        raise BankError(f"invalid YAML: {exc}", file) from None
+        lines = text.splitlines()
+        line_text = lines[line - 1] if line and line <= len(lines) else ""
+        message = _yaml_problem(exc.problem or exc.context or "", line_text)
+        raise BankError(message, file, line, column) from None
+    except yaml.YAMLError:
+        raise BankError(_yaml_problem("", ""), file) from None
     finally:
         loader.dispose()
-    return Located(data, file, builder.positions)
+    return Located(data, file, builder.positions, builder.errors)
 
 
 def read_bank_text(path: Path) -> str:

@@ -60,7 +60,7 @@ class ExportWarning:
     cannot_express: bool = False
 
     def __str__(self) -> str:
-        return f"{self.question}: {self.message}"
+        return f"{self.question}: {self.message}" if self.question else self.message
 
 
 class ExportError(UsageError):
@@ -191,14 +191,15 @@ def build_pools(
         progress: called after each pool with (pools done, pools in all).
 
     Returns:
-        The pools, and a warning for every question with fewer distinct variants than asked.
+        The pools, and one warning naming every question with parameters that has fewer
+        distinct variants than asked (a question without parameters has one, as expected).
 
     Raises:
         BankErrors: a formula or template problem in a bank.
         DrawError: a question's constraints were never met.
     """
     questions = [q for bank in banks for q in compile_bank(bank)]
-    pools, warnings = [], []
+    pools, small = [], []
     chosen = select_questions(questions, pick, seed, PICK_KEY)
     for q in chosen:
         variants = draw_distinct(q, seed, count)
@@ -212,18 +213,19 @@ def build_pools(
             points=variants[0].points,
             variants=tuple(variants),
         )
-        if len(variants) < count:
-            warnings.append(
-                ExportWarning(
-                    pool.name,
-                    f"question {q.id} has only {len(variants)} distinct variants; "
-                    f"exporting {len(variants)}",
-                )
-            )
+        if len(variants) < count and q.params:  # a question without parameters has one
+            small.append(f"{pool.name} ({len(variants)})")
         pools.append(pool)
         if progress is not None:
             progress(len(pools), len(chosen))
-    return pools, warnings
+    if not small:
+        return pools, []
+    # One warning per export, not one per question: it is one decision (--variants).
+    message = (
+        f"{len(small)} question(s) have fewer distinct variants than the {count} asked; "
+        f"exporting what exists: {', '.join(small)}"
+    )
+    return pools, [ExportWarning("", message)]
 
 
 @contextmanager

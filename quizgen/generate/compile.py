@@ -104,6 +104,19 @@ class _Compiler:
 
     def formula(self, text: str, path: Path, extra: Mapping[str, sympy.Symbol] = {}) -> Formula:
         symbols = {**self.symbols, **extra}
+        key = (text, frozenset(symbols.items()))
+        found = _FORMULAS.get(key)
+        if found is not None:
+            return Formula(text, found[0], path, found[1])
+        errors = len(self.errors)
+        formula = self._parse(text, path, symbols)
+        if len(self.errors) == errors:  # only sound formulas are kept: errors need a path
+            if len(_FORMULAS) >= _CACHE_MAX:
+                _FORMULAS.clear()
+            _FORMULAS[key] = (formula.expr, formula.fn)
+        return formula
+
+    def _parse(self, text: str, path: Path, symbols: Mapping[str, sympy.Symbol]) -> Formula:
         try:
             expr = parse_math(text, symbols, split_names=False)
         except MathSyntaxError as exc:
@@ -152,8 +165,8 @@ class _Compiler:
             return Text(source, None, path)
         known = set(self.symbols) | set(extra_names)
         try:
-            template = compile_text(source)
-            unknown = sorted(template_names(source) - known)
+            template, names = _compiled_text(source)
+            unknown = sorted(names - known)
         except jinja2.TemplateSyntaxError as exc:
             self.error(path, f"template syntax error on its line {exc.lineno}: {exc.message}")
             return Text(source, None, path)
@@ -165,6 +178,28 @@ class _Compiler:
             )
             return Text(source, template, path)
         return Text(source, template, path, simple_pieces(source))
+
+
+_CACHE_MAX = 4096
+_TEXTS: dict[str, tuple[jinja2.Template, frozenset[str]]] = {}
+# A formula's parse depends only on its text and the symbols in scope (names and assumptions).
+_FORMULAS: dict[tuple[str, frozenset[Any]], tuple[sympy.Expr, Any]] = {}
+
+
+def _compiled_text(source: str) -> tuple[jinja2.Template, frozenset[str]]:
+    """A template and the names it uses, compiled once per text in a process.
+
+    Compiling jinja and parsing formulas are most of a question's compile time;
+    `quizgen preview --watch` compiles a bank again on every save, where only the edited texts
+    are new. A template or formula holds no per-render state, so sharing one is safe.
+    """
+    found = _TEXTS.get(source)
+    if found is None:
+        found = (compile_text(source), frozenset(template_names(source)))
+        if len(_TEXTS) >= _CACHE_MAX:
+            _TEXTS.clear()
+        _TEXTS[source] = found
+    return found
 
 
 def _caret(exc: MathSyntaxError) -> str:

@@ -27,6 +27,7 @@ from quizgen.rng import Stream
 __all__ = [
     "MAX_TRIES",
     "Comparison",
+    "ConstraintError",
     "DrawError",
     "Formula",
     "Param",
@@ -51,6 +52,13 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 
 class DrawError(BankError):
     """A variant could not be drawn (constraint never met, division by zero, ...)."""
+
+
+class ConstraintError(DrawError):
+    """No draw met a ``where`` constraint; ``constraint`` is its text, ``where`` its path."""
+
+    constraint: str = ""
+    where: Path = ()
 
 
 def draw_error(bank: B.Bank, path: Path, message: str) -> DrawError:
@@ -227,7 +235,10 @@ class ParamSpace:
     def _never_met(self, failures: dict[int, int]) -> DrawError:
         worst = self.where[max(failures, key=failures.__getitem__)]
         draws = sum(failures.values())
-        return self.error(worst.path, f"constraint '{worst.text}' was never met in {draws} draws")
+        err = self.error(worst.path, f"constraint '{worst.text}' was never met in {draws} draws")
+        found = ConstraintError(err.message, err.file, err.line, err.column, err.path)
+        found.constraint, found.where = worst.text, worst.path
+        return found
 
     @cached_property
     def stages(self) -> list[list[int]]:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -52,17 +52,37 @@ def _variant_changes(student: str, old: Variant, new: Variant) -> list[KeyChange
     for pid, key, _ in old.gradable():
         fresh = new_keys.get(pid)
         if fresh is None or fresh.model_dump() != key.model_dump():
+            before = answer_markdown(key)
+            after = answer_markdown(fresh) if fresh is not None else ""
+            if fresh is not None and before == after:  # e.g. only the tolerance changed
+                before, after = _differences(key.model_dump(), fresh.model_dump())
             changes.append(
                 KeyChange(
                     student_id=student,
                     question_id=old.question_id,
                     part_id=pid,
                     change="answer",
-                    old=answer_markdown(key),
-                    new=answer_markdown(fresh) if fresh is not None else "",
+                    old=before,
+                    new=after,
                 )
             )
     return changes
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, str]:
+    """The fields of two key dumps that differ, each side as ``field: value; …``."""
+    fields = [k for k in sorted({*old, *new}) if old.get(k) != new.get(k)]
+    return (
+        "; ".join(f"{k}: {_shown(old.get(k))}" for k in fields),
+        "; ".join(f"{k}: {_shown(new.get(k))}" for k in fields),
+    )
+
+
+def _shown(value: Any) -> str:
+    """A key field as a short text (a mapping as ``name=value`` of its set entries)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if v is not None) or "none"
+    return "none" if value is None else str(value)
 
 
 def _paper_changes(old: Paper, new: Paper) -> list[KeyChange]:
