@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen.render import mathtext as mdmath
 from quizgen.bank.model import load_bank
 from quizgen.errors import UsageError
 from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.render import RENDERERS, get_renderer
+from quizgen.render import mathtext as mdmath
 from quizgen.render.markdown import md_code, md_escape
 from quizgen.render.mathtext import markdown_to_html, math_to_mathml
 from quizgen.render.templates import packaged_template_dir, template_environment
@@ -292,8 +292,13 @@ def test_html_paper_is_a_self_contained_document(exam: Exam) -> None:
     assert out.startswith("<!DOCTYPE html>\n<html lang=")
     for needle in ('<meta charset="utf-8">', "<title>", "<header", "<main>", "@media print"):
         assert needle in out
-    for needle in ("<script", "<link", "<img", "src=", "url(", "@import", "<iframe"):
+    for needle in ("<link", "<img", "src=", "url(", "@import", "<iframe"):
         assert needle not in out
+    # Two scripts, both inline: the empty submission (JSON) and the packaged answer.js; the
+    # page's security policy forbids every connection.
+    assert out.count("<script") == 2
+    assert '<script type="application/json" id="quizgen-submission"' in out
+    assert "default-src 'none'" in out and "connect-src" not in out
     assert out.count('<li class="question') == len(exam.papers[1].variants)
     assert "<math" in out
     assert "&lt;script&gt;" in out  # the hostile prompt, escaped
@@ -302,9 +307,9 @@ def test_html_paper_is_a_self_contained_document(exam: Exam) -> None:
 
 def test_html_paper_shows_options_and_parts(exam: Exam) -> None:
     out = get_renderer("html").paper(exam, exam.papers[0])
-    assert '<ul class="options single">' in out
-    assert '<ul class="options multi">' in out
-    assert '<div class="answer-box">' in out  # essay
+    assert '<fieldset class="options single"' in out
+    assert '<fieldset class="options multi"' in out
+    assert '<textarea class="answer-box"' in out  # essay
     assert '<span class="unit">parameters</span>' in out
     assert '<span class="number">(a)</span>' in out and '<span class="number">(b)</span>' in out
     assert "[a link](javascript:alert(1))" in out  # the option text, not a link

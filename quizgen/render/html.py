@@ -1,20 +1,27 @@
 """The HTML format: one self-contained page per paper, and one for the key.
 
-Math is MathML and the stylesheet is inlined, so a page needs no network and no script.
+Math is MathML and the stylesheet is inlined, so a page needs no network. A paper also
+inlines the small script that lets a student answer in the page (``answer.js``): it keeps the
+answers in the browser and saves them as the submission file ``quizgen grade`` reads, whose
+empty template it is given here, as the JSON ``generate`` writes to ``submissions/``.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
+from quizgen.grade.submissions import template_for
+from quizgen.output import file_stem
 from quizgen.render.mathtext import markdown_to_html, math_to_mathml
 from quizgen.render.views import Format, exam_view, key_paper_view, paper_view
 from quizgen.variant import Exam, Paper
 
-__all__ = ["HTML", "HtmlRenderer", "css_string"]
+__all__ = ["HTML", "HtmlRenderer", "css_string", "script_json"]
 
 HTML = Format(
     text=lambda s: Markup(markdown_to_html(s)),
@@ -33,6 +40,17 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{body}"')
 
 
+# Inside <script>, "</" could close the element and "<!--" open a comment: escape '<' (and
+# '>', '&' for good measure) as JSON escapes, which every JSON reader turns back.
+_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def script_json(data: Any) -> Markup:
+    """``data`` as JSON that is safe inside a ``<script type="application/json">`` element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.translate(_SCRIPT_UNSAFE))
+
+
 class HtmlRenderer:
     """Renders ``paper.html.j2`` and ``key.html.j2`` (both include ``style.css``)."""
 
@@ -47,7 +65,11 @@ class HtmlRenderer:
         """A student's paper as one self-contained HTML page (no answers)."""
         footer = f"{paper.student_id} · {exam.title}"
         return self._paper.render(
-            exam=exam_view(exam), paper=paper_view(paper, HTML), page_footer=css_string(footer)
+            exam=exam_view(exam),
+            paper=paper_view(paper, HTML),
+            page_footer=css_string(footer),
+            submission=script_json(template_for(exam, paper)),
+            download_name=f"{file_stem(paper.student_id)}.json",
         )
 
     def key(self, exam: Exam) -> str:
