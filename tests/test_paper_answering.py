@@ -18,10 +18,10 @@ from quizgen.generate.exam import Student, build_exam, numbered_students
 from quizgen.generate.write import write_exam
 from quizgen.grade.submissions import template_for
 from quizgen.render import get_renderer
-from quizgen.render.html import HTML, script_json
+from quizgen.render.html import HTML, answer_fields, script_json
 from quizgen.render.markdown import MARKDOWN
 from quizgen.render.templates import packaged_template_dir
-from quizgen.render.views import answer_hint
+from quizgen.render.views import answer_hint, paper_view
 from quizgen.variant import (
     ChoiceKey,
     EssayKey,
@@ -143,11 +143,28 @@ def test_paper_embeds_the_template_generate_writes(exam: Exam, tmp_path: Path) -
         assert json.loads(data) == json.loads(template) == template_for(exam, paper)
 
 
+def test_the_script_knows_every_answer_field_of_the_submission(exam: Exam) -> None:
+    for paper in exam.papers:
+        fields = answer_fields(paper_view(paper, HTML))
+        template = template_for(exam, paper)["answers"]
+        expected = [
+            (qid, part) for qid, value in template.items() for part in (value or {"": None})
+        ]
+        assert [(f[1], f[2]) for f in fields] == expected
+        page = get_renderer("html").paper(exam, paper)
+        for slot, *_ in fields:
+            assert page.count(f' id="a{slot}"') == 1
+    numeric = next(f for f in fields if f[3] == "numeric")
+    expression = next(f for f in fields if f[3] == "expression")
+    assert numeric[4:] == ["parameters", False, []]
+    assert expression[4:] == ["", False, ["x", "h"]]
+
+
 def test_hostile_student_ids_stay_inert(tmp_path: Path) -> None:
     hostile = Student("</script><script>alert(1)</script>", name="<!-- x & \u2028 y")
     exam = build_exam([load_bank(TEST_BANK)], [hostile], "7")
     page = get_renderer("html").paper(exam, exam.papers[0])
-    assert page.count("<script") == 2 and page.count("</script>") == 2
+    assert page.count("<script") == 3 and page.count("</script>") == 3
     (found,) = _SUBMISSION.findall(page)
     name, data = found
     assert json.loads(data)["student_id"] == hostile.id

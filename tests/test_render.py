@@ -294,9 +294,9 @@ def test_html_paper_is_a_self_contained_document(exam: Exam) -> None:
         assert needle in out
     for needle in ("<link", "<img", "src=", "url(", "@import", "<iframe"):
         assert needle not in out
-    # Two scripts, both inline: the empty submission (JSON) and the packaged answer.js; the
-    # page's security policy forbids every connection.
-    assert out.count("<script") == 2
+    # Three scripts, all inline: the empty submission and the answer fields (JSON), and the
+    # packaged answer.js; the page's security policy forbids every connection.
+    assert out.count("<script") == 3
     assert '<script type="application/json" id="quizgen-submission"' in out
     assert "default-src 'none'" in out and "connect-src" not in out
     assert out.count('<li class="question') == len(exam.papers[1].variants)

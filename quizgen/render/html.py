@@ -18,10 +18,10 @@ from markupsafe import Markup, escape
 from quizgen.grade.submissions import template_for
 from quizgen.output import file_stem
 from quizgen.render.mathtext import markdown_to_html, math_to_mathml
-from quizgen.render.views import Format, exam_view, key_paper_view, paper_view
+from quizgen.render.views import Format, PaperView, exam_view, key_paper_view, paper_view
 from quizgen.variant import Exam, Paper
 
-__all__ = ["HTML", "HtmlRenderer", "css_string", "script_json"]
+__all__ = ["HTML", "HtmlRenderer", "answer_fields", "css_string", "script_json"]
 
 HTML = Format(
     text=lambda s: Markup(markdown_to_html(s)),
@@ -45,6 +45,19 @@ def css_string(text: str) -> Markup:
 _SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
+def answer_fields(view: PaperView) -> list[list[Any]]:
+    """What the page's script needs to know of each answer field, in paper order.
+
+    One row per field: its slot (the HTML id without the leading ``a``), the question and part
+    ids it fills in the submission, its kind, and how to read it (unit, fractions, names).
+    """
+    return [
+        [i.slot, i.question_id, i.part_id, i.kind, i.unit_text, i.fractions, list(i.variables)]
+        for q in view.questions
+        for i in q.items
+    ]
+
+
 def script_json(data: Any) -> Markup:
     """``data`` as JSON that is safe inside a ``<script type="application/json">`` element."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -64,11 +77,13 @@ class HtmlRenderer:
     def paper(self, exam: Exam, paper: Paper) -> str:
         """A student's paper as one self-contained HTML page (no answers)."""
         footer = f"{paper.student_id} · {exam.title}"
+        view = paper_view(paper, HTML)
         return self._paper.render(
             exam=exam_view(exam),
-            paper=paper_view(paper, HTML),
+            paper=view,
             page_footer=css_string(footer),
             submission=script_json(template_for(exam, paper)),
+            fields=script_json(answer_fields(view)),
             download_name=f"{file_stem(paper.student_id)}.json",
         )
 

@@ -13,9 +13,12 @@ a one-line hint on the format of the answer, and, for an expression, the names i
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from string import ascii_lowercase
+from typing import Any
 
 from quizgen.bank.model import Tolerance
 from quizgen.variant import (
@@ -204,8 +207,28 @@ def paper_view(paper: Paper, fmt: Format) -> PaperView:
         name=paper.name,
         number=paper.number,
         points=points_text(sum(v.points for v in paper.variants)),
-        questions=tuple(_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1)),
+        questions=tuple(_shared_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1)),
     )
+
+
+# Students who draw the same values share one Variant object (generate/solve.py), so the
+# same question view serves them all. Keyed by identity, holding the variant so its id cannot
+# be reused while cached; bounded, so memory stays flat in the size of the class.
+_SHARED: OrderedDict[tuple[int, int, int], tuple[Variant, QuestionView]] = OrderedDict()
+_SHARED_SIZE = 4096
+
+
+def _shared_question(number: int, variant: Variant, fmt: Format) -> QuestionView:
+    key = (id(variant), number, id(fmt))
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0] is variant:
+        _SHARED.move_to_end(key)
+        return hit[1]
+    view = _question(number, variant, fmt)
+    _SHARED[key] = (variant, view)
+    if len(_SHARED) > _SHARED_SIZE:
+        _SHARED.popitem(last=False)
+    return view
 
 
 def _question(number: int, variant: Variant, fmt: Format) -> QuestionView:
@@ -271,19 +294,18 @@ def _words(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _numeric_hint(key: NumericKey, fmt: Format) -> str:
+def _numeric_hint(fmt: Format, unit: str | None, fractions: bool, sigfigs: int | None) -> str:
     rules = [fmt.plain("A number, e.g. 1234, 1,234, −0.25 or 1.5e-3 (no calculations)")]
-    if key.unit:
-        rules.append(fmt.markup(f"{fmt.plain('the unit')} ({fmt.plain(key.unit)}) may follow"))
-    if key.fractions:
+    if unit:
+        rules.append(fmt.markup(f"the unit ({fmt.plain(unit)}) may follow"))
+    if fractions:
         rules.append(fmt.plain("a fraction such as 3/4 is accepted"))
-    if key.require_sigfigs:
-        rules.append(fmt.plain(f"give {key.require_sigfigs} significant figures"))
+    if sigfigs:
+        rules.append(fmt.plain(f"give {sigfigs} significant figures"))
     return fmt.markup("; ".join(rules) + ".")
 
 
-def _expression_hint(key: ExpressionKey, fmt: Format) -> str:
-    names = list(key.variables)
+def _expression_hint(fmt: Format, names: tuple[str, ...]) -> str:
     if not names:
         return fmt.plain("An expression (numbers only); ^ for powers.")
     listed = _words([fmt.code(name) for name in names])
@@ -307,10 +329,20 @@ def answer_hint(key: AnswerKey, fmt: Format) -> str:
     the format rules of the question), never from the answer.
     """
     if isinstance(key, NumericKey):
-        return _numeric_hint(key, fmt)
+        return _hint(fmt, "numeric", key.unit, key.fractions, key.require_sigfigs)
     if isinstance(key, ExpressionKey):
-        return _expression_hint(key, fmt)
-    return fmt.plain(_HINTS[key.kind])
+        return _hint(fmt, "expression", tuple(key.variables))
+    return _hint(fmt, key.kind)
+
+
+@lru_cache(maxsize=512)
+def _hint(fmt: Format, kind: str, *rules: Any) -> str:
+    """The hint of one kind with its rules (a thousand papers share a few dozen hints)."""
+    if kind == "numeric":
+        return _numeric_hint(fmt, *rules)
+    if kind == "expression":
+        return _expression_hint(fmt, *rules)
+    return fmt.plain(_HINTS[kind])
 
 
 # --- the key (answers and solutions) -------------------------------------------------------

@@ -127,7 +127,9 @@
   function scanName(text, i, tokens) {
     NAME.lastIndex = i;
     var word = NAME.exec(text)[0];
-    if (word.length > MAX_NAME) throw refuse("name is too long (limit " + MAX_NAME + " characters)");
+    if (word.length > MAX_NAME) {
+      throw refuse("name is too long (limit " + MAX_NAME + " characters)");
+    }
     if (word.indexOf("__") >= 0) throw refuse("names containing '__' are not allowed");
     tokens.push({ kind: "name", text: word });
     if (text[NAME.lastIndex] === ".") {
@@ -156,10 +158,13 @@
         }
         i++;
       } else if (c in OPENERS) {
-        if (!stack.length) throw refuse("'" + c + "' has no matching '" + OPENERS[c] + "' before it");
+        if (!stack.length) {
+          throw refuse("'" + c + "' has no matching '" + OPENERS[c] + "' before it");
+        }
         var opener = stack.pop();
         if (opener !== OPENERS[c]) {
-          throw refuse("expected '" + PAIRS[opener] + "' to close '" + opener + "', found '" + c + "'");
+          throw refuse("expected '" + PAIRS[opener] + "' to close '" + opener + "', found '" +
+            c + "'");
         }
         tokens.push({ kind: "close", text: c });
         i++;
@@ -251,7 +256,9 @@
       var node = this.expr();
       var token = this.peek();
       if (token.kind === "comma") throw this.commaError();
-      if (token.kind !== "end") throw refuse("unexpected " + describe(token) + " — expected an operator");
+      if (token.kind !== "end") {
+        throw refuse("unexpected " + describe(token) + " — expected an operator");
+      }
       return node;
     },
     expr: function () {
@@ -295,13 +302,17 @@
     },
     unary: function () {
       var token = this.peek();
-      if (++this.depth > LIMITS.depth) throw refuse("nesting deeper than " + LIMITS.depth + " levels");
+      if (++this.depth > LIMITS.depth) {
+        throw refuse("nesting deeper than " + LIMITS.depth + " levels");
+      }
       var node;
       if (this.isOp(token, ["-", "+"]) || token.kind === "root") {
         this.advance();
         var operand = this.unary();
         if (token.text === "-") node = this.node({ t: "neg", x: operand });
-        else if (token.kind === "root") node = this.node({ t: "call", name: "sqrt", args: [operand] });
+        else if (token.kind === "root") {
+          node = this.node({ t: "call", name: "sqrt", args: [operand] });
+        }
         else node = operand;
       } else {
         node = this.power();
@@ -330,7 +341,8 @@
       var token = this.peek();
       if (token.kind === "comma") throw this.commaError();
       if (token.kind !== "close") {
-        throw refuse("unexpected " + describe(token) + " — expected '" + PAIRS[opener.text] + "'");
+        throw refuse("unexpected " + describe(token) + " — expected '" + PAIRS[opener.text] +
+          "'");
       }
       return this.advance();
     },
@@ -392,14 +404,15 @@
       var next = this.peek();
       if (next.kind === "open" && next.text === "(") {
         var message = "function '" + word + "' is not allowed";
-        throw refuse(unique ? message + " — did you mean " + spelled(unique.concat(["(...)"])) + "?" :
-          message);
+        if (unique) message += " — did you mean " + spelled(unique.concat(["(...)"])) + "?";
+        throw refuse(message);
       }
       var known = Object.keys(declared).sort();
       var text = "unknown name '" + word + "' (known: " + (known.join(", ") || "none") + ")";
       if (ways.length === 1) throw refuse(text + " — did you mean " + spelled(ways[0]) + "?");
       if (ways.length > 1) {
-        throw refuse(text + " — it could mean " + ways.map(spelled).join(" or ") + "; write the '*'");
+        throw refuse(text + " — it could mean " + ways.map(spelled).join(" or ") +
+          "; write the '*'");
       }
       throw refuse(text);
     }
@@ -489,7 +502,8 @@
       var groups = part.split(sep);
       var inner = decimals ? groups.slice(0, -1) : groups.slice(1);
       var outer = decimals ? groups[groups.length - 1] : groups[0];
-      if (inner.some(function (g) { return g.length !== 3; }) || outer.length < 1 || outer.length > 3) {
+      var uneven = inner.some(function (g) { return g.length !== 3; });
+      if (uneven || outer.length < 1 || outer.length > 3) {
         throw refuse(sep === "," ?
           "a comma can only separate thousands (20,362); write decimals with a point (3.14)" :
           "a space can only separate groups of three digits (20 362)");
@@ -501,8 +515,11 @@
 
   function exponentOf(text) {
     if (!text) return 0;
-    var digits = text.replace(/[() ]/g, "").replace(/[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207a\u207b]/g,
-      function (c) { return c === "\u207a" ? "+" : c === "\u207b" ? "-" : String(SUPER_DIGITS.indexOf(c)); });
+    var digits = Array.from(text.replace(/[() ]/g, "")).map(function (c) {
+      if (c === "\u207a") return "+";
+      if (c === "\u207b") return "-";
+      return SUPER_DIGITS.indexOf(c) >= 0 ? String(SUPER_DIGITS.indexOf(c)) : c;
+    }).join("");
     if (digits.replace(/^[+-]+/, "").replace(/^0+/, "").length > 6) {
       throw refuse("exponent too large (at most 1000)");
     }
@@ -588,7 +605,10 @@
   function brackets(element) { return row([mo("("), element, mo(")")]); }
 
   var SHOWN_NAMES = { pi: "\u03c0", e: "e" };
-  var FENCES = { abs: ["|", "|"], floor: ["\u230a", "\u230b"], ceil: ["\u2308", "\u2309"] };
+  var FENCES = Object.create(null);
+  FENCES.abs = ["|", "|"];
+  FENCES.floor = ["\u230a", "\u230b"];
+  FENCES.ceil = ["\u2308", "\u2309"];
 
   function show(node) {
     switch (node.t) {
@@ -642,7 +662,8 @@
   function showCall(node) {
     var args = node.args.map(show);
     if (node.name === "sqrt") return math("msqrt", args);
-    if (node.name in FENCES) return row([mo(FENCES[node.name][0]), args[0], mo(FENCES[node.name][1])]);
+    var fence = FENCES[node.name];
+    if (fence) return row([mo(fence[0]), args[0], mo(fence[1])]);
     var inner = [];
     args.forEach(function (arg, i) {
       if (i > 0) inner.push(mo(","));
@@ -656,37 +677,50 @@
   // ---- the page: inputs, saving, restoring, downloading ----
 
   var data = document.getElementById("quizgen-submission");
-  if (!data) return;
+  var described = document.getElementById("quizgen-fields");
+  if (!data || !described) return;
   var template = JSON.parse(data.textContent);
   var fileName = data.getAttribute("data-file") || "answers.json";
   var storageKey = "quizgen/" + template.exam + "/" + template.student_id;
-  var fields = Array.prototype.slice.call(document.querySelectorAll("[data-question]"));
   var stateLine = document.getElementById("save-state");
   var progressLine = document.getElementById("progress");
 
+  // One record per answer field: its element and what the submission and the reading need.
+  var fields = JSON.parse(described.textContent).map(function (row) {
+    return { element: document.getElementById("a" + row[0]), question: row[1], part: row[2],
+      kind: row[3], unit: row[4], fractions: row[5], names: row[6] };
+  }).filter(function (field) { return field.element; });
+  var byId = Object.create(null);
+  fields.forEach(function (field) { byId[field.element.id] = field; });
+
+  function fieldOf(element) {
+    var found = element.closest(".answer-input, .answer-box, fieldset.options");
+    return found ? byId[found.id] : undefined;
+  }
+
   function choices(field) {
-    return Array.prototype.slice.call(field.querySelectorAll("input"));
+    return Array.prototype.slice.call(field.element.querySelectorAll("input"));
   }
 
   // What the submission file gets: text as typed (null when blank), a label, labels, a boolean.
   function answerOf(field) {
-    var kind = field.getAttribute("data-kind");
-    if (field.tagName !== "FIELDSET") return field.value.trim() ? field.value : null;
+    var element = field.element;
+    if (element.tagName !== "FIELDSET") return element.value.trim() ? element.value : null;
     var picked = choices(field).filter(function (i) { return i.checked; })
       .map(function (i) { return i.value; });
-    if (kind === "multi") return picked.length ? picked : null;
+    if (field.kind === "multi") return picked.length ? picked : null;
     if (!picked.length) return null;
-    return kind === "truefalse" ? picked[0] === "true" : picked[0];
+    return field.kind === "truefalse" ? picked[0] === "true" : picked[0];
   }
 
   // What this browser keeps: the same, but text exactly as typed (spaces too).
   function keptOf(field) {
-    return field.tagName === "FIELDSET" ? answerOf(field) : field.value;
+    return field.element.tagName === "FIELDSET" ? answerOf(field) : field.element.value;
   }
 
   function setField(field, value) {
-    if (field.tagName !== "FIELDSET") {
-      field.value = typeof value === "string" ? value : "";
+    if (field.element.tagName !== "FIELDSET") {
+      field.element.value = typeof value === "string" ? value : "";
       return;
     }
     var wanted = value === null || value === undefined ? [] :
@@ -697,14 +731,13 @@
   function answers(valueOf) {
     var out = JSON.parse(JSON.stringify(template.answers || {}));
     fields.forEach(function (field) {
-      var question = field.getAttribute("data-question");
-      var part = field.getAttribute("data-part");
       var value = valueOf(field);
-      if (!part) {
-        out[question] = value;
+      if (!field.part) {
+        out[field.question] = value;
       } else {
-        if (!out[question] || typeof out[question] !== "object") out[question] = {};
-        out[question][part] = value;
+        var parts = out[field.question];
+        if (!parts || typeof parts !== "object") parts = out[field.question] = {};
+        parts[field.part] = value;
       }
     });
     return out;
@@ -712,10 +745,10 @@
 
   function lookup(stored, field) {
     if (!stored || typeof stored !== "object") return undefined;
-    var value = stored[field.getAttribute("data-question")];
-    var part = field.getAttribute("data-part");
-    if (!part) return value;
-    return value && typeof value === "object" && !Array.isArray(value) ? value[part] : undefined;
+    var value = stored[field.question];
+    if (!field.part) return value;
+    return value && typeof value === "object" && !Array.isArray(value) ?
+      value[field.part] : undefined;
   }
 
   function clock(date) {
@@ -757,7 +790,7 @@
     }
   }
 
-  function restore() {
+  function restore(message) {
     var record = null;
     try {
       record = storage && JSON.parse(storage.getItem(storageKey) || "null");
@@ -770,26 +803,21 @@
       if (value !== undefined) setField(field, value);
     });
     var when = new Date(record.saved);
-    state("Answers restored from this browser" +
+    state((message || "Answers restored from this browser") +
       (isNaN(when) ? "." : " (saved at " + clock(when) + ")."), "saved");
+    fields.forEach(showReading);
+    progress();
   }
 
-  function showReading(input) {
-    var target = document.getElementById(input.id + "-read");
+  function showReading(field) {
+    var target = document.getElementById(field.element.id + "-read");
     if (!target) return;
-    var text = input.value;
+    var text = field.element.value;
     target.textContent = "";
     target.className = "reading";
     if (!text.trim()) return;
-    var kind = input.getAttribute("data-kind");
-    var reading;
-    if (kind === "expression") {
-      var names = (input.getAttribute("data-names") || "").split(" ").filter(Boolean);
-      reading = readExpression(text, names);
-    } else {
-      reading = readNumber(text, input.getAttribute("data-unit"),
-        input.hasAttribute("data-fractions"));
-    }
+    var reading = field.kind === "expression" ? readExpression(text, field.names) :
+      readNumber(text, field.unit, field.fractions);
     if (!reading.ok) {
       target.className = "reading is-error";
       target.textContent = "Cannot read this yet: " + reading.message + ".";
@@ -825,9 +853,9 @@
   }
 
   function changed(event) {
-    var field = event.target.closest("[data-question]");
+    var field = fieldOf(event.target);
     if (!field) return;
-    if (event.target.classList.contains("answer-input")) showReading(event.target);
+    showReading(field);
     save();
   }
 
@@ -835,14 +863,18 @@
   Array.prototype.forEach.call(document.querySelectorAll("button.clear"), function (button) {
     button.hidden = false;
     button.addEventListener("click", function () {
-      setField(button.closest("[data-question]"), null);
+      setField(fieldOf(button), null);
       save();
     });
   });
   document.getElementById("download").addEventListener("click", download);
   document.addEventListener("input", changed);
   document.addEventListener("change", changed);
+  // The same paper open in another tab: take its answers, so neither tab overwrites the other's.
+  window.addEventListener("storage", function (event) {
+    if (event.key === storageKey) restore("Answers updated from another tab");
+  });
   restore();
-  Array.prototype.forEach.call(document.querySelectorAll(".answer-input"), showReading);
+  fields.forEach(showReading);
   progress();
 })();
