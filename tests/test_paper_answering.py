@@ -160,6 +160,23 @@ def test_the_script_knows_every_answer_field_of_the_submission(exam: Exam) -> No
     assert expression[4:] == ["", False, ["x", "h"]]
 
 
+def test_students_who_share_a_variant_share_its_view_and_memory_stays_bounded(exam: Exam) -> None:
+    from quizgen.render import views
+
+    first, second = exam.papers
+    shared = [v for v in first.variants if any(v is w for w in second.variants)]
+    assert shared  # choice questions without parameters: one Variant object for both
+    a, b = paper_view(first, HTML), paper_view(second, HTML)
+    for variant in shared:
+        number = first.variants.index(variant)
+        assert a.questions[number] is b.questions[number]
+    copy = first.model_copy(deep=True)  # equal content, other objects: built again, equal
+    assert paper_view(copy, HTML) == a
+    for number in range(views._SHARED_SIZE + 10):
+        views._shared_question(number, first.variants[0], HTML)
+    assert len(views._SHARED) == views._SHARED_SIZE
+
+
 def test_hostile_student_ids_stay_inert(tmp_path: Path) -> None:
     hostile = Student("</script><script>alert(1)</script>", name="<!-- x & \u2028 y")
     exam = build_exam([load_bank(TEST_BANK)], [hostile], "7")

@@ -212,20 +212,20 @@ def paper_view(paper: Paper, fmt: Format) -> PaperView:
 
 
 # Students who draw the same values share one Variant object (generate/solve.py), so the
-# same question view serves them all. Keyed by identity, holding the variant so its id cannot
-# be reused while cached; bounded, so memory stays flat in the size of the class.
-_SHARED: OrderedDict[tuple[int, int, int], tuple[Variant, QuestionView]] = OrderedDict()
+# same question view serves them all. Keyed by identity, holding the variant and the format so
+# their ids cannot be reused while cached; bounded, so memory stays flat in the size of the class.
+_SHARED: OrderedDict[tuple[int, int, int], tuple[Variant, Format, QuestionView]] = OrderedDict()
 _SHARED_SIZE = 4096
 
 
 def _shared_question(number: int, variant: Variant, fmt: Format) -> QuestionView:
     key = (id(variant), number, id(fmt))
     hit = _SHARED.get(key)
-    if hit is not None and hit[0] is variant:
+    if hit is not None and hit[0] is variant and hit[1] is fmt:
         _SHARED.move_to_end(key)
-        return hit[1]
+        return hit[2]
     view = _question(number, variant, fmt)
-    _SHARED[key] = (variant, view)
+    _SHARED[key] = (variant, fmt, view)
     if len(_SHARED) > _SHARED_SIZE:
         _SHARED.popitem(last=False)
     return view
