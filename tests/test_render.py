@@ -341,8 +341,13 @@ def test_html_paper_is_a_self_contained_document(exam: Exam) -> None:
     assert out.startswith("<!DOCTYPE html>\n<html lang=")
     for needle in ('<meta charset="utf-8">', "<title>", "<header", "<main>", "@media print"):
         assert needle in out
-    for needle in ("<script", "<link", "<img", "src=", "url(", "@import", "<iframe"):
+    for needle in ("<link", "<img", "src=", "url(", "@import", "<iframe"):
         assert needle not in out
+    # Three scripts, all inline: the empty submission and the answer fields (JSON), and the
+    # packaged answer.js; the page's security policy forbids every connection.
+    assert out.count("<script") == 3
+    assert '<script type="application/json" id="quizgen-submission"' in out
+    assert "default-src 'none'" in out and "connect-src" not in out
     assert out.count('<li class="question') == len(exam.papers[1].variants)
     assert "<math" in out
     assert "&lt;script&gt;" in out  # the hostile prompt, escaped
@@ -352,9 +357,9 @@ def test_html_paper_is_a_self_contained_document(exam: Exam) -> None:
 
 def test_html_paper_shows_options_and_parts(exam: Exam) -> None:
     out = get_renderer("html").paper(exam, exam.papers[0])
-    assert '<ul class="options single">' in out
-    assert '<ul class="options multi">' in out
-    assert '<div class="answer-box">' in out  # essay
+    assert '<fieldset class="options single"' in out
+    assert '<fieldset class="options multi"' in out
+    assert '<textarea class="answer-box"' in out  # essay
     assert '<span class="unit">parameters</span>' in out
     assert '<span class="number">(a)</span>' in out and '<span class="number">(b)</span>' in out
     assert "[a link](javascript:alert(1))" in out  # the option text, not a link

@@ -1,19 +1,27 @@
 """The HTML format: one self-contained page per paper, and one for the key.
 
-Math is MathML and the stylesheet is inlined, so a page needs no network and no script.
+Math is MathML and the stylesheet is inlined, so a page needs no network. A paper also
+inlines the small script that lets a student answer in the page (``answer.js``): it keeps the
+answers in the browser and saves them as the submission file ``quizgen grade`` reads, whose
+empty template it is given here, as the JSON ``generate`` writes to ``submissions/``.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
+from quizgen.grade.submissions import template_for
+from quizgen.output import file_stem
 from quizgen.render.mathml import math_to_mathml
 from quizgen.render.mathtext import markdown_to_html
 from quizgen.render.views import (
     Format,
+    PaperView,
     exam_view,
     key_paper_view,
     paper_view,
@@ -21,7 +29,7 @@ from quizgen.render.views import (
 )
 from quizgen.variant import Exam, Paper
 
-__all__ = ["HTML", "HtmlRenderer", "css_string"]
+__all__ = ["HTML", "HtmlRenderer", "answer_fields", "css_string", "script_json"]
 
 HTML = Format(
     text=lambda s: Markup(markdown_to_html(s)),
@@ -40,6 +48,30 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{body}"')
 
 
+# Inside <script>, "</" could close the element and "<!--" open a comment: escape '<' (and
+# '>', '&' for good measure) as JSON escapes, which every JSON reader turns back.
+_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def answer_fields(view: PaperView) -> list[list[Any]]:
+    """What the page's script needs to know of each answer field, in paper order.
+
+    One row per field: its slot (the HTML id without the leading ``a``), the question and part
+    ids it fills in the submission, its kind, and how to read it (unit, fractions, names).
+    """
+    return [
+        [i.slot, i.question_id, i.part_id, i.kind, i.unit_text, i.fractions, list(i.variables)]
+        for q in view.questions
+        for i in q.items
+    ]
+
+
+def script_json(data: Any) -> Markup:
+    """``data`` as JSON that is safe inside a ``<script type="application/json">`` element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.translate(_SCRIPT_UNSAFE))
+
+
 class HtmlRenderer:
     """Renders ``paper.html.j2`` and ``key.html.j2`` (both include ``style.css``)."""
 
@@ -53,10 +85,14 @@ class HtmlRenderer:
     def paper(self, exam: Exam, paper: Paper) -> str:
         """A student's paper as one self-contained HTML page (no answers)."""
         footer = f"{paper.student_id} · {exam.title}"
+        view = paper_view(paper, HTML)
         return self._paper.render(
             exam=student_exam_view(exam),
-            paper=paper_view(paper, HTML),
+            paper=view,
             page_footer=css_string(footer),
+            submission=script_json(template_for(exam, paper)),
+            fields=script_json(answer_fields(view)),
+            download_name=f"{file_stem(paper.student_id)}.json",
         )
 
     def key(self, exam: Exam) -> str:

@@ -63,6 +63,7 @@ class MarkdownRenderer:
     def __init__(self, env: jinja2.Environment) -> None:
         env.filters.setdefault("md_escape", md_escape)
         env.filters.setdefault("yaml_string", yaml_string)
+        env.filters.setdefault("md_code", md_code)
         self._paper = env.get_template("paper.md.j2")
         self._key = env.get_template("key.md.j2")
 

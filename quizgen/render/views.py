@@ -7,14 +7,19 @@ answers are never passed to it, and neither is the exam seed (papers and feedbac
 that turn bank Markdown, formulas and plain text into its markup (:class:`Format`).
 
 Every question has ``items``, its answer slots: one unlabelled item for a plain question, one
-item per part (a), (b), … for a multipart question, so a template needs a single loop.
+item per part (a), (b), … for a multipart question, so a template needs a single loop. An item
+carries what a student needs to answer it: the question and part ids a submission file uses,
+a one-line hint on the format of the answer, and, for an expression, the names it may use.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from string import ascii_lowercase
+from typing import Any
 
 from quizgen.bank.model import Tolerance
 from quizgen.fingerprint import exam_fingerprint
@@ -45,6 +50,7 @@ __all__ = [
     "PaperView",
     "QuestionView",
     "StudentExamView",
+    "answer_hint",
     "answer_lines",
     "exam_view",
     "key_paper_view",
@@ -93,6 +99,7 @@ class OptionView:
     label: str  # "A", "B", …; empty for true/false
     text: str
     correct: bool = False  # always False on a paper
+    value: str = ""  # a paper's: what a submission gives for it ("A", …; "true", "false")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,13 @@ class ItemView:
     prompt: str  # a part's prompt; "" for a plain question (its prompt is the question's)
     unit: str = ""
     options: tuple[OptionView, ...] = ()
+    question_id: str = ""  # the submission's key for the question
+    part_id: str = ""  # the submission's key for the part; "" for a plain question
+    slot: str = ""  # a short id unique in the paper: "1", "9a" (for HTML ids)
+    hint: str = ""  # markup: what the answer looks like, in one line
+    unit_text: str = ""  # the unit as plain text (the numeric reader strips it)
+    fractions: bool = False  # a numeric answer may be a fraction p/q
+    variables: tuple[str, ...] = ()  # the names an expression may use
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,7 @@ class QuestionView:
     points: str
     prompt: str
     items: tuple[ItemView, ...]
+    question_id: str = ""  # the submission's key for the question
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,34 +257,137 @@ def _question_fields(number: int, variant: Variant, fmt: Format) -> dict[str, ob
 
 def paper_view(paper: Paper, fmt: Format) -> PaperView:
     """A student's paper: prompts, points and options only, never an answer."""
-    questions = tuple(_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1))
+    questions = tuple(_shared_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1))
     return PaperView(**_paper_fields(paper), questions=questions)  # type: ignore[arg-type]
 
 
+# Students who draw the same values share one Variant object (generate/solve.py), so the
+# same question view serves them all. Keyed by identity, holding the variant and the format so
+# their ids cannot be reused while cached; bounded, so memory stays flat in the size of the class.
+_SHARED: OrderedDict[tuple[int, int, int], tuple[Variant, Format, QuestionView]] = OrderedDict()
+_SHARED_SIZE = 4096
+
+
+def _shared_question(number: int, variant: Variant, fmt: Format) -> QuestionView:
+    key = (id(variant), number, id(fmt))
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0] is variant and hit[1] is fmt:
+        _SHARED.move_to_end(key)
+        return hit[2]
+    view = _question(number, variant, fmt)
+    _SHARED[key] = (variant, fmt, view)
+    if len(_SHARED) > _SHARED_SIZE:
+        _SHARED.popitem(last=False)
+    return view
+
+
 def _question(number: int, variant: Variant, fmt: Format) -> QuestionView:
+    part_ids = [""] if variant.answer is not None else [p.id for p in variant.parts]
     items = tuple(
-        _item(label, key, points, prompt, fmt) for label, key, points, prompt, _ in _slots(variant)
+        _item(label, key, points, prompt, fmt, (variant.question_id, part_id, number))
+        for (label, key, points, prompt, _), part_id in zip(_slots(variant), part_ids, strict=True)
     )
-    return QuestionView(**_question_fields(number, variant, fmt), items=items)  # type: ignore[arg-type]
+    return QuestionView(
+        **_question_fields(number, variant, fmt),  # type: ignore[arg-type]
+        items=items,
+        question_id=variant.question_id,
+    )
 
 
-def _item(label: str, key: AnswerKey, points: float, prompt: str, fmt: Format) -> ItemView:
-    """One answer slot; reads from ``key`` only what a student is shown."""
+def _item(
+    label: str,
+    key: AnswerKey,
+    points: float,
+    prompt: str,
+    fmt: Format,
+    where: tuple[str, str, int],
+) -> ItemView:
+    """One answer slot; reads from ``key`` only what a student is shown.
+
+    ``where`` is (question id, part id, question number).
+    """
+    question_id, part_id, number = where
     options: tuple[OptionView, ...] = ()
     if isinstance(key, ChoiceKey):
-        options = tuple(OptionView(o.label, fmt.inline(o.text)) for o in key.options)
+        options = tuple(OptionView(o.label, fmt.inline(o.text), value=o.label) for o in key.options)
     elif isinstance(key, TrueFalseKey):
-        options = (OptionView("", fmt.plain("True")), OptionView("", fmt.plain("False")))
-    unit = fmt.plain(key.unit) if isinstance(key, NumericKey) and key.unit else ""
+        options = (
+            OptionView("", fmt.plain("True"), value="true"),
+            OptionView("", fmt.plain("False"), value="false"),
+        )
+    numeric = key if isinstance(key, NumericKey) else None
     return ItemView(
         label=label,
         kind=key.kind,
         response=_RESPONSE[key.kind],
         points=points_text(points),
         prompt=fmt.text(prompt) if prompt else "",
-        unit=unit,
+        unit=fmt.plain(numeric.unit) if numeric and numeric.unit else "",
         options=options,
+        question_id=question_id,
+        part_id=part_id,
+        slot=f"{number}{label}",
+        hint=answer_hint(key, fmt),
+        unit_text=(numeric.unit or "") if numeric else "",
+        fractions=bool(numeric and numeric.fractions),
+        variables=tuple(key.variables) if isinstance(key, ExpressionKey) else (),
     )
+
+
+def _words(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _numeric_hint(fmt: Format, unit: str | None, fractions: bool, sigfigs: int | None) -> str:
+    rules = [fmt.plain("A number, e.g. 1234, 1,234, −0.25 or 1.5e-3 (no calculations)")]
+    if unit:
+        rules.append(fmt.markup(f"the unit ({fmt.plain(unit)}) may follow"))
+    if fractions:
+        rules.append(fmt.plain("a fraction such as 3/4 is accepted"))
+    if sigfigs:
+        rules.append(fmt.plain(f"give {sigfigs} significant figures"))
+    return fmt.markup("; ".join(rules) + ".")
+
+
+def _expression_hint(fmt: Format, names: tuple[str, ...]) -> str:
+    if not names:
+        return fmt.plain("An expression (numbers only); ^ for powers.")
+    listed = _words([fmt.code(name) for name in names])
+    rule = fmt.plain(f": use * or put factors side by side (2{names[0]}), ^ for powers.")
+    return fmt.markup(f"An expression in {listed}{rule}")
+
+
+_HINTS = {
+    "choice": "Select one option.",
+    "multi": "Select every option that applies.",
+    "truefalse": "True or false.",
+    "text": "A short answer in words.",
+    "essay": "Free text, graded by hand.",
+}
+
+
+def answer_hint(key: AnswerKey, fmt: Format) -> str:
+    """One line on what an answer of this kind looks like (markup in ``fmt``).
+
+    Built only from what the paper shows anyway (the kind, the unit, the declared names and
+    the format rules of the question), never from the answer.
+    """
+    if isinstance(key, NumericKey):
+        return _hint(fmt, "numeric", key.unit, key.fractions, key.require_sigfigs)
+    if isinstance(key, ExpressionKey):
+        return _hint(fmt, "expression", tuple(key.variables))
+    return _hint(fmt, key.kind)
+
+
+@lru_cache(maxsize=512)
+def _hint(fmt: Format, kind: str, *rules: Any) -> str:
+    """The hint of one kind with its rules (a thousand papers share a few dozen hints)."""
+    if kind == "numeric":
+        return _numeric_hint(fmt, *rules)
+    if kind == "expression":
+        return _expression_hint(fmt, *rules)
+    return fmt.plain(_HINTS[kind])
 
 
 # --- the key (answers and solutions) -------------------------------------------------------

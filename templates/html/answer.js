@@ -1,0 +1,880 @@
+/* quizgen: answering in the paper.
+ *
+ * Keeps the answers in this browser (localStorage, keyed by exam and student) as they are
+ * typed, shows how a number or an expression was read, and saves the submission file that
+ * `quizgen grade` reads. It sends nothing anywhere (the page's security policy forbids any
+ * connection). The reading is a preview of the syntax in docs/math-syntax.md, not a verdict:
+ * the grader reads the answer again and decides. The page knows no answer.
+ */
+(function () {
+  "use strict";
+
+  function table(keys, value) {
+    var out = Object.create(null);
+    for (var i = 0; i < keys.length; i++) out[keys[i]] = value === undefined ? true : value;
+    return out;
+  }
+
+  // ---- reading an expression (docs/math-syntax.md; quizgen/math/unicode, tokens, parser) ----
+
+  var ARITY = Object.create(null);
+  ("sqrt exp ln sin cos tan sinh cosh tanh asin acos atan arcsin arccos arctan sigmoid abs " +
+    "floor ceil").split(" ").forEach(function (name) { ARITY[name] = [1, 1]; });
+  ARITY.log = [1, 2];
+  ARITY.min = [2, Infinity];
+  ARITY.max = [2, Infinity];
+  var CONSTANTS = table(["pi", "e"]);
+  var LIMITS = { length: 1000, depth: 60, digits: 60, exponent: 1000, bits: 14000, nodes: 2000 };
+  var MAX_NAME = 40;
+  var EXPECTED = "expected a number, a name or '('";
+
+  var REPLACE = Object.create(null);
+  function replaceAll(chars, by) {
+    for (var i = 0; i < chars.length; i++) REPLACE[chars[i]] = by;
+  }
+  replaceAll("\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " ");
+  replaceAll("\u00d7\u00b7\u22c5\u2217\u2219", "*");
+  replaceAll("\u2212\u2010\u2012\u2013\u2014", "-");
+  replaceAll("\u00f7\u2215\u2044", "/");
+  REPLACE["\u03c0"] = " pi ";
+  REPLACE["\u221a"] = "\u221a";
+  "0123456789+-*/()[]^.,ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".split("")
+    .forEach(function (c) { REPLACE[String.fromCharCode(c.charCodeAt(0) + 0xfee0)] = c; });
+  var SUPERSCRIPTS = Object.create(null);
+  "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079".split("")
+    .forEach(function (c, digit) { SUPERSCRIPTS[c] = String(digit); });
+  SUPERSCRIPTS["\u207a"] = "+";
+  SUPERSCRIPTS["\u207b"] = "-";
+  var INVISIBLE = /^[\p{C}\p{Z}\p{M}]$/u;
+
+  function Refusal(message) { this.message = message; }
+  function refuse(message) { return new Refusal(message); }
+
+  function codePoint(c) {
+    return "U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+  }
+
+  function normalize(text) {
+    var out = "";
+    var chars = Array.from(text);
+    for (var i = 0; i < chars.length; i++) {
+      var c = chars[i];
+      var code = c.codePointAt(0);
+      if ((code >= 0x20 && code < 0x7f) || c === "\t" || c === "\n" || c === "\r") {
+        out += c;
+      } else if (c in SUPERSCRIPTS) {
+        var body = "";
+        while (i < chars.length && chars[i] in SUPERSCRIPTS) body += SUPERSCRIPTS[chars[i++]];
+        i--;
+        out += "^(" + body + ")";
+      } else if (c in REPLACE) {
+        out += REPLACE[c];
+      } else {
+        var shown = INVISIBLE.test(c) ? codePoint(c) : "'" + c + "' (" + codePoint(c) + ")";
+        throw refuse("character " + shown + " is not allowed");
+      }
+    }
+    return out;
+  }
+
+  var NUMBER = /(\d+\.?\d*|\.\d+)(?:[eE]([+-]?)(\d+))?/y;
+  var NAME = /[A-Za-z][A-Za-z0-9_]*/y;
+  var REFUSED = {
+    "=": "'=' is not allowed; type only the expression, not an equation",
+    "!": "'!' (factorial) is not allowed",
+    "%": "'%' is not allowed; write 5/100 instead of 5%",
+    "\"": "quotes are not allowed",
+    "'": "quotes are not allowed",
+    "`": "backticks are not allowed",
+    ";": "';' is not allowed; type a single expression",
+    "{": "'{' is not allowed; use ( ) or [ ] for grouping",
+    "}": "'}' is not allowed; use ( ) or [ ] for grouping",
+    "\\": "'\\' is not allowed; LaTeX is not supported (write 1/2)",
+    "$": "'$' is not allowed; LaTeX is not supported",
+    "_": "names starting with '_' are not allowed",
+    ".": "'.' is only allowed inside a number such as 0.5"
+  };
+  var PAIRS = { "(": ")", "[": "]" };
+  var OPENERS = { ")": "(", "]": "[" };
+  var SIMPLE = { "+": "op", "-": "op", "/": "op", "^": "op", ",": "comma", "\u221a": "root" };
+
+  function isDigit(c) { return c !== undefined && c >= "0" && c <= "9"; }
+  function isLetter(c) { return /^[A-Za-z]$/.test(c); }
+
+  function scanNumber(text, i, tokens) {
+    NUMBER.lastIndex = i;
+    var m = NUMBER.exec(text);
+    var digits = m[1].replace(".", "").length;
+    if (digits > LIMITS.digits) {
+      throw refuse("number has too many digits (" + digits + "; limit " + LIMITS.digits + ")");
+    }
+    var power = 0;
+    if (m[3] !== undefined) {
+      var stripped = m[3].replace(/^0+/, "");
+      if (stripped.length > 4 || Number(stripped) > LIMITS.exponent) {
+        throw refuse("exponent in " + m[0] + " is too large (limit " + LIMITS.exponent + ")");
+      }
+      power = Number(stripped || "0");
+    }
+    if ((digits + power) * 3.33 > LIMITS.bits) throw refuse("number too large");
+    tokens.push({ kind: "num", text: m[0] });
+    var next = text[NUMBER.lastIndex];
+    if (next === ".") throw refuse("a number can have only one decimal point");
+    if (next === "_") throw refuse("'_' is not allowed in numbers; write 2000, not 2_000");
+    return NUMBER.lastIndex;
+  }
+
+  function scanName(text, i, tokens) {
+    NAME.lastIndex = i;
+    var word = NAME.exec(text)[0];
+    if (word.length > MAX_NAME) {
+      throw refuse("name is too long (limit " + MAX_NAME + " characters)");
+    }
+    if (word.indexOf("__") >= 0) throw refuse("names containing '__' are not allowed");
+    tokens.push({ kind: "name", text: word });
+    if (text[NAME.lastIndex] === ".") {
+      throw refuse("'.' after a name is not allowed (there is no attribute access)");
+    }
+    return NAME.lastIndex;
+  }
+
+  function tokenize(text) {
+    var tokens = [];
+    var stack = [];
+    var i = 0;
+    while (i < text.length) {
+      var c = text[i];
+      if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+        i++;
+      } else if (isDigit(c) || (c === "." && isDigit(text[i + 1]))) {
+        i = scanNumber(text, i, tokens);
+      } else if (isLetter(c)) {
+        i = scanName(text, i, tokens);
+      } else if (c in PAIRS) {
+        tokens.push({ kind: "open", text: c });
+        stack.push(c);
+        if (stack.length > LIMITS.depth) {
+          throw refuse("nesting deeper than " + LIMITS.depth + " levels");
+        }
+        i++;
+      } else if (c in OPENERS) {
+        if (!stack.length) {
+          throw refuse("'" + c + "' has no matching '" + OPENERS[c] + "' before it");
+        }
+        var opener = stack.pop();
+        if (opener !== OPENERS[c]) {
+          throw refuse("expected '" + PAIRS[opener] + "' to close '" + opener + "', found '" +
+            c + "'");
+        }
+        tokens.push({ kind: "close", text: c });
+        i++;
+      } else if (c === "*") {
+        var width = text[i + 1] === "*" ? 2 : 1;
+        tokens.push({ kind: "op", text: text.substr(i, width) });
+        i += width;
+      } else if (c in SIMPLE) {
+        tokens.push({ kind: SIMPLE[c], text: c });
+        i++;
+      } else {
+        throw refuse(REFUSED[c] || "character '" + c + "' is not allowed");
+      }
+    }
+    if (stack.length) {
+      var open = stack[stack.length - 1];
+      throw refuse("'" + open + "' is never closed; expected '" + PAIRS[open] + "'");
+    }
+    tokens.push({ kind: "end", text: "" });
+    return tokens;
+  }
+
+  function splitName(word, vocabulary, limit) {
+    var ways = [];
+    for (var k = 0; k < word.length; k++) ways.push([]);
+    ways.push([[]]);
+    for (var i = word.length - 1; i >= 0; i--) {
+      for (var j = i + 1; j <= word.length; j++) {
+        var piece = word.slice(i, j);
+        if (!(piece in vocabulary)) continue;
+        for (var r = 0; r < ways[j].length && ways[i].length < limit; r++) {
+          ways[i].push([piece].concat(ways[j][r]));
+        }
+      }
+    }
+    return ways[0];
+  }
+
+  function spelled(pieces) {
+    for (var i = 0; i < pieces.length; i++) {
+      if (pieces[i] in ARITY) {
+        var inside = pieces.slice(i + 1).join("*") || "...";
+        return pieces.slice(0, i).concat([pieces[i] + "(" + inside + ")"]).join("*");
+      }
+    }
+    return pieces.join("*");
+  }
+
+  function arity(spec) {
+    if (spec[0] === spec[1]) return spec[0] + (spec[0] === 1 ? " argument" : " arguments");
+    if (spec[1] === Infinity) return "at least " + spec[0] + " arguments";
+    return spec[0] + " or " + spec[1] + " arguments";
+  }
+
+  function describe(token) {
+    return token.kind === "end" ? "end of input" : "'" + token.text + "'";
+  }
+
+  function Parser(tokens, declared) {
+    this.tokens = tokens;
+    this.declared = declared;
+    this.reserved = Object.assign(Object.create(null), ARITY, CONSTANTS);
+    this.pos = 0;
+    this.depth = -1;
+    this.count = 0;
+  }
+
+  Parser.prototype = {
+    peek: function (offset) {
+      var index = Math.max(0, Math.min(this.pos + (offset || 0), this.tokens.length - 1));
+      return this.tokens[index];
+    },
+    advance: function () {
+      var token = this.peek();
+      this.pos++;
+      return token;
+    },
+    node: function (node) {
+      if (++this.count > LIMITS.nodes) {
+        throw refuse("expression is too long (more than " + LIMITS.nodes + " parts)");
+      }
+      return node;
+    },
+    isOp: function (token, ops) {
+      return token.kind === "op" && ops.indexOf(token.text) >= 0;
+    },
+    parse: function () {
+      if (this.peek().kind === "end") throw refuse("the input is empty — " + EXPECTED);
+      var node = this.expr();
+      var token = this.peek();
+      if (token.kind === "comma") throw this.commaError();
+      if (token.kind !== "end") {
+        throw refuse("unexpected " + describe(token) + " — expected an operator");
+      }
+      return node;
+    },
+    expr: function () {
+      var terms = [this.term()];
+      while (this.isOp(this.peek(), ["+", "-"])) {
+        var op = this.advance();
+        var term = this.term();
+        terms.push(op.text === "-" ? this.node({ t: "neg", x: term }) : term);
+      }
+      return terms.length === 1 ? terms[0] : this.node({ t: "add", terms: terms });
+    },
+    term: function () {
+      var factors = [this.unary()];
+      for (;;) {
+        var token = this.peek();
+        var factor;
+        if (this.isOp(token, ["*", "/"])) {
+          this.advance();
+          factor = this.unary();
+          if (token.text === "/") factor = this.node({ t: "inv", x: factor });
+        } else if (["num", "name", "open", "root"].indexOf(token.kind) >= 0) {
+          this.checkImplicit(token);
+          factor = this.unary();
+        } else {
+          break;
+        }
+        factors.push(factor);
+      }
+      return factors.length === 1 ? factors[0] : this.node({ t: "mul", factors: factors });
+    },
+    checkImplicit: function (token) {
+      var previous = this.peek(-1);
+      if (previous.kind === "num" && token.kind === "num") {
+        throw refuse("two numbers in a row (" + previous.text + " and " + token.text +
+          ") — write '*' between them, and no spaces inside a number");
+      }
+      if (previous.kind === "name" && token.text === "[") {
+        throw refuse("'[' right after '" + previous.text + "' looks like indexing; write " +
+          previous.text + "*(...) to multiply");
+      }
+    },
+    unary: function () {
+      var token = this.peek();
+      if (++this.depth > LIMITS.depth) {
+        throw refuse("nesting deeper than " + LIMITS.depth + " levels");
+      }
+      var node;
+      if (this.isOp(token, ["-", "+"]) || token.kind === "root") {
+        this.advance();
+        var operand = this.unary();
+        if (token.text === "-") node = this.node({ t: "neg", x: operand });
+        else if (token.kind === "root") {
+          node = this.node({ t: "call", name: "sqrt", args: [operand] });
+        }
+        else node = operand;
+      } else {
+        node = this.power();
+      }
+      this.depth--;
+      return node;
+    },
+    power: function () {
+      var base = this.atom();
+      if (!this.isOp(this.peek(), ["^", "**"])) return base;
+      this.advance();
+      return this.node({ t: "pow", base: base, exp: this.unary() });
+    },
+    atom: function () {
+      var token = this.advance();
+      if (token.kind === "num") return this.node({ t: "num", text: token.text });
+      if (token.kind === "name") return this.name(token);
+      if (token.kind === "open") {
+        var inner = this.expr();
+        this.expectClose(token);
+        return inner;
+      }
+      throw refuse("unexpected " + describe(token) + " — " + EXPECTED);
+    },
+    expectClose: function (opener) {
+      var token = this.peek();
+      if (token.kind === "comma") throw this.commaError();
+      if (token.kind !== "close") {
+        throw refuse("unexpected " + describe(token) + " — expected '" + PAIRS[opener.text] +
+          "'");
+      }
+      return this.advance();
+    },
+    commaError: function () {
+      var message = "',' is only allowed between function arguments";
+      var before = this.peek(-1);
+      var after = this.peek(1);
+      if (before.kind === "num" && after.kind === "num") {
+        if (after.text.length === 3 && /^\d+$/.test(before.text) && /^\d+$/.test(after.text)) {
+          return refuse(message + "; write " + before.text + after.text + " without separators");
+        }
+        return refuse(message + "; use '.' for decimals, e.g. " + before.text + "." + after.text);
+      }
+      return refuse(message);
+    },
+    name: function (token) {
+      var word = token.text;
+      if (word in this.declared) return this.node({ t: "sym", name: word });
+      if (word in ARITY) return this.call(token);
+      if (word in CONSTANTS) return this.node({ t: "const", name: word });
+      return this.unknown(word);
+    },
+    call: function (name) {
+      var token = this.peek();
+      if (token.kind !== "open" || token.text !== "(") {
+        throw refuse("function '" + name.text + "' needs parentheses, e.g. " + name.text + "(x)");
+      }
+      var opener = this.advance();
+      var args = [];
+      if (this.peek().kind !== "close") {
+        args.push(this.expr());
+        while (this.peek().kind === "comma") {
+          this.advance();
+          args.push(this.expr());
+        }
+      }
+      this.expectClose(opener);
+      var spec = ARITY[name.text];
+      if (args.length < spec[0] || args.length > spec[1]) {
+        throw refuse(name.text + "() takes " + arity(spec) + " (" + args.length + " given)");
+      }
+      return this.node({ t: "call", name: name.text, args: args });
+    },
+    unknown: function (word) {
+      var vocabulary = Object.assign(Object.create(null), this.declared, this.reserved);
+      var ways = splitName(word, vocabulary, 2);
+      var unique = ways.length === 1 ? ways[0] : null;
+      var reserved = this.reserved;
+      var declared = this.declared;
+      if (unique && unique.filter(function (p) { return p in reserved; }).length > 1) {
+        ways = [];
+        unique = null;
+      }
+      if (unique && unique.every(function (p) { return p in declared; })) {
+        var self = this;
+        var factors = unique.map(function (p) { return self.node({ t: "sym", name: p }); });
+        return this.node({ t: "mul", factors: factors });
+      }
+      var next = this.peek();
+      if (next.kind === "open" && next.text === "(") {
+        var message = "function '" + word + "' is not allowed";
+        if (unique) message += " — did you mean " + spelled(unique.concat(["(...)"])) + "?";
+        throw refuse(message);
+      }
+      var known = Object.keys(declared).sort();
+      var text = "unknown name '" + word + "' (known: " + (known.join(", ") || "none") + ")";
+      if (ways.length === 1) throw refuse(text + " — did you mean " + spelled(ways[0]) + "?");
+      if (ways.length > 1) {
+        throw refuse(text + " — it could mean " + ways.map(spelled).join(" or ") +
+          "; write the '*'");
+      }
+      throw refuse(text);
+    }
+  };
+
+  // The reading in plain text, with every '*' written out and the brackets that matter.
+  var ATOMS = table(["num", "sym", "const", "call"]);
+
+  function linear(node) {
+    switch (node.t) {
+      case "num": return node.text;
+      case "sym": case "const": return node.name;
+      case "call": return node.name + "(" + node.args.map(linear).join(", ") + ")";
+      case "neg": return "-" + wrapped(node.x, table(["add", "mul"]));
+      case "pow": return wrapped(node.base, null) + "^" + wrapped(node.exp, null);
+      case "add":
+        return node.terms.map(function (term, i) {
+          if (i === 0) return wrapped(term, table(["add"]));
+          if (term.t === "neg") return " - " + wrapped(term.x, table(["add"]));
+          return " + " + wrapped(term, table(["add"]));
+        }).join("");
+      case "mul":
+        return node.factors.map(function (factor, i) {
+          if (factor.t === "inv") return "/" + wrapped(factor.x, table(["add", "mul", "neg"]));
+          var wrap = table(i === 0 ? ["add", "mul"] : ["add", "mul", "neg"]);
+          return (i === 0 ? "" : "*") + wrapped(factor, wrap);
+        }).join("");
+    }
+    return "?";
+  }
+
+  // ``bracketed`` lists the node types that need brackets here; null: all but atoms.
+  function wrapped(node, bracketed) {
+    var needs = bracketed === null ? !(node.t in ATOMS) : node.t in bracketed;
+    return needs ? "(" + linear(node) + ")" : linear(node);
+  }
+
+  /**
+   * How the grader's parser reads ``text`` with the declared ``names``.
+   * Returns {ok: true, tree, text} or {ok: false, message}.
+   */
+  function readExpression(text, names) {
+    try {
+      if (Array.from(text).length > LIMITS.length) {
+        throw refuse("the input is too long (limit " + LIMITS.length + " characters)");
+      }
+      var tree = new Parser(tokenize(normalize(text)), table(names)).parse();
+      return { ok: true, tree: tree, text: linear(tree) };
+    } catch (error) {
+      if (error instanceof Refusal) return { ok: false, message: error.message };
+      if (error instanceof RangeError) return { ok: false, message: "nested too deeply" };
+      throw error;
+    }
+  }
+
+  // ---- reading a number (docs/grading.md, "Numeric answers"; quizgen/grade/numeric.py) ----
+
+  var SAME_LENGTH = Object.create(null);
+  SAME_LENGTH["\u2212"] = "-";
+  SAME_LENGTH["\u2009"] = " ";
+  SAME_LENGTH["\u202f"] = " ";
+  SAME_LENGTH["\u00a0"] = " ";
+  "0123456789+-.,/".split("").forEach(function (c) {
+    SAME_LENGTH[String.fromCharCode(c.charCodeAt(0) + 0xfee0)] = c;
+  });
+  var SUPER_DIGITS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079";
+  var EXP = "(\\( *[+-]?[0-9]+ *\\)|[+-]?[0-9]+)";
+  var TIMES = " *[\u00d7x*\u00b7\u22c5] *10";
+  var NUMERIC = new RegExp(
+    "^([+-])? *(?:(10) *(?:\\^|\\*\\*) *" + EXP +
+    "|([0-9](?:[0-9 ,]*[0-9])?)?(?:(\\.)([0-9](?:[0-9 ]*[0-9])?)?)?" +
+    "(?:[eE]([+-]?[0-9]+)|" + TIMES + " *(?:\\^|\\*\\*) *" + EXP +
+    "|" + TIMES + "([\u207b\u207a]?[" + SUPER_DIGITS + "]+))?)$");
+  var FRACTION = /^([+-])? *([0-9]+) *\/ *([0-9]+)$/;
+  var FRACTION_LIKE = /^[\s\d.,+\-/eE]+$/;
+  var NOT_FINITE = table(["nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
+    "\u221e", "-\u221e"]);
+
+  function grouped(part, decimals) {
+    var seps = [",", " "];
+    for (var s = 0; s < seps.length; s++) {
+      var sep = seps[s];
+      if (part.indexOf(sep) < 0) continue;
+      if (part.indexOf(sep === "," ? " " : ",") >= 0) {
+        throw refuse("mixed digit separators; write the digits together");
+      }
+      var groups = part.split(sep);
+      var inner = decimals ? groups.slice(0, -1) : groups.slice(1);
+      var outer = decimals ? groups[groups.length - 1] : groups[0];
+      var uneven = inner.some(function (g) { return g.length !== 3; });
+      if (uneven || outer.length < 1 || outer.length > 3) {
+        throw refuse(sep === "," ?
+          "a comma can only separate thousands (20,362); write decimals with a point (3.14)" :
+          "a space can only separate groups of three digits (20 362)");
+      }
+      return part.split(sep).join("");
+    }
+    return part;
+  }
+
+  function exponentOf(text) {
+    if (!text) return 0;
+    var digits = Array.from(text.replace(/[() ]/g, "")).map(function (c) {
+      if (c === "\u207a") return "+";
+      if (c === "\u207b") return "-";
+      return SUPER_DIGITS.indexOf(c) >= 0 ? String(SUPER_DIGITS.indexOf(c)) : c;
+    }).join("");
+    if (digits.replace(/^[+-]+/, "").replace(/^0+/, "").length > 6) {
+      throw refuse("exponent too large (at most 1000)");
+    }
+    return parseInt(digits, 10);
+  }
+
+  /**
+   * How the grader reads a numeric answer. Returns {ok: true, sign, digits, scale, shown} (the
+   * value is sign × digits × 10^scale) or {ok: false, message}.
+   */
+  function readNumber(original, unit, fractions) {
+    try {
+      var text = Array.from(original).map(function (c) { return SAME_LENGTH[c] || c; }).join("");
+      var body = text;
+      if (unit) {
+        var trimmed = text.replace(/\s+$/, "");
+        if (trimmed.endsWith(unit) && trimmed.slice(0, -unit.length).trim()) {
+          body = trimmed.slice(0, -unit.length);
+        }
+      }
+      body = body.trim();
+      if (body.toLowerCase() in NOT_FINITE) throw refuse("not a finite number");
+      if (!body) throw refuse("no number given");
+      if (body.indexOf("/") >= 0 && FRACTION_LIKE.test(body)) return readFraction(body, fractions);
+      var m = NUMERIC.exec(body);
+      if (!m || !(m[2] || m[4] || m[6])) throw refuse("not a number in a form the grader reads");
+      return numberFrom(m);
+    } catch (error) {
+      if (error instanceof Refusal) return { ok: false, message: error.message };
+      throw error;
+    }
+  }
+
+  function readFraction(body, allowed) {
+    if (!allowed) throw refuse("fractions are not accepted here; give a decimal number");
+    var m = FRACTION.exec(body);
+    if (!m) throw refuse("a fraction is written as two whole numbers: 3/4");
+    if (m[2].length + m[3].length > 100) throw refuse("too many digits (at most 100)");
+    if (/^0+$/.test(m[3])) throw refuse("division by zero");
+    var sign = m[1] === "-" ? -1 : 1;
+    var num = m[2].replace(/^0+(?=\d)/, "");
+    var den = m[3].replace(/^0+(?=\d)/, "");
+    return { ok: true, sign: sign, numerator: num, denominator: den,
+      shown: (sign < 0 ? "\u2212" : "") + num + "/" + den };
+  }
+
+  function numberFrom(m) {
+    var sign = m[1] === "-" ? -1 : 1;
+    var whole, frac, exponent, point;
+    if (m[2]) {
+      exponent = exponentOf(m[3]);
+      whole = "1";
+      frac = "";
+      point = false;
+    } else {
+      whole = grouped(m[4] || "", false);
+      frac = grouped(m[6] || "", true);
+      exponent = exponentOf(m[7] || m[8] || m[9]);
+      point = Boolean(m[5]);
+    }
+    if (whole.length + frac.length > 100) throw refuse("too many digits (at most 100)");
+    if (Math.abs(exponent) > 1000) throw refuse("exponent too large (at most 1000)");
+    var mantissa = (whole || "0") + (point ? "." + frac : "");
+    var shown = (sign < 0 ? "\u2212" : "") + (m[2] ? "10^" + exponent :
+      mantissa + (exponent ? " \u00d7 10^" + exponent : ""));
+    return { ok: true, sign: sign, numerator: ((whole || "0") + frac).replace(/^0+(?=\d)/, ""),
+      denominator: "1", scale: exponent - frac.length, shown: shown };
+  }
+
+  // ---- showing a reading as MathML ----
+
+  var MATHML = "http://www.w3.org/1998/Math/MathML";
+
+  function math(name, children) {
+    var element = document.createElementNS(MATHML, name);
+    (children || []).forEach(function (child) {
+      element.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return element;
+  }
+  function mo(text) { return math("mo", [text]); }
+  function row(children) { return math("mrow", children); }
+  function brackets(element) { return row([mo("("), element, mo(")")]); }
+
+  var SHOWN_NAMES = { pi: "\u03c0", e: "e" };
+  var FENCES = Object.create(null);
+  FENCES.abs = ["|", "|"];
+  FENCES.floor = ["\u230a", "\u230b"];
+  FENCES.ceil = ["\u2308", "\u2309"];
+
+  function show(node) {
+    switch (node.t) {
+      case "num": {
+        var parts = node.text.split(/[eE]/);
+        if (parts.length === 1) return math("mn", [node.text]);
+        return row([math("mn", [parts[0]]), mo("\u00d7"),
+          math("msup", [math("mn", ["10"]), math("mn", [parts[1].replace("-", "\u2212")])])]);
+      }
+      case "sym": return math("mi", [node.name]);
+      case "const": return math("mi", [SHOWN_NAMES[node.name]]);
+      case "neg": return row([mo("\u2212"), showIn(node.x, ["add"])]);
+      case "pow": {
+        var base = node.base.t in ATOMS && !/[eE]/.test(node.base.text || "") ? show(node.base) :
+          brackets(show(node.base));
+        return math("msup", [base, show(node.exp)]);
+      }
+      case "add": {
+        var items = [];
+        node.terms.forEach(function (term, i) {
+          if (i > 0) items.push(mo(term.t === "neg" ? "\u2212" : "+"));
+          var shown = i > 0 && term.t === "neg" ? term.x : term;
+          items.push(showIn(shown, ["add"]));
+        });
+        return row(items);
+      }
+      case "mul": return showProduct(node.factors);
+      case "call": return showCall(node);
+    }
+    return mo("?");
+  }
+
+  function showIn(node, bracketed) {
+    return bracketed.indexOf(node.t) >= 0 ? brackets(show(node)) : show(node);
+  }
+
+  // Left to right, as the grader reads it: a/b c is (a/b)·c, and 1/2x is x/2.
+  function showProduct(factors) {
+    var items = [showIn(factors[0], ["add"])];
+    for (var i = 1; i < factors.length; i++) {
+      var factor = factors[i];
+      if (factor.t === "inv") {
+        items = [math("mfrac", [row(items), show(factor.x)])];
+      } else {
+        items.push(mo("\u00b7"), showIn(factor, ["add", "neg"]));
+      }
+    }
+    return items.length === 1 ? items[0] : row(items);
+  }
+
+  function showCall(node) {
+    var args = node.args.map(show);
+    if (node.name === "sqrt") return math("msqrt", args);
+    var fence = FENCES[node.name];
+    if (fence) return row([mo(fence[0]), args[0], mo(fence[1])]);
+    var inner = [];
+    args.forEach(function (arg, i) {
+      if (i > 0) inner.push(mo(","));
+      inner.push(arg);
+    });
+    return row([math("mi", [node.name]), mo("("), row(inner), mo(")")]);
+  }
+
+  window.quizgenReading = { expression: readExpression, number: readNumber };
+
+  // ---- the page: inputs, saving, restoring, downloading ----
+
+  var data = document.getElementById("quizgen-submission");
+  var described = document.getElementById("quizgen-fields");
+  if (!data || !described) return;
+  var template = JSON.parse(data.textContent);
+  var fileName = data.getAttribute("data-file") || "answers.json";
+  var storageKey = "quizgen/" + template.exam + "/" + template.student_id;
+  var stateLine = document.getElementById("save-state");
+  var progressLine = document.getElementById("progress");
+
+  // One record per answer field: its element and what the submission and the reading need.
+  var fields = JSON.parse(described.textContent).map(function (row) {
+    return { element: document.getElementById("a" + row[0]), question: row[1], part: row[2],
+      kind: row[3], unit: row[4], fractions: row[5], names: row[6] };
+  }).filter(function (field) { return field.element; });
+  var byId = Object.create(null);
+  fields.forEach(function (field) { byId[field.element.id] = field; });
+
+  function fieldOf(element) {
+    var found = element.closest(".answer-input, .answer-box, fieldset.options");
+    return found ? byId[found.id] : undefined;
+  }
+
+  function choices(field) {
+    return Array.prototype.slice.call(field.element.querySelectorAll("input"));
+  }
+
+  // What the submission file gets: text as typed (null when blank), a label, labels, a boolean.
+  function answerOf(field) {
+    var element = field.element;
+    if (element.tagName !== "FIELDSET") return element.value.trim() ? element.value : null;
+    var picked = choices(field).filter(function (i) { return i.checked; })
+      .map(function (i) { return i.value; });
+    if (field.kind === "multi") return picked.length ? picked : null;
+    if (!picked.length) return null;
+    return field.kind === "truefalse" ? picked[0] === "true" : picked[0];
+  }
+
+  // What this browser keeps: the same, but text exactly as typed (spaces too).
+  function keptOf(field) {
+    return field.element.tagName === "FIELDSET" ? answerOf(field) : field.element.value;
+  }
+
+  function setField(field, value) {
+    if (field.element.tagName !== "FIELDSET") {
+      field.element.value = typeof value === "string" ? value : "";
+      return;
+    }
+    var wanted = value === null || value === undefined ? [] :
+      Array.isArray(value) ? value.map(String) : [String(value)];
+    choices(field).forEach(function (input) { input.checked = wanted.indexOf(input.value) >= 0; });
+  }
+
+  function answers(valueOf) {
+    var out = JSON.parse(JSON.stringify(template.answers || {}));
+    fields.forEach(function (field) {
+      var value = valueOf(field);
+      if (!field.part) {
+        out[field.question] = value;
+      } else {
+        var parts = out[field.question];
+        if (!parts || typeof parts !== "object") parts = out[field.question] = {};
+        parts[field.part] = value;
+      }
+    });
+    return out;
+  }
+
+  function lookup(stored, field) {
+    if (!stored || typeof stored !== "object") return undefined;
+    var value = stored[field.question];
+    if (!field.part) return value;
+    return value && typeof value === "object" && !Array.isArray(value) ?
+      value[field.part] : undefined;
+  }
+
+  function clock(date) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function state(text, kind) {
+    if (stateLine.textContent !== text) stateLine.textContent = text;
+    stateLine.className = "save-state" + (kind ? " is-" + kind : "");
+  }
+
+  function progress() {
+    var done = fields.filter(function (field) { return answerOf(field) !== null; }).length;
+    progressLine.textContent = done + " of " + fields.length + " answered";
+  }
+
+  var storage = null;
+  try {
+    storage = window.localStorage;
+    storage.getItem(storageKey);
+  } catch (error) {
+    storage = null;
+  }
+
+  function save() {
+    progress();
+    if (!storage) {
+      state("Not saved: this browser keeps nothing for this page. Download your answers " +
+        "before you close it.", "error");
+      return;
+    }
+    var record = { answers: answers(keptOf), saved: new Date().toISOString() };
+    try {
+      storage.setItem(storageKey, JSON.stringify(record));
+      state("Saved in this browser at " + clock(new Date()), "saved");
+    } catch (error) {
+      state("Not saved (" + error.name + "). Download your answers before you close the page.",
+        "error");
+    }
+  }
+
+  function restore(message) {
+    var record = null;
+    try {
+      record = storage && JSON.parse(storage.getItem(storageKey) || "null");
+    } catch (error) {
+      record = null;
+    }
+    if (!record || typeof record !== "object") return;
+    fields.forEach(function (field) {
+      var value = lookup(record.answers, field);
+      if (value !== undefined) setField(field, value);
+    });
+    var when = new Date(record.saved);
+    state((message || "Answers restored from this browser") +
+      (isNaN(when) ? "." : " (saved at " + clock(when) + ")."), "saved");
+    fields.forEach(showReading);
+    progress();
+  }
+
+  function showReading(field) {
+    var target = document.getElementById(field.element.id + "-read");
+    if (!target) return;
+    var text = field.element.value;
+    target.textContent = "";
+    target.className = "reading";
+    if (!text.trim()) return;
+    var reading = field.kind === "expression" ? readExpression(text, field.names) :
+      readNumber(text, field.unit, field.fractions);
+    if (!reading.ok) {
+      target.className = "reading is-error";
+      target.textContent = "Cannot read this yet: " + reading.message + ".";
+      return;
+    }
+    target.appendChild(document.createTextNode("Read as "));
+    if (reading.tree) {
+      var shown = math("math", [show(reading.tree)]);
+      shown.setAttribute("aria-label", reading.text);
+      target.appendChild(shown);
+    } else {
+      var number = document.createElement("span");
+      number.className = "read-number";
+      number.textContent = reading.shown;
+      target.appendChild(number);
+    }
+  }
+
+  function download() {
+    var submission = {};
+    Object.keys(template).forEach(function (key) { submission[key] = template[key]; });
+    submission.answers = answers(answerOf);
+    var text = JSON.stringify(submission, null, 2) + "\n";
+    var url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = fileName;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    state("Downloaded " + fileName + " at " + clock(new Date()) + ": hand in that file.", "saved");
+  }
+
+  function changed(event) {
+    var field = fieldOf(event.target);
+    if (!field) return;
+    showReading(field);
+    save();
+  }
+
+  document.getElementById("answer-bar").hidden = false;
+  Array.prototype.forEach.call(document.querySelectorAll("button.clear"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      setField(fieldOf(button), null);
+      save();
+    });
+  });
+  document.getElementById("download").addEventListener("click", download);
+  document.addEventListener("input", changed);
+  document.addEventListener("change", changed);
+  // The same paper open in another tab: take its answers, so neither tab overwrites the other's.
+  window.addEventListener("storage", function (event) {
+    if (event.key === storageKey) restore("Answers updated from another tab");
+  });
+  restore();
+  fields.forEach(showReading);
+  progress();
+})();
