@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -331,10 +332,12 @@ def _check_is_a_submission(sent: dict[str, Any], exam_dir: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.validate(sent, submission_schema())
     template = json.loads((exam_dir / "submissions" / "s001.json").read_text(encoding="utf-8"))
-    assert list(sent) == list(template)
-    assert {k: v for k, v in sent.items() if k != "answers"} == {
+    assert list(sent) == [*template, "submitted_at"]
+    assert {k: v for k, v in sent.items() if k not in ("answers", "submitted_at")} == {
         k: v for k, v in template.items() if k != "answers"
     }
+    sent_at = datetime.fromisoformat(sent["submitted_at"].replace("Z", "+00:00"))
+    assert abs(datetime.now(timezone.utc) - sent_at) < timedelta(minutes=5)
     assert list(sent["answers"]) == list(template["answers"])
     assert list(sent["answers"]["multi-part"]) == list(template["answers"]["multi-part"])
     assert sent["answers"]["tf-share"] is True and sent["answers"]["multi-part"]["smaller"] is True
@@ -386,6 +389,37 @@ def test_storage_refused_says_so_and_download_still_works(context: Any, exam_dir
     sent = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert sent["answers"]["text-name"] == "update"
     assert problems == []
+
+
+def test_of_two_downloads_the_later_is_graded_whatever_the_file_times(
+    context: Any, exam_dir: Path, tmp_path: Path
+) -> None:
+    """A student downloads, corrects an answer and downloads again; both files are handed in,
+    and copying gave the first one the newer modification time. The download's own time
+    decides: the corrected answer is graded, and the report says by which rule."""
+    page = context.new_page()
+    page.goto((exam_dir / "papers" / "s001.html").as_uri())
+    submissions = tmp_path / "answers"
+    submissions.mkdir()
+    for name, text in (("first.json", "Forget gate"), ("second.json", "Update gate")):
+        page.locator("#a7").fill(text)
+        with page.expect_download() as info:
+            page.locator("#download").click()
+        info.value.save_as(submissions / name)
+        page.wait_for_timeout(20)  # two different milliseconds
+    page.close()
+    later = (submissions / "second.json").stat().st_mtime
+    os.utime(submissions / "first.json", (later + 60, later + 60))
+
+    done = _quizgen("grade", exam_dir / "key.json", submissions, "--out", "grades", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr  # 1: finished, one file set aside
+    report = json.loads((tmp_path / "grades" / "grading.json").read_text(encoding="utf-8"))
+    (student,) = report["students"]
+    item = next(i for i in student["items"] if i["question_id"] == "text-name")
+    assert (item["status"], item["earned"]) == ("correct", 1.0)
+    (superseded,) = report["rejections"]
+    assert "first.json" in superseded["source"]
+    assert "the latest submitted_at" in superseded["reason"]
 
 
 def test_answers_are_kept_per_student(context: Any, tmp_path: Path) -> None:

@@ -840,6 +840,8 @@
     var submission = {};
     Object.keys(template).forEach(function (key) { submission[key] = template[key]; });
     submission.answers = answers(answerOf);
+    // When it was downloaded: of two files from one student, `quizgen grade` takes the later.
+    submission.submitted_at = new Date().toISOString();
     var text = JSON.stringify(submission, null, 2) + "\n";
     var url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
     var link = document.createElement("a");
