@@ -55,6 +55,7 @@ FRACTIONS = NumericKey(value="3/4", approx=0.75, display="0.75", fractions=True)
 EXPRESSION = ExpressionKey(value="x**2", latex="x^{2}", variables={})
 CHOICE = ChoiceKey(kind="choice", options=_options(1, 3))
 MULTI_AON = ChoiceKey(kind="multi", options=_options(2, 4))
+MULTI_AON_ONE = ChoiceKey(kind="multi", options=_options(1, 3))
 MULTI_RMW = ChoiceKey(kind="multi", scoring="right-minus-wrong", options=_options(2, 4))
 MULTI_PARTIAL = ChoiceKey(kind="multi", scoring="partial", options=_options(2, 3))
 TRUEFALSE = TrueFalseKey(answer=True)
@@ -73,8 +74,10 @@ QUESTIONS = [
     ("fractions typed", FRACTIONS, (A, A, A, A), "fractions such as 3/4"),
     ("expression", EXPRESSION, (E, E, E, E), "cannot check algebraic expressions"),
     ("choice", CHOICE, (N, N, N, N), ""),
-    ("multi all-or-nothing, 2 of 4", MULTI_AON, (N, A, A, N), ""),
-    ("multi right-minus-wrong, 2 of 4", MULTI_RMW, (A, N, N, N), "right-minus-wrong"),
+    # Canvas scores multi as (right − wrong)/correct floored at 0: quizgen's right-minus-wrong.
+    ("multi all-or-nothing, 2 of 4", MULTI_AON, (A, A, A, N), "'all-or-nothing'"),
+    ("multi all-or-nothing, 1 of 3", MULTI_AON_ONE, (N, A, A, N), "'all-or-nothing'"),
+    ("multi right-minus-wrong, 2 of 4", MULTI_RMW, (N, N, N, N), ""),
     ("multi partial, 2 of 3", MULTI_PARTIAL, (A, A, A, N), "'partial'"),
     ("true/false", TRUEFALSE, (N, N, N, N), ""),
     ("text", TEXT, (N, N, N, N), ""),

@@ -24,7 +24,14 @@ from lxml import etree
 
 from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS
-from quizgen.export.base import ExportOptions, Pool, build_pools, ident, run_export
+from quizgen.export.base import (
+    ExportOptions,
+    ExportResult,
+    Pool,
+    build_pools,
+    ident,
+    run_export,
+)
 from quizgen.export.text import lms_html
 from quizgen.export.validate import gift_parser_problem, package_from_zip, parse_cloze, parse_gift
 from quizgen.grade.choice import multi_score
@@ -48,8 +55,12 @@ def pools() -> list[Pool]:
 
 
 def _export(fmt: str, pools: list[Pool]) -> bytes:
+    return _export_result(fmt, pools).data
+
+
+def _export_result(fmt: str, pools: list[Pool]) -> ExportResult:
     options = ExportOptions(title="Consistency", seed="consistency", variants=6)
-    return run_export(EXPORTERS[fmt], pools, options).data
+    return run_export(EXPORTERS[fmt], pools, options)
 
 
 def _variants(pools: list[Pool]) -> list[Variant]:
@@ -175,6 +186,23 @@ class CanvasItem:
                     break
         return score
 
+    def canvas_multi_score(self, picked: set[str]) -> float:
+        """Canvas's own score of a multiple-answers item (``multiple_answers_question.rb``).
+
+        Canvas imports the options named in the full-marks ``<and>`` (not under ``<not>``) as
+        its correct answers (weight 100), ignores the rest of the response processing, and
+        scores (right − wrong)/correct, floored at 0 (partial credit is on by default).
+        """
+        full = next(
+            rc
+            for rc in _find(self.item, "respcondition")
+            if any(sv.get("action") == "Set" and sv.text == "100" for sv in _find(rc, "setvar"))
+        )
+        negated = {eq.text for n in _find(full, "not") for eq in _find(n, "varequal")}
+        correct = {eq.text for eq in _find(full, "varequal")} - negated
+        right, wrong = len(picked & correct), len(picked - correct)
+        return FULL * max(0.0, (right - wrong) / max(1, len(correct)))
+
     def _holds_all(self, conds: list[Any], responses: dict[str, Any]) -> bool:
         # Canvas reads sibling <varequal>s as alternatives (short answers), else all must hold.
         if conds and all(_local(c) == "varequal" for c in conds):
@@ -203,13 +231,28 @@ class CanvasItem:
 
 
 def test_canvas_scoring_rules_match_the_keys(pools: list[Pool]) -> None:
-    items = _canvas_items(_export("canvas", pools))
+    result = _export_result("canvas", pools)
+    items = _canvas_items(result.data)
+    warned = {w.question for w in result.warnings if "(right − wrong)/correct" in w.message}
     checked = 0
     for variant in _variants(pools):
         item = CanvasItem(items[ident("i", variant.uid)])
         key = variant.answer
         if isinstance(key, NumericKey):
             _check_numeric(key, lambda x, item=item: item.score({"response1": x}))
+        elif isinstance(key, ChoiceKey) and key.kind == "multi":
+
+            def picks(opts, item=item):
+                labels = {item.label("response1", lms_html(o.text, inline=True)) for o in opts}
+                return item.canvas_multi_score(labels)
+
+            _check_choice(key, picks)
+            differs = _differs_from_quizgen(key, picks)
+            assert differs == (f"{variant.bank_id}/{variant.question_id}" in warned), (
+                f"{variant.question_id} ({key.scoring}): Canvas's rule "
+                f"{'differs' if differs else 'agrees'}, but the export "
+                f"{'does not warn' if differs else 'warns'}"
+            )
         elif isinstance(key, ChoiceKey):
 
             def pick(opts, item=item):
@@ -359,6 +402,15 @@ def test_moodle_scoring_rules_match_the_keys(pools: list[Pool]) -> None:
 def _full_if_moodle_right(pick: Any) -> Any:
     """Moodle counts a response as right at 99.99999 % (its thirds are 33.33333)."""
     return lambda opts: FULL if pick(opts) >= FULL - 1e-4 else pick(opts)
+
+
+def _differs_from_quizgen(key: ChoiceKey, pick: Any) -> bool:
+    """Some subset of the options scores differently from quizgen's rule."""
+    return any(
+        abs(pick(chosen) - multi_score(key, list(chosen)) * FULL) > 1e-3
+        for r in range(len(key.options) + 1)
+        for chosen in itertools.combinations(key.options, r)
+    )
 
 
 def _same_as_quizgen(key: ChoiceKey, pick: Any) -> None:

@@ -123,7 +123,16 @@ def _multi(key: AnswerKey) -> Details | None:
 
 
 def _multi_scoring(key: AnswerKey) -> Details | None:
-    if isinstance(key, ChoiceKey) and key.kind == "multi" and key.scoring != "all-or-nothing":
+    """A multi rule that Canvas's own, (right − wrong)/correct floored at 0, does not give.
+
+    That is quizgen's ``right-minus-wrong`` exactly; ``all-or-nothing`` agrees with it only
+    with one correct option (a subset of two or more right options earns credit in Canvas);
+    ``partial`` also credits options rightly left out, which Canvas never does.
+    """
+    if not (isinstance(key, ChoiceKey) and key.kind == "multi"):
+        return None
+    correct = sum(o.correct for o in key.options)
+    if key.scoring == "partial" or (key.scoring == "all-or-nothing" and correct > 1):
         return {"scoring": key.scoring}
     return None
 
@@ -230,8 +239,8 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         ),
         "text-case": _approx("{lms} short answers are not case-sensitive", _ANY_CASE),
         "multi-scoring": _approx(
-            "{lms} scores multiple-answer questions with its own partial-credit rule, not "
-            "quizgen's '{scoring}'"
+            "{lms} scores multiple-answer questions as (right − wrong)/correct, floored at 0 "
+            "(partial credit), not by quizgen's '{scoring}'"
         ),
         **_NUMERIC,
     },
