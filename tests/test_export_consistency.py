@@ -14,7 +14,14 @@ and typed values just inside and just outside them must score as the grader scor
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal, localcontext
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+    localcontext,
+)
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,7 @@ from quizgen.export.base import (
 )
 from quizgen.export.text import lms_html
 from quizgen.export.validate import gift_parser_problem, package_from_zip, parse_cloze, parse_gift
+from quizgen.grade.checkers import check_response
 from quizgen.grade.choice import multi_score
 from quizgen.grade.numeric import accepted_by, exact_target
 from quizgen.variant import ChoiceKey, NumericKey, TextKey, TrueFalseKey, Variant
@@ -293,6 +301,114 @@ def _canvas_part_answers(item: CanvasItem, variant: Variant) -> dict[str, Any]:
             wanted = set(key.answers)
         answers[rid] = {i for i, text in labels.items() if text in wanted}
     return answers
+
+
+# --- Canvas blanks: text compared as Canvas compares it ----------------------------------------
+
+SHORTENINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN, ROUND_UP)
+
+
+def _shortened(q: Fraction, figures: int, rounding: str) -> str:
+    """``q`` written with ``figures`` significant figures, as a student shortens it."""
+    with localcontext() as ctx:
+        ctx.prec = 100
+        exact = Decimal(q.numerator) / Decimal(q.denominator)
+        if exact == 0:
+            return "0"
+        quantum = Decimal(1).scaleb(exact.adjusted() - figures + 1)
+        return format(exact.quantize(quantum, rounding), "f")
+
+
+def _typed_values(q: Fraction, padded: bool = True) -> set[str]:
+    """What students type for ``q``: 1-8 significant figures, rounded or cut, as decimals.
+
+    ``padded=False`` leaves out the forms longer than ``q``'s own digits (``768.0`` for 768):
+    for an exact answer a student types the value, not zeros after it.
+    """
+    typed = {_shortened(q, n, mode) for n in range(1, 9) for mode in SHORTENINGS[:3]}
+    return typed if padded else {t for t in typed if Fraction(t) != q or t == _typed(q)}
+
+
+def _grader_score(key: NumericKey, typed: str) -> float:
+    """quizgen's grader on the text as typed (the oracle)."""
+    return check_response(key, typed).score
+
+
+def canvas_blank_accepts(answers: list[str], response: str) -> bool:
+    """Canvas's fill-in-multiple-blanks rule (``fill_in_multiple_blanks_question.rb``): one of
+    the blank's answers equals the response after ``strip.downcase`` on both."""
+    given = response.strip().lower()
+    return any(a.strip().lower() == given for a in answers)
+
+
+def test_canvas_numeric_blanks_score_like_the_grader(pools: list[Pool]) -> None:
+    """Regression (issue 15): a toleranced blank accepted only the key's 15-figure value.
+
+    Canvas compares a blank's text, so the natively scored answers are those a student types:
+    the key's value rounded or cut to 1-8 significant figures. Each of them scores full marks in
+    Canvas exactly when quizgen's grader gives it full marks; no typed value at the edges of the
+    tolerance, nor a declared mistake, scores in Canvas where the grader refuses it. Values
+    inside the tolerance that are not a shortening of the key's value (0.15397 for 0.154465 ±
+    0.0005) score 0 in Canvas: those go through `quizgen grade-lms`, counted here.
+    """
+    items = _canvas_items(_export("canvas", pools))
+    blanks = disagreements = round_trip = 0
+    for variant in _variants(pools):
+        item = items[ident("i", variant.uid)]
+        if item_type(item) != "fill_in_multiple_blanks_question":
+            continue
+        labels = CanvasItem(item).kinds
+        for part in variant.parts:
+            key = part.answer
+            if not isinstance(key, NumericKey):
+                continue
+            blanks += 1
+            answers = list(labels[f"response_{part.id}"][1].values())
+            target = exact_target(key.value)
+            padded = _grader_reach(key) != (0, 0)
+            for typed in _typed_values(target, padded) | {key.display}:
+                canvas = canvas_blank_accepts(answers, typed)
+                disagreements += canvas != (_grader_score(key, typed) == 1.0)
+            edges = [Fraction(p) for p in _probes(key)]
+            edges += [exact_target(m.value) for m in key.mistakes]
+            for typed in {t for q in edges for t in _typed_values(q, padded)} | {*_probes(key)}:
+                canvas, grader = canvas_blank_accepts(answers, typed), _grader_score(key, typed)
+                disagreements += canvas and grader < 1.0
+                round_trip += grader == 1.0 and not canvas
+    assert blanks > 50
+    assert disagreements == 0
+    assert round_trip > 0  # in-tolerance values that only the round trip scores
+
+
+def test_canvas_multipart_weights_match_or_warn(pools: list[Pool]) -> None:
+    """Canvas scores a blanks or dropdowns question as (blanks right)/(blanks), whatever the
+    parts' points: where that differs from quizgen's points, the export must say so."""
+    result = _export_result("canvas", pools)
+    items = _canvas_items(result.data)
+    warned = {w.question for w in result.warnings if "weighs every blank" in w.message}
+    checked = 0
+    for variant in _variants(pools):
+        item = items[ident("i", variant.uid)]
+        if item_type(item) not in (
+            "fill_in_multiple_blanks_question",
+            "multiple_dropdowns_question",
+        ):
+            continue
+        total = sum(p.points for p in variant.parts)
+        canvas = [FULL / len(variant.parts) for _ in variant.parts]  # one part right, alone
+        quizgen = [FULL * p.points / total for p in variant.parts]
+        differs = canvas != pytest.approx(quizgen)
+        assert differs == (f"{variant.bank_id}/{variant.question_id}" in warned)
+        checked += 1
+    assert checked > 20 and warned
+
+
+def item_type(item: Any) -> str:
+    """An item's Canvas question type, from its ``qtimetadata``."""
+    for field in _find(item, "qtimetadatafield"):
+        if field.findtext("{*}fieldlabel") == "question_type":
+            return field.findtext("{*}fieldentry") or ""
+    return ""
 
 
 # --- shared checks ---------------------------------------------------------------------------

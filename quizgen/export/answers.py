@@ -16,7 +16,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    localcontext,
+)
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -43,6 +51,7 @@ __all__ = [
     "numeric_mistakes",
     "numeric_target",
     "tolerance_margin",
+    "typed_forms",
 ]
 
 _RATIONAL = re.compile(r"-?[0-9]+(?:/[0-9]+)?")
@@ -225,6 +234,43 @@ def _numeric_target(
         high=decimal_text(value + margin, ROUND_CEILING),
         exact=exact,
     )
+
+
+TYPED_FIGURES = range(1, 9)  # the significant figures a student types, 1 to 8
+# How students shorten a value: rounding half up (as taught), half to even, or cutting digits.
+TYPED_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
+
+
+def typed_forms(key: NumericKey) -> tuple[str, ...]:
+    """What a student types for ``key`` within its tolerance, for an LMS that compares text.
+
+    The key's value rounded (half up, half to even) or cut to 1-8 significant figures, as a
+    plain decimal with its trailing zeros (``2.00`` is 3 figures), kept when it lies within
+    the key's margin; in order of figures, without repeats. A key without a margin gets none
+    (its value and display are all it accepts).
+    """
+    return _typed_forms(key.value, key.approx, key.tolerance, key.require_sigfigs)
+
+
+@lru_cache(maxsize=65536)
+def _typed_forms(
+    text: str, approx: float, tolerance: Tolerance, require_sigfigs: int | None
+) -> tuple[str, ...]:
+    value = _key_value(text, approx)
+    margin = tolerance_margin(tolerance, value, require_sigfigs)
+    if margin == 0 or value == 0:
+        return ()
+    found: dict[str, None] = {}
+    with localcontext() as ctx:
+        ctx.prec = 200
+        exact_value = Decimal(value.numerator) / Decimal(value.denominator)
+        for figures in TYPED_FIGURES:
+            quantum = Decimal(1).scaleb(decade(value) - figures + 1)
+            for rounding in TYPED_ROUNDINGS:
+                typed = exact_value.quantize(quantum, rounding=rounding)
+                if abs(Fraction(typed) - value) <= margin:
+                    found.setdefault(format(typed, "f"), None)
+    return tuple(found)
 
 
 def _key_value(text: str, approx: float) -> Fraction:

@@ -250,8 +250,10 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         "essay": _essay_row("{lms} has no question with essay parts"),
         "multi": _essay_row("{lms} has no question with multiple-answer parts"),
         "numeric-as-text": _approx(
-            "{lms} blanks compare text, so the numeric tolerance is lost",
-            "the blank accepts the exact value as written in the key",
+            "{lms} blanks compare text, so a numeric tolerance cannot be expressed",
+            "the blank accepts the value rounded or cut to 1-8 significant figures within the "
+            "tolerance; other values inside it score 0 in Canvas until `quizgen grade-lms` "
+            "regrades them",
         ),
         "text-pattern-only": _approx(
             "{lms} blanks cannot match a regular expression", "the blank accepts no answer"
@@ -292,6 +294,15 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
     # A multipart variant is one item, one interaction per part: a part falls back on its own.
     ("qti21", "question"): _QTI21,
     ("qti21", "part"): _QTI21,
+}
+
+
+# A multipart question exported as one LMS question whose parts the LMS weighs equally.
+PART_WEIGHTS: dict[str, Limit] = {
+    "canvas": _approx(
+        "{lms} weighs every blank or dropdown of a question equally, not by the parts' points",
+        "a student's score differs when they get parts of different points right",
+    ),
 }
 
 
@@ -368,4 +379,8 @@ def review_multipart(fmt: str, pool: Any, variant: Variant, notes: _Notes) -> Su
     essays = [row for row in found if row[1].support is Support.ESSAY]
     for part_id, limit, details in essays or found:
         notes.cannot_express(pool, _message(fmt, limit, details, part_id, whole=bool(essays)))
+    weights = PART_WEIGHTS.get(fmt)
+    if not essays and weights is not None and len({p.points for p in variant.parts}) > 1:
+        notes.cannot_express(pool, _message(fmt, weights, _YES))
+        found.append(("", weights, _YES))
     return max((limit.support for _, limit, _ in found), default=Support.NATIVE)
