@@ -31,6 +31,7 @@ from lxml import etree
 
 from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS
+from quizgen.export.answers import moodle_weights
 from quizgen.export.base import (
     ExportOptions,
     ExportResult,
@@ -466,10 +467,16 @@ def _moodle_answers(question: Any) -> list[tuple[float, str, str | None]]:
     ]
 
 
+MOODLE_EPSILON = 10.0**-14  # PHP's default precision (14): Moodle widens every tolerance by it
+
+
 def _moodle_numeric(answers: list[tuple[float, str, str | None]], x: str) -> float:
-    """Moodle's numerical grading: the first answer whose tolerance window holds x."""
+    """Moodle's numerical grading (``qtype_numerical_answer::within_tolerance``, nominal
+    tolerance): the first answer with ``min <= x <= max`` in PHP floats, where the window is
+    the answer ± (|tolerance| + 10^-14) (MDL-3225)."""
     for fraction, value, tolerance in answers:
-        if abs(Fraction(x) - Fraction(value)) <= Fraction(tolerance or "0"):
+        margin = abs(float(tolerance or "0")) + MOODLE_EPSILON
+        if float(value) - margin <= float(x) <= float(value) + margin:
             return fraction
     return 0.0
 
@@ -554,6 +561,32 @@ def _check_cloze(variant: Variant, text: str) -> None:
         elif isinstance(key, TrueFalseKey):
             best = max(cloze.answers, key=lambda a: a.fraction)
             assert best.text == ("True" if key.answer else "False")
+        elif isinstance(key, ChoiceKey):  # MULTIRESPONSE: Moodle adds the picked fractions
+
+            def pick(opts, cloze=cloze):
+                shown = {lms_html(o.text, inline=True) for o in opts}
+                total = sum(float(a.fraction) for a in cloze.answers if _unescape(a.text) in shown)
+                return min(FULL, max(0.0, total))
+
+            _check_choice(key, _full_if_moodle_right(pick))
+            if key.scoring == "right-minus-wrong" and moodle_weights(key).exact:
+                _same_as_quizgen(key, pick)
+        elif isinstance(key, TextKey) and key.answers:
+
+            def said(x, cloze=cloze, case=key.case_sensitive):
+                same = (lambda a: a == x) if case else (lambda a: a.casefold() == x.casefold())
+                hits = [float(a.fraction) for a in cloze.answers if same(_unescape(a.text))]
+                return max(hits, default=0.0)
+
+            _check_text(key, said)
+    # Moodle's multianswer scores sum(weight · part score) / sum(weight): the weights must
+    # be in the ratio of the parts' points.
+    total_points = sum(p.points for p in variant.parts)
+    total_weight = sum(c.weight for c in parts)
+    for part, cloze in zip(variant.parts, parts, strict=True):
+        assert Fraction(cloze.weight, total_weight) == Fraction(str(part.points)) / Fraction(
+            str(total_points)
+        )
 
 
 def _unescape(text: str) -> str:
@@ -596,11 +629,12 @@ def _gift_weight(choice: dict[str, Any]) -> float:
 
 
 def _gift_numeric(q: dict[str, Any], x: str) -> float:
+    """Moodle's numerical rule (GIFT imports as a Moodle numerical question), on the numbers
+    as gift-pegjs reads them (floats, as PHP reads them too)."""
     for choice in q["choices"]:
         value = choice["text"]
-        number, margin = Fraction(str(value["number"])), Fraction(str(value["range"]))
-        # The parser gives JSON floats: allow their rounding, relative to the number.
-        if abs(Fraction(x) - number) <= margin + abs(number) / 10**12:
+        margin = abs(float(value["range"])) + MOODLE_EPSILON
+        if float(value["number"]) - margin <= float(x) <= float(value["number"]) + margin:
             return _gift_weight(choice)
     return 0.0
 

@@ -43,10 +43,12 @@ __all__ = [
     "MistakeTarget",
     "MultiWeights",
     "NumericTarget",
+    "below_moodle_epsilon",
     "decimal_text",
     "exact_weights",
     "grader_markdown",
     "moodle_grade_text",
+    "moodle_tolerance",
     "moodle_weights",
     "numeric_mistakes",
     "numeric_target",
@@ -234,6 +236,36 @@ def _numeric_target(
         high=decimal_text(value + margin, ROUND_CEILING),
         exact=exact,
     )
+
+
+# Moodle's numerical question widens every tolerance by 10^-(PHP precision) = 10^-14
+# (qtype_numerical_answer::get_tolerance_interval, MDL-3225), Cloze and GIFT included.
+MOODLE_EPSILON = Fraction(1, 10**14)
+EPSILON_MATTERS = 1000  # below 1000 epsilons a margin is written less the epsilon
+
+
+def moodle_tolerance(margin: str) -> str:
+    """The ``<tolerance>`` to write so that Moodle's window is the grader's ``margin``.
+
+    Moodle accepts ``|x − value| <= tolerance + 10^-14``. That is negligible beside a margin
+    of 10^-11 or more (kept as it is); a smaller margin is written less the 10^-14, so that a
+    value of 3.7e-12 ± 1 % is not accepted 27 % wider. A margin of 10^-14 or less cannot be
+    written (Moodle always allows that much; the capability table warns).
+    """
+    value = Fraction(margin)
+    if value >= EPSILON_MATTERS * MOODLE_EPSILON or value <= MOODLE_EPSILON:
+        return margin
+    return decimal_text(value - MOODLE_EPSILON, ROUND_FLOOR)
+
+
+def below_moodle_epsilon(key: NumericKey) -> bool:
+    """Moodle's 10^-14 widening is more than this key allows: its margin is at most 10^-14,
+    or it is exact and so small that 10^-14 is more than a millionth of it."""
+    value = _key_value(key.value, key.approx)
+    margin = tolerance_margin(key.tolerance, value, key.require_sigfigs)
+    if margin:
+        return margin <= MOODLE_EPSILON
+    return value != 0 and abs(value) * Fraction(1, 10**6) < MOODLE_EPSILON
 
 
 TYPED_FIGURES = range(1, 9)  # the significant figures a student types, 1 to 8

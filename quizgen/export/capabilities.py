@@ -20,7 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from quizgen.export.answers import moodle_grade_text, moodle_weights, numeric_target
+from quizgen.export.answers import (
+    below_moodle_epsilon,
+    moodle_grade_text,
+    moodle_weights,
+    numeric_target,
+)
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -155,6 +160,10 @@ def _no_decimal(key: AnswerKey) -> Details | None:
     return None
 
 
+def _moodle_epsilon(key: AnswerKey) -> Details | None:
+    return _YES if isinstance(key, NumericKey) and below_moodle_epsilon(key) else None
+
+
 def _sigfigs(key: AnswerKey) -> Details | None:
     if isinstance(key, NumericKey) and key.require_sigfigs is not None:
         return {"sigfigs": key.require_sigfigs}
@@ -189,6 +198,7 @@ FEATURES: dict[str, Callable[[Any], Details | None]] = {
     "multi-weights": _moodle_weights,
     "numeric-as-text": _numeric_as_text,
     "numeric-no-decimal": _no_decimal,
+    "numeric-moodle-epsilon": _moodle_epsilon,
     "numeric-sigfigs": _sigfigs,
     "numeric-fractions": _fractions,
 }
@@ -222,6 +232,13 @@ _NUMERIC = {
         "half a unit of that figure is accepted"
     ),
     "numeric-fractions": _approx("an LMS numeric answer does not accept fractions such as 3/4"),
+}
+# Moodle's numerical questions (XML, Cloze and GIFT alike) widen every tolerance by 10^-14.
+_EPSILON = {
+    "numeric-moodle-epsilon": _approx(
+        "Moodle widens every numeric tolerance by 10^-14, more than this answer allows",
+        "values within 10^-14 of the answer are accepted",
+    ),
 }
 _QTI21 = {
     "expression": _essay_row("{lms} cannot check algebraic expressions"),
@@ -272,6 +289,7 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         "text-case": _approx("{lms} short answers are not case-sensitive", _ANY_CASE),
         "multi-weights": _WEIGHTS,
         **_NUMERIC,
+        **_EPSILON,
     },
     ("moodle", "question"): {
         "expression": _essay_row("{lms} cannot check algebraic expressions"),
@@ -281,6 +299,7 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         ),
         "multi-weights": _WEIGHTS,
         **_NUMERIC,
+        **_EPSILON,
     },
     # A multipart variant is one Cloze (multianswer) question.
     ("moodle", "part"): {
@@ -290,6 +309,7 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         "text-pattern": _approx("{lms} Cloze cannot match a regular expression", _LISTED_ONLY),
         "multi-weights": _WEIGHTS,
         **_NUMERIC,
+        **_EPSILON,
     },
     # A multipart variant is one item, one interaction per part: a part falls back on its own.
     ("qti21", "question"): _QTI21,
