@@ -293,14 +293,19 @@ def _typed_forms(
     if margin == 0 or value == 0:
         return ()
     found: dict[str, None] = {}
+    top = decade(value)
     with localcontext() as ctx:
-        ctx.prec = 200
-        exact_value = Decimal(value.numerator) / Decimal(value.denominator)
+        ctx.prec = 200  # typed forms have at most 8 figures: 200 digits decide every bound
+
+        def decimal(q: Fraction) -> Decimal:
+            return Decimal(q.numerator) / Decimal(q.denominator)
+
+        exact_value, low, high = decimal(value), decimal(value - margin), decimal(value + margin)
         for figures in TYPED_FIGURES:
-            quantum = Decimal(1).scaleb(decade(value) - figures + 1)
+            quantum = Decimal(1).scaleb(top - figures + 1)
             for rounding in TYPED_ROUNDINGS:
                 typed = exact_value.quantize(quantum, rounding=rounding)
-                if abs(Fraction(typed) - value) <= margin:
+                if low <= typed <= high:
                     found.setdefault(format(typed, "f"), None)
     return tuple(found)
 
