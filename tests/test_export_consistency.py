@@ -236,7 +236,8 @@ class CanvasItem:
             x, v = Fraction(given), Fraction(c.text)
             return {"varequal": x == v, "vargte": x >= v, "varlte": x <= v, "vargt": x > v,
                     "varlt": x < v}[tag]  # fmt: skip
-        return tag == "varequal" and given.casefold() == (c.text or "").casefold()
+        # Canvas's short answer (short_answer_question.rb): strip.downcase on both sides.
+        return tag == "varequal" and given.strip().lower() == (c.text or "").strip().lower()
 
 
 def test_canvas_scoring_rules_match_the_keys(pools: list[Pool]) -> None:
