@@ -529,7 +529,7 @@ def export_command(
     if manifest is not None:
         from quizgen.lms.manifest import build_manifest, write_manifest
 
-        write_manifest(build_manifest(result), manifest)
+        write_manifest(build_manifest(result, title or loaded[0].title), manifest)
         out.print(f"[green]Wrote[/green] the manifest for `quizgen grade-lms` to {manifest}")
     if validate:
         _report_validation(to, result.data)

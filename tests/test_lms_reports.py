@@ -133,3 +133,15 @@ def test_one_essay_for_every_part_is_split_at_the_part_markers(text: str, expect
 
     entry = ManifestVariant(variant=_multipart("a", "b"), qtype="essay_question", text=["p"])
     assert to_responses(entry, "canvas", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name,id\nA," + "9" * 200_000 + "\n", "field larger than field limit"),
+    ],
+)
+def test_a_file_the_lms_did_not_write_is_refused_with_its_line(text: str, reason: str) -> None:
+    with pytest.raises(UsageError, match=reason) as caught:
+        read_canvas(text, "odd.csv")
+    assert str(caught.value).startswith("odd.csv:2: not a CSV report")

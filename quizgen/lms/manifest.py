@@ -169,8 +169,12 @@ def _shown_as(result: ExportResult) -> dict[str, tuple[str, str, list[str]]]:
     return {v.uid: questions[f"{v.question_id} {v.uid[:10]}"] for v in variants}
 
 
-def build_manifest(result: ExportResult) -> Manifest:
+def build_manifest(result: ExportResult, title: str | None = None) -> Manifest:
     """The manifest of a Canvas or Moodle export, read from the file it wrote.
+
+    Args:
+        result: what :func:`quizgen.export.export` returned.
+        title: the quiz title given to the export (default: read from the file).
 
     Raises:
         UsageError: the export is in another format (only Canvas and Moodle reports are read).
@@ -198,8 +202,7 @@ def build_manifest(result: ExportResult) -> Manifest:
         )
         for pool in result.pools
     ]
-    title = _title(result)
-    return Manifest(lms=result.format, title=title, pools=pools)  # type: ignore[arg-type]
+    return Manifest(lms=result.format, title=title or _title(result), pools=pools)  # type: ignore[arg-type]
 
 
 def _title(result: ExportResult) -> str:

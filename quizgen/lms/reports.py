@@ -71,7 +71,13 @@ class LmsReport:
 
 
 def _table(text: str, source: str) -> list[list[str]]:
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a cell over the csv module's size limit
+        raise UsageError(
+            f"{source}:{reader.line_num}: not a CSV report the LMS wrote ({exc})"
+        ) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise UsageError(f"{source} is empty: expected the LMS's response report (CSV)")
     return rows
