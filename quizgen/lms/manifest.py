@@ -77,19 +77,23 @@ class Manifest(_Model):
     pools: list[ManifestPool]
 
 
-def squash(text: str) -> str:
-    """Text as a fingerprint: tags dropped, entities decoded, only letters and digits, folded.
+def squash(text: str, *, html_text: bool = False) -> str:
+    """Text as a fingerprint: only its letters and digits, case folded, entities decoded.
 
-    Each LMS turns HTML into text its own way (Canvas strips tags, Moodle's html_to_text
-    adds line breaks and marks); what survives all of them is the letters and digits.
+    Each LMS turns HTML into text its own way (Canvas strips tags and keeps entities, Moodle's
+    html_to_text decodes them and adds line breaks and marks); what survives all of them is
+    the letters and digits. ``html_text``: ``text`` is HTML as exported, whose tags go first
+    (a report's text has none; a ``<`` in it is the student's or the bank's).
     """
-    plain = html.unescape(_TAG.sub(" ", html.unescape(text)))
+    if html_text:
+        text = _TAG.sub(" ", text)
+    plain = html.unescape(text)
     return "".join(ch for ch in plain.casefold() if ch.isalnum())
 
 
 def fingerprint(question_html: str) -> list[str]:
     """A question text's fingerprint: its squashed pieces between Cloze sub-questions."""
-    pieces = (squash(piece) for piece in _CLOZE_CODE.split(question_html))
+    pieces = (squash(piece, html_text=True) for piece in _CLOZE_CODE.split(question_html))
     return [piece for piece in pieces if piece]
 
 
@@ -195,7 +199,7 @@ def build_manifest(result: ExportResult, title: str | None = None) -> Manifest:
                     variant=v,
                     qtype=shown[v.uid][0],
                     text=fingerprint(shown[v.uid][1]),
-                    choices=[squash(c) for c in shown[v.uid][2]],
+                    choices=[squash(c, html_text=True) for c in shown[v.uid][2]],
                 )
                 for v in pool.variants
             ],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from quizgen.export.text import lms_html
 from quizgen.grade.checkers import Response
 from quizgen.lms.manifest import ManifestVariant, squash
 from quizgen.variant import AnswerKey, ChoiceKey, PartVariant, TrueFalseKey
@@ -42,11 +43,16 @@ def split_canvas(text: str) -> list[str]:
     return values
 
 
+def _option_text(text: str) -> str:
+    """An option as the LMS shows it, squashed: the exported HTML of its Markdown."""
+    return squash(lms_html(text, inline=True), html_text=True)
+
+
 def _label(key: ChoiceKey, shown: str) -> str:
     """The label of the option whose text is ``shown``; else ``shown`` (the checker then
     says it is not one of the options)."""
     wanted = squash(shown)
-    found = next((o for o in key.options if squash(o.text) == wanted), None)
+    found = next((o for o in key.options if _option_text(o.text) == wanted), None)
     return found.label if found is not None else shown
 
 
@@ -101,7 +107,7 @@ def _dropdowns(parts: Sequence[PartVariant], tokens: list[str]) -> dict[str, Res
         shown = squash(queue[0])
         if isinstance(key, TrueFalseKey) and shown in ("true", "false"):
             out[part.id] = queue.pop(0).strip().lower()
-        elif isinstance(key, ChoiceKey) and any(squash(o.text) == shown for o in key.options):
+        elif isinstance(key, ChoiceKey) and any(_option_text(o.text) == shown for o in key.options):
             out[part.id] = _label(key, queue.pop(0))
     return out
 
