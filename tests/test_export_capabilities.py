@@ -49,6 +49,9 @@ def _options(correct: int, total: int) -> list[OptionKey]:
 
 NUMERIC = NumericKey(value="18", approx=18, display="18")
 NUMERIC_MARGIN = NumericKey(value="18", approx=18, display="18", tolerance=Tolerance(absolute=1))
+TINY = NumericKey(
+    value="1/100000000000000000", approx=1e-17, display="1e-17", tolerance=Tolerance(relative=0.01)
+)
 THIRD = NumericKey(value="1/3", approx=1 / 3, display="0.333")
 SIGFIGS = NumericKey(value="2", approx=2, display="2.00", require_sigfigs=3)
 FRACTIONS = NumericKey(value="3/4", approx=0.75, display="0.75", fractions=True)
@@ -70,6 +73,7 @@ QUESTIONS = [
     ("numeric", NUMERIC, (N, N, N, N), ""),
     ("numeric with a margin", NUMERIC_MARGIN, (N, N, N, N), ""),
     ("1/3 with tolerance 0", THIRD, (A, A, A, A), "no short decimal form"),
+    ("margin below Moodle's 1e-14", TINY, (N, A, A, N), "widens every numeric tolerance"),
     ("required sigfigs", SIGFIGS, (A, A, A, A), "cannot require 3 significant figures"),
     ("fractions typed", FRACTIONS, (A, A, A, A), "fractions such as 3/4"),
     ("expression", EXPRESSION, (E, E, E, E), "cannot check algebraic expressions"),
