@@ -145,3 +145,34 @@ def test_a_file_the_lms_did_not_write_is_refused_with_its_line(text: str, reason
     with pytest.raises(UsageError, match=reason) as caught:
         read_canvas(text, "odd.csv")
     assert str(caught.value).startswith("odd.csv:2: not a CSV report")
+
+
+def _numeric_variant(uid: str, value: str) -> Variant:
+    key = NumericKey(value=value, approx=float(value), display=value)
+    return Variant(
+        uid=uid, bank_id="b", question_id="q", kind="numeric", topic="t", points=1,
+        values={}, prompt="How many?", answer=key,
+    )  # fmt: skip
+
+
+def test_look_alike_variants_that_grade_differently_are_never_guessed() -> None:
+    from quizgen.lms.manifest import Manifest, ManifestPool, ManifestVariant
+    from quizgen.lms.regrade import build_exam
+    from quizgen.lms.reports import Answer, LmsReport, Row, Student
+
+    entries = [
+        ManifestVariant(variant=_numeric_variant(u, v), qtype="numerical", text=["howmany"])
+        for u, v in (("u1", "5"), ("u2", "6"))
+    ]
+    pool = ManifestPool(bank_id="b", question_id="q", title="Q", points=1, variants=entries)
+    manifest = Manifest(lms="moodle", title="T", pools=[pool])
+    rows = [
+        Row("r.csv:2", Student("a@x", "A"), (Answer("Response 1", "How many?", "5"),)),
+        Row("r.csv:3", Student("b@x", "B"), (Answer("Response 1", "How many?", "seven"),)),
+    ]
+    rebuilt = build_exam(manifest, LmsReport("moodle", "Email address", rows))
+    reasons = [r.reason for r in rebuilt.submissions.rejections]
+    assert reasons[0].startswith("response in column 'Response 1': its question text fits 2")
+    assert "grade it differently" in reasons[0]
+    # "seven" is wrong for both variants alike: graded, whichever variant it was
+    assert [p.student_id for p in rebuilt.exam.papers] == ["b@x"]

@@ -115,15 +115,12 @@ def find_variant(
     fitting = [(c, p) for c, p in zip(candidates, parsed, strict=True) if _options_exist(c[1], p)]
     fitting = fitting or list(zip(candidates, parsed, strict=True))
     if len({_verdicts(c[1], p) for c, p in fitting}) > 1:
-        names = ", ".join(sorted({f"{pool.question_id}" for (pool, _), _ in fitting}))
-        return (
-            None,
-            None,
-            (
-                f"its question text fits {len(fitting)} exported variants ({names}) that would "
-                "grade it differently"
-            ),
+        names = ", ".join(sorted({pool.question_id for (pool, _), _ in fitting}))
+        reason = (
+            f"its question text fits {len(fitting)} exported variants ({names}) that would "
+            "grade it differently"
         )
+        return None, None, reason
     (pool, entry), response = fitting[0]
     return (pool, entry), response, ""
 
