@@ -54,7 +54,8 @@ def _cold() -> None:
         answers._target,
         answers._numeric_target,
         answers._numeric_mistakes,
-        answers._skeleton_expr,
+        answers._skeleton_fn,
+        answers._typed_forms,
         answers.decimal_text,
     )
     for cached in caches:

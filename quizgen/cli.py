@@ -563,6 +563,12 @@ def export_command(
         bool, typer.Option(help="Check the file with quizgen's validators after writing it.")
     ] = False,
     no_check: NoCheckOpt = False,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the manifest that `quizgen grade-lms` needs (canvas, moodle)."
+        ),
+    ] = None,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
     from quizgen.bank import load_banks
@@ -570,6 +576,8 @@ def export_command(
 
     exporter = get_exporter(to)
     check_output_path(out_file, exporter.suffix)
+    if manifest is not None:
+        _check_manifest_path(to, manifest)
     loaded = load_banks(banks)
     _pre_check(loaded, no_check)
     with _progress("drawing variants") as progress:
@@ -591,8 +599,82 @@ def export_command(
         f"[green]Wrote[/green] {len(result.pools)} question pool(s), "
         f"{result.variant_count} variant(s) to {path}"
     )
+    if manifest is not None:
+        from quizgen.lms.manifest import build_manifest, write_manifest
+
+        write_manifest(build_manifest(result, title or loaded[0].title), manifest)
+        out.print(f"[green]Wrote[/green] the manifest for `quizgen grade-lms` to {manifest}")
     if validate:
         _report_validation(to, result.data)
+
+
+def _check_manifest_path(to: str, manifest: Path) -> None:
+    from quizgen.export import check_output_path
+    from quizgen.lms.manifest import LMS_FORMATS
+
+    if to not in LMS_FORMATS:
+        raise UsageError(f"--manifest is for canvas and moodle exports (grade-lms), not {to}")
+    check_output_path(manifest, ".json")
+
+
+@app.command("grade-lms")
+@_reporting
+def grade_lms_command(
+    responses: Annotated[
+        Path, typer.Argument(help="The LMS's response report (CSV) of the exported quiz.")
+    ],
+    lms: Annotated[
+        str,
+        typer.Option(
+            "--from", help="canvas (Student Analysis CSV) or moodle (Responses report CSV)."
+        ),
+    ],
+    manifest: Annotated[
+        Path, typer.Option(help="The manifest that `quizgen export --manifest` wrote.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            help="The LMS's gradebook export (CSV): responses of students not in it are rejected."
+        ),
+    ] = None,
+    assignment: Annotated[
+        str | None, typer.Option(help="Grade column in the gradebook file (default: quiz title).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed for one check.", min=0.01)] = 2.0,
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+) -> None:
+    """Grade an LMS's responses to an exported quiz quizgen's way; write its gradebook file.
+
+    Exit code 1 when a row or column was rejected: see rejected.csv.
+    """
+    from quizgen.lms.manifest import read_manifest
+    from quizgen.lms.run import grade_lms, write_lms_grading
+    from quizgen.output import staged_dir
+    from quizgen.render.feedback import feedback_files
+
+    if lms not in ("canvas", "moodle"):
+        raise UsageError(f"unknown LMS '{lms}' (valid: canvas, moodle)")
+    loaded = read_manifest(manifest)
+    target = _out_dir(out_dir, force)
+    graded = grade_lms(loaded, lms, responses, roster=roster, timeout=timeout)
+    with staged_dir(target) as stage:
+        written = write_lms_grading(
+            stage,
+            graded,
+            loaded,
+            assignment=assignment,
+            feedback=functools.partial(feedback_files, templates=templates),
+        )
+    report = graded.report
+    _grade_summary(report, target, len(written))
+    if report.rejections:
+        err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
+        raise typer.Exit(1)
 
 
 def _report_validation(fmt: str, data: bytes) -> None:

@@ -4,6 +4,9 @@ Every ``import`` and ``from … import`` counts, wherever it is written (module 
 function, under ``if TYPE_CHECKING``), since a lazy import is still a dependency. The rules:
 
 - ``grade`` never imports ``generate``, ``render`` or ``export`` (grading reads the frozen key);
+- ``lms`` (the way back from an LMS) never imports ``generate`` or ``render`` (it grades the
+  frozen variants of the manifest; feedback rendering is passed in), and only the CLI
+  imports ``lms`` (nothing of the forward path depends on the way back);
 - ``math`` imports nothing of quizgen but ``quizgen.errors`` (both sides share it);
 - no cycle between modules;
 - only the CLI (``cli``, ``__main__``) imports ``quizgen.cli``;
@@ -146,6 +149,16 @@ def violations(package_dir: Path) -> list[str]:
             _within(imp.target, package, g) for g in ("generate", "render", "export")
         ):
             problems.append(f"{where}: grade never imports generate, render or export")
+        if _within(imp.module, package, "lms") and any(
+            _within(imp.target, package, g) for g in ("generate", "render")
+        ):
+            problems.append(f"{where}: lms never imports generate or render")
+        if (
+            _within(imp.target, package, "lms")
+            and not _within(imp.module, package, "lms")
+            and imp.module.split(".", 1)[-1] not in CLI_MODULES
+        ):
+            problems.append(f"{where}: only the CLI imports lms")
         if (
             _within(imp.module, package, "math")
             and imp.target.split(".")[0] == package
@@ -205,6 +218,8 @@ CLEAN = {
     "math/tokens.py": "from ..errors import MathError\n",
     "generate/solve.py": "from pkg.math import parse\nfrom pkg.grade import checkers\n",
     "grade/checkers.py": "from pkg.math.parse import parse\n",
+    "lms/regrade.py": "from pkg.grade import checkers\nfrom pkg.export import base\n",
+    "export/base.py": "",
 }
 
 PLANTED = [
@@ -238,6 +253,17 @@ PLANTED = [
         "core-imports-the-cli",
         {"generate/solve.py": "from pkg import cli\n"},
         "pkg.generate.solve (line 1) imports pkg.cli: only the CLI imports",
+    ),
+    (
+        "lms-imports-render",
+        {"lms/regrade.py": "def f():\n    from pkg.render import feedback\n",
+         "render/feedback.py": ""},
+        "pkg.lms.regrade (line 2) imports pkg.render.feedback: lms never imports",
+    ),
+    (
+        "export-imports-lms",
+        {"export/base.py": "from pkg.lms import regrade\n"},
+        "pkg.export.base (line 1) imports pkg.lms.regrade: only the CLI imports lms",
     ),
     (
         "core-imports-rich",

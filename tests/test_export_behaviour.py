@@ -367,3 +367,20 @@ def test_instructor_templates_override_the_packaged_ones(bank, tmp_path: Path) -
     result = export([bank], "moodle", variants=1, seed="s", template_dir=tmp_path / "mine")
     assert marker.encode() in result.data
     assert marker.encode() not in export([bank], "moodle", variants=1, seed="s").data
+
+
+def test_moodle_names_carry_the_variant_identity_that_moodle_keeps(bank) -> None:
+    """Regression (issue 15): Moodle's XML importer never reads <idnumber> for Cloze questions
+    and drops a duplicate ID number on re-import, so the name is the identity every question
+    keeps: `<question id> <uid prefix>`, distinct for every variant, Cloze included."""
+    result = export([bank], "moodle", variants=4, seed="s")
+    root = etree.fromstring(result.data)
+    names = {
+        q.findtext("name/text"): q.get("type")
+        for q in root.findall("question")
+        if q.get("type") != "category"
+    }
+    variants = [v for p in result.pools for v in p.variants]
+    assert set(names) == {f"{v.question_id} {v.uid[:10]}" for v in variants}
+    assert len(names) == len(variants)
+    assert "cloze" in names.values()

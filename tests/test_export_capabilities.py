@@ -49,12 +49,16 @@ def _options(correct: int, total: int) -> list[OptionKey]:
 
 NUMERIC = NumericKey(value="18", approx=18, display="18")
 NUMERIC_MARGIN = NumericKey(value="18", approx=18, display="18", tolerance=Tolerance(absolute=1))
+TINY = NumericKey(
+    value="1/100000000000000000", approx=1e-17, display="1e-17", tolerance=Tolerance(relative=0.01)
+)
 THIRD = NumericKey(value="1/3", approx=1 / 3, display="0.333")
 SIGFIGS = NumericKey(value="2", approx=2, display="2.00", require_sigfigs=3)
 FRACTIONS = NumericKey(value="3/4", approx=0.75, display="0.75", fractions=True)
 EXPRESSION = ExpressionKey(value="x**2", latex="x^{2}", variables={})
 CHOICE = ChoiceKey(kind="choice", options=_options(1, 3))
 MULTI_AON = ChoiceKey(kind="multi", options=_options(2, 4))
+MULTI_AON_ONE = ChoiceKey(kind="multi", options=_options(1, 3))
 MULTI_RMW = ChoiceKey(kind="multi", scoring="right-minus-wrong", options=_options(2, 4))
 MULTI_PARTIAL = ChoiceKey(kind="multi", scoring="partial", options=_options(2, 3))
 TRUEFALSE = TrueFalseKey(answer=True)
@@ -69,12 +73,15 @@ QUESTIONS = [
     ("numeric", NUMERIC, (N, N, N, N), ""),
     ("numeric with a margin", NUMERIC_MARGIN, (N, N, N, N), ""),
     ("1/3 with tolerance 0", THIRD, (A, A, A, A), "no short decimal form"),
+    ("margin below Moodle's 1e-14", TINY, (N, A, A, N), "widens every numeric tolerance"),
     ("required sigfigs", SIGFIGS, (A, A, A, A), "cannot require 3 significant figures"),
     ("fractions typed", FRACTIONS, (A, A, A, A), "fractions such as 3/4"),
     ("expression", EXPRESSION, (E, E, E, E), "cannot check algebraic expressions"),
     ("choice", CHOICE, (N, N, N, N), ""),
-    ("multi all-or-nothing, 2 of 4", MULTI_AON, (N, A, A, N), ""),
-    ("multi right-minus-wrong, 2 of 4", MULTI_RMW, (A, N, N, N), "right-minus-wrong"),
+    # Canvas scores multi as (right − wrong)/correct floored at 0: quizgen's right-minus-wrong.
+    ("multi all-or-nothing, 2 of 4", MULTI_AON, (A, A, A, N), "'all-or-nothing'"),
+    ("multi all-or-nothing, 1 of 3", MULTI_AON_ONE, (N, A, A, N), "'all-or-nothing'"),
+    ("multi right-minus-wrong, 2 of 4", MULTI_RMW, (N, N, N, N), ""),
     ("multi partial, 2 of 3", MULTI_PARTIAL, (A, A, A, N), "'partial'"),
     ("true/false", TRUEFALSE, (N, N, N, N), ""),
     ("text", TEXT, (N, N, N, N), ""),

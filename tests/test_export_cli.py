@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from quizgen.cli import app
@@ -76,3 +77,31 @@ def test_validate_flag_reports_the_checks(runner: CliRunner, tmp_path: Path) -> 
     )
     assert result.exit_code == 0, result.output
     assert "Valid:" in result.output and "QTI 2.1 XSD" in result.output
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "wanted"),
+    [
+        ("canvas", "f.xml", "'.zip'"),
+        ("qti21", "f.gift", "'.zip'"),
+        ("moodle", "f.zip", "'.xml'"),
+        ("gift", "f.xml", "'.gift' or '.txt'"),
+        ("canvas", "f", "'.zip'"),
+    ],
+)
+def test_output_suffix_of_another_format_is_refused(
+    quizgen_cli, tmp_path: Path, fmt: str, name: str, wanted: str
+) -> None:
+    """Regression (issue 15): `--to canvas --out f.xml` silently wrote a zip named .xml."""
+    out = tmp_path / name
+    shown = _refused(quizgen_cli, "--to", fmt, "--seed", "s", "--variants", "1", "--out", out)
+    assert f"must end in {wanted}" in shown
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("gift", "q.txt"), ("canvas", "Q.ZIP")])
+def test_accepted_suffixes_are_written(runner: CliRunner, tmp_path: Path, fmt: str, name: str):
+    out = tmp_path / name
+    result = _run(runner, "--to", fmt, "--seed", "s", "--variants", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.exists()

@@ -14,7 +14,14 @@ and typed values just inside and just outside them must score as the grader scor
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal, localcontext
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+    localcontext,
+)
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,9 +31,18 @@ from lxml import etree
 
 from quizgen.bank.model import load_bank
 from quizgen.export import EXPORTERS
-from quizgen.export.base import ExportOptions, Pool, build_pools, ident, run_export
+from quizgen.export.answers import moodle_weights
+from quizgen.export.base import (
+    ExportOptions,
+    ExportResult,
+    Pool,
+    build_pools,
+    ident,
+    run_export,
+)
 from quizgen.export.text import lms_html
 from quizgen.export.validate import gift_parser_problem, package_from_zip, parse_cloze, parse_gift
+from quizgen.grade.checkers import check_response
 from quizgen.grade.choice import multi_score
 from quizgen.grade.numeric import accepted_by, exact_target
 from quizgen.variant import ChoiceKey, NumericKey, TextKey, TrueFalseKey, Variant
@@ -48,8 +64,12 @@ def pools() -> list[Pool]:
 
 
 def _export(fmt: str, pools: list[Pool]) -> bytes:
+    return _export_result(fmt, pools).data
+
+
+def _export_result(fmt: str, pools: list[Pool]) -> ExportResult:
     options = ExportOptions(title="Consistency", seed="consistency", variants=6)
-    return run_export(EXPORTERS[fmt], pools, options).data
+    return run_export(EXPORTERS[fmt], pools, options)
 
 
 def _variants(pools: list[Pool]) -> list[Variant]:
@@ -175,6 +195,23 @@ class CanvasItem:
                     break
         return score
 
+    def canvas_multi_score(self, picked: set[str]) -> float:
+        """Canvas's own score of a multiple-answers item (``multiple_answers_question.rb``).
+
+        Canvas imports the options named in the full-marks ``<and>`` (not under ``<not>``) as
+        its correct answers (weight 100), ignores the rest of the response processing, and
+        scores (right − wrong)/correct, floored at 0 (partial credit is on by default).
+        """
+        full = next(
+            rc
+            for rc in _find(self.item, "respcondition")
+            if any(sv.get("action") == "Set" and sv.text == "100" for sv in _find(rc, "setvar"))
+        )
+        negated = {eq.text for n in _find(full, "not") for eq in _find(n, "varequal")}
+        correct = {eq.text for eq in _find(full, "varequal")} - negated
+        right, wrong = len(picked & correct), len(picked - correct)
+        return FULL * max(0.0, (right - wrong) / max(1, len(correct)))
+
     def _holds_all(self, conds: list[Any], responses: dict[str, Any]) -> bool:
         # Canvas reads sibling <varequal>s as alternatives (short answers), else all must hold.
         if conds and all(_local(c) == "varequal" for c in conds):
@@ -199,17 +236,33 @@ class CanvasItem:
             x, v = Fraction(given), Fraction(c.text)
             return {"varequal": x == v, "vargte": x >= v, "varlte": x <= v, "vargt": x > v,
                     "varlt": x < v}[tag]  # fmt: skip
-        return tag == "varequal" and given.casefold() == (c.text or "").casefold()
+        # Canvas's short answer (short_answer_question.rb): strip.downcase on both sides.
+        return tag == "varequal" and given.strip().lower() == (c.text or "").strip().lower()
 
 
 def test_canvas_scoring_rules_match_the_keys(pools: list[Pool]) -> None:
-    items = _canvas_items(_export("canvas", pools))
+    result = _export_result("canvas", pools)
+    items = _canvas_items(result.data)
+    warned = {w.question for w in result.warnings if "(right − wrong)/correct" in w.message}
     checked = 0
     for variant in _variants(pools):
         item = CanvasItem(items[ident("i", variant.uid)])
         key = variant.answer
         if isinstance(key, NumericKey):
             _check_numeric(key, lambda x, item=item: item.score({"response1": x}))
+        elif isinstance(key, ChoiceKey) and key.kind == "multi":
+
+            def picks(opts, item=item):
+                labels = {item.label("response1", lms_html(o.text, inline=True)) for o in opts}
+                return item.canvas_multi_score(labels)
+
+            _check_choice(key, picks)
+            differs = _differs_from_quizgen(key, picks)
+            assert differs == (f"{variant.bank_id}/{variant.question_id}" in warned), (
+                f"{variant.question_id} ({key.scoring}): Canvas's rule "
+                f"{'differs' if differs else 'agrees'}, but the export "
+                f"{'does not warn' if differs else 'warns'}"
+            )
         elif isinstance(key, ChoiceKey):
 
             def pick(opts, item=item):
@@ -250,6 +303,114 @@ def _canvas_part_answers(item: CanvasItem, variant: Variant) -> dict[str, Any]:
             wanted = set(key.answers)
         answers[rid] = {i for i, text in labels.items() if text in wanted}
     return answers
+
+
+# --- Canvas blanks: text compared as Canvas compares it ----------------------------------------
+
+SHORTENINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN, ROUND_UP)
+
+
+def _shortened(q: Fraction, figures: int, rounding: str) -> str:
+    """``q`` written with ``figures`` significant figures, as a student shortens it."""
+    with localcontext() as ctx:
+        ctx.prec = 100
+        exact = Decimal(q.numerator) / Decimal(q.denominator)
+        if exact == 0:
+            return "0"
+        quantum = Decimal(1).scaleb(exact.adjusted() - figures + 1)
+        return format(exact.quantize(quantum, rounding), "f")
+
+
+def _typed_values(q: Fraction, padded: bool = True) -> set[str]:
+    """What students type for ``q``: 1-8 significant figures, rounded or cut, as decimals.
+
+    ``padded=False`` leaves out the forms longer than ``q``'s own digits (``768.0`` for 768):
+    for an exact answer a student types the value, not zeros after it.
+    """
+    typed = {_shortened(q, n, mode) for n in range(1, 9) for mode in SHORTENINGS[:3]}
+    return typed if padded else {t for t in typed if Fraction(t) != q or t == _typed(q)}
+
+
+def _grader_score(key: NumericKey, typed: str) -> float:
+    """quizgen's grader on the text as typed (the oracle)."""
+    return check_response(key, typed).score
+
+
+def canvas_blank_accepts(answers: list[str], response: str) -> bool:
+    """Canvas's fill-in-multiple-blanks rule (``fill_in_multiple_blanks_question.rb``): one of
+    the blank's answers equals the response after ``strip.downcase`` on both."""
+    given = response.strip().lower()
+    return any(a.strip().lower() == given for a in answers)
+
+
+def test_canvas_numeric_blanks_score_like_the_grader(pools: list[Pool]) -> None:
+    """Regression (issue 15): a toleranced blank accepted only the key's 15-figure value.
+
+    Canvas compares a blank's text, so the natively scored answers are those a student types:
+    the key's value rounded or cut to 1-8 significant figures. Each of them scores full marks in
+    Canvas exactly when quizgen's grader gives it full marks; no typed value at the edges of the
+    tolerance, nor a declared mistake, scores in Canvas where the grader refuses it. Values
+    inside the tolerance that are not a shortening of the key's value (0.15397 for 0.154465 ±
+    0.0005) score 0 in Canvas: those go through `quizgen grade-lms`, counted here.
+    """
+    items = _canvas_items(_export("canvas", pools))
+    blanks = disagreements = round_trip = 0
+    for variant in _variants(pools):
+        item = items[ident("i", variant.uid)]
+        if item_type(item) != "fill_in_multiple_blanks_question":
+            continue
+        labels = CanvasItem(item).kinds
+        for part in variant.parts:
+            key = part.answer
+            if not isinstance(key, NumericKey):
+                continue
+            blanks += 1
+            answers = list(labels[f"response_{part.id}"][1].values())
+            target = exact_target(key.value)
+            padded = _grader_reach(key) != (0, 0)
+            for typed in _typed_values(target, padded) | {key.display}:
+                canvas = canvas_blank_accepts(answers, typed)
+                disagreements += canvas != (_grader_score(key, typed) == 1.0)
+            edges = [Fraction(p) for p in _probes(key)]
+            edges += [exact_target(m.value) for m in key.mistakes]
+            for typed in {t for q in edges for t in _typed_values(q, padded)} | {*_probes(key)}:
+                canvas, grader = canvas_blank_accepts(answers, typed), _grader_score(key, typed)
+                disagreements += canvas and grader < 1.0
+                round_trip += grader == 1.0 and not canvas
+    assert blanks > 50
+    assert disagreements == 0
+    assert round_trip > 0  # in-tolerance values that only the round trip scores
+
+
+def test_canvas_multipart_weights_match_or_warn(pools: list[Pool]) -> None:
+    """Canvas scores a blanks or dropdowns question as (blanks right)/(blanks), whatever the
+    parts' points: where that differs from quizgen's points, the export must say so."""
+    result = _export_result("canvas", pools)
+    items = _canvas_items(result.data)
+    warned = {w.question for w in result.warnings if "weighs every blank" in w.message}
+    checked = 0
+    for variant in _variants(pools):
+        item = items[ident("i", variant.uid)]
+        if item_type(item) not in (
+            "fill_in_multiple_blanks_question",
+            "multiple_dropdowns_question",
+        ):
+            continue
+        total = sum(p.points for p in variant.parts)
+        canvas = [FULL / len(variant.parts) for _ in variant.parts]  # one part right, alone
+        quizgen = [FULL * p.points / total for p in variant.parts]
+        differs = canvas != pytest.approx(quizgen)
+        assert differs == (f"{variant.bank_id}/{variant.question_id}" in warned)
+        checked += 1
+    assert checked > 20 and warned
+
+
+def item_type(item: Any) -> str:
+    """An item's Canvas question type, from its ``qtimetadata``."""
+    for field in _find(item, "qtimetadatafield"):
+        if field.findtext("{*}fieldlabel") == "question_type":
+            return field.findtext("{*}fieldentry") or ""
+    return ""
 
 
 # --- shared checks ---------------------------------------------------------------------------
@@ -307,10 +468,16 @@ def _moodle_answers(question: Any) -> list[tuple[float, str, str | None]]:
     ]
 
 
+MOODLE_EPSILON = 10.0**-14  # PHP's default precision (14): Moodle widens every tolerance by it
+
+
 def _moodle_numeric(answers: list[tuple[float, str, str | None]], x: str) -> float:
-    """Moodle's numerical grading: the first answer whose tolerance window holds x."""
+    """Moodle's numerical grading (``qtype_numerical_answer::within_tolerance``, nominal
+    tolerance): the first answer with ``min <= x <= max`` in PHP floats, where the window is
+    the answer ± (|tolerance| + 10^-14) (MDL-3225)."""
     for fraction, value, tolerance in answers:
-        if abs(Fraction(x) - Fraction(value)) <= Fraction(tolerance or "0"):
+        margin = abs(float(tolerance or "0")) + MOODLE_EPSILON
+        if float(value) - margin <= float(x) <= float(value) + margin:
             return fraction
     return 0.0
 
@@ -361,6 +528,15 @@ def _full_if_moodle_right(pick: Any) -> Any:
     return lambda opts: FULL if pick(opts) >= FULL - 1e-4 else pick(opts)
 
 
+def _differs_from_quizgen(key: ChoiceKey, pick: Any) -> bool:
+    """Some subset of the options scores differently from quizgen's rule."""
+    return any(
+        abs(pick(chosen) - multi_score(key, list(chosen)) * FULL) > 1e-3
+        for r in range(len(key.options) + 1)
+        for chosen in itertools.combinations(key.options, r)
+    )
+
+
 def _same_as_quizgen(key: ChoiceKey, pick: Any) -> None:
     """When Moodle's weights are exact, every subset scores as quizgen scores it."""
     for r in range(len(key.options) + 1):
@@ -386,6 +562,32 @@ def _check_cloze(variant: Variant, text: str) -> None:
         elif isinstance(key, TrueFalseKey):
             best = max(cloze.answers, key=lambda a: a.fraction)
             assert best.text == ("True" if key.answer else "False")
+        elif isinstance(key, ChoiceKey):  # MULTIRESPONSE: Moodle adds the picked fractions
+
+            def pick(opts, cloze=cloze):
+                shown = {lms_html(o.text, inline=True) for o in opts}
+                total = sum(float(a.fraction) for a in cloze.answers if _unescape(a.text) in shown)
+                return min(FULL, max(0.0, total))
+
+            _check_choice(key, _full_if_moodle_right(pick))
+            if key.scoring == "right-minus-wrong" and moodle_weights(key).exact:
+                _same_as_quizgen(key, pick)
+        elif isinstance(key, TextKey) and key.answers:
+
+            def said(x, cloze=cloze, case=key.case_sensitive):
+                same = (lambda a: a == x) if case else (lambda a: a.casefold() == x.casefold())
+                hits = [float(a.fraction) for a in cloze.answers if same(_unescape(a.text))]
+                return max(hits, default=0.0)
+
+            _check_text(key, said)
+    # Moodle's multianswer scores sum(weight · part score) / sum(weight): the weights must
+    # be in the ratio of the parts' points.
+    total_points = sum(p.points for p in variant.parts)
+    total_weight = sum(c.weight for c in parts)
+    for part, cloze in zip(variant.parts, parts, strict=True):
+        assert Fraction(cloze.weight, total_weight) == Fraction(str(part.points)) / Fraction(
+            str(total_points)
+        )
 
 
 def _unescape(text: str) -> str:
@@ -428,11 +630,12 @@ def _gift_weight(choice: dict[str, Any]) -> float:
 
 
 def _gift_numeric(q: dict[str, Any], x: str) -> float:
+    """Moodle's numerical rule (GIFT imports as a Moodle numerical question), on the numbers
+    as gift-pegjs reads them (floats, as PHP reads them too)."""
     for choice in q["choices"]:
         value = choice["text"]
-        number, margin = Fraction(str(value["number"])), Fraction(str(value["range"]))
-        # The parser gives JSON floats: allow their rounding, relative to the number.
-        if abs(Fraction(x) - number) <= margin + abs(number) / 10**12:
+        margin = abs(float(value["range"])) + MOODLE_EPSILON
+        if float(value["number"]) - margin <= float(x) <= float(value["number"]) + margin:
             return _gift_weight(choice)
     return 0.0
 

@@ -14,10 +14,12 @@ from quizgen.export.answers import (
     decimal_text,
     exact_weights,
     moodle_grade_text,
+    moodle_tolerance,
     moodle_weights,
     numeric_target,
     split_hundred,
     tolerance_margin,
+    typed_forms,
 )
 from quizgen.export.gift import gift_escape
 from quizgen.export.moodle import category_path, cloze_escape, shortanswer_escape
@@ -275,3 +277,47 @@ def test_issue_math_at_the_start_of_a_line_reaches_the_lms() -> None:
 
     assert "\\(h\\)" in lms_html("$h$ × 12", inline=True)
     assert "\\(x\\)" in lms_html("$x$ is 5")
+
+
+# --- Canvas blanks: what a student types -----------------------------------------------------
+
+
+def _key(value: str, approx: float, **tolerance: object) -> NumericKey:
+    return NumericKey(value=value, approx=approx, display=value, tolerance=Tolerance(**tolerance))
+
+
+@pytest.mark.parametrize(
+    ("key", "forms"),
+    [
+        # issue 15: 3 significant figures of 0.1544652…; cut and rounded forms both kept
+        (
+            _key("1689/10935", 1689 / 10935, sigfigs=3),
+            ("0.154", "0.1545", "0.1544", "0.15446", "0.15445", "0.154458", "0.1544582",
+             "0.1544581", "0.15445816"),
+        ),
+        # trailing zeros are figures a student writes: 2.00 is 3 of them
+        (_key("2", 2.0, absolute=0.01), ("2", "2.0", "2.00", "2.000", "2.0000", "2.00000",
+                                         "2.000000", "2.0000000")),
+        # -3 and -4 (1 figure) are 0.5 away, outside 10 %
+        (_key("-7/2", -3.5, relative=0.1), ("-3.5", "-3.50", "-3.500", "-3.5000", "-3.50000",
+                                            "-3.500000", "-3.5000000")),
+        (_key("18", 18.0), ()),  # exact: the value and its display are all a blank holds
+    ],
+)  # fmt: skip
+def test_typed_forms_of_a_numeric_blank(key: NumericKey, forms: tuple[str, ...]) -> None:
+    assert typed_forms(key) == forms
+
+
+@pytest.mark.parametrize(
+    ("margin", "written"),
+    [
+        ("0.0005", "0.0005"),  # 10^-14 is negligible beside it
+        ("0.00000000001", "0.00000000001"),  # 10^-11: still negligible
+        ("0.0000000000018", "0.00000000000179"),  # written less Moodle's 10^-14
+        ("0.0000000000000367949083342361", "0.0000000000000267949083342361"),
+        ("0.00000000000001", "0.00000000000001"),  # 10^-14 or less: cannot be written
+        ("0", "0"),
+    ],
+)
+def test_moodle_tolerance_makes_room_for_moodles_epsilon(margin: str, written: str) -> None:
+    assert moodle_tolerance(margin) == written

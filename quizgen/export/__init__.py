@@ -119,11 +119,33 @@ def export(
     return run_export(exporter, pools, options, warnings)
 
 
+#: Suffixes a format's file may have besides its own: Moodle imports GIFT from ``.txt`` files.
+OTHER_SUFFIXES: dict[str, tuple[str, ...]] = {".gift": (".txt",)}
+
+
+def _check_suffix(path: Path, suffix: str) -> None:
+    """Refuse a file name whose suffix says another format (``--to canvas --out f.xml``)."""
+    allowed = (suffix, *OTHER_SUFFIXES.get(suffix, ()))
+    if path.suffix.lower() not in allowed:
+        shown = " or ".join(f"'{s}'" for s in allowed)
+        raise UsageError(
+            f"output file {path} must end in {shown} for this format "
+            f"(it would be written as a {suffix} file)",
+            hint=f"e.g. {path.with_suffix(suffix)}",
+        )
+
+
 def check_output_path(path: Path, suffix: str = "") -> Path:
     """Refuse, before any work is done, an output path that cannot be written.
 
+    Args:
+        path: the file to write.
+        suffix: the format's file suffix (``.zip``, ``.xml``, ``.gift``); when given, the
+            path must end in it (GIFT: or ``.txt``), so that a name never lies about the bytes.
+
     Raises:
-        UsageError: ``path`` is a folder, its folder is a file, or it is not writable.
+        UsageError: ``path`` is a folder, its folder is a file, it is not writable, or its
+            suffix is another format's.
     """
     path = Path(path)
     if path.is_dir():
@@ -131,6 +153,8 @@ def check_output_path(path: Path, suffix: str = "") -> Path:
         raise UsageError(
             f"output path {path} is a folder", hint=f"give a file name, e.g. {example}"
         )
+    if suffix:
+        _check_suffix(path, suffix)
     folder = next((p for p in path.absolute().parents if p.exists()), None)
     if folder is not None and not folder.is_dir():
         raise UsageError(f"cannot write {path}: {folder} is a file, not a folder")
@@ -145,7 +169,8 @@ def write_export(result: ExportResult, path: Path) -> Path:
     """Write an export atomically to ``path``.
 
     Raises:
-        UsageError: ``path`` is a folder or cannot be written (the message says why).
+        UsageError: ``path`` is a folder, cannot be written, or its suffix is another
+            format's (the message says why).
     """
     path = check_output_path(path, result.suffix)
     try:

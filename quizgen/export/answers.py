@@ -16,7 +16,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    localcontext,
+)
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -35,14 +43,17 @@ __all__ = [
     "MistakeTarget",
     "MultiWeights",
     "NumericTarget",
+    "below_moodle_epsilon",
     "decimal_text",
     "exact_weights",
     "grader_markdown",
     "moodle_grade_text",
+    "moodle_tolerance",
     "moodle_weights",
     "numeric_mistakes",
     "numeric_target",
     "tolerance_margin",
+    "typed_forms",
 ]
 
 _RATIONAL = re.compile(r"-?[0-9]+(?:/[0-9]+)?")
@@ -225,6 +236,78 @@ def _numeric_target(
         high=decimal_text(value + margin, ROUND_CEILING),
         exact=exact,
     )
+
+
+# Moodle's numerical question widens every tolerance by 10^-(PHP precision) = 10^-14
+# (qtype_numerical_answer::get_tolerance_interval, MDL-3225), Cloze and GIFT included.
+MOODLE_EPSILON = Fraction(1, 10**14)
+EPSILON_MATTERS = 1000  # below 1000 epsilons a margin is written less the epsilon
+
+
+def moodle_tolerance(margin: str) -> str:
+    """The ``<tolerance>`` to write so that Moodle's window is the grader's ``margin``.
+
+    Moodle accepts ``|x − value| <= tolerance + 10^-14``. That is negligible beside a margin
+    of 10^-11 or more (kept as it is); a smaller margin is written less the 10^-14, so that a
+    value of 3.7e-12 ± 1 % is not accepted 27 % wider. A margin of 10^-14 or less cannot be
+    written (Moodle always allows that much; the capability table warns).
+    """
+    value = Fraction(margin)
+    if value >= EPSILON_MATTERS * MOODLE_EPSILON or value <= MOODLE_EPSILON:
+        return margin
+    return decimal_text(value - MOODLE_EPSILON, ROUND_FLOOR)
+
+
+def below_moodle_epsilon(key: NumericKey) -> bool:
+    """Moodle's 10^-14 widening is more than this key allows: its margin is at most 10^-14,
+    or it is exact and so small that 10^-14 is more than a millionth of it."""
+    value = _key_value(key.value, key.approx)
+    margin = tolerance_margin(key.tolerance, value, key.require_sigfigs)
+    if margin:
+        return margin <= MOODLE_EPSILON
+    return value != 0 and abs(value) * Fraction(1, 10**6) < MOODLE_EPSILON
+
+
+TYPED_FIGURES = range(1, 9)  # the significant figures a student types, 1 to 8
+# How students shorten a value: rounding half up (as taught), half to even, or cutting digits.
+TYPED_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
+
+
+def typed_forms(key: NumericKey) -> tuple[str, ...]:
+    """What a student types for ``key`` within its tolerance, for an LMS that compares text.
+
+    The key's value rounded (half up, half to even) or cut to 1-8 significant figures, as a
+    plain decimal with its trailing zeros (``2.00`` is 3 figures), kept when it lies within
+    the key's margin; in order of figures, without repeats. A key without a margin gets none
+    (its value and display are all it accepts).
+    """
+    return _typed_forms(key.value, key.approx, key.tolerance, key.require_sigfigs)
+
+
+@lru_cache(maxsize=65536)
+def _typed_forms(
+    text: str, approx: float, tolerance: Tolerance, require_sigfigs: int | None
+) -> tuple[str, ...]:
+    value = _key_value(text, approx)
+    margin = tolerance_margin(tolerance, value, require_sigfigs)
+    if margin == 0 or value == 0:
+        return ()
+    found: dict[str, None] = {}
+    top = decade(value)
+    with localcontext() as ctx:
+        ctx.prec = 200  # typed forms have at most 8 figures: 200 digits decide every bound
+
+        def decimal(q: Fraction) -> Decimal:
+            return Decimal(q.numerator) / Decimal(q.denominator)
+
+        exact_value, low, high = decimal(value), decimal(value - margin), decimal(value + margin)
+        for figures in TYPED_FIGURES:
+            quantum = Decimal(1).scaleb(top - figures + 1)
+            for rounding in TYPED_ROUNDINGS:
+                typed = exact_value.quantize(quantum, rounding=rounding)
+                if low <= typed <= high:
+                    found.setdefault(format(typed, "f"), None)
+    return tuple(found)
 
 
 def _key_value(text: str, approx: float) -> Fraction:

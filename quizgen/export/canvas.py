@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from quizgen.export.answers import grader_markdown, numeric_mistakes, numeric_target
+from quizgen.export.answers import (
+    grader_markdown,
+    numeric_mistakes,
+    numeric_target,
+    typed_forms,
+)
 from quizgen.export.base import ExportOptions, Notes, Pool, ident
 from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.package import zip_bytes
@@ -252,7 +257,7 @@ def _blank_answers(part: PartVariant) -> tuple[list[str], str]:
     key = part.answer
     if isinstance(key, NumericKey):
         target = numeric_target(key)
-        return list(dict.fromkeys([target.value, key.display])), ""
+        return list(dict.fromkeys([target.value, key.display, *typed_forms(key)])), ""
     if isinstance(key, TextKey):
         return list(key.answers), ""
     if isinstance(key, TrueFalseKey):

@@ -20,7 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from quizgen.export.answers import moodle_grade_text, moodle_weights, numeric_target
+from quizgen.export.answers import (
+    below_moodle_epsilon,
+    moodle_grade_text,
+    moodle_weights,
+    numeric_target,
+)
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -123,7 +128,16 @@ def _multi(key: AnswerKey) -> Details | None:
 
 
 def _multi_scoring(key: AnswerKey) -> Details | None:
-    if isinstance(key, ChoiceKey) and key.kind == "multi" and key.scoring != "all-or-nothing":
+    """A multi rule that Canvas's own, (right − wrong)/correct floored at 0, does not give.
+
+    That is quizgen's ``right-minus-wrong`` exactly; ``all-or-nothing`` agrees with it only
+    with one correct option (a subset of two or more right options earns credit in Canvas);
+    ``partial`` also credits options rightly left out, which Canvas never does.
+    """
+    if not (isinstance(key, ChoiceKey) and key.kind == "multi"):
+        return None
+    correct = sum(o.correct for o in key.options)
+    if key.scoring == "partial" or (key.scoring == "all-or-nothing" and correct > 1):
         return {"scoring": key.scoring}
     return None
 
@@ -144,6 +158,10 @@ def _no_decimal(key: AnswerKey) -> Details | None:
         if not target.exact and not target.has_margin:
             return _YES
     return None
+
+
+def _moodle_epsilon(key: AnswerKey) -> Details | None:
+    return _YES if isinstance(key, NumericKey) and below_moodle_epsilon(key) else None
 
 
 def _sigfigs(key: AnswerKey) -> Details | None:
@@ -180,6 +198,7 @@ FEATURES: dict[str, Callable[[Any], Details | None]] = {
     "multi-weights": _moodle_weights,
     "numeric-as-text": _numeric_as_text,
     "numeric-no-decimal": _no_decimal,
+    "numeric-moodle-epsilon": _moodle_epsilon,
     "numeric-sigfigs": _sigfigs,
     "numeric-fractions": _fractions,
 }
@@ -214,6 +233,13 @@ _NUMERIC = {
     ),
     "numeric-fractions": _approx("an LMS numeric answer does not accept fractions such as 3/4"),
 }
+# Moodle's numerical questions (XML, Cloze and GIFT alike) widen every tolerance by 10^-14.
+_EPSILON = {
+    "numeric-moodle-epsilon": _approx(
+        "Moodle widens every numeric tolerance by 10^-14, more than this answer allows",
+        "values within 10^-14 of the answer are accepted",
+    ),
+}
 _QTI21 = {
     "expression": _essay_row("{lms} cannot check algebraic expressions"),
     "text-pattern-only": _essay_row("{lms} patterns are not Python regular expressions"),
@@ -230,8 +256,8 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         ),
         "text-case": _approx("{lms} short answers are not case-sensitive", _ANY_CASE),
         "multi-scoring": _approx(
-            "{lms} scores multiple-answer questions with its own partial-credit rule, not "
-            "quizgen's '{scoring}'"
+            "{lms} scores multiple-answer questions as (right − wrong)/correct, floored at 0 "
+            "(partial credit), not by quizgen's '{scoring}'"
         ),
         **_NUMERIC,
     },
@@ -241,8 +267,10 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         "essay": _essay_row("{lms} has no question with essay parts"),
         "multi": _essay_row("{lms} has no question with multiple-answer parts"),
         "numeric-as-text": _approx(
-            "{lms} blanks compare text, so the numeric tolerance is lost",
-            "the blank accepts the exact value as written in the key",
+            "{lms} blanks compare text, so a numeric tolerance cannot be expressed",
+            "the blank accepts the value rounded or cut to 1-8 significant figures within the "
+            "tolerance; other values inside it score 0 in Canvas until `quizgen grade-lms` "
+            "regrades them",
         ),
         "text-pattern-only": _approx(
             "{lms} blanks cannot match a regular expression", "the blank accepts no answer"
@@ -261,6 +289,7 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         "text-case": _approx("{lms} short answers are not case-sensitive", _ANY_CASE),
         "multi-weights": _WEIGHTS,
         **_NUMERIC,
+        **_EPSILON,
     },
     ("moodle", "question"): {
         "expression": _essay_row("{lms} cannot check algebraic expressions"),
@@ -270,6 +299,7 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         ),
         "multi-weights": _WEIGHTS,
         **_NUMERIC,
+        **_EPSILON,
     },
     # A multipart variant is one Cloze (multianswer) question.
     ("moodle", "part"): {
@@ -279,10 +309,20 @@ CAPABILITIES: dict[tuple[str, Where], dict[str, Limit]] = {
         "text-pattern": _approx("{lms} Cloze cannot match a regular expression", _LISTED_ONLY),
         "multi-weights": _WEIGHTS,
         **_NUMERIC,
+        **_EPSILON,
     },
     # A multipart variant is one item, one interaction per part: a part falls back on its own.
     ("qti21", "question"): _QTI21,
     ("qti21", "part"): _QTI21,
+}
+
+
+# A multipart question exported as one LMS question whose parts the LMS weighs equally.
+PART_WEIGHTS: dict[str, Limit] = {
+    "canvas": _approx(
+        "{lms} weighs every blank or dropdown of a question equally, not by the parts' points",
+        "a student's score differs when they get parts of different points right",
+    ),
 }
 
 
@@ -359,4 +399,8 @@ def review_multipart(fmt: str, pool: Any, variant: Variant, notes: _Notes) -> Su
     essays = [row for row in found if row[1].support is Support.ESSAY]
     for part_id, limit, details in essays or found:
         notes.cannot_express(pool, _message(fmt, limit, details, part_id, whole=bool(essays)))
+    weights = PART_WEIGHTS.get(fmt)
+    if not essays and weights is not None and len({p.points for p in variant.parts}) > 1:
+        notes.cannot_express(pool, _message(fmt, weights, _YES))
+        found.append(("", weights, _YES))
     return max((limit.support for _, limit, _ in found), default=Support.NATIVE)

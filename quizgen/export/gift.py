@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from quizgen.export.answers import (
     grader_markdown,
     moodle_grade_text,
+    moodle_tolerance,
     moodle_weights,
     numeric_mistakes,
     numeric_target,
@@ -54,9 +55,9 @@ def _feedback(markdown: str | None) -> str:
 
 def _numeric(key: NumericKey) -> list[str]:
     target = numeric_target(key)
-    lines = [f"=%100%{target.value}:{target.margin}"]
+    lines = [f"=%100%{target.value}:{moodle_tolerance(target.margin)}"]
     for m in numeric_mistakes(key):
-        lines.append(f"=%0%{m.value}:{m.margin}{_feedback(m.feedback)}")
+        lines.append(f"=%0%{m.value}:{moodle_tolerance(m.margin)}{_feedback(m.feedback)}")
     return ["#", *(f"\t{line}" for line in lines)]
 
 

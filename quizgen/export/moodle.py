@@ -22,6 +22,7 @@ from math import lcm
 from quizgen.export.answers import (
     grader_markdown,
     moodle_grade_text,
+    moodle_tolerance,
     moodle_weights,
     numeric_mistakes,
     numeric_target,
@@ -128,9 +129,14 @@ def category_path(title: str, question: str) -> str:
 
 def _numeric_answers(key: NumericKey) -> tuple[Answer, ...]:
     target = numeric_target(key)
-    answers = [Answer("100", target.value, "", target.margin, "moodle_auto_format")]
+    margin = moodle_tolerance(target.margin)
+    answers = [Answer("100", target.value, "", margin, "moodle_auto_format")]
     for m in numeric_mistakes(key):
-        answers.append(Answer("0", m.value, lms_html(m.feedback), m.margin, "moodle_auto_format"))
+        answers.append(
+            Answer(
+                "0", m.value, lms_html(m.feedback), moodle_tolerance(m.margin), "moodle_auto_format"
+            )
+        )
     return tuple(answers)
 
 
@@ -188,9 +194,9 @@ def cloze_code(part: PartVariant, weight: int) -> str:
     key = part.answer
     if isinstance(key, NumericKey):
         target = numeric_target(key)
-        alts = [f"={target.value}:{target.margin}"]
+        alts = [f"={target.value}:{moodle_tolerance(target.margin)}"]
         for m in numeric_mistakes(key):
-            alts.append(f"{m.value}:{m.margin}{_cloze_feedback(m.feedback)}")
+            alts.append(f"{m.value}:{moodle_tolerance(m.margin)}{_cloze_feedback(m.feedback)}")
         return f"{{{weight}:NUMERICAL:{'~'.join(alts)}}}"
     if isinstance(key, TrueFalseKey):
         fb = _cloze_feedback(key.feedback)
