@@ -71,7 +71,6 @@ INJECTIONS = [
     "~n",
     "n << 2",
     "n := 5",
-    "{{ 7*7 }}",
     "${7*7}",
     "<script>alert(1)</script>",
     "%s%s%s%n",

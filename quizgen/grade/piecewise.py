@@ -1,0 +1,188 @@
+"""Decide, exactly, whether a difference built with abs / min / max / sign is zero.
+
+``(x + abs(x))/2`` is ``max(0, x)``, but sympy cannot show it, and sampling is no evidence for
+piecewise functions (``min(x, 100)`` agrees with ``x`` wherever the points fall). Such
+functions are piecewise smooth: on each *sign region* of their arguments every call is one of
+its arguments. So the difference is split region by region, innermost call first:
+
+* ``abs(u)`` is ``u`` where ``u > 0`` and ``-u`` where ``u < 0``;
+* ``max(a, b, …)`` is ``a`` where ``a > b, …`` (one region per argument); ``min`` likewise;
+* ``sign(u)`` is 1, -1 (and 0 where ``u = 0``, by substitution when ``u`` is a variable).
+
+The difference is zero everywhere when it is zero on every region (abs, min and max are
+continuous, so the boundaries between open regions follow). It is nonzero somewhere when a
+region with a nonempty interior (an exact linear program, ``sympy.solvers.simplex``) has a
+nonzero piece there: a rational witness point inside the region proves it, and the original
+difference is evaluated exactly at it. Pieces that are not linear, integer variables and too
+many regions leave the question undecided (None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from fractions import Fraction
+
+import sympy
+from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, linprog
+
+__all__ = ["MAX_REGIONS", "PIECEWISE", "decide"]
+
+PIECEWISE = (sympy.Abs, sympy.Min, sympy.Max, sympy.sign)
+MAX_REGIONS = 256
+
+Region = tuple[tuple[sympy.Expr, ...], sympy.Expr]  # (expressions that are > 0, piece)
+
+
+class _TooMany(Exception):
+    """More regions than MAX_REGIONS, or a call that cannot be split here."""
+
+
+def _innermost(expr: sympy.Expr) -> sympy.Expr | None:
+    for node in sympy.postorder_traversal(expr):
+        if isinstance(node, PIECEWISE):
+            return node
+    return None
+
+
+def _cases(call: sympy.Expr) -> Iterator[tuple[tuple[sympy.Expr, ...], sympy.Expr]]:
+    """(conditions > 0, value) for each open region of one call."""
+    if isinstance(call, sympy.Abs):
+        (u,) = call.args
+        yield (u,), u
+        yield (-u,), -u
+    elif isinstance(call, sympy.sign):
+        (u,) = call.args
+        yield (u,), sympy.Integer(1)
+        yield (-u,), sympy.Integer(-1)
+    else:
+        args = call.args
+        for i, chosen in enumerate(args):
+            if isinstance(call, sympy.Max):
+                conditions = tuple(chosen - other for j, other in enumerate(args) if j != i)
+            else:
+                conditions = tuple(other - chosen for j, other in enumerate(args) if j != i)
+            yield conditions, chosen
+
+
+def regions(expr: sympy.Expr, conditions: tuple[sympy.Expr, ...] = ()) -> list[Region]:
+    """Split ``expr`` into pieces free of abs/min/max/sign, each with its open region.
+
+    Raises:
+        _TooMany: more than MAX_REGIONS regions.
+    """
+    call = _innermost(expr)
+    if call is None:
+        return [(conditions, expr)]
+    out: list[Region] = []
+    for more, value in _cases(call):
+        piece = expr.xreplace({call: value})
+        out.extend(regions(piece, conditions + more))
+        if len(out) > MAX_REGIONS:
+            raise _TooMany
+    return out
+
+
+def _affine(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> bool:
+    if not symbols:
+        return expr.is_Rational
+    try:
+        poly = sympy.Poly(expr, *symbols)
+    except sympy.PolynomialError:
+        return False
+    return poly.total_degree() <= 1 and all(c.is_Rational for c in poly.coeffs())
+
+
+def _interior_point(
+    conditions: list[sympy.Expr], symbols: list[sympy.Symbol]
+) -> dict[sympy.Symbol, sympy.Rational] | None:
+    """A point where every condition is > 0, or None when the region has no interior.
+
+    The exact linear program: maximize t subject to condition_i(x) >= t and t <= 1, in the
+    matrix form of ``sympy.solvers.simplex.linprog`` (its relational form simplifies every
+    inequality first, hundreds of times slower).
+    """
+    n = len(symbols)
+    rows, bounds = [], []
+    for condition in conditions:
+        coefficients, constant = sympy.linear_eq_to_matrix([condition], symbols)
+        # a·x + d >= t  <=>  -a·x + t <= d   (linear_eq_to_matrix moves d to the right: -d)
+        rows.append([*(-c for c in coefficients.row(0)), sympy.Integer(1)])
+        bounds.append(-constant[0])
+    rows.append([sympy.Integer(0)] * n + [sympy.Integer(1)])
+    bounds.append(sympy.Integer(1))
+    objective = sympy.Matrix([[0] * n + [-1]])
+    try:
+        best, solution = linprog(
+            objective, sympy.Matrix(rows), sympy.Matrix(bounds), bounds=(None, None)
+        )
+    except (InfeasibleLPError, UnboundedLPError):
+        return None
+    if -best <= 0:
+        return None
+    return {s: sympy.Rational(v) for s, v in zip(symbols, solution, strict=False)}
+
+
+def _witness(
+    conditions: list[sympy.Expr], piece: sympy.Expr, symbols: list[sympy.Symbol]
+) -> dict[sympy.Symbol, sympy.Rational] | None:
+    """A point inside the region where the (affine, not identically zero) piece is nonzero."""
+    point = _interior_point(conditions, symbols)
+    if point is None:
+        return None
+    gradient = {s: piece.diff(s) for s in symbols}
+    step = Fraction(1)
+    for _ in range(60):  # move along the gradient until off the piece's zero set
+        if piece.xreplace(point) != 0 and all(c.xreplace(point) > 0 for c in conditions):
+            return point
+        point = {
+            s: v + sympy.Rational(step.numerator, step.denominator) * gradient[s]
+            for s, v in point.items()
+        }
+        step /= 2
+    return None
+
+
+def decide(
+    difference: sympy.Expr,
+    domains: Mapping[sympy.Symbol, str],
+    is_zero: Callable[[sympy.Expr], bool],
+) -> bool | None:
+    """True: ``difference`` is 0 on the whole domain; False: it is not (proven by a witness);
+    None: cannot tell.
+
+    Args:
+        difference: response minus key.
+        domains: each free symbol's declared domain (``real``, ``positive``, …).
+        is_zero: an exact zero test for expressions free of piecewise functions.
+    """
+    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    # A discontinuous sign at a boundary is not covered by the open regions.
+    if any(not call.args[0].is_Symbol for call in difference.atoms(sympy.sign)):
+        return None
+    try:
+        pieces = regions(difference)
+    except _TooMany:
+        return None
+    signs = [s for s in symbols if isinstance(domains.get(s), str)]
+    bounds = [s for s in signs if domains[s].startswith(("positive", "nonnegative"))]
+    integer = any(domains.get(s, "real").endswith("integer") for s in symbols)
+    undecided = False
+    for conditions, piece in pieces:
+        if is_zero(piece):
+            continue
+        region = [*conditions, *bounds]
+        if integer or not all(_affine(e, symbols) for e in (*region, piece)):
+            undecided = True
+            continue
+        point = _witness(region, piece, symbols)
+        if point is None:
+            continue  # the region has no interior: nothing to compare there
+        value = difference.xreplace(point)
+        if value.is_number and value != 0:
+            return False
+        undecided = True
+    zero_sign = [call.args[0] for call in difference.atoms(sympy.sign)]
+    for symbol in zero_sign:  # sign(x) at x = 0, where the open regions do not reach
+        if decide(difference.xreplace({symbol: 0}), domains, is_zero) is not True:
+            return None
+    return None if undecided else True
