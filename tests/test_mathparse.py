@@ -631,3 +631,14 @@ def test_issue_nested_exponentials_of_small_numbers_are_accepted(text: str) -> N
     """The size guard bounded exp(x) by e^(2^mag(x)) at every level, refusing exp(exp(exp(0.1)))
     (about 6.3e8) as 'too large'; numbers of modest size now use their value."""
     assert parse_math(text).evalf(10).is_finite
+
+
+def test_issue_10_a_bank_name_that_became_a_function_still_works() -> None:
+    """attention.yaml declares ``root: sqrt(d)``; root() joined the table in issue 10."""
+    from quizgen.math.parse import free_names
+
+    assert free_names("r1/root") == ["r1", "root"]
+    assert str(parse_math("r1/root", ["r1", "root"])) == "r1/root"
+    assert str(parse_math("root(x, 3)", ["x"])) == "Abs(x)**(1/3)*sign(x)"
+    with pytest.raises(ValueError, match="function name"):
+        parse_math("sin", ["sin"])

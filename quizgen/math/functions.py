@@ -9,7 +9,7 @@ from typing import Literal
 
 import sympy
 
-__all__ = ["CONSTANTS", "FUNCTIONS", "HEADS", "FunctionSpec", "Hazard"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "HEADS", "SHADOWABLE", "FunctionSpec", "Hazard"]
 
 #: How the builder guards a function's argument (see build.py).
 Hazard = Literal["plain", "exp", "trig", "log", "floor", "root", "nroot", "real", "integer"]
@@ -104,6 +104,11 @@ _HYPERBOLIC = ("sech", "csch", "coth")
 _INVERSE_HYPERBOLIC = ("asinh", "acosh", "atanh")
 
 
+# The names of the table before issue 10 (these can never be declared as names).
+_FIRST_TABLE = frozenset(
+    "sqrt exp log ln sin cos tan sinh cosh tanh asin acos atan arcsin arccos arctan sigmoid abs"
+    " min max floor ceil".split()
+)
 _TRIG_HEADS = {"sin": ("sin", "cos"), "cos": ("cos", "sin"), "tan": ("tan", "cot")}
 _SPECS = [
     _spec("sqrt", sympy.sqrt, "root", ("Abs",)),  # sqrt(x^2) is abs(x)
@@ -148,6 +153,10 @@ _SPECS = [
 
 #: Whitelisted functions, name -> spec (a spec is callable on sympy arguments).
 FUNCTIONS: MappingProxyType[str, FunctionSpec] = MappingProxyType({s.name: s for s in _SPECS})
+#: Functions added to the table after banks existed (issue 10). A bank may still use these
+#: words as names (attention.yaml has ``root: sqrt(d)``): a declared symbol of the same name
+#: hides the function, and a bank formula's free names include them when they are not called.
+SHADOWABLE: frozenset[str] = frozenset({s.name for s in _SPECS if s.name not in _FIRST_TABLE})
 #: Built-in constants; a declared symbol of the same name takes precedence.
 CONSTANTS: MappingProxyType[str, sympy.Expr] = MappingProxyType({"pi": sympy.pi, "e": sympy.E})
 #: Heads the operators themselves can build: e^x is exp(x), (x^2)^(1/2) is abs(x).

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from quizgen.errors import MathSyntaxError
-from quizgen.math.functions import CONSTANTS, FUNCTIONS
+from quizgen.math.functions import CONSTANTS, FUNCTIONS, SHADOWABLE
 from quizgen.math.limits import Limits
 from quizgen.math.nodes import Add, Call, Const, Inv, Mul, Neg, Node, Num, Pow, Sym
 from quizgen.math.tokens import Token, TokenSource
@@ -305,6 +305,8 @@ class Parser:
         word = token.text
         if self.declared is not None and word in self.declared:
             return self._symbol(word, token.start, token.end)
+        if word in SHADOWABLE and self.declared is None and not self._next_is_call():
+            return self._symbol(word, token.start, token.end)  # a bank's own name 'root'
         if word in FUNCTIONS:
             return self._call(token)
         if word in CONSTANTS:
@@ -316,6 +318,9 @@ class Parser:
     def _symbol(self, word: str, start: int, end: int) -> Sym:
         self.names.setdefault(word, None)
         return self._node(Sym(word, start, end))
+
+    def _next_is_call(self) -> bool:
+        return self._next_is_paren() or self._is_op(self._peek(), "^", "**")
 
     def _next_is_paren(self) -> bool:
         token = self._peek()
