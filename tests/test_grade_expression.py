@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
@@ -595,3 +597,122 @@ def test_issue_10_a_difference_below_the_working_precision_without_a_proof(monke
 @pytest.mark.parametrize("response", ["cosh(x)^2 - sinh(x)^2", "(cosh(x) - sinh(x))*exp(x)"])
 def test_issue_10_cancellation_does_not_reject_an_identity(response: str) -> None:
     assert _verdict("1", X, response).status == Y
+
+
+# --- issue 10: the sample design ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 5, 6, 11, 15])
+def test_issue_10_every_variable_takes_both_signs_and_every_pair_every_pattern(count: int) -> None:
+    names = [f"v{i:02d}" for i in range(count)]
+    points = sample_points(dict.fromkeys(names, "real"), stream_for("design", count), 36)
+    for block in (points[0:12], points[12:24], points[24:36]):
+        for name in names:
+            signs = [p[name] > 0 for p in block]
+            assert signs.count(True) == 6, (name, signs)
+        for a in names[:11]:
+            for b in names[:11]:
+                if a < b:
+                    patterns = {(p[a] > 0, p[b] > 0) for p in block}
+                    assert len(patterns) == 4, (a, b)
+
+
+def test_issue_10_every_variable_takes_every_magnitude() -> None:
+    domains = {"a": "real", "b": "positive", "n": "integer", "k": "nonnegative integer"}
+    points = sample_points(domains, stream_for("magnitudes"), 12)
+    sizes = {name: sorted(abs(p[name]) for p in points) for name in domains}
+    for name in ("a", "b"):
+        assert sizes[name][0] < Fraction(1, 20)  # near zero
+        assert any(Fraction(1, 20) <= v < 1 for v in sizes[name])
+        assert any(1 <= v < 10 for v in sizes[name])
+        assert any(10 <= v < 100 for v in sizes[name])
+        assert sizes[name][-1] >= 100  # large
+    for name in ("n", "k"):
+        assert all(v.denominator == 1 for v in sizes[name])
+        assert sizes[name][-1] > 50
+    assert any(p["n"] < 0 for p in points) and any(p["n"] > 0 for p in points)
+    assert all(p["k"] >= 0 for p in points)
+
+
+# --- issue 10: answers with no variables ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "response", "expected"),
+    [
+        ("sqrt(2)/2", "1/sqrt(2)", Y),
+        ("sqrt(2)/2", "0.7071", N),
+        ("sqrt(2)/2", "0.70710678118654752440084436210484903928483593768847", N),
+        ("exp(-1)", "1/e", Y),
+        ("4^(-1/2)", "1/2", Y),
+        ("4^(-1/2)", "0.5", Y),
+        ("ln(2)/ln(10)", "log10(2)", Y),
+        ("ln(2)/ln(10)", "log(2)", N),
+        ("pi/4", "atan(1)", Y),
+        ("pi/4", "0.785398", N),
+        ("sqrt(2) + sqrt(3)", "sqrt(5 + 2*sqrt(6))", Y),
+        ("1", "sin(1)^2 + cos(1)^2", Y),
+        ("pi", "355/113", N),
+        ("exp(pi*sqrt(163))", "640320^3 + 744", N),  # equal to 12 digits only
+    ],
+)
+def test_issue_10_exact_constants(key: str, response: str, expected: str) -> None:
+    verdict = _verdict(key, [], response)
+    assert verdict.status == expected, verdict
+
+
+# --- issue 10: what students type -----------------------------------------------------------------
+
+
+def test_issue_10_an_equation_with_a_plain_name_on_the_left_grades_its_right_side() -> None:
+    verdict = _verdict("4*h*(x + h + 1)", ["h", "x"], "P = 4h(x+h+1)")
+    assert verdict.status == Y
+    assert verdict.feedback == "Correct. (graded the right side of 'P = …')"
+    assert _verdict("c + i*g", ["c", "i", "g"], "c_t = c + i g").status == Y
+    wrong = _verdict("4*h*(x + h + 1)", ["h", "x"], "P = 4h(x+h)")
+    assert wrong.status == N and "right side" in wrong.feedback
+    broken = _verdict("x", X, "y = x +")
+    assert broken.status == "invalid" and broken.feedback.startswith("unexpected end of input")
+
+
+@pytest.mark.parametrize(
+    ("key", "variables", "response"),
+    [
+        ("1/(1 + exp(-z))", ["z"], "σ(z)"),
+        ("exp(-z)/(1 + exp(-z))^2", ["z"], "σ(z)(1-σ(z))"),
+        ("x*y", XY, "x⊙y"),
+        ("x*y", XY, "x∘y"),
+        ("1 - tanh(x)^2", X, "1 - tanh²(x)"),
+        ("1 - tanh(x)^2", X, "1-tanh^2(x)"),
+        ("exp(-z)", ["z"], "e^{-z}"),
+        ("x^2", X, "x^{2}"),
+        ("2*x", X, "2\\cdot x"),
+        ("x + 1", X, "x + 1."),
+        ("sin(x)", X, "sin(x)."),
+    ],
+)
+def test_issue_10_student_notation_is_accepted(key: str, variables: object, response: str) -> None:
+    assert _verdict(key, variables, response).status == Y
+
+
+def test_issue_10_case_hint_lists_the_variables() -> None:
+    verdict = _verdict("4*h*(x + h + 1)", ["h", "x"], "4H(X+H+1)")
+    assert verdict.status == "invalid"
+    assert "names are case-sensitive: did you mean h and x? (variables: h, x)" in verdict.feedback
+
+
+def test_issue_10_a_point_typed_for_thousands_gets_a_message() -> None:
+    verdict = check_answer({"answer": 20362}, "20.362")
+    assert verdict.status == N
+    assert verdict.feedback == "A point is a decimal point; for thousands write 20362 or 20,362."
+    assert check_answer({"answer": 20362}, "20.361").feedback != verdict.feedback
+
+
+def test_issue_10_a_key_may_have_a_large_exact_exponent() -> None:
+    variables = {"x": "real", "a": "real"}
+    # a student's exponents stay below 1000; the key's may be larger (bank limits)
+    assert _verdict("(x - a)^6000", variables, "((a - x)^60)^100").status == Y
+    assert _verdict("(x - a)^6000", variables, "((x - a)^60)^100 + 1").status == N
+    assert _verdict("(x - a)^6000", variables, "(x - a)^999").status == N
+    refused = _verdict("(x - a)^6000", variables, "(x - a)^6000")
+    assert refused.status == "invalid" and "limit 1000" in refused.feedback

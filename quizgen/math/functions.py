@@ -106,8 +106,30 @@ _INVERSE_HYPERBOLIC = ("asinh", "acosh", "atanh")
 
 # The names of the table before issue 10 (these can never be declared as names).
 _FIRST_TABLE = frozenset(
-    "sqrt exp log ln sin cos tan sinh cosh tanh asin acos atan arcsin arccos arctan sigmoid abs"
-    " min max floor ceil".split()
+    [
+        "sqrt",
+        "exp",
+        "log",
+        "ln",
+        "sin",
+        "cos",
+        "tan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asin",
+        "acos",
+        "atan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sigmoid",
+        "abs",
+        "min",
+        "max",
+        "floor",
+        "ceil",
+    ]
 )
 _TRIG_HEADS = {"sin": ("sin", "cos"), "cos": ("cos", "sin"), "tan": ("tan", "cot")}
 _SPECS = [

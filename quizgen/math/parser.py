@@ -429,7 +429,12 @@ class Parser:
         listed = ", ".join(names[:_MAX_LISTED]) + (", …" if len(names) > _MAX_LISTED else "")
         message = f"unknown name '{word}' (known: {listed or 'none'})"
         if len(ways) == 1:
-            return f"{message} — did you mean {_render(ways[0])}?"
+            shown = _render(ways[0])
+            called = [p for p in ways[0] if p in FUNCTIONS]
+            if called and len(ways[0]) > 1:
+                first = _render(ways[0][ways[0].index(called[0]) :]).split("*")[0]
+                return f"{message} — did you mean {shown}? (write {first}, with parentheses)"
+            return f"{message} — did you mean {shown}?"
         if len(ways) > 1:
             options = " or ".join(_render(way) for way in ways)
             return f"{message} — it could mean {options}; write the '*'"
