@@ -396,3 +396,15 @@ def test_the_evaluator_has_no_rule_for_a_head_the_parser_cannot_build() -> None:
     assert set(evaluate._HEAD_NAMES.values()) == HEADS
     for head in HEADS - set(compiler.special):  # the rest: mpmath's function of that name
         assert callable(getattr(MP, head))
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_issue_10_every_function_prints_back_as_it_parses(name: str) -> None:
+    """Keys are stored as text (quizgen.math.printing) and re-read by the grader: every
+    function of the table must survive the round trip (heaviside used to print as sympy's)."""
+    from quizgen.math.printing import to_text
+
+    spec = FUNCTIONS[name]
+    args = ARGUMENTS.get(name, ["x", "y"][: spec.min_args])
+    expr = parse_math(f"{name}({', '.join(args)})", NAMES, split_names=False)
+    assert parse_math(to_text(expr), NAMES, split_names=False) == expr

@@ -386,9 +386,25 @@ _TRANSCENDENTAL = (
     sympy.cosh,
     sympy.tanh,
 )
+
+
+def _factored_radicands(difference: sympy.Expr) -> sympy.Expr:
+    """Radicands factored, so sympy's own rules apply: sqrt(x^2 + 2x + 1) is |x + 1|."""
+    roots = [
+        p
+        for p in difference.atoms(sympy.Pow)
+        if p.exp.is_Rational and not p.exp.is_Integer and p.base.is_polynomial()
+    ]
+    if not roots:
+        return difference
+    factored = difference.xreplace({p: sympy.factor(p.base) ** p.exp for p in roots})
+    return _as_rational_function(factored)
+
+
 _ATTEMPTS: tuple[Callable[[sympy.Expr], sympy.Expr], ...] = (
     _as_rational_function,  # exact and fast for rational functions
     _in_exponentials,  # sigmoid, tanh, trig identities: a few milliseconds
+    _factored_radicands,  # square roots of squares
     sympy.simplify,  # everything else: slow, bounded by the budget
 )
 
@@ -439,7 +455,7 @@ def _within_budget(work: Callable[[], bool | None]) -> bool | None:
 
 def _is_zero(expr: sympy.Expr) -> bool:
     """An exact, quick zero test for an expression free of abs/min/max/sign."""
-    return any(attempt(expr) == 0 for attempt in (sympy.expand, *_ATTEMPTS[:2]))
+    return any(attempt(expr) == 0 for attempt in (sympy.expand, *_ATTEMPTS[:3]))
 
 
 def _domain_of(symbol: sympy.Symbol) -> str:
