@@ -227,6 +227,8 @@ def _prepare(
             if len(points) == N_POINTS:
                 break
     key = Target(value, key_expr, tuple(outcomes), digits)
+    for index, point in enumerate(points):  # the second precision too, once for the class
+        key.at(index, point, digits[1])
     prepared_mistakes = []
     for i, (text, feedback) in enumerate(mistakes):
         try:
@@ -372,8 +374,10 @@ def _as_rational_function(difference: sympy.Expr) -> sympy.Expr:
 
 def _in_exponentials(difference: sympy.Expr) -> sympy.Expr:
     """Trig, hyperbolic and exp rewritten as exponentials, then over a common denominator."""
+    if difference.has(*_INVERSE_HYPERBOLIC):  # asinh(x) = log(x + sqrt(x^2 + 1)), ...
+        difference = difference.rewrite(_INVERSE_HYPERBOLIC, sympy.log)
     if not difference.has(sympy.exp, *_TRANSCENDENTAL):
-        return difference
+        return _as_rational_function(difference)
     # Only these functions: a bare rewrite(exp) would also turn x**2 into exp(2*log(x)).
     return _numerator(sympy.expand(difference.rewrite(_TRANSCENDENTAL, sympy.exp)))
 
@@ -385,7 +389,14 @@ _TRANSCENDENTAL = (
     sympy.sinh,
     sympy.cosh,
     sympy.tanh,
+    sympy.sec,
+    sympy.csc,
+    sympy.cot,
+    sympy.sech,
+    sympy.csch,
+    sympy.coth,
 )
+_INVERSE_HYPERBOLIC = (sympy.asinh, sympy.acosh, sympy.atanh)
 
 
 def _factored_radicands(difference: sympy.Expr) -> sympy.Expr:
