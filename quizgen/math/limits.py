@@ -68,4 +68,5 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 #: Instructor formulas (bank formulas, keys): larger exponents and exact numbers, as a key
 #: such as (x - a)^6000 needs; the evaluator and the grader's expand bound keep time bounded.
-BANK_LIMITS = Limits(max_length=5000, max_exponent=100_000, max_result_bits=200_000)
+#: (max_result_bits stays: an exact number must still print as text in key.json.)
+BANK_LIMITS = Limits(max_length=5000, max_exponent=100_000)
