@@ -2,21 +2,25 @@
 
 1. **canonical** — structural equality, then ``expand(response - key)``: zero means equal; a
    nonzero polynomial with rational coefficients means different. Most answers stop here.
-2. **sampling** — both sides are evaluated at 12 seeded random points of the variables'
-   domains by the one evaluator (:mod:`quizgen.math.evaluate`: exact rationals where the
-   arithmetic stays rational, else 50-digit mpmath) under the :data:`AT_POINTS` policy. Points
-   where the key is undefined or not real are skipped; a pole of the response is skipped too,
-   but a response that is not real where the key is (``2*log(x)`` for ``log(x^2)`` at a
-   negative x) is a mismatch. Any mismatch means different.
-3. **symbolic** — when every point agreed, the difference must be brought to zero within
-   :data:`CONFIRM_BUDGET` seconds: for a rational function, by its numerator over a common
-   denominator; by rewriting trig and hyperbolic functions as exponentials and doing the
-   same; or by ``simplify``. If what remains is a number sympy can tell apart from zero at
-   one of the points (``evalf(strict=True)``), the answer is wrong. If it
-   times out or cannot decide, the answer is accepted with method ``sampling``: 12 agreeing
-   points at 50 digits, drawn from intervals with random denominators, are not met by chance.
-   Except when the difference involves abs, min, max, floor, ceil or sign: such functions
-   can agree on every sampled point and differ beyond them, so undecided means incorrect.
+2. **sampling** — both sides are evaluated by the one evaluator (:mod:`quizgen.math.evaluate`)
+   at 12 points of a balanced design over the variables' domains (:mod:`.points`). Exact
+   values must be equal; inexact ones are computed at two precisions and :func:`judge`d: a
+   difference that stays put is real, noise shrinks, and an undecided point (cancellation) is
+   retried with twice the digits up to :data:`MAX_DIGITS`. Points where the key is undefined
+   or not real are skipped; a pole of the response is skipped too, but a response that is not
+   real where the key is (``2*log(x)`` for ``log(x^2)`` at a negative x) is a mismatch. Any
+   point judged different means different.
+3. **symbolic** — otherwise the difference must be proven zero within :data:`CONFIRM_BUDGET`
+   seconds: piecewise functions region by region (:mod:`.piecewise`, which may also find a
+   witness that it is not), then a rational function's numerator, trig and hyperbolic
+   functions as exponentials, factored radicands, ``simplify``; a remainder that sympy tells
+   apart from zero at a point means different.
+
+Without a proof, a response every point agreed with (at two precisions) is accepted with
+method ``sampling`` unless the difference holds a piecewise function (abs, min, max, floor,
+ceil, sign, heaviside, factorial, binomial), which can agree at every point and differ
+elsewhere. Everything else is **undecided**: status ``invalid``, "could not decide; your
+instructor will check", method ``undecided`` — never ``correct``.
 
 The verdict's ``method`` names the layer that decided. Known mistakes are matched with
 layers 1–2 only (a mistake match changes the feedback, never the score).
@@ -106,16 +110,6 @@ AT_POINTS = Policy(complex_steps=True, max_mag=MAX_MAG, exact_bits=EXACT_BITS, c
 Value = Any  # an int or Fraction, or an mpmath mpf
 Point = Mapping[str, Fraction]  # variable name -> value
 Fn = Callable[[Point], Value]
-
-
-def agree(a: Value, b: Value) -> bool:
-    """Equal when both are exact; else within 1e-30 relatively or 1e-40 absolutely (a quick
-    test at one precision; :func:`judge` decides with two)."""
-    if isinstance(a, EXACT) and isinstance(b, EXACT):
-        return a == b
-    x, y = to_mpf(a), to_mpf(b)
-    diff = abs(x - y)
-    return diff <= mpmath.mpf("1e-40") or diff <= mpmath.mpf("1e-30") * max(abs(x), abs(y))
 
 
 def judge(low: tuple[Value, Value], high: tuple[Value, Value], digits: tuple[int, int]) -> str:
