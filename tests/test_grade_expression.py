@@ -716,3 +716,15 @@ def test_issue_10_a_key_may_have_a_large_exact_exponent() -> None:
     assert _verdict("(x - a)^6000", variables, "(x - a)^999").status == N
     refused = _verdict("(x - a)^6000", variables, "(x - a)^6000")
     assert refused.status == "invalid" and "limit 1000" in refused.feedback
+
+
+def test_issue_10_no_proof_and_a_difference_below_100_digits(monkeypatch) -> None:
+    """1 - tanh(u^2 + 200) is about 10^-174: both working precisions agree with x, and
+    without the symbolic layer only the recheck at 200/400 digits sees it."""
+    import quizgen.grade.expression as expression
+
+    monkeypatch.setattr(expression, "signals_usable", lambda: False)
+    expression._prepare.cache_clear()
+    verdict = _verdict("x", ["x", "u"], "x*tanh(u^2+200)")
+    assert verdict.status == N
+    assert _verdict("sqrt(x + 2*sqrt(x) + 1)", POS, "sqrt(x) + 1").status == Y

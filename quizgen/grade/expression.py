@@ -83,6 +83,9 @@ MAX_MAG = 100_000  # |log2| of a value beyond which it counts as an overflow (un
 DIGITS = (50, 100)
 CONSTANT_DIGITS = (100, 200)
 MAX_DIGITS = 1600
+#: An answer accepted without a proof is first checked again at these precisions.
+RECHECK_DIGITS = (200, 400)
+RECHECK_POINTS = 4
 STABLE = mpmath.mpf("1e-6")  # a difference that moves less than this with the precision is real
 
 CORRECT = "Correct."
@@ -313,13 +316,21 @@ class _Response:
 
 
 def _compare_point(
-    target: Target, response: _Response, index: int, point: Point, low: tuple[Outcome, Outcome]
+    target: Target,
+    response: _Response,
+    index: int,
+    point: Point,
+    low: tuple[Outcome, Outcome],
+    digits: tuple[int, int] | None = None,
 ) -> str:
-    """'equal', 'different' or '' at one point, retrying with more digits while undecided."""
+    """'equal', 'different' or '' at one point, retrying with more digits while undecided.
+
+    ``low`` holds the values at ``digits[0]`` (by default the target's first precision).
+    """
     values = (low[0].value, low[1].value)
     if isinstance(values[0], EXACT) and isinstance(values[1], EXACT):
         return EQUAL if values[0] == values[1] else DIFFERENT
-    digits = target.digits
+    digits = digits or target.digits
     while True:
         high = (target.at(index, point, digits[1]), response.at(point, digits[1]))
         if any(o.undefined or o.complex for o in high):
@@ -512,10 +523,31 @@ def compare(
     if proof is not None:
         return Comparison(proof, "symbolic")
     if sampled == EQUAL and not difference.has(*_PIECEWISE):
+        final = _recheck(target, response, points)
+        if final != EQUAL:
+            return Comparison(
+                False if final == DIFFERENT else None, "sampling" if final else "undecided"
+            )
         return Comparison(True, "sampling")
     # min(x, 100) agrees with x wherever the points fall; a point whose difference stays
     # below every precision tried is no evidence either: a person decides.
     return Comparison(None, "undecided")
+
+
+def _recheck(target: Target, expr: sympy.Expr, points: Sequence[Point]) -> str:
+    """Before accepting without a proof: the first RECHECK_POINTS points again at
+    RECHECK_DIGITS, so that only a difference below 10^-(0.6*200) of the values at every
+    point, which no proof caught either, could slip through (``x*tanh(u^2 + 200)``)."""
+    response = _Response(expr)
+    for index, point in enumerate(points[:RECHECK_POINTS]):
+        digits = RECHECK_DIGITS[0]
+        low = (target.at(index, point, digits), response.at(point, digits))
+        if any(o.undefined or o.complex for o in low):
+            continue  # a pole here: the other points speak
+        verdict = _compare_point(target, response, index, point, low, RECHECK_DIGITS)
+        if verdict != EQUAL:
+            return verdict
+    return EQUAL
 
 
 # --- the check ----------------------------------------------------------------------------------
