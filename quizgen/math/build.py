@@ -273,6 +273,9 @@ class _Builder:
             expr = self.lattice(node, spec.build, args)
         else:
             expr = self.sympy(node, spec.build, *(a.expr for a in args))
+        if spec.hazard == "integer" and expr.is_Integer:  # 720! has 5800 bits, not 10
+            exact = max(exact, float(int(expr).bit_length()))
+            self.check_exact(exact, node)
         if spec.hazard in ("log", "trig", "real"):
             self.check_real(expr, node)
         if spec.hazard == "real" and numeric and not expr.free_symbols:
