@@ -74,7 +74,7 @@ __all__ = [
 N_POINTS = 12  # points at which both sides must agree
 MAX_CANDIDATES = 60  # points tried to find N_POINTS where the key is defined and real
 MIN_POINTS = 6  # fewer comparable points than this cannot decide
-CONFIRM_BUDGET = 0.5  # seconds for the symbolic confirmation
+CONFIRM_BUDGET = 1.0  # seconds for the symbolic confirmation (of the 2 s limit per check)
 EXPAND_LIMIT = 400  # estimated terms beyond which expand() is not attempted
 EXACT_BITS = 200_000  # exact powers larger than this are computed in floating point
 MAX_MAG = 100_000  # |log2| of a value beyond which it counts as an overflow (undefined)
@@ -417,10 +417,18 @@ def _factored_radicands(difference: sympy.Expr) -> sympy.Expr:
     return _as_rational_function(factored)
 
 
+def _combinatorial(difference: sympy.Expr) -> sympy.Expr:
+    """factorial(n + 1) as (n + 1)*factorial(n), binomials as products, then expanded."""
+    if not difference.has(sympy.factorial, sympy.binomial):
+        return difference
+    return sympy.expand(sympy.expand_func(difference))
+
+
 _ATTEMPTS: tuple[Callable[[sympy.Expr], sympy.Expr], ...] = (
     _as_rational_function,  # exact and fast for rational functions
     _in_exponentials,  # sigmoid, tanh, trig identities: a few milliseconds
     _factored_radicands,  # square roots of squares
+    _combinatorial,  # n! and binomials
     sympy.simplify,  # everything else: slow, bounded by the budget
 )
 
@@ -475,7 +483,7 @@ def _within_budget(work: Callable[[], bool | None]) -> bool | None:
 
 def _is_zero(expr: sympy.Expr) -> bool:
     """An exact, quick zero test for an expression free of abs/min/max/sign."""
-    return any(attempt(expr) == 0 for attempt in (sympy.expand, *_ATTEMPTS[:3]))
+    return any(attempt(expr) == 0 for attempt in (sympy.expand, *_ATTEMPTS[:-1]))
 
 
 def _domain_of(symbol: sympy.Symbol) -> str:

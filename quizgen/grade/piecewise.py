@@ -99,6 +99,31 @@ def _affine(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> bool:
     return poly.total_degree() <= 1 and all(c.is_Rational for c in poly.coeffs())
 
 
+def _interval_point(
+    conditions: list[sympy.Expr], symbol: sympy.Symbol
+) -> dict[sympy.Symbol, sympy.Rational] | None:
+    """One variable: intersect the half-lines a*x + b > 0 (the linear program's fast path)."""
+    low, high = None, None
+    for condition in conditions:
+        a, b = condition.diff(symbol), condition.xreplace({symbol: 0})
+        if a == 0:
+            if b <= 0:
+                return None
+            continue
+        bound = -b / a
+        if a > 0:
+            low = bound if low is None else max(low, bound)
+        else:
+            high = bound if high is None else min(high, bound)
+    if low is not None and high is not None:
+        return {symbol: (low + high) / 2} if low < high else None
+    if low is not None:
+        return {symbol: low + 1}
+    if high is not None:
+        return {symbol: high - 1}
+    return {symbol: sympy.Integer(0)}
+
+
 def _interior_point(
     conditions: list[sympy.Expr], symbols: list[sympy.Symbol]
 ) -> dict[sympy.Symbol, sympy.Rational] | None:
@@ -108,6 +133,8 @@ def _interior_point(
     matrix form of ``sympy.solvers.simplex.linprog`` (its relational form simplifies every
     inequality first, hundreds of times slower).
     """
+    if len(symbols) == 1:
+        return _interval_point(conditions, symbols[0])
     n = len(symbols)
     rows, bounds = [], []
     for condition in conditions:
