@@ -9,6 +9,10 @@ import what it imports on first use. Also times the time-limit mechanism (setiti
 
 Targets: median expression check ≤ 2 ms, p99 ≤ 50 ms.
 
+Also reports, over the equivalence tables of the tests (tests/equivalence_table.py and the
+table of tests/test_grade_expression.py, 450 pairs): right %, false accepts, false rejects,
+invalid (undecided or refused) and the median / p99 / max time per check (issue 10).
+
 Run: ``python bench/bench_checks.py [--rounds N]``.
 """
 
@@ -149,6 +153,48 @@ def time_timer_overhead(repeat: int = 2000) -> tuple[float, float]:
     return statistics.median(bare), statistics.median(bounded)
 
 
+def _table_rows() -> list[tuple[str, object, str, str]]:
+    """The tests' equivalence tables (key, variables, response, expected)."""
+    import importlib
+    from pathlib import Path
+
+    tests = str(Path(__file__).resolve().parent.parent / "tests")
+    sys.path.insert(0, tests)
+    try:
+        rows = [r[:4] for r in importlib.import_module("equivalence_table").ROWS]
+        rows += [r[:4] for r in importlib.import_module("test_grade_expression").PAIRS]
+    finally:
+        sys.path.remove(tests)
+    return rows
+
+
+def table_report() -> tuple[dict[str, int], list[float], list[str]]:
+    """Verdict counts and check times over the equivalence tables (keys prepared first)."""
+    rows = _table_rows()
+    keys = []
+    for value, variables, _, _ in rows:
+        domains = variables if isinstance(variables, dict) else dict.fromkeys(variables, "real")
+        keys.append(_key(value, domains))
+    for key in keys:
+        prepare_key(key)
+    counts = {"right": 0, "false accept": 0, "false reject": 0, "invalid": 0}
+    times, slow = [], []
+    for key, (_, _, response, expected) in zip(keys, rows, strict=True):
+        elapsed, verdict = _time(partial(check_response, key, response))
+        times.append(elapsed)
+        if verdict.status == expected:
+            counts["right"] += 1
+        elif verdict.status == "correct":
+            counts["false accept"] += 1
+        elif verdict.status == "invalid":
+            counts["invalid"] += 1
+        else:
+            counts["false reject"] += 1
+        if elapsed > 0.05:
+            slow.append(f"{elapsed * 1000:.0f} ms: {key.value} vs {response}")
+    return counts, times, slow
+
+
 def main(argv: list[str]) -> int:
     rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 5
     checks, methods, wrong = time_checks(rounds)
@@ -183,7 +229,18 @@ def main(argv: list[str]) -> int:
     )
     for line in wrong:
         print("UNEXPECTED VERDICT:", line)
-    return 0 if not wrong else 1
+    counts, times, slow = table_report()
+    total = sum(counts.values())
+    print(
+        f"equivalence tables: {total} pairs, right {100 * counts['right'] / total:.1f} %, "
+        f"false accepts {counts['false accept']}, false rejects {counts['false reject']}, "
+        f"invalid {counts['invalid']}; per check median "
+        f"{statistics.median(times) * ms:.3f} ms, p99 {_percentile(times, 0.99) * ms:.3f} ms, "
+        f"max {max(times) * ms:.1f} ms"
+    )
+    for line in slow:
+        print("  slow:", line)
+    return 0 if not wrong and not counts["false accept"] else 1
 
 
 if __name__ == "__main__":

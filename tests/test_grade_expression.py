@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
@@ -271,14 +273,28 @@ def test_symbolic_confirms_a_trig_identity() -> None:
 def test_a_tiny_constant_difference_is_never_accepted() -> None:
     verdict = _verdict("exp(x)", X, "exp(x) + 10^(-60)")
     assert verdict.status == N
-    assert _verdict("exp(x)", X, "exp(x)*(1 + 10^(-45))").method == "symbolic"
+    # two precisions show the difference is no rounding noise: sampling decides (issue 10)
+    assert _verdict("exp(x)", X, "exp(x)*(1 + 10^(-45))").method == "sampling"
 
 
-def test_undecided_piecewise_differences_are_refused() -> None:
-    # (x + y + |x - y|)/2 is max(x, y), but sympy cannot show it and sampling is no evidence
-    # for piecewise functions: the policy prefers this false reject to any false accept.
+def test_piecewise_identities_are_decided_region_by_region() -> None:
+    # (x + y + |x - y|)/2 is max(x, y): sympy cannot show it; the sign regions of x - y can
     verdict = _verdict("max(x, y)", XY, "(x + y + abs(x - y))/2")
-    assert (verdict.status, verdict.method) == (N, "sampling")
+    assert (verdict.status, verdict.method) == (Y, "symbolic")
+    # min(x, 100) is x wherever the points fall; the region x > 100 has a witness
+    assert (_verdict("x", X, "min(x, 100)").status, _verdict("x", X, "min(x, 100)").method) == (
+        N,
+        "symbolic",
+    )
+
+
+def test_undecided_piecewise_differences_go_to_the_instructor() -> None:
+    # x^3 - 10^12 is not linear: no exact region decision, and sampling is no evidence for
+    # min: never accepted, never marked wrong, a person decides
+    verdict = _verdict("x^3", X, "min(x^3, 10^12)")
+    assert verdict.status == "invalid" and verdict.score == 0
+    assert verdict.method == "undecided"
+    assert verdict.feedback == "could not decide; your instructor will check"
 
 
 def test_an_undecided_smooth_difference_is_accepted_by_sampling() -> None:
@@ -498,3 +514,217 @@ def test_a_broken_key_is_not_blamed_on_the_student() -> None:
     )
     assert check_response(key, "4h").status == Y  # a broken mistake is skipped
     assert check_response(key, "3h").feedback == "Not equivalent to the expected answer."
+
+
+# --- issue 10: wrong verdicts found by a new user (each failed before the fix) -------------------
+
+LSTM = ["o", "f", "c", "i", "g"]
+
+
+@pytest.mark.parametrize(
+    ("key", "response"),
+    [
+        ("o*tanh(f*c + i*g)", "(o^3)^(1/3)*tanh(f*c+i*g)"),
+        ("log(o^2) + f*c + i*g", "2log(o)+f c+i g"),
+    ],
+)
+def test_issue_10_the_fifth_variable_is_sampled_negative(key: str, response: str) -> None:
+    """Signs came from the bits of the point number: with 12 points the 5th variable in name
+    order (o) was never negative, so answers wrong only for o < 0 were accepted."""
+    assert _verdict(key, LSTM, response).status == N
+
+
+@pytest.mark.parametrize(
+    ("key", "variables", "response", "expected"),
+    [
+        ("x^2*y^2", XY, "xy^2", N),  # read as x*y^2, not (xy)^2
+        ("x*y^2", XY, "xy^2", Y),
+        ("(a+b)^3", ["a", "b"], "a^3+3a^2b+3ab^2+b^3", Y),
+        ("4*h*n - 4*h^2 + 8*L*h^2 + 8*L*h", ["h", "n", "L"], "4hn - 4h^2 + 8Lh^2 + 8Lh", Y),
+    ],
+)
+def test_issue_10_a_glued_name_under_a_power_binds_its_last_letter(
+    key: str, variables: object, response: str, expected: str
+) -> None:
+    assert _verdict(key, variables, response).status == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "variables", "response"),
+    [
+        ("max(0, x)", X, "(x+abs(x))/2"),
+        ("min(max(x, -1), 1)", X, "max(-1,min(x,1))"),
+        ("max(a, b)", ["a", "b"], "-min(-a,-b)"),
+        ("abs(x)", X, "max(x,-x)"),
+    ],
+)
+def test_issue_10_piecewise_linear_identities_are_accepted(
+    key: str, variables: object, response: str
+) -> None:
+    verdict = _verdict(key, variables, response)
+    assert (verdict.status, verdict.method) == (Y, "symbolic")
+
+
+@pytest.mark.parametrize(
+    ("key", "variables", "response"),
+    [
+        ("x", ["x", "u"], "x*tanh(u^2+80)"),
+        ("p", ["p"], "p + ln(1+10^-40)"),
+        ("x", X, "x + exp(-200)"),
+    ],
+)
+def test_issue_10_a_difference_below_the_working_precision_is_never_accepted(
+    key: str, variables: object, response: str
+) -> None:
+    verdict = _verdict(key, variables, response)
+    assert verdict.status != Y, verdict
+
+
+def test_issue_10_a_difference_below_the_working_precision_without_a_proof(monkeypatch) -> None:
+    """With the symbolic layer unavailable (no timer signals in a thread), sampling alone must
+    see the difference: it used to accept on 12 agreeing points at 50 digits."""
+    import quizgen.grade.expression as expression
+
+    monkeypatch.setattr(expression, "signals_usable", lambda: False)
+    expression._prepare.cache_clear()
+    for key, variables, response in [
+        ("x", ["x", "u"], "x*tanh(u^2+80)"),
+        ("p", ["p"], "p + ln(1+10^-40)"),
+    ]:
+        assert _verdict(key, variables, response).status == N, response
+
+
+@pytest.mark.parametrize("response", ["cosh(x)^2 - sinh(x)^2", "(cosh(x) - sinh(x))*exp(x)"])
+def test_issue_10_cancellation_does_not_reject_an_identity(response: str) -> None:
+    assert _verdict("1", X, response).status == Y
+
+
+# --- issue 10: the sample design ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 5, 6, 11, 15])
+def test_issue_10_every_variable_takes_both_signs_and_every_pair_every_pattern(count: int) -> None:
+    names = [f"v{i:02d}" for i in range(count)]
+    points = sample_points(dict.fromkeys(names, "real"), stream_for("design", count), 36)
+    for block in (points[0:12], points[12:24], points[24:36]):
+        for name in names:
+            signs = [p[name] > 0 for p in block]
+            assert signs.count(True) == 6, (name, signs)
+        for a in names[:11]:
+            for b in names[:11]:
+                if a < b:
+                    patterns = {(p[a] > 0, p[b] > 0) for p in block}
+                    assert len(patterns) == 4, (a, b)
+
+
+def test_issue_10_every_variable_takes_every_magnitude() -> None:
+    domains = {"a": "real", "b": "positive", "n": "integer", "k": "nonnegative integer"}
+    points = sample_points(domains, stream_for("magnitudes"), 12)
+    sizes = {name: sorted(abs(p[name]) for p in points) for name in domains}
+    for name in ("a", "b"):
+        assert sizes[name][0] < Fraction(1, 20)  # near zero
+        assert any(Fraction(1, 20) <= v < 1 for v in sizes[name])
+        assert any(1 <= v < 10 for v in sizes[name])
+        assert any(10 <= v < 100 for v in sizes[name])
+        assert sizes[name][-1] >= 100  # large
+    for name in ("n", "k"):
+        assert all(v.denominator == 1 for v in sizes[name])
+        assert sizes[name][-1] > 50
+    assert any(p["n"] < 0 for p in points) and any(p["n"] > 0 for p in points)
+    assert all(p["k"] >= 0 for p in points)
+
+
+# --- issue 10: answers with no variables ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "response", "expected"),
+    [
+        ("sqrt(2)/2", "1/sqrt(2)", Y),
+        ("sqrt(2)/2", "0.7071", N),
+        ("sqrt(2)/2", "0.70710678118654752440084436210484903928483593768847", N),
+        ("exp(-1)", "1/e", Y),
+        ("4^(-1/2)", "1/2", Y),
+        ("4^(-1/2)", "0.5", Y),
+        ("ln(2)/ln(10)", "log10(2)", Y),
+        ("ln(2)/ln(10)", "log(2)", N),
+        ("pi/4", "atan(1)", Y),
+        ("pi/4", "0.785398", N),
+        ("sqrt(2) + sqrt(3)", "sqrt(5 + 2*sqrt(6))", Y),
+        ("1", "sin(1)^2 + cos(1)^2", Y),
+        ("pi", "355/113", N),
+        ("exp(pi*sqrt(163))", "640320^3 + 744", N),  # equal to 12 digits only
+    ],
+)
+def test_issue_10_exact_constants(key: str, response: str, expected: str) -> None:
+    verdict = _verdict(key, [], response)
+    assert verdict.status == expected, verdict
+
+
+# --- issue 10: what students type -----------------------------------------------------------------
+
+
+def test_issue_10_an_equation_with_a_plain_name_on_the_left_grades_its_right_side() -> None:
+    verdict = _verdict("4*h*(x + h + 1)", ["h", "x"], "P = 4h(x+h+1)")
+    assert verdict.status == Y
+    assert verdict.feedback == "Correct. (graded the right side of 'P = …')"
+    assert _verdict("c + i*g", ["c", "i", "g"], "c_t = c + i g").status == Y
+    wrong = _verdict("4*h*(x + h + 1)", ["h", "x"], "P = 4h(x+h)")
+    assert wrong.status == N and "right side" in wrong.feedback
+    broken = _verdict("x", X, "y = x +")
+    assert broken.status == "invalid" and broken.feedback.startswith("unexpected end of input")
+
+
+@pytest.mark.parametrize(
+    ("key", "variables", "response"),
+    [
+        ("1/(1 + exp(-z))", ["z"], "σ(z)"),
+        ("exp(-z)/(1 + exp(-z))^2", ["z"], "σ(z)(1-σ(z))"),
+        ("x*y", XY, "x⊙y"),
+        ("x*y", XY, "x∘y"),
+        ("1 - tanh(x)^2", X, "1 - tanh²(x)"),
+        ("1 - tanh(x)^2", X, "1-tanh^2(x)"),
+        ("exp(-z)", ["z"], "e^{-z}"),
+        ("x^2", X, "x^{2}"),
+        ("2*x", X, "2\\cdot x"),
+        ("x + 1", X, "x + 1."),
+        ("sin(x)", X, "sin(x)."),
+    ],
+)
+def test_issue_10_student_notation_is_accepted(key: str, variables: object, response: str) -> None:
+    assert _verdict(key, variables, response).status == Y
+
+
+def test_issue_10_case_hint_lists_the_variables() -> None:
+    verdict = _verdict("4*h*(x + h + 1)", ["h", "x"], "4H(X+H+1)")
+    assert verdict.status == "invalid"
+    assert "names are case-sensitive: did you mean h and x? (variables: h, x)" in verdict.feedback
+
+
+def test_issue_10_a_point_typed_for_thousands_gets_a_message() -> None:
+    verdict = check_answer({"answer": 20362}, "20.362")
+    assert verdict.status == N
+    assert verdict.feedback == "A point is a decimal point; for thousands write 20362 or 20,362."
+    assert check_answer({"answer": 20362}, "20.361").feedback != verdict.feedback
+
+
+def test_issue_10_a_key_may_have_a_large_exact_exponent() -> None:
+    variables = {"x": "real", "a": "real"}
+    # a student's exponents stay below 1000; the key's may be larger (bank limits)
+    assert _verdict("(x - a)^6000", variables, "((a - x)^60)^100").status == Y
+    assert _verdict("(x - a)^6000", variables, "((x - a)^60)^100 + 1").status == N
+    assert _verdict("(x - a)^6000", variables, "(x - a)^999").status == N
+    refused = _verdict("(x - a)^6000", variables, "(x - a)^6000")
+    assert refused.status == "invalid" and "limit 1000" in refused.feedback
+
+
+def test_issue_10_no_proof_and_a_difference_below_100_digits(monkeypatch) -> None:
+    """1 - tanh(u^2 + 200) is about 10^-174: both working precisions agree with x, and
+    without the symbolic layer only the recheck at 200/400 digits sees it."""
+    import quizgen.grade.expression as expression
+
+    monkeypatch.setattr(expression, "signals_usable", lambda: False)
+    expression._prepare.cache_clear()
+    verdict = _verdict("x", ["x", "u"], "x*tanh(u^2+200)")
+    assert verdict.status == N
+    assert _verdict("sqrt(x + 2*sqrt(x) + 1)", POS, "sqrt(x) + 1").status == Y

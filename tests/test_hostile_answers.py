@@ -71,7 +71,6 @@ INJECTIONS = [
     "~n",
     "n << 2",
     "n := 5",
-    "{{ 7*7 }}",
     "${7*7}",
     "<script>alert(1)</script>",
     "%s%s%s%n",
@@ -345,3 +344,31 @@ def test_the_timer_does_not_slow_a_check_down() -> None:
         check_response(key, "4h(n+h+1)")
         bounded.append(time.perf_counter() - start)
     assert median(bounded) - median(bare) < 0.0005  # well under a millisecond
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("(((3!)!)!)!", "factorial() of a number needs a whole number of at most 1000"),
+        ("((720)!)^1000", "number too large"),
+        ("binomial(10^6, 3)", "binomial() of a number needs a whole number"),
+        ("root(x, 10^9)", "the degree of root() must be a whole number from 1 to 16"),
+        ("x!!", "'!!' (double factorial) is not allowed"),
+        ("{" * 70 + "x" + "}" * 70, "nesting deeper than"),
+        ("\\cdot\\cdot x", "unexpected '*'"),
+        ("tanh^(10^9)(x)", "write tanh(x)^n for a power"),
+    ],
+)
+def test_issue_10_new_syntax_is_bounded(text: str, fragment: str) -> None:
+    """Postfix !, braces, LaTeX products, function powers and the new functions keep the
+    parser's bounds: refused with a message, fast."""
+    import time
+
+    from quizgen.errors import MathSyntaxError
+    from quizgen.math.parse import parse_math
+
+    start = time.perf_counter()
+    with pytest.raises(MathSyntaxError) as caught:
+        parse_math(text, ["x"])
+    assert fragment in caught.value.message
+    assert time.perf_counter() - start < 2

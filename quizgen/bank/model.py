@@ -170,7 +170,8 @@ class NumericAnswer(Model):
 class ExpressionAnswer(Model):
     kind: Literal["expression"] = "expression"
     answer: Formula
-    variables: list[Identifier] | dict[Identifier, Domain] = Field(min_length=1)
+    # empty: an exact constant ("give the exact value"), compared at high precision
+    variables: list[Identifier] | dict[Identifier, Domain]
     mistakes: list[Mistake] = []
 
     def domains(self) -> dict[str, str]:

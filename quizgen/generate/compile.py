@@ -29,6 +29,7 @@ from quizgen.generate.params import (
 )
 from quizgen.math.domains import domain_symbol
 from quizgen.math.evaluate import compile_expr
+from quizgen.math.limits import BANK_LIMITS
 from quizgen.math.parse import parse_math
 from quizgen.templating import Piece, compile_text, render_pieces, simple_pieces, template_names
 from quizgen.variant import Variant
@@ -118,7 +119,8 @@ class _Compiler:
 
     def _parse(self, text: str, path: Path, symbols: Mapping[str, sympy.Symbol]) -> Formula:
         try:
-            expr = parse_math(text, symbols, split_names=False)
+            # an instructor's formula may hold larger exponents than a student's answer
+            expr = parse_math(text, symbols, split_names=False, limits=BANK_LIMITS)
         except MathSyntaxError as exc:
             self.error(path, f"formula: {exc.message}", _caret(exc))
             expr = sympy.Integer(0)

@@ -334,7 +334,7 @@ def check_numeric(key: NumericKey, response: str) -> Verdict:
     target = exact_target(key.value)
     rule = accepted_by(read.value, target, key)
     if rule is None:
-        return _wrong(read, target, key)
+        return _wrong(read, target, key, response)
     if key.require_sigfigs is not None:
         message = _sigfigs_message(read, key.require_sigfigs)
         if message is not None:
@@ -343,10 +343,31 @@ def check_numeric(key: NumericKey, response: str) -> Verdict:
     return Verdict(status="correct", score=1, feedback=CORRECT, method=method)
 
 
-def _wrong(read: NumberRead, target: Fraction, key: NumericKey) -> Verdict:
+# '20.362' typed for 20362: one point, exactly three digits after it, no exponent.
+_THOUSANDS_POINT = re.compile(r"\s*[+-]?\d{1,3}\.\d{3}\s*")
+
+
+def _decimal_point_message(response: str, read: NumberRead, key: NumericKey) -> str | None:
+    """'a point is a decimal point; …' when the answer is right read with the point as a
+    thousands separator (20.362 for 20362), as in many European countries."""
+    if not _THOUSANDS_POINT.fullmatch(response):
+        return None
+    target = exact_target(key.value)
+    as_thousands = read.value * 1000
+    if accepted_by(as_thousands, target, key) is None:
+        return None
+    whole = response.strip().replace(".", "")
+    grouped = f"{int(whole):,}"
+    return f"A point is a decimal point; for thousands write {whole} or {grouped}."
+
+
+def _wrong(read: NumberRead, target: Fraction, key: NumericKey, response: str = "") -> Verdict:
     mistake = _mistake_verdict(read.value, key)
     if mistake is not None:
         return mistake
+    message = _decimal_point_message(response, read, key)
+    if message is not None:
+        return Verdict(status="incorrect", score=0, feedback=message, method="numeric")
     if key.require_sigfigs is not None:
         message = _rounded_elsewhere(read, target, key.require_sigfigs)
         if message is not None:

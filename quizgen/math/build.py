@@ -41,6 +41,7 @@ _UNDEFINED = frozenset({sympy.nan, sympy.zoo, sympy.oo, -sympy.oo})
 _LOG2_E = 1.4426950408889634
 _NOT_REAL = "is not a real number"
 _ARC = frozenset({"asin", "acos", "arcsin", "arccos"})
+MAX_FACTORIAL = 1000  # 1000! has 8530 bits, below the default max_result_bits
 
 
 class Built(NamedTuple):
@@ -257,6 +258,10 @@ class _Builder:
         args = [self.build(arg) for arg in node.args]
         if spec.hazard == "root":
             return self.power(node, args[0], _HALF, node)
+        if spec.hazard == "nroot":
+            return self.real_root(node, args)
+        if spec.hazard == "integer":
+            self.guard_integer(node, args)
         mag = self.guard_call(node, spec.hazard, args)
         numeric = all(a.numeric for a in args)
         exact = max(a.exact for a in args)
@@ -268,8 +273,13 @@ class _Builder:
             expr = self.lattice(node, spec.build, args)
         else:
             expr = self.sympy(node, spec.build, *(a.expr for a in args))
-        if spec.hazard in ("log", "trig"):
+        if spec.hazard == "integer" and expr.is_Integer:  # 720! has 5800 bits, not 10
+            exact = max(exact, float(int(expr).bit_length()))
+            self.check_exact(exact, node)
+        if spec.hazard in ("log", "trig", "real"):
             self.check_real(expr, node)
+        if spec.hazard == "real" and numeric and not expr.free_symbols:
+            self.check_real(expr.evalf(15), node)  # atanh(2) stays unevaluated: not real
         if node.name in ("abs", "min", "max"):  # the value is (minus) one of the arguments
             radicals = frozenset().union(*(a.radicals for a in args))
         elif guards.is_algebraic_number(expr):  # e.g. cos(pi/20) gives nested square roots
@@ -301,6 +311,29 @@ class _Builder:
         if node.name in ("min", "max"):
             self.guard_compare(node, args)
         return max(a.mag for a in args)
+
+    def real_root(self, node: Call, args: list[Built]) -> Built:
+        """cbrt(x) and root(x, n): the real n-th root (odd n keeps the sign of x)."""
+        degree = args[1].expr if len(args) > 1 else sympy.Integer(3)
+        if not degree.is_Integer or not 1 <= degree <= MAX_DEGREE:
+            message = f"the degree of root() must be a whole number from 1 to {MAX_DEGREE}"
+            raise self.error(message, node)
+        power = Built(sympy.Rational(1, int(degree)), float(int(degree).bit_length()), 1.0)
+        base = args[0]
+        if degree % 2 == 0:
+            return self.power(node, base, power, node)
+        root = self.power(node, base._replace(expr=sympy.Abs(base.expr)), power, node)
+        sign = self.sympy(node, sympy.sign, base.expr)
+        return root._replace(expr=self.sympy(node, sympy.Mul, sign, root.expr))
+
+    def guard_integer(self, node: Call, args: list[Built]) -> None:
+        """factorial and binomial of numbers: sympy computes them exactly, so bound them."""
+        for arg in args:
+            if arg.numeric and (not arg.expr.is_Integer or abs(arg.expr) > MAX_FACTORIAL):
+                message = (
+                    f"{node.name}() of a number needs a whole number of at most {MAX_FACTORIAL}"
+                )
+                raise self.error(message, node)
 
     @staticmethod
     def size_of(arg: Built) -> float:

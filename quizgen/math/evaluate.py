@@ -32,6 +32,7 @@ from typing import Any
 
 import mpmath
 import sympy
+from mpmath.ctx_mp_python import _mpc
 
 from quizgen.math.functions import HEADS
 
@@ -39,12 +40,14 @@ __all__ = [
     "EXACT",
     "MP",
     "STRICT",
+    "Imprecise",
     "NotReal",
     "Outcome",
     "Policy",
     "Real",
     "Undefined",
     "compile_expr",
+    "context",
     "exact",
     "outcome",
     "to_mpf",
@@ -52,6 +55,7 @@ __all__ = [
 
 MP = mpmath.MPContext()
 MP.dps = 50
+_CONTEXTS: dict[int, Any] = {50: MP}
 Real = Any  # int or Fraction (exact), or MP.mpf (50 digits); MP.mpc between complex steps
 EXACT = (int, Fraction)
 Env = Mapping[str, Any]
@@ -66,7 +70,7 @@ IMAG_ABS = mpmath.mpf("1e-40")
 IMAG_REL = mpmath.mpf("1e-30")
 
 _NONFINITE = frozenset({sympy.zoo, sympy.oo, -sympy.oo, sympy.nan})
-_CONSTANTS = {sympy.pi: +MP.pi, sympy.E: +MP.e}
+_CONSTANTS = {sympy.pi: "pi", sympy.E: "e"}
 # Exact values of functions at the arguments where they are rational.
 _EXACT_AT: dict[str, dict[int, int]] = {
     "exp": {0: 1},
@@ -79,7 +83,18 @@ _EXACT_AT: dict[str, dict[int, int]] = {
     "cosh": {0: 1},
     "asin": {0: 0},
     "atan": {0: 0},
+    "sec": {0: 1},
+    "sech": {0: 1},
+    "asinh": {0: 0},
+    "acosh": {1: 0},
+    "atanh": {0: 0},
+    "erf": {0: 0},
 }
+# sympy heads whose mpmath function has another name.
+_MP_NAMES = {"Abs": "fabs"}
+# Functions with a pole at 0 (mpmath raises ZeroDivisionError there; the evaluator says why).
+_POLE_AT_ZERO = frozenset({"cot", "csc", "coth", "csch"})
+MAX_FACTORIAL = 10_000  # larger whole numbers: factorial is computed in floating point
 
 
 class Undefined(ZeroDivisionError):
@@ -88,6 +103,10 @@ class Undefined(ZeroDivisionError):
 
 class NotReal(ValueError):
     """The formula, or a step of it, is not a real number here."""
+
+
+class Imprecise(ArithmeticError):
+    """A sum cancelled (almost) every digit of the working precision: its value is noise."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +120,15 @@ class Policy:
             refused before a power or ``exp`` computes it; None: no bound.
         exact_bits: an exact power whose result would exceed this many bits is computed in
             floating point instead; None: no bound.
+        cancellation: raise :class:`Imprecise` when an inexact sum loses all but a few
+            digits of the working precision (``cosh(x)^2 - sinh(x)^2`` at x = 200 in 50
+            digits), so that the caller retries with more digits.
     """
 
     complex_steps: bool = False
     max_mag: int | None = None
     exact_bits: int | None = None
+    cancellation: bool = False
 
 
 #: Bank formulas: every step real and finite, or an error with a message for the author.
@@ -119,10 +142,12 @@ class Outcome:
     value: Real | None = None
     undefined: bool = False
     complex: bool = False
+    imprecise: bool = False
 
 
 _UNDEFINED = Outcome(undefined=True)
 _COMPLEX = Outcome(complex=True)
+_IMPRECISE = Outcome(imprecise=True)
 
 
 def exact(q: Fraction) -> int | Fraction:
@@ -130,20 +155,37 @@ def exact(q: Fraction) -> int | Fraction:
     return q.numerator if q.denominator == 1 else q
 
 
-def to_mpf(value: Real) -> Any:
-    """The value as a 50-digit mpmath number (an mpmath value is returned as it is)."""
+def to_mpf(value: Real, mp: Any = MP) -> Any:
+    """The value as an mpmath number of ``mp`` (50 digits by default); an mpmath value is
+    returned as it is."""
     if isinstance(value, int):
-        return MP.mpf(value)
+        return mp.mpf(value)
     if isinstance(value, Fraction):
-        return MP.mpf(value.numerator) / value.denominator
+        return mp.mpf(value.numerator) / value.denominator
     return value
 
 
-def compile_expr(expr: sympy.Basic, policy: Policy = STRICT) -> Fn:
+def context(digits: int) -> Any:
+    """An mpmath context working at ``digits`` significant digits, made once and never changed.
+
+    Formulas compiled for it (:func:`compile_expr`) compute at that precision; a context is
+    never re-set to another precision, so a compiled formula gives the same value in every
+    thread.
+    """
+    found = _CONTEXTS.get(digits)
+    if found is None:
+        found = mpmath.MPContext()
+        found.dps = digits
+        found = _CONTEXTS.setdefault(digits, found)
+    return found
+
+
+def compile_expr(expr: sympy.Basic, policy: Policy = STRICT, mp: Any = MP) -> Fn:
     """Compile ``expr`` into a function of an environment (name -> value).
 
     The function returns an int or Fraction while the result is rational and a 50-digit
-    mpmath number otherwise. Under :data:`STRICT` it raises :class:`Undefined` (a
+    mpmath number otherwise (or a number of the precision of ``mp``, a :func:`context`).
+    Under :data:`STRICT` it raises :class:`Undefined` (a
     ZeroDivisionError) or :class:`NotReal` (a ValueError), with a message, where the formula
     has no real value for the values given, and ValueError for a variable that holds text.
 
@@ -151,7 +193,7 @@ def compile_expr(expr: sympy.Basic, policy: Policy = STRICT) -> Fn:
         ValueError: the expression holds something the evaluator does not know (only a tree
             the safe parser did not build can), or is undefined everywhere (``0^(-y)``).
     """
-    return _Compiler(policy).visit(expr)
+    return _Compiler(policy, mp).visit(expr)
 
 
 def outcome(fn: Fn, env: Env) -> Outcome:
@@ -160,9 +202,11 @@ def outcome(fn: Fn, env: Env) -> Outcome:
         value = fn(env)
     except NotReal:
         return _COMPLEX
+    except Imprecise:
+        return _IMPRECISE
     except (ArithmeticError, ValueError, TypeError):  # Undefined, and mpmath's own refusals
         return _UNDEFINED
-    if isinstance(value, MP.mpc):
+    if isinstance(value, _mpc):
         if abs(value.imag) > IMAG_REL * abs(value) + IMAG_ABS:
             return _COMPLEX
         value = value.real
@@ -173,7 +217,7 @@ def outcome(fn: Fn, env: Env) -> Outcome:
 
 
 def _real(value: Any) -> Any:
-    if isinstance(value, MP.mpc):
+    if isinstance(value, _mpc):
         if value.imag != 0:
             raise NotReal("the formula is not a real number for these values")
         return value.real
@@ -182,7 +226,7 @@ def _real(value: Any) -> Any:
     return value
 
 
-def _checker(policy: Policy) -> Callable[[Any], Any]:
+def _checker(policy: Policy, mp: Any) -> Callable[[Any], Any]:
     """The check every inexact step's result passes: real (unless complex steps), finite,
     and within ``2^max_mag`` (when bounded)."""
     bound = policy.max_mag
@@ -193,8 +237,8 @@ def _checker(policy: Policy) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if strict:
             value = _real(value)
-        if not MP.isfinite(value) or (
-            bound is not None and value != 0 and abs(MP.mag(value)) > bound
+        if not mp.isfinite(value) or (
+            bound is not None and value != 0 and abs(mp.mag(value)) > bound
         ):
             raise Undefined("the value is not finite, or too large")
         return value
@@ -205,11 +249,20 @@ def _checker(policy: Policy) -> Callable[[Any], Any]:
 def _real_part(value: Any) -> Any:
     """A value that must be real (compared, rounded): rounding noise in its imaginary part is
     dropped; a truly complex value has no place in a comparison (Undefined)."""
-    if isinstance(value, MP.mpc):
+    if isinstance(value, _mpc):
         if abs(value.imag) > IMAG_ABS:
             raise Undefined("a comparison or rounding of a value that is not real")
         return value.real
     return value
+
+
+def _check_cancellation(mp: Any, terms: list[Any], value: Any) -> None:
+    """Raise Imprecise when the sum kept fewer than 20 bits of the working precision."""
+    top = max((mp.mag(t) for t in terms if t != 0), default=None)
+    if top is None:
+        return
+    if value == 0 or top - mp.mag(value) > mp.prec - 20:
+        raise Imprecise("the terms cancel beyond the working precision")
 
 
 def _bits(q: int | Fraction) -> int:
@@ -225,6 +278,10 @@ def _exact_root(q: Fraction, n: int) -> Fraction | None:
         return None
     bottom, whole = sympy.integer_nthroot(q.denominator, n)
     return Fraction(top, bottom) if whole else None
+
+
+def _sign(value: int | Fraction) -> int:
+    return (value > 0) - (value < 0)
 
 
 def _is_integer(value: Real) -> bool:
@@ -248,11 +305,11 @@ def _symbol(name: str) -> Fn:
     return get
 
 
-def _refuse_overflow(base: Any, exponent: Any, bound: int) -> None:
+def _refuse_overflow(base: Any, exponent: Any, bound: int, mp: Any) -> None:
     """Raise Undefined before computing a power far beyond ``2^bound`` (towers)."""
     size = abs(exponent)
     if size > bound and base != 0:
-        magnitude = abs(MP.log(abs(base), 2))
+        magnitude = abs(mp.log(abs(base), 2))
         if size * magnitude > 4 * bound:
             raise Undefined("the power is too large")
 
@@ -260,12 +317,13 @@ def _refuse_overflow(base: Any, exponent: Any, bound: int) -> None:
 class _Compiler:
     """Compiles trees under one policy; one method per kind of node."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, mp: Any = MP) -> None:
         self.policy = policy
+        self.mp = mp
         # Every step that can leave the finite reals (powers, functions) is checked. Sums,
         # products and absolute values of finite values stay finite: they are checked (for
         # overflow) only under a policy with a bound on magnitudes.
-        self.check = _checker(policy)
+        self.check = _checker(policy, mp)
         self.check_arithmetic = None if policy.max_mag is None else self.check
         self.special: dict[str, Callable[[list[Fn]], Fn]] = {
             "exp": self.exp,
@@ -273,10 +331,15 @@ class _Compiler:
             "Abs": self.absolute,
             "re": lambda args: self.function("re", args, on_exact=lambda x: x),
             "im": lambda args: self.function("im", args, on_exact=lambda x: 0),
-            "floor": lambda args: self.rounding(math.floor, MP.floor, args),
-            "ceiling": lambda args: self.rounding(math.ceil, MP.ceil, args),
+            "floor": lambda args: self.rounding(math.floor, mp.floor, args),
+            "ceiling": lambda args: self.rounding(math.ceil, mp.ceil, args),
             "Min": lambda args: self.extremum(min, args),
             "Max": lambda args: self.extremum(max, args),
+            "sign": lambda args: self.function("sign", args, on_exact=_sign),
+            "factorial": self.factorial,
+            "binomial": self.binomial,
+            "Heaviside": self.heaviside,
+            **{name: self.pole_at_zero(name) for name in _POLE_AT_ZERO},
         }
 
     def visit(self, expr: sympy.Basic) -> Fn:
@@ -285,7 +348,7 @@ class _Compiler:
         if expr.is_Symbol:
             return _symbol(expr.name)
         if expr in _CONSTANTS:
-            return _const(_CONSTANTS[expr])
+            return _const(+getattr(self.mp, _CONSTANTS[expr]))
         if expr in _NONFINITE:  # the parser builds 0^(-y) as zoo^y
             raise ValueError("the formula is undefined (it divides by zero)")
         args = [self.visit(a) for a in expr.args]
@@ -304,7 +367,8 @@ class _Compiler:
     # -- arithmetic ----------------------------------------------------------------------------
 
     def add(self, fns: list[Fn]) -> Fn:
-        check = self.check_arithmetic
+        check, mp = self.check_arithmetic, self.mp
+        guard = self.policy.cancellation
 
         def total(env: Env) -> Real:
             values = [f(env) for f in fns]
@@ -313,13 +377,16 @@ class _Compiler:
                 return sum(values)
             if kinds <= {int, Fraction}:
                 return exact(sum(values, Fraction(0)))
-            value = MP.fsum(to_mpf(v) for v in values)
+            terms = [to_mpf(v, mp) for v in values]
+            value = mp.fsum(terms)
+            if guard:
+                _check_cancellation(mp, terms, value)
             return value if check is None else check(value)
 
         return total
 
     def mul(self, fns: list[Fn]) -> Fn:
-        check = self.check_arithmetic
+        check, mp = self.check_arithmetic, self.mp
 
         def product(env: Env) -> Real:
             out: Real = 1
@@ -328,7 +395,7 @@ class _Compiler:
                 if isinstance(out, EXACT) and isinstance(v, EXACT):
                     out = out * v
                 else:
-                    out = to_mpf(out) * to_mpf(v)
+                    out = to_mpf(out, mp) * to_mpf(v, mp)
             if isinstance(out, Fraction):
                 return exact(out)
             return out if isinstance(out, int) or check is None else check(out)
@@ -388,14 +455,15 @@ class _Compiler:
         return limit is not None and _bits(base) * abs(exponent) > limit
 
     def inexact_power(self, b: Real, e: Real) -> Real:
-        base, exponent = to_mpf(b), to_mpf(e)
+        mp = self.mp
+        base, exponent = to_mpf(b, mp), to_mpf(e, mp)
         if not self.policy.complex_steps and base < 0 and not _is_integer(e):
             raise NotReal("a negative number to a fractional power is not real")
-        if base == 0 and MP.re(exponent) < 0:
+        if base == 0 and mp.re(exponent) < 0:
             raise Undefined("division by zero")
         if self.policy.max_mag is not None:
-            _refuse_overflow(base, exponent, self.policy.max_mag)
-        return self.check(MP.power(base, exponent))
+            _refuse_overflow(base, exponent, self.policy.max_mag, mp)
+        return self.check(mp.power(base, exponent))
 
     # -- functions -----------------------------------------------------------------------------
 
@@ -413,7 +481,8 @@ class _Compiler:
         """
         (arg,) = args
         table = _EXACT_AT.get(name, {})
-        mp_function = getattr(MP, name)
+        mp = self.mp
+        mp_function = getattr(mp, _MP_NAMES.get(name, name))
         check = self.check
 
         def apply(env: Env) -> Real:
@@ -423,7 +492,7 @@ class _Compiler:
                     return on_exact(x)
                 if x in table:
                     return table[x]
-            x = to_mpf(x)
+            x = to_mpf(x, mp)
             if guard is not None:
                 guard(x)
             return check(mp_function(x))
@@ -431,10 +500,10 @@ class _Compiler:
         return apply
 
     def exp(self, args: list[Fn]) -> Fn:
-        bound = self.policy.max_mag
+        bound, mp = self.policy.max_mag, self.mp
 
         def refuse_overflow(x: Any) -> None:  # before mpmath computes exp(10^6)
-            if MP.re(x) > bound:
+            if mp.re(x) > bound:
                 raise Undefined("exp of a number this large")
 
         return self.function("exp", args, None if bound is None else refuse_overflow)
@@ -473,12 +542,82 @@ class _Compiler:
 
         return rounded
 
+    def pole_at_zero(self, name: str) -> Callable[[list[Fn]], Fn]:
+        def refuse(x: Any) -> None:
+            if x == 0:
+                raise Undefined(f"{name}(0) is undefined")
+
+        def make(args: list[Fn]) -> Fn:
+            if len(args) != 1:
+                raise ValueError(f"{name} takes one argument")
+            guarded = self.function(name, args, refuse)
+            (arg,) = args
+
+            def apply(env: Env) -> Real:
+                x = arg(env)
+                if isinstance(x, EXACT) and x == 0:
+                    raise Undefined(f"{name}(0) is undefined")
+                return guarded(env)
+
+            return apply
+
+        return make
+
+    def factorial(self, args: list[Fn]) -> Fn:
+        """n! for a whole n >= 0 (exact up to MAX_FACTORIAL); undefined elsewhere."""
+        (arg,) = args
+        mp, check = self.mp, self.check
+
+        def factorial(env: Env) -> Real:
+            n = _real_part(arg(env))
+            if not _is_integer(n) or n < 0:
+                if isinstance(n, EXACT) or not mp.isint(n) or n < 0:
+                    raise Undefined("factorial is defined for whole numbers n >= 0")
+                n = int(n)
+            n = int(n)
+            if n <= MAX_FACTORIAL:
+                return math.factorial(n)
+            return check(mp.factorial(n))
+
+        return factorial
+
+    def binomial(self, args: list[Fn]) -> Fn:
+        """C(n, k): exact for whole numbers (0 when k < 0 or k > n >= 0), else mpmath."""
+        top, bottom = args
+        mp, check = self.mp, self.check
+
+        def binomial(env: Env) -> Real:
+            n, k = _real_part(top(env)), _real_part(bottom(env))
+            if _is_integer(n) and _is_integer(k) and abs(n) <= MAX_FACTORIAL:
+                n, k = int(n), int(k)
+                if k < 0 or (n >= 0 and k > n):
+                    return 0
+                if n >= 0:
+                    return math.comb(n, k)
+            return check(mp.binomial(to_mpf(n, mp), to_mpf(k, mp)))
+
+        return binomial
+
+    def heaviside(self, args: list[Fn]) -> Fn:
+        """H(x): 0 below zero, 1 above, the second argument (sympy's H0, here 1/2) at zero."""
+        arg, at_zero = args[0], (args[1] if len(args) > 1 else _const(Fraction(1, 2)))
+
+        def heaviside(env: Env) -> Real:
+            x = _real_part(arg(env))
+            if x == 0:
+                return at_zero(env)
+            return 1 if x > 0 else 0
+
+        return heaviside
+
     def extremum(self, pick: Callable[..., Any], fns: list[Fn]) -> Fn:
+        mp = self.mp
+
         def extremum(env: Env) -> Real:
             values = [_real_part(f(env)) for f in fns]
             if all(isinstance(v, EXACT) for v in values):
                 return pick(values)  # exactly: two values may agree to 50 digits
-            return pick(values, key=to_mpf)
+            return pick(values, key=lambda v: to_mpf(v, mp))
 
         return extremum
 

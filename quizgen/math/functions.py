@@ -9,10 +9,10 @@ from typing import Literal
 
 import sympy
 
-__all__ = ["CONSTANTS", "FUNCTIONS", "HEADS", "FunctionSpec", "Hazard"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "HEADS", "SHADOWABLE", "FunctionSpec", "Hazard"]
 
 #: How the builder guards a function's argument (see build.py).
-Hazard = Literal["plain", "exp", "trig", "log", "floor", "root"]
+Hazard = Literal["plain", "exp", "trig", "log", "floor", "root", "nroot", "real", "integer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,71 @@ def _spec(
     return FunctionSpec(name, 1, 1, build, hazard, heads)
 
 
+def _log_base(base: int) -> Callable[[sympy.Expr], sympy.Expr]:
+    return lambda arg: sympy.log(arg, base)
+
+
+def _relu(arg: sympy.Expr) -> sympy.Expr:
+    return sympy.Max(sympy.Integer(0), arg)
+
+
+def _softplus(arg: sympy.Expr) -> sympy.Expr:
+    return sympy.log(sympy.Add(sympy.Integer(1), sympy.exp(arg)))
+
+
+_THREE = sympy.Integer(3)
+
+
+def _real_root(arg: sympy.Expr, degree: sympy.Expr = _THREE) -> sympy.Expr:
+    """The real n-th root: odd degrees keep the sign (cbrt(-8) = -2), even ones need x >= 0.
+
+    The builder checks that the degree is a positive integer before calling this.
+    """
+    power = sympy.Rational(1, int(degree))
+    if int(degree) % 2 == 0:
+        return sympy.Pow(arg, power)
+    return sympy.Mul(sympy.sign(arg), sympy.Pow(sympy.Abs(arg), power))
+
+
+def _heaviside(arg: sympy.Expr) -> sympy.Expr:
+    return sympy.Heaviside(arg, sympy.S.Half)
+
+
+# Real domains, for docs/math-syntax.md: sec/csc/cot are undefined where cos/sin/tan vanish;
+# csch and coth at 0; acosh needs x >= 1, atanh |x| < 1; factorial and binomial take integers
+# (factorial n >= 0); erf, sign, relu, softplus, heaviside and the rest are defined everywhere.
+_RECIPROCAL_TRIG = {"sec": ("sec", "csc"), "csc": ("csc", "sec"), "cot": ("cot", "tan")}
+_HYPERBOLIC = ("sech", "csch", "coth")
+_INVERSE_HYPERBOLIC = ("asinh", "acosh", "atanh")
+
+
+# The names of the table before issue 10 (these can never be declared as names).
+_FIRST_TABLE = frozenset(
+    [
+        "sqrt",
+        "exp",
+        "log",
+        "ln",
+        "sin",
+        "cos",
+        "tan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asin",
+        "acos",
+        "atan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sigmoid",
+        "abs",
+        "min",
+        "max",
+        "floor",
+        "ceil",
+    ]
+)
 _TRIG_HEADS = {"sin": ("sin", "cos"), "cos": ("cos", "sin"), "tan": ("tan", "cot")}
 _SPECS = [
     _spec("sqrt", sympy.sqrt, "root", ("Abs",)),  # sqrt(x^2) is abs(x)
@@ -86,10 +151,34 @@ _SPECS = [
     FunctionSpec("max", 2, None, sympy.Max, "plain", ("Max",)),
     _spec("floor", sympy.floor, "floor", ("floor",)),
     _spec("ceil", sympy.ceiling, "floor", ("ceiling",)),
+    # issue 10: what banks, textbooks and calculators write
+    *(_spec(n, getattr(sympy, n), "trig", heads) for n, heads in _RECIPROCAL_TRIG.items()),
+    *(_spec(n, getattr(sympy, n), "plain", (n,)) for n in _HYPERBOLIC),
+    *(_spec(n, getattr(sympy, n), "real", (n,)) for n in _INVERSE_HYPERBOLIC),
+    *(_spec("ar" + n[1:], getattr(sympy, n), "real", (n,)) for n in _INVERSE_HYPERBOLIC),
+    *(_spec("arc" + n[1:], getattr(sympy, n), "real", (n,)) for n in _INVERSE_HYPERBOLIC),
+    _spec("log10", _log_base(10), "log", ("log",)),
+    _spec("log2", _log_base(2), "log", ("log",)),
+    # |b^z| for a negative b rewrites as for abs
+    _spec("cbrt", _real_root, "nroot", ("sign", "Abs", "re", "im", "exp")),
+    FunctionSpec("root", 2, 2, _real_root, "nroot", ("sign", "Abs", "re", "im", "exp")),
+    _spec("sign", sympy.sign, "plain", ("sign",)),
+    _spec("sgn", sympy.sign, "plain", ("sign",)),
+    _spec("factorial", sympy.factorial, "integer", ("factorial",)),
+    FunctionSpec("binomial", 2, 2, sympy.binomial, "integer", ("binomial",)),
+    FunctionSpec("nCr", 2, 2, sympy.binomial, "integer", ("binomial",)),
+    _spec("erf", sympy.erf, "plain", ("erf",)),
+    _spec("relu", _relu, "plain", ("Max",)),
+    _spec("softplus", _softplus, "exp", ("log", "exp")),
+    _spec("heaviside", _heaviside, "plain", ("Heaviside",)),
 ]
 
 #: Whitelisted functions, name -> spec (a spec is callable on sympy arguments).
 FUNCTIONS: MappingProxyType[str, FunctionSpec] = MappingProxyType({s.name: s for s in _SPECS})
+#: Functions added to the table after banks existed (issue 10). A bank may still use these
+#: words as names (attention.yaml has ``root: sqrt(d)``): a declared symbol of the same name
+#: hides the function, and a bank formula's free names include them when they are not called.
+SHADOWABLE: frozenset[str] = frozenset({s.name for s in _SPECS if s.name not in _FIRST_TABLE})
 #: Built-in constants; a declared symbol of the same name takes precedence.
 CONSTANTS: MappingProxyType[str, sympy.Expr] = MappingProxyType({"pi": sympy.pi, "e": sympy.E})
 #: Heads the operators themselves can build: e^x is exp(x), (x^2)^(1/2) is abs(x).

@@ -19,7 +19,7 @@ import sympy
 
 from quizgen.errors import MathSyntaxError
 from quizgen.math.build import build
-from quizgen.math.functions import CONSTANTS, FUNCTIONS
+from quizgen.math.functions import CONSTANTS, FUNCTIONS, SHADOWABLE
 from quizgen.math.limits import DEFAULT_LIMITS, MAX_NAME_LENGTH, Limits
 from quizgen.math.parser import Parser
 from quizgen.math.tokens import tokenize
@@ -40,7 +40,7 @@ def _check_name(name: object) -> str:
         raise TypeError(f"symbol names must be strings, not {type(name).__name__}")
     if not _IDENTIFIER.fullmatch(name) or "__" in name or len(name) > MAX_NAME_LENGTH:
         raise ValueError(f"{name!r} is not a valid symbol name for a formula")
-    if name in FUNCTIONS:
+    if name in FUNCTIONS and name not in SHADOWABLE:
         raise ValueError(f"{name!r} is a function name and cannot be declared as a symbol")
     return name
 

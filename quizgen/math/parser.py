@@ -14,12 +14,13 @@ a MathSyntaxError and never reaches Python's recursion limit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 from quizgen.errors import MathSyntaxError
-from quizgen.math.functions import CONSTANTS, FUNCTIONS
+from quizgen.math.functions import CONSTANTS, FUNCTIONS, SHADOWABLE
 from quizgen.math.limits import Limits
 from quizgen.math.nodes import Add, Call, Const, Inv, Mul, Neg, Node, Num, Pow, Sym
 from quizgen.math.tokens import Token, TokenSource
@@ -30,6 +31,7 @@ EXPECTED = "expected a number, a name or '('"
 _STARTS_FACTOR = frozenset({"num", "name", "open", "root"})
 _RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS)
 _MAX_LISTED = 20
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _N = TypeVar("_N", Add, Call, Const, Inv, Mul, Neg, Num, Pow, Sym)
 
 
@@ -55,12 +57,31 @@ def split_name(word: str, vocabulary: frozenset[str], limit: int = 2) -> list[li
 
 
 def _render(pieces: Sequence[str]) -> str:
-    """Show a split as the student should type it, e.g. ['sin', 'x'] -> 'sin(x)'."""
-    for index, piece in enumerate(pieces):
+    """Show a split as the student should type it: ['sin', 'x'] -> 'sin(x)'; a function takes
+    the pieces up to the next function (['sin', 'x', 'cos', 'x'] -> 'sin(x)*cos(x)')."""
+    out: list[str] = []
+    inside: list[str] | None = None
+    for piece in pieces:
         if piece in FUNCTIONS:
-            inside = "*".join(pieces[index + 1 :]) or "..."
-            return "*".join([*pieces[:index], f"{piece}({inside})"])
-    return "*".join(pieces)
+            inside = []
+            out.append(piece)
+        elif inside is not None:
+            inside.append(piece)
+            out[-1] = out[-1].split("(")[0] + f"({'*'.join(inside)})"
+        else:
+            out.append(piece)
+    return "*".join(p if p not in FUNCTIONS else f"{p}(...)" for p in out)
+
+
+def _split_of(node: Node, token: Token) -> Mul | None:
+    """The product a glued name such as ``xy`` was split into, when ``node`` is exactly that."""
+    if (
+        token.kind == "name"
+        and isinstance(node, Mul)
+        and (node.start, node.end) == (token.start, token.end)
+    ):
+        return node
+    return None
 
 
 class Parser:
@@ -204,13 +225,45 @@ class Parser:
         return node
 
     def _power(self) -> Node:
-        base = self._atom()
+        first = self._peek()
+        base = self._postfix(self._atom(), first)
         token = self._peek()
         if not self._is_op(token, "^", "**"):
             return base
         self._advance()
+        exponent_token = self._peek()
         exponent = self._unary()
-        return self._node(Pow(base, exponent, token.start, base.start, exponent.end))
+        # A glued name binds the exponent to its letter next to '^', as textbooks read it:
+        # xy^2 is x*y^2, f^Tc0 is f^T*c0 (issue 10).
+        before: tuple[Node, ...] = ()
+        after: tuple[Node, ...] = ()
+        glued = _split_of(base, first)
+        if glued is not None:
+            *head, base = glued.factors
+            before = tuple(head)
+        glued = _split_of(exponent, exponent_token)
+        if glued is not None:
+            exponent, *tail = glued.factors
+            after = tuple(tail)
+        power = self._node(Pow(base, exponent, token.start, base.start, exponent.end))
+        if not before and not after:
+            return power
+        factors = (*before, power, *after)
+        return self._node(Mul(factors, factors[0].start, factors[-1].end))
+
+    def _postfix(self, node: Node, first: Token) -> Node:
+        """``n!`` is factorial(n); a glued name's factorial is its last letter's (``kn!``)."""
+        while self._is_op(self._peek(), "!"):
+            bang = self._advance()
+            glued = _split_of(node, first)
+            if glued is not None:
+                *head, last = glued.factors
+                fact = self._node(Call("factorial", (last,), last.start, bang.end))
+                node = self._node(Mul((*head, fact), node.start, bang.end))
+            else:
+                node = self._node(Call("factorial", (node,), node.start, bang.end))
+            first = bang
+        return node
 
     def _atom(self) -> Node:
         token = self._advance()
@@ -230,7 +283,7 @@ class Parser:
         if token.kind == "comma":
             raise self._comma_error(token)
         if token.kind != "close":
-            closer = ")" if opener.text == "(" else "]"
+            closer = {"(": ")", "[": "]", "{": "}"}[opener.text]
             raise self._error(f"unexpected {token.describe()} — expected '{closer}'", token)
         return self._advance()
 
@@ -252,6 +305,8 @@ class Parser:
         word = token.text
         if self.declared is not None and word in self.declared:
             return self._symbol(word, token.start, token.end)
+        if word in SHADOWABLE and self.declared is None and not self._next_is_call():
+            return self._symbol(word, token.start, token.end)  # a bank's own name 'root'
         if word in FUNCTIONS:
             return self._call(token)
         if word in CONSTANTS:
@@ -264,15 +319,42 @@ class Parser:
         self.names.setdefault(word, None)
         return self._node(Sym(word, start, end))
 
+    def _next_is_call(self) -> bool:
+        return self._next_is_paren() or self._is_op(self._peek(), "^", "**")
+
     def _next_is_paren(self) -> bool:
         token = self._peek()
         return token.kind == "open" and token.text == "("
 
-    def _call(self, name: Token) -> Call:
-        spec = FUNCTIONS[name.text]
+    def _call(self, name: Token) -> Node:
+        if self._is_op(self._peek(), "^", "**"):
+            return self._call_power(name)
         if not self._next_is_paren():
             message = f"function '{name.text}' needs parentheses, e.g. {name.text}(x)"
             raise self._error(message, name)
+        return self._call_args(name)
+
+    def _call_power(self, name: Token) -> Node:
+        """``tanh^2(x)`` (and ``tanh²(x)``) is tanh(x)^2; ``tanh^-1`` is refused as ambiguous."""
+        caret = self._advance()
+        exponent = self._unary()
+        whole = isinstance(exponent, Num) and exponent.denominator == 1
+        if not whole or exponent.numerator < 1:
+            message = (
+                f"write {name.text}(x)^n for a power; for the inverse function write "
+                f"a{name.text}(x) or arc{name.text}(x)"
+                if not name.text.startswith("a")
+                else f"write {name.text}(x)^n for a power of {name.text}"
+            )
+            raise MathSyntaxError(message, self.text, name.start, exponent.end - name.start)
+        if not self._next_is_paren():
+            message = f"function '{name.text}' needs parentheses, e.g. {name.text}^2(x)"
+            raise self._error(message, name)
+        call = self._call_args(name)
+        return self._node(Pow(call, exponent, caret.start, name.start, call.end))
+
+    def _call_args(self, name: Token) -> Call:
+        spec = FUNCTIONS[name.text]
         opener = self._advance()
         args: list[Node] = []
         if self._peek().kind != "close":
@@ -292,13 +374,42 @@ class Parser:
         declared = self.declared or frozenset()
         ways = split_name(word, declared | _RESERVED)
         unique = ways[0] if len(ways) == 1 else None
-        if unique and sum(piece in _RESERVED for piece in unique) > 1:
+        if unique and sum(piece in CONSTANTS for piece in unique) > 1:
             ways, unique = [], None  # e.g. 'exec' as e*x*e*c is no useful hint
         if self.split_names and unique and all(piece in declared for piece in unique):
             return self._split_product(unique, token)
+        hint = self._case_hint(word)
+        if hint is not None:
+            raise self._error(hint, token)
         if self._next_is_paren():
             raise self._error(self._unknown_call_message(word, unique), token)
         raise self._error(self._unknown_message(word, ways), token)
+
+    def _case_hint(self, word: str) -> str | None:
+        """'names are case-sensitive: did you mean h and x? (variables: h, x)' when ``word``
+        is a declared name typed in another case; every such name in the text is listed."""
+        declared = self.declared or frozenset()
+        folded = {name.lower(): name for name in declared}
+        if len(folded) != len(declared) or word in _RESERVED:
+            return None  # names differing only by case: no guessing
+
+        def meant(name: str) -> list[str] | None:
+            if name in declared or name in _RESERVED:
+                return None
+            ways = split_name(name.lower(), frozenset(folded))
+            if len(ways) != 1:
+                return None
+            names = [folded[p] for p in ways[0]]
+            return names if "".join(names) != name else None
+
+        if meant(word) is None:
+            return None
+        found: dict[str, None] = {}
+        for other in _IDENTIFIER.findall(self.text):
+            for name in meant(other) or ():
+                found.setdefault(name, None)
+        names, known = " and ".join(found), ", ".join(sorted(declared))
+        return f"names are case-sensitive: did you mean {names}? (variables: {known})"
 
     def _unknown_call_message(self, word: str, unique: list[str] | None) -> str:
         allowed = ", ".join(sorted(FUNCTIONS))
@@ -318,7 +429,12 @@ class Parser:
         listed = ", ".join(names[:_MAX_LISTED]) + (", …" if len(names) > _MAX_LISTED else "")
         message = f"unknown name '{word}' (known: {listed or 'none'})"
         if len(ways) == 1:
-            return f"{message} — did you mean {_render(ways[0])}?"
+            shown = _render(ways[0])
+            called = [p for p in ways[0] if p in FUNCTIONS]
+            if called and len(ways[0]) > 1:
+                first = _render(ways[0][ways[0].index(called[0]) :]).split("*")[0]
+                return f"{message} — did you mean {shown}? (write {first}, with parentheses)"
+            return f"{message} — did you mean {shown}?"
         if len(ways) > 1:
             options = " or ".join(_render(way) for way in ways)
             return f"{message} — it could mean {options}; write the '*'"

@@ -29,6 +29,10 @@ class _Printer(StrPrinter):
     def _print_Max(self, expr: sympy.Expr) -> str:
         return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
+    def _print_Heaviside(self, expr: sympy.Expr) -> str:
+        # the parser builds heaviside(x) with H(0) = 1/2 only
+        return f"heaviside({self._print(expr.args[0])})"
+
 
 # order="none" prints sympy's canonical argument order (deterministic) and skips a costly
 # re-sort of the terms.

@@ -27,22 +27,23 @@ _SIMPLE: dict[str, TokenKind] = {
     "-": "op",
     "/": "op",
     "^": "op",
+    "!": "op",
     ",": "comma",
     "\u221a": "root",
 }
-_PAIRS = {"(": ")", "[": "]"}
-_CLOSERS = {")": "(", "]": "["}
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+# LaTeX commands students paste, read as the operator they mean.
+_LATEX = {"\\cdot": "*", "\\times": "*", "\\ast": "*"}
 _REFUSED = {
     "=": "'=' is not allowed; type only the expression, not an equation",
-    "!": "'!' (factorial) is not allowed",
     "%": "'%' is not allowed; write 5/100 instead of 5%",
     '"': "quotes ('\"') are not allowed",
     "'": 'quotes ("\'") are not allowed',
     "`": "backticks ('`') are not allowed",
     ";": "';' is not allowed; type a single expression",
-    "{": "'{' is not allowed; use ( ) or [ ] for grouping",
-    "}": "'}' is not allowed; use ( ) or [ ] for grouping",
-    "\\": "'\\' is not allowed; LaTeX is not supported (write 1/2, not \\frac{1}{2})",
+    "\\": "'\\' is not allowed; LaTeX is not supported except \\cdot and \\times (write 1/2,"
+    " not \\frac{1}{2})",
     "$": "'$' is not allowed; LaTeX is not supported",
     "_": "names starting with '_' are not allowed",
     ".": "'.' is only allowed inside a number such as 0.5",
@@ -129,9 +130,20 @@ class _Scanner:
             width = 2 if self.text.startswith("**", i) else 1
             self.emit("op", i, i + width)
             return i + width
+        if char == "!" and self.text.startswith("!!", i):
+            raise self.error("'!!' (double factorial) is not allowed; write factorial(n)", i, i + 2)
         if char in _SIMPLE:
             self.emit(_SIMPLE[char], i, i + 1)
             return i + 1
+        if char == "\\":
+            for command in _LATEX:
+                if (
+                    self.text.startswith(command, i)
+                    and not self.text[i + len(command) : i + len(command) + 1].isalpha()
+                ):
+                    end = i + len(command)
+                    self.tokens.append(Token("op", "*", self.offsets[i], self.offsets[end - 1] + 1))
+                    return end
         shown = self.source[self.offsets[i]]
         raise self.error(_REFUSED.get(char, f"character '{shown}' is not allowed"), i)
 

@@ -15,7 +15,8 @@ from quizgen.errors import MathSyntaxError
 __all__ = ["REPLACEMENTS", "SUPERSCRIPTS", "Normalized", "describe_char", "normalize"]
 
 _SPACES = "\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
-_TIMES = "\u00d7\u00b7\u22c5\u2217\u2219"  # times, middle dot, dot/star/bullet operators
+# times, middle dot, dot/star/bullet operators, and the element-wise products ⊙ and ∘
+_TIMES = "\u00d7\u00b7\u22c5\u2217\u2219\u2299\u2218"
 _MINUS = "\u2212\u2010\u2012\u2013\u2014"  # minus sign, hyphen, figure/en/em dash
 _DIVIDE = "\u00f7\u2215\u2044"  # division sign, division slash, fraction slash
 
@@ -35,6 +36,7 @@ _TABLE: dict[str, str] = {
     **dict.fromkeys(_MINUS, "-"),
     **dict.fromkeys(_DIVIDE, "/"),
     "\u03c0": " pi ",  # π (spaces keep it a separate word: 2π, xπ)
+    "\u03c3": " sigmoid ",  # σ(z), as machine-learning texts write the logistic function
     "\u221a": "\u221a",  # √ stays; the tokenizer reads it as a prefix square root
     **_fullwidth(),
 }
