@@ -352,6 +352,26 @@ def test_feedback_files_show_answer_verdict_feedback_and_solution(
     assert "Could not be read" in invalid and "4*(n*h + h^2" in invalid
 
 
+def test_an_undecided_answer_goes_to_the_instructor_not_to_unreadable(
+    runner, exam, exam_dir, tmp_path
+):
+    """min(…, 10^12) equals the key wherever the checker samples and has no exact decision:
+    the feedback page must say a person will check it, not that it could not be read."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    answers = right_answers(_paper(exam, "s1"))
+    answers["lstm-formula"] = "min(4*h*(n + h + 1), 10^12)"
+    _write_json(folder / "s1.json", _submission(exam, "s1", answers))
+    _grade(runner, exam_dir, [folder], tmp_path / "out")
+    (student,) = [s for s in _report(tmp_path / "out").students if s.student_id == "s1"]
+    item = next(i for i in student.items if i.question_id == "lstm-formula")
+    assert (item.status, item.method, item.earned) == ("invalid", "undecided", 0.0)
+    for suffix in ("md", "html"):
+        page = (tmp_path / "out" / "feedback" / f"s1.{suffix}").read_text(encoding="utf-8")
+        assert "Not decided automatically: your instructor will check" in page
+        assert "Could not be read" not in page
+
+
 def test_gradebook_files_have_the_documented_headers(runner, exam_dir, good_submissions, tmp_path):
     for book in ("canvas", "moodle"):
         result = _grade(

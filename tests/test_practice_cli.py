@@ -242,6 +242,42 @@ def test_json_prints_one_verdict_per_answer(tmp_path: Path) -> None:
     assert len(_attempts(history)) == 2
 
 
+UNDECIDED_BANK = """\
+id: undecided
+title: An answer the checker cannot judge
+questions:
+  - id: cube
+    kind: expression
+    variables: [x]
+    answer: x^3
+    prompt: Write $x^3$.
+    solution: It is $x^3$.
+"""
+
+
+def test_an_undecided_answer_is_not_counted_and_says_to_compare_with_the_solution(
+    tmp_path: Path,
+) -> None:
+    """min(x^3, 10^12) equals x^3 wherever the checker samples, but not for large x, and no
+    exact decision exists: the grader says 'undecided'. A student practising alone must not be
+    told it is unreadable, nor that an instructor will check it."""
+    bank = tmp_path / "undecided.yaml"
+    bank.write_text(UNDECIDED_BANK, encoding="utf-8")
+    base = ["practice", str(bank), "--count", "1", "--seed", "1", "--history", ":memory:"]
+    result = _run(*base, "--json", stdin="min(x^3, 10^12)\nx^3\n")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    verdicts = [e for e in events if e["event"] == "verdict"]
+    assert [(v["status"], v["counted"], v["undecided"]) for v in verdicts] == [
+        ("invalid", False, True),
+        ("correct", True, False),
+    ]
+    assert verdicts[0]["feedback"] == ""
+    shown = _run(*base, stdin="min(x^3, 10^12)\nq\n").stdout.decode()
+    assert "Not decided (not counted)" in shown and "compare it with the solution" in shown
+    assert "Could not read" not in shown and "instructor" not in shown
+
+
 def test_progress_json_and_table(tmp_path: Path) -> None:
     history = tmp_path / "h.sqlite3"
     for question, answer in (("product", "42"), ("square", "24")):

@@ -151,12 +151,15 @@ class Outcome:
     """A graded answer as the student sees it.
 
     ``status`` is correct, partial, incorrect, invalid (not counted: try again) or manual.
+    ``undecided`` marks an invalid answer that was read but that the checker could not judge
+    (the grader's method ``undecided``): the student compares it with the solution.
     """
 
     status: str
     score: float
     feedback: str = ""
     hint: bool = False
+    undecided: bool = False
 
     @property
     def counted(self) -> bool:
@@ -168,6 +171,9 @@ _GENERIC = {"Correct.", "Incorrect."}
 
 def _outcome(verdict: Verdict, hint: bool) -> Outcome:
     feedback = "" if verdict.feedback in _GENERIC else verdict.feedback
+    if verdict.status == "invalid" and verdict.method == "undecided":
+        # The grader's words ("your instructor will check") are for a graded exam, not here.
+        return Outcome("invalid", 0.0, "", undecided=True)
     if verdict.status == "invalid":
         return Outcome("invalid", 0.0, feedback)
     score = verdict.score * (HINT_FACTOR if hint else 1.0)

@@ -32,6 +32,11 @@ _MARKS = {
     "incorrect": ("✗ Incorrect", "bold red"),
     "shown": ("Solution shown: counted as not yet known", "yellow"),
     "invalid": ("Could not read that answer (not counted): try again", "bold magenta"),
+    "undecided": (
+        "? Not decided (not counted): quizgen could not tell whether this equals the answer; "
+        "compare it with the solution (sol)",
+        "bold magenta",
+    ),
 }
 
 
@@ -76,7 +81,8 @@ class RichView:
 
     def verdict(self, answer: Answer) -> None:
         outcome = answer.outcome
-        mark, style = _MARKS.get(outcome.status, (outcome.status, "bold"))
+        status = "undecided" if outcome.undecided else outcome.status
+        mark, style = _MARKS.get(status, (status, "bold"))
         line = Text(mark, style=style)
         if outcome.status == "partial":
             line.append(f" ({outcome.score:.2g} of 1)")
@@ -198,6 +204,7 @@ class JsonView:
             status=outcome.status,
             score=outcome.score,
             counted=outcome.counted,
+            undecided=outcome.undecided,
             hint=outcome.hint,
             feedback=feedback,
             seconds=round(answer.seconds, 3),

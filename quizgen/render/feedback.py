@@ -28,6 +28,8 @@ _STATUS_TEXT = {
     "blank": "No answer",
     "missing": "No submission",
 }
+# An invalid verdict whose answer was read but not judged (grade/expression.py): not unreadable.
+_UNDECIDED = "Not decided automatically: your instructor will check"
 
 
 def _num(value: float) -> str:
@@ -138,7 +140,7 @@ def _item_view(item: ItemResult, label: str, prompt: str, solution: str, fmt: _T
         response=fmt.literal(item.response_text) if item.response_text else "",
         multiline="\n" in item.response_text,
         status=item.status,
-        verdict=_STATUS_TEXT[item.status],
+        verdict=_UNDECIDED if item.method == "undecided" else _STATUS_TEXT[item.status],
         earned=_num(item.earned),
         points=_num(item.points),
         feedback=_feedback_text(item, fmt) if item.feedback else "",
