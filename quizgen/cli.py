@@ -269,6 +269,17 @@ def _pre_check(banks: list[Any], skip: bool) -> None:
         raise BankErrors(errors)
 
 
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        min=1,
+        help="Processes to work in (default: the number of cores); the output is the same "
+        "for any number.",
+    ),
+]
+
+
 @app.command()
 @_reporting
 def generate(
@@ -299,16 +310,18 @@ def generate(
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
     no_check: NoCheckOpt = False,
+    jobs: JobsOpt = None,
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.bank import load_banks
     from quizgen.generate.exam import (
-        build_exam,
+        draw_papers,
+        exam_head,
         new_seed,
         numbered_students,
         read_roster,
     )
-    from quizgen.generate.write import stale_files, write_exam
+    from quizgen.generate.write import default_jobs, stale_files, write_stream
     from quizgen.output import staged_dir
     from quizgen.render import get_renderer
 
@@ -324,15 +337,27 @@ def generate(
     _pre_check(loaded, no_check)
     target = _out_dir(out_dir, force)
     _seed_warning(seed)
-    with _progress("drawing papers") as progress:
-        exam = build_exam(
-            loaded, students, seed or new_seed(), pick=pick, title=title, progress=progress
+    exam_seed = seed or new_seed()
+    head = exam_head(loaded, exam_seed, pick=pick, title=title)
+    papers = draw_papers(loaded, students, exam_seed, pick=pick)
+    with staged_dir(target) as stage, _progress("drawing papers, then writing files") as bar:
+        # One bar over both halves: papers drawn into key.json, then files rendered from it.
+        def half(second: int) -> Callable[[int, int], None] | None:
+            return None if bar is None else lambda d, n: bar(second * n + d, 2 * n)
+
+        staged = write_stream(
+            head,
+            papers,
+            len(students),
+            stage,
+            renderers,
+            drawn=half(0),
+            progress=half(1),
+            jobs=jobs or default_jobs(),
         )
-    with staged_dir(target) as stage, _progress("writing files") as progress:
-        staged = write_exam(exam, stage, renderers, progress)
     written = [target / p.relative_to(stage) for p in staged]
     out.print(
-        f"[green]Wrote[/green] {len(exam.papers)} paper(s) × {len(renderers)} format(s) and "
+        f"[green]Wrote[/green] {len(students)} paper(s) × {len(renderers)} format(s) and "
         f"the key ({len(written)} files) to {target}"
     )
     if seed is None:

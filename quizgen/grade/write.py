@@ -18,6 +18,7 @@ from pathlib import Path
 
 from quizgen.errors import UsageError
 from quizgen.grade.pipeline import GradeReport, HandMark, ItemResult, StudentGrade, response_text
+from quizgen.keyfile import papers_by_id, student_rows
 from quizgen.output import file_stems, write_text_atomic
 from quizgen.variant import Exam, Paper
 
@@ -306,16 +307,20 @@ def write_grading(
     }
     if build is not None:
         files[f"gradebook-{gradebook}.csv"] = build(report, assignment or exam.title)
-    grades = {s.student_id: s for s in report.students}
-    for paper, stem in zip(exam.papers, file_stems(p.student_id for p in exam.papers), strict=True):
-        student = grades.get(paper.student_id)
-        if student is None or student.status == "missing":
-            continue
-        if feedback is not None:
-            for suffix, text in feedback(exam, paper, student).items():
-                files[f"feedback/{stem}{suffix}"] = text
     written = []
     for name, text in files.items():
         write_text_atomic(out / name, text)
         written.append(out / name)
+    grades = {s.student_id: s for s in report.students}
+    rows, papers = student_rows(exam), papers_by_id(exam)
+    # Feedback is written as it is rendered, and only the papers of those who submitted are
+    # read from the key: memory stays flat in the size of the class.
+    for row, stem in zip(rows, file_stems(r.student_id for r in rows), strict=True):
+        student = grades.get(row.student_id)
+        if student is None or student.status == "missing" or feedback is None:
+            continue
+        paper = papers[row.student_id]
+        for suffix, text in feedback(exam, paper, student).items():
+            write_text_atomic(out / f"feedback/{stem}{suffix}", text)
+            written.append(out / f"feedback/{stem}{suffix}")
     return written

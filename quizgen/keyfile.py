@@ -1,0 +1,478 @@
+"""The key file (``key.json``): write it student by student, read back only what is asked.
+
+Format ``quizgen-exam/2`` (documented in ``docs/key-format.md``) is JSON Lines: a header, then
+shared texts and distinct variants, each written once where first used and referred to by
+its byte offset, then one short line per student, then an index of the students and a
+fixed-width trailer that says where the index starts. A reader opens the header and the
+index, and seeks to the students it needs; nothing holds the whole class at once. Keys in the
+older one-document format ``quizgen-exam/1`` are still read (whole, as before).
+
+The in-memory model is unchanged: :class:`~quizgen.variant.Exam` with its papers. For a v2
+key the papers are a :class:`KeyPapers` sequence that loads a paper when it is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from quizgen.errors import UsageError
+from quizgen.inputs import KEY_BYTES, InputError, read_text
+from quizgen.output import INCOMPLETE
+from quizgen.variant import Exam, Paper, Variant
+
+__all__ = [
+    "KEY_FORMAT",
+    "KeyPapers",
+    "KeyWriter",
+    "StudentRow",
+    "key_format",
+    "open_key",
+    "paper_of",
+    "papers_by_id",
+    "scan_key",
+    "student_rows",
+]
+
+KEY_FORMAT = "quizgen-exam/2"
+V1_FORMAT = "quizgen-exam/1"
+
+#: Strings at least this long are stored once and referred to (prompts, solutions, options).
+SHARED_TEXT = 48
+#: The writer remembers this many texts and variants per kind; past it, it starts afresh
+#: (a text is then stored again: correct, a little larger, and memory stays flat).
+REMEMBERED = 50_000
+_TRAILER = '{{"index_at":{:020d}}}\n'
+_TRAILER_BYTES = len(_TRAILER.format(0))
+_REF = "$text"
+_LINE_BYTES = 64 * 1024 * 1024  # one record; a variant is a few kB
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRow:
+    """What the index says of a student: enough to list them without their paper."""
+
+    student_id: str
+    name: str
+    number: int
+    points: float
+    offset: int
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _header(exam: Exam, fingerprint: str) -> bytes:
+    head = {
+        "format": KEY_FORMAT,
+        "title": exam.title,
+        "course": exam.course,
+        "seed": exam.seed,
+        "fingerprint": fingerprint,
+        "pick": exam.pick,
+        "banks": [b.model_dump(mode="json") for b in exam.banks],
+    }
+    return _line(head)
+
+
+def _line(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+class KeyWriter:
+    """Writes a v2 key as papers arrive; :meth:`close` adds the index and the fingerprint.
+
+    The header is written first with a placeholder fingerprint of the same length, and
+    rewritten in place at the end, so every offset is final when it is written.
+    """
+
+    def __init__(self, path: Path, exam: Exam) -> None:
+        self._exam = exam
+        self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._file.write(_header(exam, "0" * 16))
+        self._texts: dict[str, int] = {}
+        self._variants: dict[str, int] = {}
+        self._index: list[list[Any]] = []
+
+    def _write(self, data: bytes) -> int:
+        at = self._file.tell()
+        self._file.write(data)
+        return at
+
+    def _text(self, text: str) -> int:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        at = self._texts.get(digest)
+        if at is None:
+            if len(self._texts) >= REMEMBERED:
+                self._texts.clear()
+            at = self._texts[digest] = self._write(_line({"text": digest, "value": text}))
+        return at
+
+    def _shared(self, data: Any) -> Any:
+        """``data`` with every long string replaced by a reference to its text line."""
+        if isinstance(data, str):
+            return {_REF: self._text(data)} if len(data) >= SHARED_TEXT else data
+        if isinstance(data, dict):
+            return {k: self._shared(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self._shared(v) for v in data]
+        return data
+
+    def _variant(self, variant: Variant) -> int:
+        at = self._variants.get(variant.uid)
+        if at is None:
+            data = self._shared(variant.model_dump(mode="json"))
+            if len(self._variants) >= REMEMBERED:
+                self._variants.clear()
+            at = self._variants[variant.uid] = self._write(_line({"variant": data}))
+        return at
+
+    def add(self, paper: Paper) -> None:
+        """Append one student's paper (its new texts and variants first)."""
+        refs = [self._variant(v) for v in paper.variants]
+        points = sum(v.points for v in paper.variants)
+        line = {
+            "student": paper.student_id,
+            "name": paper.name,
+            "number": paper.number,
+            "points": points,
+            "variants": refs,
+        }
+        at = self._write(_line(line))
+        self._index.append([paper.student_id, at, paper.name, paper.number, points])
+
+    def close(self, fingerprint: str) -> None:
+        """Write the index and the trailer, then the real fingerprint into the header."""
+        at = self._write(_line({"index": self._index}))
+        self._file.write(_TRAILER.format(at).encode("ascii"))
+        header = _header(self._exam, fingerprint)
+        if len(header) != len(_header(self._exam, "0" * 16)):
+            raise ValueError("a fingerprint must be 16 characters")
+        self._file.seek(0)
+        self._file.write(header)
+        self._file.close()
+
+    def abort(self) -> None:
+        """Close without finishing (the staged folder is thrown away)."""
+        self._file.close()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class _Corrupt(Exception):
+    pass
+
+
+class _Reader:
+    """Random and sequential access to the records of a v2 key file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._file: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - lives with the exam
+        self._variants: dict[int, Variant] = {}
+        self._texts: dict[int, str] = {}
+
+    def record(self, at: int) -> dict[str, Any]:
+        self._file.seek(at)
+        return self._parse(self._file.readline(_LINE_BYTES), at)
+
+    def _parse(self, raw: bytes, at: int) -> dict[str, Any]:
+        if not raw.endswith(b"\n"):
+            raise _Corrupt(f"the record at byte {at} is cut off or longer than 64 MB")
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise _Corrupt(f"the record at byte {at} is not JSON ({exc})") from None
+        if type(data) is not dict:
+            raise _Corrupt(f"the record at byte {at} is not an object")
+        return data
+
+    def remember(self, at: int, data: dict[str, Any]) -> None:
+        """Keep a text record met while scanning (saves a seek when it is used)."""
+        if type(data.get("value")) is str:
+            if len(self._texts) >= REMEMBERED:
+                self._texts.clear()
+            self._texts[at] = data["value"]
+
+    def text(self, at: int) -> str:
+        text = self._texts.get(at)
+        if text is None:
+            value = self.record(at).get("value")
+            if type(value) is not str:
+                raise _Corrupt(f"no text at byte {at}")
+            if len(self._texts) >= REMEMBERED:
+                self._texts.clear()
+            text = self._texts[at] = value
+        return text
+
+    def _resolved(self, data: Any) -> Any:
+        if type(data) is dict:
+            if _REF in data and len(data) == 1:
+                return self.text(data[_REF])
+            return {k: self._resolved(v) for k, v in data.items()}
+        if type(data) is list:
+            return [self._resolved(v) for v in data]
+        return data
+
+    def variant(self, at: int) -> Variant:
+        found = self._variants.get(at)
+        if found is None:
+            data = self.record(at).get("variant")
+            try:
+                found = Variant.model_validate(self._resolved(data))
+            except ValidationError as exc:
+                raise _Corrupt(f"the variant at byte {at} is not valid ({exc})") from None
+            if len(self._variants) >= REMEMBERED:
+                self._variants.clear()
+            self._variants[at] = found
+        return found
+
+    def paper(self, row: StudentRow) -> Paper:
+        data = self.record(row.offset)
+        refs = data.get("variants")
+        if data.get("student") != row.student_id or type(refs) is not list:
+            raise _Corrupt(f"the index points to the wrong line for student {row.student_id}")
+        variants = [self.variant(at) for at in refs]
+        return Paper.model_construct(
+            student_id=row.student_id, name=row.name, number=row.number, variants=variants
+        )
+
+    def index(self) -> list[StudentRow]:
+        size = os.fstat(self._file.fileno()).st_size
+        if size < _TRAILER_BYTES:
+            raise _Corrupt("the file ends before its index")
+        self._file.seek(size - _TRAILER_BYTES)
+        tail = self._file.read()
+        # Fixed width with leading zeros (not JSON numbers): parsed by hand.
+        if not (tail.startswith(b'{"index_at":') and tail.endswith(b"}\n")):
+            raise _Corrupt("the last line is not the index trailer (is the file cut off?)")
+        try:
+            at = int(tail[12:-2])
+        except ValueError:
+            raise _Corrupt(
+                "the last line is not the index trailer (is the file cut off?)"
+            ) from None
+        rows = self.record(at).get("index")
+        if type(rows) is not list:
+            raise _Corrupt(f"no index at byte {at}")
+        try:
+            return [StudentRow(str(s), str(n), int(k), float(p), int(o)) for s, o, n, k, p in rows]
+        except (ValueError, TypeError):
+            raise _Corrupt("the index has a malformed entry") from None
+
+
+def scan_key(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Every record of a v2 key in file order: (offset, kind, data), texts filled in.
+
+    Kinds: ``header``, ``variant`` (data: the variant as in ``quizgen-exam/1``) and
+    ``student`` (data: ``student``, ``name``, ``number``, ``points`` and ``variants``, the
+    offsets of the student's variant records). For a reader that wants every student (the
+    item report) without building pydantic objects; one pass, memory bounded by the caches.
+
+    Raises:
+        UsageError: the file cannot be read or a record is damaged.
+    """
+    reader = _Reader(path)
+    try:
+        with open(path, "rb") as handle:
+            at = 0
+            for raw in iter(lambda: handle.readline(_LINE_BYTES), b""):
+                if raw.startswith(b'{"index'):
+                    return
+                data = reader._parse(raw, at)
+                if at == 0:
+                    yield at, "header", data
+                elif "text" in data:
+                    reader.remember(at, data)
+                elif "variant" in data:
+                    yield at, "variant", reader._resolved(data["variant"])
+                elif "student" in data:
+                    yield at, "student", data
+                at += len(raw)
+    except _Corrupt as exc:
+        raise UsageError(f"{path}: damaged key ({exc})") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read key {path}: {exc.strerror}") from None
+
+
+class KeyPapers(Sequence[Paper]):
+    """The papers of a v2 key, read from the file when they are asked for.
+
+    Iterating reads them in order (memory stays flat); :meth:`paper` reads one student's;
+    :meth:`rows` lists every student without reading a paper.
+    """
+
+    def __init__(self, reader: _Reader, rows: list[StudentRow]) -> None:
+        self._reader = reader
+        self._rows = rows
+        self._by_id = {r.student_id: r for r in rows}
+
+    def rows(self) -> list[StudentRow]:
+        """Every student in paper order: id, name, number, points."""
+        return self._rows
+
+    def paper(self, student_id: str) -> Paper | None:
+        """One student's paper, or None if the student is not in the exam."""
+        row = self._by_id.get(student_id)
+        return None if row is None else self._load(row)
+
+    def _load(self, row: StudentRow) -> Paper:
+        try:
+            return self._reader.paper(row)
+        except _Corrupt as exc:
+            raise UsageError(f"{self._reader.path}: damaged key ({exc})") from None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._load(r) for r in self._rows[i]]
+        return self._load(self._rows[i])
+
+    def __iter__(self) -> Iterator[Paper]:
+        for row in self._rows:
+            yield self._load(row)
+
+    def __contains__(self, paper: object) -> bool:
+        return isinstance(paper, Paper) and paper.student_id in self._by_id
+
+
+def student_rows(exam: Exam) -> list[StudentRow]:
+    """Every student of ``exam`` (id, name, number, points) without loading a v2 key's papers."""
+    if isinstance(exam.papers, KeyPapers):
+        return exam.papers.rows()
+    return [
+        StudentRow(p.student_id, p.name, p.number, sum(v.points for v in p.variants), -1)
+        for p in exam.papers
+    ]
+
+
+def paper_of(exam: Exam, student_id: str) -> Paper | None:
+    """One student's paper (read from the file for a v2 key), None if not in the exam."""
+    if isinstance(exam.papers, KeyPapers):
+        return exam.papers.paper(student_id)
+    return next((p for p in exam.papers if p.student_id == student_id), None)
+
+
+def papers_by_id(exam: Exam) -> dict[str, Paper] | KeyPapers:
+    """A mapping-like view student id → paper with ``get``; lazy for a v2 key."""
+    if isinstance(exam.papers, KeyPapers):
+        return _LazyById(exam.papers)  # type: ignore[return-value]
+    return {p.student_id: p for p in exam.papers}
+
+
+class _LazyById:
+    """``papers_by_id`` for a v2 key: ``in`` and ``[]`` read one paper, cached per reading."""
+
+    def __init__(self, papers: KeyPapers) -> None:
+        self._papers = papers
+        self._ids = {r.student_id for r in papers.rows()}
+        self._loaded: dict[str, Paper] = {}
+
+    def __contains__(self, student_id: object) -> bool:
+        return student_id in self._ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(r.student_id for r in self._papers.rows())
+
+    def __getitem__(self, student_id: str) -> Paper:
+        paper = self._loaded.get(student_id)
+        if paper is None:
+            paper = self._papers.paper(student_id)
+            if paper is None:
+                raise KeyError(student_id)
+            self._loaded[student_id] = paper
+        return paper
+
+    def get(self, student_id: str, default: Any = None) -> Any:
+        return self[student_id] if student_id in self._ids else default
+
+
+# --- opening either format -------------------------------------------------------------------
+
+
+def _incomplete(path: Path) -> None:
+    if (Path(path).parent / INCOMPLETE).exists():
+        raise UsageError(
+            f"{Path(path).parent} is incomplete: quizgen was stopped while writing this exam",
+            hint="generate the exam again (same banks, roster and the seed in key.json)",
+        )
+
+
+def key_format(path: Path) -> str | None:
+    """``quizgen-exam/2`` when the file starts with a v2 header, else None (v1 or not a key)."""
+    with open(path, "rb") as handle:
+        first = handle.readline(64 * 1024)
+    if not first.startswith(b'{"format":"quizgen-exam/2"'):
+        return None
+    return KEY_FORMAT
+
+
+def _open_v2(path: Path) -> Exam:
+    hint = "pass the key.json that `quizgen generate` wrote"
+    reader = _Reader(path)
+    try:
+        head = reader.record(0)
+        rows = reader.index()
+        exam = Exam.model_construct(
+            title=head["title"],
+            course=head.get("course"),
+            seed=head["seed"],
+            fingerprint=head.get("fingerprint"),
+            pick=head.get("pick"),
+            banks=[_bank(b) for b in head["banks"]],
+            papers=KeyPapers(reader, rows),
+        )
+    except (_Corrupt, KeyError, TypeError, ValidationError) as exc:
+        raise UsageError(f"{path}: not a readable quizgen key ({exc})", hint=hint) from None
+    return exam
+
+
+def _bank(data: Any) -> Any:
+    from quizgen.variant import BankRef
+
+    return BankRef.model_validate(data)
+
+
+def _open_v1(path: Path) -> Exam:
+    try:
+        text = read_text(Path(path), KEY_BYTES)
+    except InputError as exc:
+        raise UsageError(f"cannot read key {path}: {exc.message}", hint=exc.hint) from None
+    try:
+        return Exam.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "json_invalid":
+            raise UsageError(f"{path}: not valid JSON ({first['msg']})") from None
+        raise UsageError(
+            f"{path}: not a quizgen key ({where or 'top level'}: {first['msg']})",
+            hint="pass the key.json that `quizgen generate` wrote",
+        ) from None
+
+
+def open_key(path: Path) -> Exam:
+    """The exam of a key file in either format.
+
+    A ``quizgen-exam/2`` key is opened, not loaded: its papers are a :class:`KeyPapers`
+    sequence. A ``quizgen-exam/1`` key (at most 1 GB) is parsed whole, as before.
+
+    Raises:
+        UsageError: the folder is incomplete, or the file cannot be read or is not a key.
+    """
+    _incomplete(path)
+    try:
+        v2 = key_format(Path(path)) == KEY_FORMAT
+    except OSError as exc:
+        raise UsageError(f"cannot read key {path}: {exc.strerror}") from None
+    return _open_v2(Path(path)) if v2 else _open_v1(Path(path))
