@@ -95,6 +95,7 @@ class KeyWriter:
 
     def __init__(self, path: Path, exam: Exam) -> None:
         self._exam = exam
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
         self._file.write(_header(exam, "0" * 16))
         self._texts: dict[str, int] = {}
