@@ -427,13 +427,20 @@ def grade(
             "comment), applied on top of the automatic grades."
         ),
     ] = None,
+    students: Annotated[
+        str | None,
+        typer.Option(
+            "--students",
+            metavar="FIRST-LAST",
+            help="Grade only the papers numbered FIRST to LAST (a shard of a large class); "
+            "submissions of other students are skipped.",
+        ),
+    ] = None,
 ) -> None:
     """Grade submissions against the frozen key; write grades, feedback and gradebook files.
 
     Exit code 1 when a submission (or part of one) was rejected: see rejected.csv.
     """
-    from quizgen.bank import load_banks
-    from quizgen.generate.regrade import regrade_exam
     from quizgen.grade.overrides import apply_marks, read_marks
     from quizgen.grade.pipeline import grade_exam
     from quizgen.grade.submissions import read_key, read_submissions
@@ -446,9 +453,15 @@ def grade(
     exam = read_key(key)
     marks, bad_marks = read_marks(overrides) if overrides else ([], [])
     if regrade:
+        from quizgen.bank import load_banks
+        from quizgen.generate.regrade import regrade_exam  # sympy: only when re-solving
+
         exam, changes = regrade_exam(exam, load_banks(regrade))
         out.print(_regrade_table(changes))
+    shard = _students_range(exam, students)  # a bad range fails before any reading
     found = read_submissions(submissions, exam, first=first)
+    if shard is not None:
+        exam, found = _shard(exam, found, shard, students)
     target = _out_dir(out_dir, force)
     found.rejections.extend(bad_marks)
     report = grade_exam(exam, found, timeout=timeout, regraded=bool(regrade))
@@ -466,6 +479,26 @@ def grade(
     if report.rejections:
         err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
         raise typer.Exit(1)
+
+
+def _students_range(exam: Any, students: str | None) -> tuple[int, int] | None:
+    from quizgen.keyfile import parse_range
+
+    return None if students is None else parse_range(students, len(exam.papers))
+
+
+def _shard(exam: Any, found: Any, bounds: tuple[int, int], students: str) -> tuple[Any, Any]:
+    """The exam cut to ``--students FIRST-LAST`` and the submissions of those students."""
+    from quizgen.keyfile import restrict, student_rows
+
+    shard = restrict(exam, *bounds)
+    ids = {r.student_id for r in student_rows(shard)}
+    kept = [r for r in found.received if r.submission.student_id in ids]
+    skipped = len(found.received) - len(kept)
+    if skipped:
+        err.print(f"--students {students}: skipped {skipped} submission(s) of other students")
+    found.received = kept
+    return shard, found
 
 
 def _grade_summary(report: Any, target: Path, files: int) -> None:

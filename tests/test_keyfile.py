@@ -158,3 +158,35 @@ def test_output_is_byte_identical_for_any_jobs_and_large_keys_come_in_pages(
         text = (outs[0] / page).read_text(encoding="utf-8")
         seen += [int(n) for n in re.findall(r'id="paper-(\d+)"', text)]
     assert seen == list(range(1, count + 1))  # every paper on exactly one page, in order
+
+
+def test_grade_a_shard_of_the_class_with_students(tmp_path: Path, quizgen_cli) -> None:
+    exam = make_exam(6)
+    key = _v2(exam, tmp_path / "exam")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for p in exam.papers:
+        write_json(subs / f"{p.student_id}.json", submission(exam, p.student_id))
+    out = tmp_path / "g"
+    (run,) = quizgen_cli(["grade", key, subs, "--out", out, "--students", "2-3"])
+    assert run.code == 0, run.stderr
+    assert "skipped 4 submission(s) of other students" in run.stderr
+    rows = (out / "grades.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["s2", "s3"]
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == [
+        "s2.html",
+        "s2.md",
+        "s3.html",
+        "s3.md",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("0-3", "at least 1"), ("5-2", "at most LAST"), ("a-b", "FIRST-LAST"), ("9", "only 6")],
+)
+def test_a_bad_students_range_is_refused(tmp_path: Path, quizgen_cli, given, message) -> None:
+    exam = make_exam(6)
+    key = _v2(exam, tmp_path / "exam")
+    (run,) = quizgen_cli(["grade", key, tmp_path, "--out", tmp_path / "g", "--students", given])
+    assert run.code == 2 and message in run.stderr and "Traceback" not in run.stderr

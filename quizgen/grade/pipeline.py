@@ -312,18 +312,29 @@ def _grade_paper(grader: _Grader, paper: Paper, received: Received | None) -> St
 def _missing(row: StudentRow) -> StudentGrade:
     """A student without a submission: listed, 0 points, and no items (their paper is not
     read, so grading a few submissions against a large class's key stays quick)."""
-    return StudentGrade(
-        student_id=row.student_id,
-        name=row.name,
-        number=row.number,
-        status="missing",
-        source=None,
-        total=0.0,
-        max=round(row.points, 9),
-        percent=0.0,
-        manual=0,
-        items=[],
-    )
+    grade = StudentGrade.__new__(StudentGrade)
+    # What model_construct does, without its per-field loop: 100,000 missing students of a
+    # large class's key cost 2.6 s through it. The values are plain, from the key's index.
+    fields = {
+        "student_id": row.student_id,
+        "name": row.name,
+        "number": row.number,
+        "status": "missing",
+        "source": None,
+        "total": 0.0,
+        "max": round(float(row.points), 9),
+        "percent": 0.0,
+        "manual": 0,
+        "items": [],
+    }
+    object.__setattr__(grade, "__dict__", fields)
+    object.__setattr__(grade, "__pydantic_fields_set__", _ALL_FIELDS)
+    object.__setattr__(grade, "__pydantic_extra__", None)
+    object.__setattr__(grade, "__pydantic_private__", None)
+    return grade
+
+
+_ALL_FIELDS = frozenset(StudentGrade.model_fields)
 
 
 def _as_submissions(submissions: Submissions | Iterable[Submission | Received]) -> Submissions:

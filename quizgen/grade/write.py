@@ -107,7 +107,11 @@ def grades_csv(report: GradeReport) -> str:
     """
     columns = item_columns(report)
     rows = [GRADES_HEADER + columns]
+    blanks = [""] * len(columns)
     for s in report.students:
+        if not s.items:  # no submission (a large class's key is not read for these)
+            rows.append([s.student_id, s.name, _student_status(s), "0", _num(s.max), "0", *blanks])
+            continue
         cells = {_column(i): _cell(i) for i in s.items}
         head = [s.student_id, s.name, _student_status(s), _num(s.total), _num(s.max)]
         rows.append(head + [_num(s.percent)] + [cells.get(c, "") for c in columns])
