@@ -315,14 +315,15 @@ def generate(
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.bank import load_banks
     from quizgen.generate.exam import (
-        draw_papers,
+        Draw,
         exam_head,
         new_seed,
         numbered_students,
         read_roster,
     )
-    from quizgen.generate.write import default_jobs, stale_files, write_stream
+    from quizgen.generate.write import stale_files, write_stream
     from quizgen.output import staged_dir
+    from quizgen.pool import default_jobs
     from quizgen.render import get_renderer
 
     if (count is None) == (roster is None):
@@ -339,7 +340,7 @@ def generate(
     _seed_warning(seed)
     exam_seed = seed or new_seed()
     head = exam_head(loaded, exam_seed, pick=pick, title=title)
-    papers = draw_papers(loaded, students, exam_seed, pick=pick)
+    papers = Draw(loaded, students, exam_seed, pick=pick)
     with staged_dir(target) as stage, _progress("drawing papers, then writing files") as bar:
         # One bar over both halves: papers drawn into key.json, then files rendered from it.
         def half(second: int) -> Callable[[int, int], None] | None:
@@ -436,6 +437,7 @@ def grade(
             "submissions of other students are skipped.",
         ),
     ] = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Grade submissions against the frozen key; write grades, feedback and gradebook files.
 
@@ -446,6 +448,7 @@ def grade(
     from quizgen.grade.submissions import read_key, read_submissions
     from quizgen.grade.write import gradebook_writer, write_grading
     from quizgen.output import staged_dir
+    from quizgen.pool import default_jobs
     from quizgen.render.feedback import feedback_files
 
     if gradebook:
@@ -474,6 +477,7 @@ def grade(
             gradebook=gradebook,
             assignment=assignment,
             feedback=functools.partial(feedback_files, templates=templates),
+            jobs=jobs or default_jobs(),
         )
     _grade_summary(report, target, len(written))
     if report.rejections:

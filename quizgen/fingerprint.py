@@ -49,6 +49,10 @@ class Fingerprinter:
         """Hash the next paper."""
         self._chunk(paper.model_dump_json().encode("utf-8"))
 
+    def add_json(self, paper_json: bytes) -> None:
+        """Hash the next paper, given as its ``model_dump_json()`` bytes (from a worker)."""
+        self._chunk(paper_json)
+
     def hexdigest(self) -> str:
         """The fingerprint so far (16 hex digits)."""
         return self._digest.hexdigest()[:LENGTH]

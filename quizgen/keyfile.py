@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -29,6 +29,7 @@ from quizgen.variant import Exam, Paper, Variant
 
 __all__ = [
     "KEY_FORMAT",
+    "DrawnPaper",
     "KeyPapers",
     "KeyWriter",
     "StudentRow",
@@ -73,6 +74,23 @@ class StudentRow(NamedTuple):
 
 
 # --- writing ---------------------------------------------------------------------------------
+
+
+class DrawnPaper(NamedTuple):
+    """A paper as the writer needs it: who, and the uids of its variants in order."""
+
+    student_id: str
+    name: str
+    number: int
+    points: float
+    uids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, paper: Paper) -> DrawnPaper:
+        """The record of a paper in memory."""
+        points = sum(v.points for v in paper.variants)
+        uids = tuple(v.uid for v in paper.variants)
+        return cls(paper.student_id, paper.name, paper.number, points, uids)
 
 
 def _header(exam: Exam, fingerprint: str) -> bytes:
@@ -132,28 +150,32 @@ class KeyWriter:
             return [self._shared(v) for v in data]
         return data
 
-    def _variant(self, variant: Variant) -> int:
-        at = self._variants.get(variant.uid)
+    def _variant(self, uid: str, dump: Callable[[str], dict[str, Any]]) -> int:
+        at = self._variants.get(uid)
         if at is None:
-            data = self._shared(variant.model_dump(mode="json"))
+            data = self._shared(dump(uid))
             if len(self._variants) >= REMEMBERED:
                 self._variants.clear()
-            at = self._variants[variant.uid] = self._write(_line({"variant": data}))
+            at = self._variants[uid] = self._write(_line({"variant": data}))
         return at
 
     def add(self, paper: Paper) -> None:
         """Append one student's paper (its new texts and variants first)."""
-        refs = [self._variant(v) for v in paper.variants]
-        points = sum(v.points for v in paper.variants)
+        by_uid = {v.uid: v for v in paper.variants}
+        self.add_drawn(DrawnPaper.of(paper), lambda uid: by_uid[uid].model_dump(mode="json"))
+
+    def add_drawn(self, paper: DrawnPaper, dump: Callable[[str], dict[str, Any]]) -> None:
+        """Append a paper drawn elsewhere: ``dump(uid)`` gives a variant's JSON data."""
+        refs = [self._variant(uid, dump) for uid in paper.uids]
         line = {
             "student": paper.student_id,
             "name": paper.name,
             "number": paper.number,
-            "points": points,
+            "points": paper.points,
             "variants": refs,
         }
         at = self._write(_line(line))
-        self._index.append([paper.student_id, at, paper.name, paper.number, points])
+        self._index.append([paper.student_id, at, paper.name, paper.number, paper.points])
 
     def close(self, fingerprint: str) -> None:
         """Write the index and the trailer, then the real fingerprint into the header."""
@@ -184,10 +206,16 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._file: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - lives with the exam
+        self._pid = os.getpid()
         self._variants: dict[int, Variant] = {}
         self._texts: dict[int, str] = {}
 
     def record(self, at: int) -> dict[str, Any]:
+        if self._pid != os.getpid():
+            # A forked worker (--jobs): a file inherited from the parent shares its position
+            # with every other worker, so each process opens its own.
+            self._file = open(self.path, "rb")  # noqa: SIM115
+            self._pid = os.getpid()
         self._file.seek(at)
         return self._parse(self._file.readline(_LINE_BYTES), at)
 

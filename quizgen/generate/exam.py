@@ -8,6 +8,7 @@ seed is drawn (:func:`new_seed`); it is stored in ``key.json`` and nowhere a stu
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from quizgen.rng import stream_for
 from quizgen.variant import BankRef, Exam, Paper
 
 __all__ = [
+    "Draw",
     "Student",
     "build_exam",
     "draw_papers",
@@ -224,13 +226,15 @@ def draw_papers(
     *,
     pick: int | None = None,
     start: int = 1,
+    compiled: Sequence[CompiledQuestion] | None = None,
 ) -> Iterator[Paper]:
     """Draw the papers of ``students`` one at a time, numbered from ``start``.
 
     Nothing is kept between papers but the solver's bounded caches, so a class of any size
     streams through in flat memory. The same arguments always yield the same papers.
+    ``compiled`` are the banks' questions compiled already (by :attr:`Draw.compiled`).
     """
-    questions = [q for b in banks for q in compile_bank(b)]
+    questions = compiled if compiled is not None else [q for b in banks for q in compile_bank(b)]
     for number, student in enumerate(students, start=start):
         chosen = select_questions(questions, pick, seed, student.id)
         variants = [
@@ -238,6 +242,35 @@ def draw_papers(
             for q in chosen
         ]
         yield Paper(student_id=student.id, name=student.name, number=number, variants=variants)
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The papers of a class, to be drawn: by :func:`draw_papers` in order, or by ranges of
+    students in several processes (:func:`quizgen.generate.write.write_stream`)."""
+
+    banks: Sequence[Bank]
+    students: Sequence[Student]
+    seed: str
+    pick: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.students)
+
+    @functools.cached_property
+    def compiled(self) -> list[CompiledQuestion]:
+        """The questions, compiled once (forked workers inherit them)."""
+        return [q for b in self.banks for q in compile_bank(b)]
+
+    def __iter__(self) -> Iterator[Paper]:
+        return self.papers(0, len(self.students))
+
+    def papers(self, first: int, end: int) -> Iterator[Paper]:
+        """The papers of students ``first``..``end`` (0-based, end excluded), numbered."""
+        chosen = self.students[first:end]
+        return draw_papers(
+            self.banks, chosen, self.seed, pick=self.pick, start=first + 1, compiled=self.compiled
+        )
 
 
 def build_exam(

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from quizgen.fingerprint import Fingerprinter
-from quizgen.keyfile import KeyWriter, open_key, student_rows
+from quizgen.generate.exam import Draw
+from quizgen.keyfile import DrawnPaper, KeyWriter, open_key, student_rows
 from quizgen.output import file_stems, write_text_atomic
-from quizgen.variant import Exam, Paper
+from quizgen.pool import ordered_map
+from quizgen.variant import Exam, Paper, Variant
 
-__all__ = ["KEY_PAGE", "default_jobs", "key_json", "stale_files", "write_exam", "write_stream"]
+__all__ = ["KEY_PAGE", "key_json", "stale_files", "write_exam", "write_stream"]
 
 #: Students per answer-key page: a class up to this size gets one key file, as before; a
 #: larger one gets ``keys/key-<first>-<last>`` pages and ``key.html``/``key.md`` as an index.
@@ -32,14 +33,6 @@ KEY_PAGE = 100
 CHUNK = 50
 
 Progress = Callable[[int, int], None]
-
-
-def default_jobs() -> int:
-    """Processes to use by default: the cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def key_json(exam: Exam) -> str:
@@ -91,7 +84,7 @@ def write_stream(
         The files written: key.json, then per range of students their files.
     """
     key = Path(out) / "key.json"
-    fingerprint = _write_key(head, papers, total, key, drawn)
+    fingerprint = _write_key(head, papers, total, key, drawn, jobs)
     exam = open_key(key)
     if fingerprint != exam.fingerprint:  # the file is what every paper is rendered from
         raise RuntimeError("key.json does not read back as written")
@@ -101,7 +94,8 @@ def write_stream(
     plan = _Plan(key, Path(out), tuple(r.name for r in renderers), _templates(renderers))
     ranges = _ranges(len(rows), KEY_PAGE if len(rows) > KEY_PAGE else len(rows))
     done = 0
-    for files, count in _map(_render_range, plan, stems, ranges, jobs):
+    tasks = [(plan, stems[a:b], a, b, whole) for a, b, whole in ranges]
+    for files, count in ordered_map(_render_range, tasks, jobs):
         written.extend(Path(out) / f for f in files)
         done += count
         if progress is not None:
@@ -112,15 +106,19 @@ def write_stream(
 
 
 def _write_key(
-    head: Exam, papers: Iterable[Paper], total: int, path: Path, drawn: Progress | None
+    head: Exam, papers: Iterable[Paper], total: int, path: Path, drawn: Progress | None, jobs: int
 ) -> str:
-    """Stream the papers into the v2 key; return the fingerprint."""
+    """Stream the papers into the v2 key; return the fingerprint.
+
+    Given a :class:`~quizgen.generate.exam.Draw` and several ``jobs``, the papers are drawn
+    in worker processes by ranges of students and written here in order.
+    """
     hasher = Fingerprinter(head)
     writer = KeyWriter(path, head)
     try:
-        for done, paper in enumerate(papers, start=1):
-            hasher.add(paper)
-            writer.add(paper)
+        for done, (paper_json, paper, dump) in enumerate(_drawn(papers, total, jobs), start=1):
+            hasher.add_json(paper_json)
+            writer.add_drawn(paper, dump)
             if drawn is not None:
                 drawn(done, total)
     except BaseException:
@@ -129,6 +127,47 @@ def _write_key(
     fingerprint = hasher.hexdigest()
     writer.close(fingerprint)
     return fingerprint
+
+
+DRAW_CHUNK = 50  # students per drawing task
+
+
+def _drawn(
+    papers: Iterable[Paper], total: int, jobs: int
+) -> Iterator[tuple[bytes, DrawnPaper, Callable[[str], dict[str, Any]]]]:
+    """(paper JSON for the fingerprint, the paper's record, its variants' JSON data by uid)."""
+    if jobs > 1 and isinstance(papers, Draw) and total > DRAW_CHUNK:
+        _DRAWING["draw"] = papers
+        tasks = [(a, min(a + DRAW_CHUNK, total)) for a in range(0, total, DRAW_CHUNK)]
+        try:
+            for chunk, dumps in ordered_map(_draw_range, tasks, jobs):
+                for paper_json, paper in chunk:
+                    yield paper_json, paper, dumps.__getitem__
+        finally:
+            _DRAWING.clear()
+        return
+    for paper in papers:
+        by_uid = {v.uid: v for v in paper.variants}
+        dump = _dumper(by_uid)
+        yield paper.model_dump_json().encode("utf-8"), DrawnPaper.of(paper), dump
+
+
+def _dumper(by_uid: dict[str, Variant]) -> Callable[[str], dict[str, Any]]:
+    return lambda uid: by_uid[uid].model_dump(mode="json")
+
+
+_DRAWING: dict[str, Draw] = {}  # inherited by forked workers (quizgen.pool)
+
+
+def _draw_range(first: int, end: int) -> tuple[list[tuple[bytes, DrawnPaper]], dict]:
+    """Draw students ``first``..``end`` in a worker: what :func:`_write_key` needs of them."""
+    chunk, dumps = [], {}
+    for paper in _DRAWING["draw"].papers(first, end):
+        for v in paper.variants:
+            if v.uid not in dumps:
+                dumps[v.uid] = v.model_dump(mode="json")
+        chunk.append((paper.model_dump_json().encode("utf-8"), DrawnPaper.of(paper)))
+    return chunk, dumps
 
 
 @dataclass(frozen=True)
@@ -156,31 +195,18 @@ def _ranges(count: int, page: int) -> list[tuple[int, int, bool]]:
     return tasks
 
 
-def _map(fn: Callable, plan: _Plan, stems: list[str], ranges: list, jobs: int) -> Iterable:
-    """``fn`` over the ranges, in order; in a pool of ``jobs`` processes when worth it."""
-    args = [(plan, stems[a:b], a, b, whole) for a, b, whole in ranges]
-    if jobs <= 1 or len(ranges) <= 1:
-        yield from (fn(*a) for a in args)
-        return
-    import multiprocessing
-
-    # fork: the workers inherit the imported modules and compiled templates.
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(fn, *zip(*args, strict=True))
-
-
-_WORKER: dict[Path, tuple[Exam, list[Any]]] = {}
+_WORKER: dict[tuple[Path, int], tuple[Exam, list[Any]]] = {}
 
 
 def _open(plan: _Plan) -> tuple[Exam, list[Any]]:
     """The key and the renderers, opened once per process."""
-    if plan.key not in _WORKER:
+    if (plan.key, os.getpid()) not in _WORKER:
         from quizgen.render import get_renderer
 
         _WORKER.clear()
         renderers = [get_renderer(name, plan.templates) for name in plan.formats]
-        _WORKER[plan.key] = (open_key(plan.key), renderers)
-    return _WORKER[plan.key]
+        _WORKER[(plan.key, os.getpid())] = (open_key(plan.key), renderers)
+    return _WORKER[(plan.key, os.getpid())]
 
 
 def _render_range(

@@ -15,11 +15,13 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from quizgen.errors import UsageError
 from quizgen.grade.pipeline import GradeReport, HandMark, ItemResult, StudentGrade, response_text
 from quizgen.keyfile import papers_by_id, student_rows
 from quizgen.output import file_stems, write_text_atomic
+from quizgen.pool import ordered_map
 from quizgen.variant import Exam, Paper
 
 __all__ = [
@@ -294,8 +296,11 @@ def write_grading(
     gradebook: str | None = None,
     assignment: str | None = None,
     feedback: FeedbackWriter | None = None,
+    jobs: int = 1,
 ) -> list[Path]:
     """Write every output of a grading run into ``out`` (which must exist); return the paths.
+
+    Feedback files are rendered in ``jobs`` processes (the files do not depend on it).
 
     ``feedback`` renders one student's feedback files (suffix → text, e.g.
     :func:`quizgen.render.feedback.feedback_files`). Feedback is written only for students
@@ -315,16 +320,46 @@ def write_grading(
     for name, text in files.items():
         write_text_atomic(out / name, text)
         written.append(out / name)
-    grades = {s.student_id: s for s in report.students}
-    rows, papers = student_rows(exam), papers_by_id(exam)
-    # Feedback is written as it is rendered, and only the papers of those who submitted are
-    # read from the key: memory stays flat in the size of the class.
-    for row, stem in zip(rows, file_stems(r.student_id for r in rows), strict=True):
-        student = grades.get(row.student_id)
-        if student is None or student.status == "missing" or feedback is None:
-            continue
-        paper = papers[row.student_id]
-        for suffix, text in feedback(exam, paper, student).items():
+    if feedback is not None:
+        written.extend(_write_feedback(out, exam, report, feedback, jobs))
+    return written
+
+
+# --- feedback, by ranges of students, in processes -----------------------------------------
+
+_FEEDBACK_CHUNK = 100  # students per task
+_STATE: dict[str, Any] = {}  # what forked workers inherit (see quizgen.pool)
+
+
+def _write_feedback(
+    out: Path, exam: Exam, report: GradeReport, feedback: FeedbackWriter, jobs: int
+) -> list[Path]:
+    """Each submitting student's feedback files, written as they are rendered.
+
+    Only the papers of those who submitted are read from the key: memory stays flat in the
+    size of the class.
+    """
+    grades = {s.student_id: s for s in report.students if s.status != "missing"}
+    rows = student_rows(exam)
+    todo = [
+        (row.student_id, stem)
+        for row, stem in zip(rows, file_stems(r.student_id for r in rows), strict=True)
+        if row.student_id in grades
+    ]
+    _STATE.update(out=out, exam=exam, grades=grades, feedback=feedback)
+    tasks = [(todo[i : i + _FEEDBACK_CHUNK],) for i in range(0, len(todo), _FEEDBACK_CHUNK)]
+    try:
+        return [path for done in ordered_map(_feedback_range, tasks, jobs) for path in done]
+    finally:
+        _STATE.clear()
+
+
+def _feedback_range(todo: list[tuple[str, str]]) -> list[Path]:
+    out, exam, grades, feedback = (_STATE[k] for k in ("out", "exam", "grades", "feedback"))
+    papers = papers_by_id(exam)
+    written = []
+    for student_id, stem in todo:
+        for suffix, text in feedback(exam, papers[student_id], grades[student_id]).items():
             write_text_atomic(out / f"feedback/{stem}{suffix}", text)
             written.append(out / f"feedback/{stem}{suffix}")
     return written
