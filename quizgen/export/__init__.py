@@ -35,6 +35,7 @@ from quizgen.output import write_bytes_atomic
 
 __all__ = [
     "EXPORTERS",
+    "MAX_VARIANTS",
     "ExportError",
     "ExportOptions",
     "ExportResult",
@@ -54,6 +55,12 @@ EXPORTERS: dict[str, Exporter] = {
     "moodle": MoodleExporter(),
     "qti21": Qti21Exporter(),
 }
+
+
+#: The most variants per question ``export`` writes (docs/export.md). The whole file is built
+#: in memory, so memory grows with the variants (measured in docs/performance.md), and a pool
+#: is for an LMS to draw from: past a few hundred variants, more add nothing but file size.
+MAX_VARIANTS = 5_000
 
 
 def get_exporter(name: str) -> Exporter:
@@ -106,6 +113,13 @@ def export(
     exporter = get_exporter(to)
     if variants < 1:
         raise UsageError("--variants must be at least 1")
+    if variants > MAX_VARIANTS:
+        raise UsageError(
+            f"--variants {variants:,} is more than an LMS pool needs (at most "
+            f"{MAX_VARIANTS:,} per question)",
+            hint="a pool draws one variant per student: a few hundred already make sharing "
+            "answers pointless; for one variant per student, `quizgen generate` the papers",
+        )
     if not banks:
         raise UsageError("no banks to export")
     pools, warnings = build_pools(banks, seed, variants, pick, progress)
