@@ -628,9 +628,16 @@ def export_command(
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
     from quizgen.bank import load_banks
-    from quizgen.export import check_output_path, export, get_exporter, write_export
+    from quizgen.export import (
+        check_output_path,
+        check_variants,
+        export,
+        get_exporter,
+        write_export,
+    )
 
     exporter = get_exporter(to)
+    check_variants(variants)  # before the banks are read and checked
     check_output_path(out_file, exporter.suffix)
     loaded = load_banks(banks)
     _pre_check(loaded, no_check)
