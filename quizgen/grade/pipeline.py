@@ -328,7 +328,7 @@ def _missing(row: StudentRow) -> StudentGrade:
         "items": [],
     }
     object.__setattr__(grade, "__dict__", fields)
-    object.__setattr__(grade, "__pydantic_fields_set__", _ALL_FIELDS)
+    object.__setattr__(grade, "__pydantic_fields_set__", set(_ALL_FIELDS))
     object.__setattr__(grade, "__pydantic_extra__", None)
     object.__setattr__(grade, "__pydantic_private__", None)
     return grade
