@@ -444,12 +444,15 @@ def papers_by_id(exam: Exam) -> dict[str, Paper] | KeyPapers:
 
 
 class _LazyById:
-    """``papers_by_id`` for a v2 key: ``in`` and ``[]`` read one paper, cached per reading."""
+    """``papers_by_id`` for a v2 key: ``in`` asks the index; ``[]`` reads the paper.
+
+    Nothing is kept: each grading stage reads a paper once, and keeping them all would make
+    memory grow with the class (the reader's variant cache serves students who share one).
+    """
 
     def __init__(self, papers: KeyPapers) -> None:
         self._papers = papers
         self._ids = {r.student_id for r in papers.rows()}
-        self._loaded: dict[str, Paper] = {}
 
     def __contains__(self, student_id: object) -> bool:
         return student_id in self._ids
@@ -458,12 +461,9 @@ class _LazyById:
         return iter(r.student_id for r in self._papers.rows())
 
     def __getitem__(self, student_id: str) -> Paper:
-        paper = self._loaded.get(student_id)
+        paper = self._papers.paper(student_id)
         if paper is None:
-            paper = self._papers.paper(student_id)
-            if paper is None:
-                raise KeyError(student_id)
-            self._loaded[student_id] = paper
+            raise KeyError(student_id)
         return paper
 
     def get(self, student_id: str, default: Any = None) -> Any:
