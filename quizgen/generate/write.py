@@ -306,15 +306,15 @@ def _write_key_index(exam: Exam, rows: list, out: Path, renderers: Sequence[Any]
 
 
 def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
-    """Files in the papers/ and submissions/ folders that this run did not write.
+    """Files in the papers/, submissions/ and keys/ folders that this run did not write.
 
-    With ``--force`` an earlier exam's papers can remain beside the new ones; an instructor
-    must not hand one out by mistake.
+    With ``--force`` an earlier exam's papers (or key pages) can remain beside the new ones;
+    an instructor must not hand one out, or mark with one, by mistake.
     """
     fresh = set(written)
     return sorted(
         p
-        for folder in ("papers", "submissions")
+        for folder in ("papers", "submissions", "keys")
         if (out / folder).is_dir()
         for p in (out / folder).iterdir()
         if p.is_file() and p not in fresh
