@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -200,6 +201,25 @@ class _Corrupt(Exception):
     pass
 
 
+# A reference as the writer writes it. In a JSON string a quote is escaped, so this cannot
+# match inside one.
+_REF_BYTES = re.compile(rb'\{"\$text":(\d+)\}')
+_TEXT_PREFIX = b'{"text":"'
+
+
+def _text_json(raw: bytes, at: int) -> bytes:
+    """The JSON string of a text record ``{"text":"<32 hex>","value":"…"}``, unparsed."""
+    head = len(_TEXT_PREFIX) + 32 + len(b'","value":')
+    if not (
+        raw.startswith(_TEXT_PREFIX)
+        and raw[head - 9 : head] == b',"value":'
+        and raw.endswith(b'"}\n')
+        and raw[head : head + 1] == b'"'
+    ):
+        raise _Corrupt(f"no text at byte {at}")
+    return raw[head:-2]
+
+
 class _Reader:
     """Random and sequential access to the records of a v2 key file."""
 
@@ -211,13 +231,17 @@ class _Reader:
         self._texts: dict[int, str] = {}
 
     def record(self, at: int) -> dict[str, Any]:
+        return self._parse(self.raw(at), at)
+
+    def raw(self, at: int) -> bytes:
+        """The line at byte ``at``, newline included."""
         if self._pid != os.getpid():
             # A forked worker (--jobs): a file inherited from the parent shares its position
             # with every other worker, so each process opens its own.
             self._file = open(self.path, "rb")  # noqa: SIM115
             self._pid = os.getpid()
         self._file.seek(at)
-        return self._parse(self._file.readline(_LINE_BYTES), at)
+        return self._file.readline(_LINE_BYTES)
 
     def _parse(self, raw: bytes, at: int) -> dict[str, Any]:
         if not raw.endswith(b"\n"):
@@ -230,39 +254,43 @@ class _Reader:
             raise _Corrupt(f"the record at byte {at} is not an object")
         return data
 
-    def remember(self, at: int, data: dict[str, Any]) -> None:
+    def remember(self, at: int, raw: bytes) -> None:
         """Keep a text record met while scanning (saves a seek when it is used)."""
-        if type(data.get("value")) is str:
+        if len(self._texts) >= READ_TEXTS:
+            self._texts.clear()
+        self._texts[at] = _text_json(raw, at)
+
+    def text_json(self, at: int) -> bytes:
+        """The text record's value as it stands in the file: a JSON string."""
+        found = self._texts.get(at)
+        if found is None:
             if len(self._texts) >= READ_TEXTS:
                 self._texts.clear()
-            self._texts[at] = data["value"]
+            found = self._texts[at] = _text_json(self.raw(at), at)
+        return found
 
-    def text(self, at: int) -> str:
-        text = self._texts.get(at)
-        if text is None:
-            value = self.record(at).get("value")
-            if type(value) is not str:
-                raise _Corrupt(f"no text at byte {at}")
-            if len(self._texts) >= READ_TEXTS:
-                self._texts.clear()
-            text = self._texts[at] = value
-        return text
+    def expanded(self, raw: bytes, at: int, skip: frozenset[str] = frozenset()) -> Any:
+        """A variant record's data with its texts in place (``skip``: left as "")."""
 
-    def _resolved(self, data: Any) -> Any:
-        if type(data) is dict:
-            if _REF in data and len(data) == 1:
-                return self.text(data[_REF])
-            return {k: self._resolved(v) for k, v in data.items()}
-        if type(data) is list:
-            return [self._resolved(v) for v in data]
+        fields = [f'"{name}":'.encode() for name in skip]
+
+        def text(match: re.Match[bytes]) -> bytes:
+            start = match.start()
+            if any(raw[start - len(f) : start] == f for f in fields):
+                return b'""'
+            return self.text_json(int(match.group(1)))
+
+        data = self._parse(_REF_BYTES.sub(text, raw), at).get("variant")
+        if type(data) is not dict:
+            raise _Corrupt(f"no variant at byte {at}")
         return data
 
     def variant(self, at: int) -> Variant:
         found = self._variants.get(at)
         if found is None:
-            data = self.record(at).get("variant")
+            data = self.expanded(self.raw(at), at)
             try:
-                found = Variant.model_validate(self._resolved(data))
+                found = Variant.model_validate(data)
             except ValidationError as exc:
                 raise _Corrupt(f"the variant at byte {at} is not valid ({exc})") from None
             if len(self._variants) >= READ_VARIANTS:
@@ -308,13 +336,16 @@ class _Reader:
         return found
 
 
-def scan_key(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
+def scan_key(
+    path: Path, skip: frozenset[str] = frozenset()
+) -> Iterator[tuple[int, str, dict[str, Any]]]:
     """Every record of a v2 key in file order: (offset, kind, data), texts filled in.
 
     Kinds: ``header``, ``variant`` (data: the variant as in ``quizgen-exam/1``) and
     ``student`` (data: ``student``, ``name``, ``number``, ``points`` and ``variants``, the
     offsets of the student's variant records). For a reader that wants every student (the
     item report) without building pydantic objects; one pass, memory bounded by the caches.
+    Fields named in ``skip`` (e.g. ``prompt``, ``solution``) are left as references.
 
     Raises:
         UsageError: the file cannot be read or a record is damaged.
@@ -326,15 +357,13 @@ def scan_key(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
             for raw in iter(lambda: handle.readline(_LINE_BYTES), b""):
                 if raw.startswith(b'{"index'):
                     return
-                data = reader._parse(raw, at)
-                if at == 0:
-                    yield at, "header", data
-                elif "text" in data:
-                    reader.remember(at, data)
-                elif "variant" in data:
-                    yield at, "variant", reader._resolved(data["variant"])
-                elif "student" in data:
-                    yield at, "student", data
+                if raw.startswith(_TEXT_PREFIX):
+                    reader.remember(at, raw)
+                elif raw.startswith(b'{"variant":'):
+                    yield at, "variant", reader.expanded(raw, at, skip)
+                else:
+                    data = reader._parse(raw, at)
+                    yield at, "header" if at == 0 else "student", data
                 at += len(raw)
     except _Corrupt as exc:
         raise UsageError(f"{path}: damaged key ({exc})") from None

@@ -394,6 +394,9 @@ def _variants(papers: list[Any]) -> dict[tuple[str, str], VariantRecord]:
     return found
 
 
+_UNUSED = frozenset({"prompt", "solution"})  # the report never shows them: not read
+
+
 def keys_from_v2(path: Path) -> ExamRecord:
     """The records of a ``quizgen-exam/2`` key, read in one pass without pydantic.
 
@@ -405,7 +408,7 @@ def keys_from_v2(path: Path) -> ExamRecord:
     by_offset: dict[int, tuple[str, VariantRecord]] = {}  # shared by who drew the same
     fingerprint = ""
     try:
-        for at, kind, data in scan_key(path):
+        for at, kind, data in scan_key(path, _UNUSED):
             where = f"byte {at}"
             if kind == "header":
                 fingerprint = _get(data, "fingerprint", TEXT, where)
