@@ -190,3 +190,25 @@ def test_a_bad_students_range_is_refused(tmp_path: Path, quizgen_cli, given, mes
     key = _v2(exam, tmp_path / "exam")
     (run,) = quizgen_cli(["grade", key, tmp_path, "--out", tmp_path / "g", "--students", given])
     assert run.code == 2 and message in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"$text":0}',
+        'see {"$text": 12} and \\u0000 "quoted" — ünïcode ' + "x" * 60,
+        '"prompt":{"$text":1}' + "y" * 50,
+        "\n".join(["a line that is long enough to be stored once as a shared text"] * 3),
+    ],
+)
+def test_texts_that_look_like_references_read_back_unchanged(tmp_path: Path, text: str) -> None:
+    """Bank text is the author's: whatever it holds, the key gives it back verbatim."""
+    exam = make_exam(3)
+    first = exam.papers[0]
+    odd = first.variants[0].model_copy(update={"prompt": text, "solution": text + text})
+    papers = [first.model_copy(update={"variants": [odd, *first.variants[1:]]})]
+    papers += exam.papers[1:]
+    changed = exam.model_copy(update={"papers": papers})
+    key = _v2(changed, tmp_path)
+    back = open_key(key)
+    assert [p.model_dump_json() for p in back.papers] == [p.model_dump_json() for p in papers]
