@@ -273,13 +273,14 @@ class _Reader:
     def expanded(self, raw: bytes, at: int, skip: frozenset[str] = frozenset()) -> Any:
         """A variant record's data with its texts in place (``skip``: left as "")."""
 
-        fields = [f'"{name}":'.encode() for name in skip]
+        fields = tuple(f'"{name}":'.encode() for name in skip)
+        texts, text_json = self._texts, self.text_json
 
         def text(match: re.Match[bytes]) -> bytes:
-            start = match.start()
-            if any(raw[start - len(f) : start] == f for f in fields):
+            if fields and raw.endswith(fields, 0, match.start()):
                 return b'""'
-            return self.text_json(int(match.group(1)))
+            at = int(match.group(1))
+            return texts.get(at) or text_json(at)
 
         data = self._parse(_REF_BYTES.sub(text, raw), at).get("variant")
         if type(data) is not dict:
