@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,7 +42,8 @@ def ordered_map(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], jobs: in
             yield fn(*task)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context) as pool:
+    workers = min(jobs, len(tasks))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start) as pool:
         # A window of tasks in flight, not all of them: results that wait for the parent
         # would otherwise pile up in memory when it is the slower side.
         pending: deque[Future[T]] = deque()
@@ -51,3 +53,9 @@ def ordered_map(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], jobs: in
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _worker_start() -> None:
+    """Ctrl-C is the parent's to handle (it stops the work and removes the staged files);
+    a worker that took it too would print a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
