@@ -36,6 +36,7 @@ from quizgen.generate.write import key_json
 from quizgen.grade.pipeline import grade_exam
 from quizgen.grade.submissions import Submission, exam_fingerprint
 from quizgen.grade.write import grading_json
+from quizgen.keyfile import KeyWriter
 from quizgen.report.files import build_report, gc_paused, load_run, write_report
 from quizgen.report.html import report_html
 from quizgen.report.items import analyse_run
@@ -144,6 +145,13 @@ def _cli_seconds(grades: Path, key: Path, out: Path, repeats: int = 3) -> float:
     return statistics.median(times)
 
 
+def _write_v2(exam: Exam, path: Path) -> None:
+    writer = KeyWriter(path, exam.model_copy(update={"papers": []}))
+    for paper in exam.papers:
+        writer.add(paper)
+    writer.close(exam.fingerprint or "")
+
+
 def main() -> int:
     start = time.perf_counter()
     exam = build_exam(_banks(), numbered_students(STUDENTS), "bench-report")
@@ -158,9 +166,14 @@ def main() -> int:
         grades, key = root / "grades", root / "key.json"
         grades.mkdir()
         (grades / "grading.json").write_text(grading_json(report), encoding="utf-8")
-        key.write_text(key_json(exam), encoding="utf-8")
+        _write_v2(exam, key)  # what `quizgen generate` writes (quizgen-exam/2)
+        old = root / "key-v1.json"
+        old.write_text(key_json(exam), encoding="utf-8")
         sizes = (grades / "grading.json").stat().st_size, key.stat().st_size
-        print(f"grading.json {sizes[0] / 1e6:.1f} MB, key.json {sizes[1] / 1e6:.1f} MB")
+        print(
+            f"grading.json {sizes[0] / 1e6:.1f} MB, key.json {sizes[1] / 1e6:.1f} MB "
+            f"(as quizgen-exam/1: {old.stat().st_size / 1e6:.1f} MB)"
+        )
 
         def paused(func: Callable[[], object]) -> Callable[[], object]:
             def run() -> object:
@@ -170,6 +183,7 @@ def main() -> int:
             return run
 
         t_read = _median(paused(lambda: load_run(grades, key)))
+        t_read_v1 = _median(paused(lambda: load_run(grades, old)))
         graded, frozen = t_read[2]
         t_analyse = _median(paused(lambda: analyse_run(graded, frozen)))
         analysis = t_analyse[2]
@@ -188,6 +202,7 @@ def main() -> int:
     print(f"{'median of ' + str(REPEATS):32} {'wall':>7} {'CPU':>7}")
     rows = [
         ("read grading.json + key.json", t_read),
+        ("  the same, a quizgen-exam/1 key", t_read_v1),
         ("analyse", t_analyse),
         ("render report.html", t_html),
         ("render the four CSV files", t_csv),

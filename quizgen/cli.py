@@ -269,6 +269,17 @@ def _pre_check(banks: list[Any], skip: bool) -> None:
         raise BankErrors(errors)
 
 
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        min=1,
+        help="Processes to work in (default: the number of cores); the output is the same "
+        "for any number.",
+    ),
+]
+
+
 @app.command()
 @_reporting
 def generate(
@@ -299,17 +310,20 @@ def generate(
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
     no_check: NoCheckOpt = False,
+    jobs: JobsOpt = None,
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.bank import load_banks
     from quizgen.generate.exam import (
-        build_exam,
+        Draw,
+        exam_head,
         new_seed,
         numbered_students,
         read_roster,
     )
-    from quizgen.generate.write import stale_files, write_exam
+    from quizgen.generate.write import stale_files, write_stream
     from quizgen.output import staged_dir
+    from quizgen.pool import default_jobs
     from quizgen.render import get_renderer
 
     if (count is None) == (roster is None):
@@ -324,15 +338,27 @@ def generate(
     _pre_check(loaded, no_check)
     target = _out_dir(out_dir, force)
     _seed_warning(seed)
-    with _progress("drawing papers") as progress:
-        exam = build_exam(
-            loaded, students, seed or new_seed(), pick=pick, title=title, progress=progress
+    exam_seed = seed or new_seed()
+    head = exam_head(loaded, exam_seed, pick=pick, title=title)
+    papers = Draw(loaded, students, exam_seed, pick=pick)
+    with staged_dir(target) as stage, _progress("drawing papers, then writing files") as bar:
+        # One bar over both halves: papers drawn into key.json, then files rendered from it.
+        def half(second: int) -> Callable[[int, int], None] | None:
+            return None if bar is None else lambda d, n: bar(second * n + d, 2 * n)
+
+        staged = write_stream(
+            head,
+            papers,
+            len(students),
+            stage,
+            renderers,
+            drawn=half(0),
+            progress=half(1),
+            jobs=jobs or default_jobs(),
         )
-    with staged_dir(target) as stage, _progress("writing files") as progress:
-        staged = write_exam(exam, stage, renderers, progress)
     written = [target / p.relative_to(stage) for p in staged]
     out.print(
-        f"[green]Wrote[/green] {len(exam.papers)} paper(s) × {len(renderers)} format(s) and "
+        f"[green]Wrote[/green] {len(students)} paper(s) × {len(renderers)} format(s) and "
         f"the key ({len(written)} files) to {target}"
     )
     if seed is None:
@@ -402,18 +428,27 @@ def grade(
             "comment), applied on top of the automatic grades."
         ),
     ] = None,
+    students: Annotated[
+        str | None,
+        typer.Option(
+            "--students",
+            metavar="FIRST-LAST",
+            help="Grade only the papers numbered FIRST to LAST (a shard of a large class); "
+            "submissions of other students are skipped.",
+        ),
+    ] = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Grade submissions against the frozen key; write grades, feedback and gradebook files.
 
     Exit code 1 when a submission (or part of one) was rejected: see rejected.csv.
     """
-    from quizgen.bank import load_banks
-    from quizgen.generate.regrade import regrade_exam
     from quizgen.grade.overrides import apply_marks, read_marks
     from quizgen.grade.pipeline import grade_exam
     from quizgen.grade.submissions import read_key, read_submissions
     from quizgen.grade.write import gradebook_writer, write_grading
     from quizgen.output import staged_dir
+    from quizgen.pool import default_jobs
     from quizgen.render.feedback import feedback_files
 
     if gradebook:
@@ -421,9 +456,15 @@ def grade(
     exam = read_key(key)
     marks, bad_marks = read_marks(overrides) if overrides else ([], [])
     if regrade:
+        from quizgen.bank import load_banks
+        from quizgen.generate.regrade import regrade_exam  # sympy: only when re-solving
+
         exam, changes = regrade_exam(exam, load_banks(regrade))
         out.print(_regrade_table(changes))
+    shard = _students_range(exam, students)  # a bad range fails before any reading
     found = read_submissions(submissions, exam, first=first)
+    if shard is not None:
+        exam, found = _shard(exam, found, shard, students)
     target = _out_dir(out_dir, force)
     found.rejections.extend(bad_marks)
     report = grade_exam(exam, found, timeout=timeout, regraded=bool(regrade))
@@ -436,11 +477,32 @@ def grade(
             gradebook=gradebook,
             assignment=assignment,
             feedback=functools.partial(feedback_files, templates=templates),
+            jobs=jobs or default_jobs(),
         )
     _grade_summary(report, target, len(written))
     if report.rejections:
         err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
         raise typer.Exit(1)
+
+
+def _students_range(exam: Any, students: str | None) -> tuple[int, int] | None:
+    from quizgen.keyfile import parse_range
+
+    return None if students is None else parse_range(students, len(exam.papers))
+
+
+def _shard(exam: Any, found: Any, bounds: tuple[int, int], students: str) -> tuple[Any, Any]:
+    """The exam cut to ``--students FIRST-LAST`` and the submissions of those students."""
+    from quizgen.keyfile import restrict, student_rows
+
+    shard = restrict(exam, *bounds)
+    ids = {r.student_id for r in student_rows(shard)}
+    kept = [r for r in found.received if r.submission.student_id in ids]
+    skipped = len(found.received) - len(kept)
+    if skipped:
+        err.print(f"--students {students}: skipped {skipped} submission(s) of other students")
+    found.received = kept
+    return shard, found
 
 
 def _grade_summary(report: Any, target: Path, files: int) -> None:
@@ -572,9 +634,16 @@ def export_command(
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
     from quizgen.bank import load_banks
-    from quizgen.export import check_output_path, export, get_exporter, write_export
+    from quizgen.export import (
+        check_output_path,
+        check_variants,
+        export,
+        get_exporter,
+        write_export,
+    )
 
     exporter = get_exporter(to)
+    check_variants(variants)  # before the banks are read and checked
     check_output_path(out_file, exporter.suffix)
     if manifest is not None:
         _check_manifest_path(to, manifest)

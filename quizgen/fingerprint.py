@@ -15,9 +15,9 @@ import functools
 import hashlib
 
 from quizgen.rng import stable_hash
-from quizgen.variant import Exam
+from quizgen.variant import Exam, Paper
 
-__all__ = ["compute_fingerprint", "exam_fingerprint", "legacy_fingerprint"]
+__all__ = ["Fingerprinter", "compute_fingerprint", "exam_fingerprint", "legacy_fingerprint"]
 
 LENGTH = 16  # hex digits: 64 bits, ample to tell exams apart
 _SALT = b"quizgen-exam-fingerprint/1"
@@ -29,17 +29,44 @@ def _key(seed: str) -> bytes:
     return hashlib.scrypt(seed.encode("utf-8"), salt=_SALT, n=2**13, r=8, p=1, dklen=32)
 
 
+class Fingerprinter:
+    """The fingerprint of an exam whose papers arrive one at a time (streaming generation).
+
+    ``head`` is the exam without its papers; :meth:`add` each paper in order. The result is
+    :func:`compute_fingerprint` of the whole exam: the hash is over the ``quizgen-exam/1``
+    JSON of the header and of each paper, whatever format the key file is written in.
+    """
+
+    def __init__(self, head: Exam) -> None:
+        self._digest = hashlib.blake2b(key=_key(head.seed), digest_size=32)
+        self._chunk(head.model_dump_json(exclude={"fingerprint", "papers"}).encode("utf-8"))
+
+    def _chunk(self, chunk: bytes) -> None:
+        self._digest.update(len(chunk).to_bytes(8, "big"))
+        self._digest.update(chunk)
+
+    def add(self, paper: Paper) -> None:
+        """Hash the next paper."""
+        self._chunk(paper.model_dump_json().encode("utf-8"))
+
+    def add_json(self, paper_json: bytes) -> None:
+        """Hash the next paper, given as its ``model_dump_json()`` bytes (from a worker)."""
+        self._chunk(paper_json)
+
+    def hexdigest(self) -> str:
+        """The fingerprint so far (16 hex digits)."""
+        return self._digest.hexdigest()[:LENGTH]
+
+
 def compute_fingerprint(exam: Exam) -> str:
     """The keyed hash of ``exam``'s contents (every field but the fingerprint itself).
 
     Papers are hashed one at a time, so a large class never builds one giant string.
     """
-    digest = hashlib.blake2b(key=_key(exam.seed), digest_size=32)
-    head = exam.model_dump_json(exclude={"fingerprint", "papers"}).encode("utf-8")
-    for chunk in (head, *(p.model_dump_json().encode("utf-8") for p in exam.papers)):
-        digest.update(len(chunk).to_bytes(8, "big"))
-        digest.update(chunk)
-    return digest.hexdigest()[:LENGTH]
+    hasher = Fingerprinter(exam)
+    for paper in exam.papers:
+        hasher.add(paper)
+    return hasher.hexdigest()
 
 
 def legacy_fingerprint(exam: Exam) -> str:

@@ -28,6 +28,7 @@ from quizgen.errors import MathSyntaxError
 from quizgen.generate.exam import build_exam, numbered_students
 from quizgen.grade.numeric import read_number
 from quizgen.grade.submissions import submission_schema
+from quizgen.keyfile import open_key
 from quizgen.math.parse import parse_math
 from quizgen.render import get_renderer
 
@@ -228,8 +229,8 @@ def exam_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _values(exam_dir: Path) -> dict[str, dict[str, str]]:
     """The drawn parameters of each question (to compute right answers by hand)."""
-    key = json.loads((exam_dir / "key.json").read_text(encoding="utf-8"))
-    return {v["question_id"]: v["values"] for v in key["papers"][0]["variants"]}
+    paper = open_key(exam_dir / "key.json").papers[0]
+    return {v.question_id: dict(v.values) for v in paper.variants}
 
 
 def _answer_everything(page: Any, values: dict[str, dict[str, str]]) -> dict[str, Any]:

@@ -285,7 +285,11 @@ def test_statuses_and_targeted_feedback(runner, exam, exam_dir, good_submissions
         2,
     )
     assert item.variant_uid == _paper(exam, "s1").variants[0].uid
-    assert all(s.status == "missing" for s in _items(report, "s6").values())
+    # Issue 14: a student without a submission is listed (status, max points) but their
+    # paper is not read, so they have no items.
+    s6 = next(s for s in report.students if s.student_id == "s6")
+    assert (s6.status, s6.total, s6.items) == ("missing", 0, [])
+    assert s6.max == sum(v.points for v in _paper(exam, "s6").variants)
 
 
 def test_rejections_are_listed_and_the_rest_graded(runner, exam_dir, bad_submissions, tmp_path):

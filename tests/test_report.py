@@ -700,3 +700,21 @@ def test_grading_json_round_trip_keeps_mistakes(run_dirs) -> None:
     data = json.loads((grades / "grading.json").read_text(encoding="utf-8"))
     hits = [i["mistake"] for s in data["students"] for i in s["items"] if i["mistake"] is not None]
     assert set(hits) == {0, 1}
+
+
+def test_a_v2_key_gives_the_same_report_as_its_v1_twin(run_dirs, known_class, tmp_path) -> None:
+    """Issue 14: `generate` writes quizgen-exam/2; the report reads it as it read v1."""
+    from quizgen.keyfile import KeyWriter
+
+    grades, v1 = run_dirs
+    exam, _, _ = known_class
+    v2 = tmp_path / "key.json"
+    writer = KeyWriter(v2, exam.model_copy(update={"papers": []}))
+    for paper in exam.papers:
+        writer.add(paper)
+    writer.close(exam.fingerprint)
+    outputs = []
+    for key, name in ((v1, "one"), (v2, "two")):
+        _, written = build_report(grades, key, tmp_path / name / "report.html")
+        outputs.append({p.name: p.read_bytes() for p in written})
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 5

@@ -35,6 +35,7 @@ from quizgen.output import write_bytes_atomic
 
 __all__ = [
     "EXPORTERS",
+    "MAX_VARIANTS",
     "ExportError",
     "ExportOptions",
     "ExportResult",
@@ -43,6 +44,7 @@ __all__ = [
     "Pool",
     "build_pools",
     "check_output_path",
+    "check_variants",
     "export",
     "get_exporter",
     "write_export",
@@ -56,6 +58,12 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 
+#: The most variants per question ``export`` writes (docs/export.md). The whole file is built
+#: in memory, so memory grows with the variants (measured in docs/performance.md), and a pool
+#: is for an LMS to draw from: past a few hundred variants, more add nothing but file size.
+MAX_VARIANTS = 5_000
+
+
 def get_exporter(name: str) -> Exporter:
     """The exporter registered as ``name``.
 
@@ -67,6 +75,23 @@ def get_exporter(name: str) -> Exporter:
         valid = ", ".join(sorted(EXPORTERS))
         raise UsageError(f"unknown export format '{name}' (valid: {valid})")
     return exporter
+
+
+def check_variants(variants: int) -> None:
+    """Refuse a number of variants per question below 1 or above :data:`MAX_VARIANTS`.
+
+    Raises:
+        UsageError: with the cap and what to do instead.
+    """
+    if variants < 1:
+        raise UsageError("--variants must be at least 1")
+    if variants > MAX_VARIANTS:
+        raise UsageError(
+            f"--variants {variants:,} is more than an LMS pool needs (at most "
+            f"{MAX_VARIANTS:,} per question)",
+            hint="a pool draws one variant per student: a few hundred already make sharing "
+            "answers pointless; for one variant per student, `quizgen generate` the papers",
+        )
 
 
 def export(
@@ -104,8 +129,7 @@ def export(
         BankErrors: a bank's formulas or templates do not compile.
     """
     exporter = get_exporter(to)
-    if variants < 1:
-        raise UsageError("--variants must be at least 1")
+    check_variants(variants)
     if not banks:
         raise UsageError("no banks to export")
     pools, warnings = build_pools(banks, seed, variants, pick, progress)

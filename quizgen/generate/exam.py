@@ -8,8 +8,9 @@ seed is drawn (:func:`new_seed`); it is stored in ``key.json`` and nowhere a stu
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,11 @@ from quizgen.rng import stream_for
 from quizgen.variant import BankRef, Exam, Paper
 
 __all__ = [
+    "Draw",
     "Student",
     "build_exam",
+    "draw_papers",
+    "exam_head",
     "new_seed",
     "numbered_students",
     "read_roster",
@@ -198,6 +202,77 @@ def select_questions(
     return [q for q in questions if id(q) in chosen]
 
 
+def exam_head(
+    banks: Sequence[Bank], seed: str, *, pick: int | None = None, title: str | None = None
+) -> Exam:
+    """The exam without its papers (and without a fingerprint): what the key's header holds."""
+    refs = [
+        BankRef(id=b.id, title=b.title, file=Path(b.source).name, sha256=b.sha256) for b in banks
+    ]
+    return Exam(
+        title=title or banks[0].title,
+        course=banks[0].course,
+        seed=seed,
+        pick=pick,
+        banks=refs,
+        papers=[],
+    )
+
+
+def draw_papers(
+    banks: Sequence[Bank],
+    students: Sequence[Student],
+    seed: str,
+    *,
+    pick: int | None = None,
+    start: int = 1,
+    compiled: Sequence[CompiledQuestion] | None = None,
+) -> Iterator[Paper]:
+    """Draw the papers of ``students`` one at a time, numbered from ``start``.
+
+    Nothing is kept between papers but the solver's bounded caches, so a class of any size
+    streams through in flat memory. The same arguments always yield the same papers.
+    ``compiled`` are the banks' questions compiled already (by :attr:`Draw.compiled`).
+    """
+    questions = compiled if compiled is not None else [q for b in banks for q in compile_bank(b)]
+    for number, student in enumerate(students, start=start):
+        chosen = select_questions(questions, pick, seed, student.id)
+        variants = [
+            draw_variant(q, stream_for("variant", seed, student.id, q.bank.id, q.id))
+            for q in chosen
+        ]
+        yield Paper(student_id=student.id, name=student.name, number=number, variants=variants)
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The papers of a class, to be drawn: by :func:`draw_papers` in order, or by ranges of
+    students in several processes (:func:`quizgen.generate.write.write_stream`)."""
+
+    banks: Sequence[Bank]
+    students: Sequence[Student]
+    seed: str
+    pick: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.students)
+
+    @functools.cached_property
+    def compiled(self) -> list[CompiledQuestion]:
+        """The questions, compiled once (forked workers inherit them)."""
+        return [q for b in self.banks for q in compile_bank(b)]
+
+    def __iter__(self) -> Iterator[Paper]:
+        return self.papers(0, len(self.students))
+
+    def papers(self, first: int, end: int) -> Iterator[Paper]:
+        """The papers of students ``first``..``end`` (0-based, end excluded), numbered."""
+        chosen = self.students[first:end]
+        return draw_papers(
+            self.banks, chosen, self.seed, pick=self.pick, start=first + 1, compiled=self.compiled
+        )
+
+
 def build_exam(
     banks: Sequence[Bank],
     students: Sequence[Student],
@@ -207,7 +282,7 @@ def build_exam(
     title: str | None = None,
     progress: Progress | None = None,
 ) -> Exam:
-    """Draw every student's paper.
+    """Draw every student's paper, in memory (a large class streams: :func:`draw_papers`).
 
     Args:
         banks: validated banks; questions appear in bank order.
@@ -220,29 +295,11 @@ def build_exam(
     Returns:
         The exam, with its fingerprint (:mod:`quizgen.fingerprint`) computed.
     """
-    compiled = [(b, q) for b in banks for q in compile_bank(b)]
-    questions = [q for _, q in compiled]
     papers = []
-    for number, student in enumerate(students, start=1):
-        chosen = select_questions(questions, pick, seed, student.id)
-        variants = [
-            draw_variant(q, stream_for("variant", seed, student.id, q.bank.id, q.id))
-            for q in chosen
-        ]
-        papers.append(
-            Paper(student_id=student.id, name=student.name, number=number, variants=variants)
-        )
+    for paper in draw_papers(banks, students, seed, pick=pick):
+        papers.append(paper)
         if progress is not None:
-            progress(number, len(students))
-    refs = [
-        BankRef(id=b.id, title=b.title, file=Path(b.source).name, sha256=b.sha256) for b in banks
-    ]
-    exam = Exam(
-        title=title or banks[0].title,
-        course=banks[0].course,
-        seed=seed,
-        pick=pick,
-        banks=refs,
-        papers=papers,
-    )
+            progress(paper.number, len(students))
+    head = exam_head(banks, seed, pick=pick, title=title)
+    exam = head.model_copy(update={"papers": papers})
     return exam.model_copy(update={"fingerprint": compute_fingerprint(exam)})

@@ -40,7 +40,11 @@ from quizgen.variant import (
 __all__ = ["draw_variant"]
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-CACHE_LIMIT = 20_000  # solved variants kept per question
+# Solved variants kept per question, for students who draw the same values. Kept small so
+# that memory stays flat in the class size (issue 14): at 20,000 a 33-question bank could
+# hold 660,000 solved variants; a question with more distinct draws than this rarely
+# repeats one anyway.
+CACHE_LIMIT = 1_000
 
 
 def draw_variant(

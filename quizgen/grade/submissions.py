@@ -43,15 +43,14 @@ from quizgen.grade.records import (
     usable_response,
 )
 from quizgen.inputs import (
-    KEY_BYTES,
     SUBMISSION_BYTES,
     InputError,
     decode_text,
     load_json,
     read_bytes,
-    read_text,
 )
-from quizgen.output import INCOMPLETE, file_stem
+from quizgen.keyfile import open_key, papers_by_id, student_rows
+from quizgen.output import file_stem
 from quizgen.variant import ChoiceKey, EssayKey, Exam, ExpressionKey, Paper, TrueFalseKey
 
 __all__ = [
@@ -80,34 +79,16 @@ SUFFIXES = (".json", ".csv")
 
 
 def read_key(path: Path) -> Exam:
-    """Read the frozen exam (``key.json``) that ``quizgen generate`` wrote.
+    """Open the frozen exam (``key.json``) that ``quizgen generate`` wrote.
 
-    At most 1 GB; pydantic's JSON parser bounds nesting (200 levels) and numbers (4,300
-    digits) itself.
+    A ``quizgen-exam/2`` key is opened, not loaded: a paper is read when a submission needs
+    it (:mod:`quizgen.keyfile`). A ``quizgen-exam/1`` key (at most 1 GB) is parsed whole;
+    pydantic's JSON parser bounds nesting (200 levels) and numbers (4,300 digits) itself.
 
     Raises:
         UsageError: the file cannot be read, is not JSON, or is not a quizgen key.
     """
-    if (Path(path).parent / INCOMPLETE).exists():
-        raise UsageError(
-            f"{Path(path).parent} is incomplete: quizgen was stopped while writing this exam",
-            hint="generate the exam again (same banks, roster and the seed in key.json)",
-        )
-    try:
-        text = read_text(Path(path), KEY_BYTES)
-    except InputError as exc:
-        raise UsageError(f"cannot read key {path}: {exc.message}", hint=exc.hint) from None
-    try:
-        return Exam.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        if first["type"] == "json_invalid":
-            raise UsageError(f"{path}: not valid JSON ({first['msg']})") from None
-        raise UsageError(
-            f"{path}: not a quizgen key ({where or 'top level'}: {first['msg']})",
-            hint="pass the key.json that `quizgen generate` wrote",
-        ) from None
+    return open_key(path)
 
 
 def _paper_items(paper: Paper) -> dict[str, list[str]]:
@@ -176,7 +157,7 @@ class _Students:
     def _tables(self) -> tuple[dict[str, str], dict[str, str | None]]:
         if self._by_stem is None:
             self._by_stem = {}
-            for paper in self._exam.papers:
+            for paper in student_rows(self._exam):
                 for stem in {paper.student_id.casefold(), file_stem(paper.student_id).casefold()}:
                     self._by_stem.setdefault(stem, paper.student_id)
                 if paper.name:
@@ -573,7 +554,7 @@ def validate_submissions(exam: Exam, found: Submissions, *, first: bool = False)
     with ``first`` the first one read). Rejected answer by answer: a question or part that
     is not on the student's paper.
     """
-    papers = {p.student_id: p for p in exam.papers}
+    papers = papers_by_id(exam)
     mine = exam_fingerprint(exam)
     accepted = {mine, exam.seed}
     reasons: dict[int, str] = {}

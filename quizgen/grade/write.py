@@ -15,10 +15,13 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from quizgen.errors import UsageError
 from quizgen.grade.pipeline import GradeReport, HandMark, ItemResult, StudentGrade, response_text
-from quizgen.output import file_stems, write_text_atomic
+from quizgen.keyfile import papers_by_id, student_rows
+from quizgen.output import file_stems, write_bytes_atomic, write_text_atomic
+from quizgen.pool import ordered_map
 from quizgen.variant import Exam, Paper
 
 __all__ = [
@@ -106,7 +109,11 @@ def grades_csv(report: GradeReport) -> str:
     """
     columns = item_columns(report)
     rows = [GRADES_HEADER + columns]
+    blanks = [""] * len(columns)
     for s in report.students:
+        if not s.items:  # no submission (a large class's key is not read for these)
+            rows.append([s.student_id, s.name, _student_status(s), "0", _num(s.max), "0", *blanks])
+            continue
         cells = {_column(i): _cell(i) for i in s.items}
         head = [s.student_id, s.name, _student_status(s), _num(s.total), _num(s.max)]
         rows.append(head + [_num(s.percent)] + [cells.get(c, "") for c in columns])
@@ -196,6 +203,12 @@ _NO_TIMING = {"students": {"__all__": {"items": {"__all__": {"seconds"}}}}}
 def grading_json(report: GradeReport) -> str:
     """``grading.json``: the whole report except check times (so reruns are identical)."""
     return report.model_dump_json(indent=1, exclude=_NO_TIMING) + "\n"
+
+
+def grading_json_bytes(report: GradeReport) -> bytes:
+    """:func:`grading_json` as UTF-8, serialized straight to bytes (no text copy: at 10,000
+    students the text alone is ~200 MB)."""
+    return report.__pydantic_serializer__.to_json(report, indent=1, exclude=_NO_TIMING) + b"\n"
 
 
 # --- gradebooks ------------------------------------------------------------------------------
@@ -289,33 +302,71 @@ def write_grading(
     gradebook: str | None = None,
     assignment: str | None = None,
     feedback: FeedbackWriter | None = None,
+    jobs: int = 1,
 ) -> list[Path]:
     """Write every output of a grading run into ``out`` (which must exist); return the paths.
+
+    Feedback files are rendered in ``jobs`` processes (the files do not depend on it).
 
     ``feedback`` renders one student's feedback files (suffix → text, e.g.
     :func:`quizgen.render.feedback.feedback_files`). Feedback is written only for students
     who submitted: the solutions are not sent to a student who may still sit the exam.
     """
     build = gradebook_writer(gradebook) if gradebook else None
-    files = {
-        "grades.csv": grades_csv(report),
-        "grading.json": grading_json(report),
-        "rejected.csv": rejected_csv(report),
-        "to-grade.csv": to_grade_csv(report),
-        "timing.csv": timing_csv(report),
+    files: dict[str, Callable[[], str | bytes]] = {
+        "grades.csv": lambda: grades_csv(report),
+        "grading.json": lambda: grading_json_bytes(report),
+        "rejected.csv": lambda: rejected_csv(report),
+        "to-grade.csv": lambda: to_grade_csv(report),
+        "timing.csv": lambda: timing_csv(report),
     }
     if build is not None:
-        files[f"gradebook-{gradebook}.csv"] = build(report, assignment or exam.title)
-    grades = {s.student_id: s for s in report.students}
-    for paper, stem in zip(exam.papers, file_stems(p.student_id for p in exam.papers), strict=True):
-        student = grades.get(paper.student_id)
-        if student is None or student.status == "missing":
-            continue
-        if feedback is not None:
-            for suffix, text in feedback(exam, paper, student).items():
-                files[f"feedback/{stem}{suffix}"] = text
+        files[f"gradebook-{gradebook}.csv"] = lambda: build(report, assignment or exam.title)
     written = []
-    for name, text in files.items():
-        write_text_atomic(out / name, text)
+    for name, render in files.items():  # one file's text in memory at a time
+        data = render()
+        write_bytes_atomic(out / name, data if isinstance(data, bytes) else data.encode())
         written.append(out / name)
+    if feedback is not None:
+        written.extend(_write_feedback(out, exam, report, feedback, jobs))
+    return written
+
+
+# --- feedback, by ranges of students, in processes -----------------------------------------
+
+_FEEDBACK_CHUNK = 100  # students per task
+_STATE: dict[str, Any] = {}  # what forked workers inherit (see quizgen.pool)
+
+
+def _write_feedback(
+    out: Path, exam: Exam, report: GradeReport, feedback: FeedbackWriter, jobs: int
+) -> list[Path]:
+    """Each submitting student's feedback files, written as they are rendered.
+
+    Only the papers of those who submitted are read from the key: memory stays flat in the
+    size of the class.
+    """
+    grades = {s.student_id: s for s in report.students if s.status != "missing"}
+    rows = student_rows(exam)
+    todo = [
+        (row.student_id, stem)
+        for row, stem in zip(rows, file_stems(r.student_id for r in rows), strict=True)
+        if row.student_id in grades
+    ]
+    _STATE.update(out=out, exam=exam, grades=grades, feedback=feedback)
+    tasks = [(todo[i : i + _FEEDBACK_CHUNK],) for i in range(0, len(todo), _FEEDBACK_CHUNK)]
+    try:
+        return [path for done in ordered_map(_feedback_range, tasks, jobs) for path in done]
+    finally:
+        _STATE.clear()
+
+
+def _feedback_range(todo: list[tuple[str, str]]) -> list[Path]:
+    out, exam, grades, feedback = (_STATE[k] for k in ("out", "exam", "grades", "feedback"))
+    papers = papers_by_id(exam)
+    written = []
+    for student_id, stem in todo:
+        for suffix, text in feedback(exam, papers[student_id], grades[student_id]).items():
+            write_text_atomic(out / f"feedback/{stem}{suffix}", text)
+            written.append(out / f"feedback/{stem}{suffix}")
     return written

@@ -36,6 +36,10 @@ class Renderer(Protocol):
         """The instructor's answer key: every paper's answers and worked solutions."""
         ...
 
+    def key_index(self, exam: Exam, pages: list[dict], papers: int) -> str:
+        """The key of a large class: links to its pages (href, first, last, first_id, last_id)."""
+        ...
+
 
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, Callable[[jinja2.Environment], Renderer]]:
@@ -69,4 +73,6 @@ def get_renderer(name: str, template_dir: Path | None = None) -> Renderer:
     if factory is None:
         valid = ", ".join(sorted(_registry()))
         raise UsageError(f"unknown output format '{name}' (valid: {valid})")
-    return factory(template_environment(name, template_dir))
+    renderer = factory(template_environment(name, template_dir))
+    renderer.template_dir = template_dir  # rendering processes rebuild it from name and folder
+    return renderer

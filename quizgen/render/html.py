@@ -81,6 +81,7 @@ class HtmlRenderer:
     def __init__(self, env: jinja2.Environment) -> None:
         self._paper = env.get_template("paper.html.j2")
         self._key = env.get_template("key.html.j2")
+        self._key_index = env.get_template("key-index.html.j2")
 
     def paper(self, exam: Exam, paper: Paper) -> str:
         """A student's paper as one self-contained HTML page (no answers)."""
@@ -99,3 +100,7 @@ class HtmlRenderer:
         """Every paper's answers and solutions as one HTML page."""
         papers = [key_paper_view(p, HTML) for p in exam.papers]
         return self._key.render(exam=exam_view(exam), papers=papers)
+
+    def key_index(self, exam: Exam, pages: list[dict], papers: int) -> str:
+        """The key of a large class: one line per key page, linking to it."""
+        return self._key_index.render(exam=exam_view(exam), pages=pages, papers=papers)

@@ -66,6 +66,7 @@ class MarkdownRenderer:
         env.filters.setdefault("md_code", md_code)
         self._paper = env.get_template("paper.md.j2")
         self._key = env.get_template("key.md.j2")
+        self._key_index = env.get_template("key-index.md.j2")
 
     def paper(self, exam: Exam, paper: Paper) -> str:
         """A student's paper in pandoc Markdown (no answers)."""
@@ -75,3 +76,7 @@ class MarkdownRenderer:
         """Every paper's answers and solutions in pandoc Markdown."""
         papers = [key_paper_view(p, MARKDOWN) for p in exam.papers]
         return self._key.render(exam=exam_view(exam), papers=papers)
+
+    def key_index(self, exam: Exam, pages: list[dict], papers: int) -> str:
+        """The key of a large class: one line per key page, linking to it."""
+        return self._key_index.render(exam=exam_view(exam), pages=pages, papers=papers)

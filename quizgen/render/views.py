@@ -261,21 +261,23 @@ def paper_view(paper: Paper, fmt: Format) -> PaperView:
     return PaperView(**_paper_fields(paper), questions=questions)  # type: ignore[arg-type]
 
 
-# Students who draw the same values share one Variant object (generate/solve.py), so the
-# same question view serves them all. Keyed by identity, holding the variant and the format so
-# their ids cannot be reused while cached; bounded, so memory stays flat in the size of the class.
-_SHARED: OrderedDict[tuple[int, int, int], tuple[Variant, Format, QuestionView]] = OrderedDict()
+# Students who draw the same values share one Variant object (generate/solve.py, and the key
+# reader's cache), so the same question view serves them all, on papers and in the key. Keyed
+# by identity, holding the variant and the format so their ids cannot be reused while cached;
+# bounded, so memory stays flat in the size of the class.
+_SHARED: OrderedDict[tuple[int, int, int, bool], tuple[Variant, Format, Any]] = OrderedDict()
 _SHARED_SIZE = 4096
 
 
-def _shared_question(number: int, variant: Variant, fmt: Format) -> QuestionView:
-    key = (id(variant), number, id(fmt))
-    hit = _SHARED.get(key)
+def _shared_question(number: int, variant: Variant, fmt: Format, key: bool = False) -> Any:
+    """The paper's (or with ``key``, the answer key's) view of a question, shared."""
+    cached = (id(variant), number, id(fmt), key)
+    hit = _SHARED.get(cached)
     if hit is not None and hit[0] is variant and hit[1] is fmt:
-        _SHARED.move_to_end(key)
+        _SHARED.move_to_end(cached)
         return hit[2]
-    view = _question(number, variant, fmt)
-    _SHARED[key] = (variant, fmt, view)
+    view = (_key_question if key else _question)(number, variant, fmt)
+    _SHARED[cached] = (variant, fmt, view)
     if len(_SHARED) > _SHARED_SIZE:
         _SHARED.popitem(last=False)
     return view
@@ -395,7 +397,9 @@ def _hint(fmt: Format, kind: str, *rules: Any) -> str:
 
 def key_paper_view(paper: Paper, fmt: Format) -> KeyPaperView:
     """One paper's answers and worked solutions, for the instructor."""
-    questions = tuple(_key_question(i, v, fmt) for i, v in enumerate(paper.variants, start=1))
+    questions = tuple(
+        _shared_question(i, v, fmt, key=True) for i, v in enumerate(paper.variants, start=1)
+    )
     return KeyPaperView(**_paper_fields(paper), questions=questions)  # type: ignore[arg-type]
 
 

@@ -15,10 +15,17 @@ from typing import Any
 from pydantic_core import from_json
 
 from quizgen.errors import UsageError
+from quizgen.keyfile import KEY_FORMAT, key_format
 from quizgen.output import write_text_atomic
 from quizgen.report.html import report_html
 from quizgen.report.items import ItemAnalysis, analyse_run
-from quizgen.report.records import ExamRecord, RunRecord, keys_from_json, run_from_json
+from quizgen.report.records import (
+    ExamRecord,
+    RunRecord,
+    keys_from_json,
+    keys_from_v2,
+    run_from_json,
+)
 from quizgen.report.tables import CSV_FILES
 
 __all__ = [
@@ -86,6 +93,12 @@ def read_key(path: Path) -> ExamRecord:
     Raises:
         UsageError: the file cannot be read, is not JSON, or is not a quizgen key.
     """
+    try:
+        v2 = key_format(Path(path)) == KEY_FORMAT
+    except OSError as exc:
+        raise UsageError(f"cannot read key {path}: {exc.strerror or exc}") from None
+    if v2:
+        return keys_from_v2(Path(path))
     return keys_from_json(_json(Path(path), "key"), str(path))
 
 

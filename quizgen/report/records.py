@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from quizgen.errors import UsageError
 from quizgen.grade.pipeline import GRADES_FORMAT, GradeReport
 from quizgen.grade.submissions import exam_fingerprint
+from quizgen.keyfile import scan_key
 from quizgen.variant import EXAM_FORMAT, AnswerKey, BankRef, ChoiceKey, Exam, OptionKey
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "VariantRecord",
     "keys_from_exam",
     "keys_from_json",
+    "keys_from_v2",
     "run_from_json",
     "run_from_report",
 ]
@@ -389,6 +392,39 @@ def _variants(papers: list[Any]) -> dict[tuple[str, str], VariantRecord]:
                 record = by_uid[uid] = _variant(variant, here)
             found[(student, _get(variant, "question_id", TEXT, here))] = record
     return found
+
+
+_UNUSED = frozenset({"prompt", "solution"})  # the report never shows them: not read
+
+
+def keys_from_v2(path: Path) -> ExamRecord:
+    """The records of a ``quizgen-exam/2`` key, read in one pass without pydantic.
+
+    Raises:
+        UsageError: the key is damaged (names the record).
+    """
+    hint = "pass the key.json that `quizgen generate` wrote"
+    found: dict[tuple[str, str], VariantRecord] = {}
+    by_offset: dict[int, tuple[str, VariantRecord]] = {}  # shared by who drew the same
+    fingerprint = ""
+    try:
+        for at, kind, data in scan_key(path, _UNUSED):
+            where = f"byte {at}"
+            if kind == "header":
+                fingerprint = _get(data, "fingerprint", TEXT, where)
+            elif kind == "variant":
+                question = _get(data, "question_id", TEXT, where)
+                by_offset[at] = (question, _variant(data, where))
+            else:
+                student = _get(data, "student", TEXT, where)
+                for ref in _get(data, "variants", LIST, where):
+                    entry = by_offset.get(ref) if type(ref) is int else None
+                    if entry is None:
+                        raise _Wrong(where, f"no variant at byte {ref}")
+                    found[(student, entry[0])] = entry[1]
+    except _Wrong as exc:
+        raise UsageError(f"{path}: not a quizgen key ({exc})", hint=hint) from None
+    return ExamRecord(fingerprint, found)
 
 
 def keys_from_json(data: Any, source: str) -> ExamRecord:

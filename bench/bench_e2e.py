@@ -1,0 +1,185 @@
+"""Benchmark: the console commands end to end, as a user runs them (issue 14).
+
+Each step runs the installed ``quizgen`` script in a subprocess and reports its wall time,
+its CPU time (user + system, the process and every worker it waited for) and its peak
+resident memory (the largest single process, from ``os.wait4``). Steps:
+
+- ``generate`` 1,000 and 10,000 students of ``banks/rnn-lstm.yaml`` (100,000 with
+  ``--large``), both formats, ``--jobs 1`` and the default (one process per core);
+- ``grade`` 1,000 and 10,000 JSON submissions of ``bench/bank-grade.yaml`` (answered as in
+  ``bench_grade.py``: right, wrong, known mistakes, blanks, invalid), with feedback files;
+- ``grade`` 100 submissions against a 100,000-student key (the key is assembled from 1,000
+  drawn papers under 100,000 ids: reading it costs what a drawn one's would, since grading
+  seeks to the 100 papers and reads the index, whatever the variants hold);
+- ``export`` the 20 questions of ``banks/attention.yaml`` × 200 and × 5,000 variants to each
+  format.
+
+Run: ``python bench/bench_e2e.py [generate|grade|export ...] [--large] [--quick]``
+(``--quick``: the smallest size of each step only). The machine is shared: quote medians of
+several runs and the load average printed with each figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+GEN_BANK = ROOT / "banks" / "rnn-lstm.yaml"
+GRADE_BANK = HERE / "bank-grade.yaml"
+EXPORT_BANK = ROOT / "banks" / "attention.yaml"
+SEED = "bench-e2e-0123456789abcdefghij"
+FORMATS = {"canvas": "zip", "moodle": "xml", "gift": "gift", "qti21": "zip"}
+
+
+def run(*args: object) -> dict[str, float]:
+    """Run ``quizgen *args``; wall s, CPU s and peak RSS MiB of the process tree."""
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        ["quizgen", *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    error = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # grade exits 1 when it rejects a submission: still a run
+        sys.exit(f"quizgen {' '.join(map(str, args))} failed ({code}):\n{error}")
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss": usage.ru_maxrss / 1024,
+        "load": os.getloadavg()[0],
+    }
+
+
+def show(what: str, m: dict[str, float], work: int, unit: str) -> None:
+    rate = work / m["wall"]
+    print(
+        f"{what:<48} wall {m['wall']:7.2f} s  cpu {m['cpu']:7.2f} s  peak RSS {m['rss']:6.0f} MiB"
+        f"  {rate:9,.0f} {unit}/s wall  (load {m['load']:.1f})",
+        flush=True,
+    )
+
+
+def _questions(bank: Path) -> int:
+    from quizgen.bank import load_banks
+
+    return len(load_banks([bank])[0].questions)
+
+
+def bench_generate(tmp: Path, sizes: list[int]) -> None:
+    per = _questions(GEN_BANK)
+    for n in sizes:
+        for jobs in [1, None] if n <= 1000 else [None]:
+            out = tmp / f"gen-{n}-{jobs}"
+            extra = ["--jobs", jobs] if jobs else []
+            m = run("generate", GEN_BANK, "--count", n, "--seed", SEED, "--out", out, *extra)
+            key = (out / "key.json").stat().st_size / 1e6
+            label = f"generate {n:,} × {per} q (--jobs {jobs or 'cores'}), key {key:.0f} MB"
+            show(label, m, n * per, "variants")
+            subprocess.run(["rm", "-rf", str(out)], check=True)
+
+
+def _class(folder: Path, n: int) -> int:
+    """Generate a class of ``n`` (bank-grade) and write one answered submission each."""
+    run("generate", GRADE_BANK, "--count", n, "--seed", SEED, "--out", folder, "--format", "md")
+    bench = runpy.run_path(str(HERE / "bench_grade.py"))
+    from quizgen.keyfile import open_key
+
+    subs = folder / "answered"
+    subs.mkdir()
+    answers = 0
+    for sub in bench["submissions"](open_key(folder / "key.json")):
+        data = sub.model_dump(exclude_defaults=True)
+        answers += sum(len(a) if isinstance(a, dict) else 1 for a in sub.answers.values())
+        (subs / f"{sub.student_id}.json").write_text(json.dumps(data), encoding="utf-8")
+    return answers
+
+
+def _big_key(folder: Path, n: int, drawn: int = 1000) -> None:
+    """A v2 key of ``n`` students assembled from ``drawn`` drawn papers, renamed."""
+    from quizgen.bank.model import load_bank
+    from quizgen.fingerprint import Fingerprinter
+    from quizgen.generate.exam import draw_papers, exam_head, numbered_students
+    from quizgen.keyfile import KeyWriter
+
+    banks = [load_bank(GRADE_BANK)]
+    papers = list(draw_papers(banks, numbered_students(drawn), SEED))
+    head = exam_head(banks, SEED)
+    hasher, writer = Fingerprinter(head), KeyWriter(folder / "key.json", head)
+    width = len(str(n))
+    for i in range(n):
+        paper = papers[i % drawn].model_copy(
+            update={"student_id": f"s{i + 1:0{width}d}", "number": i + 1}
+        )
+        hasher.add(paper)
+        writer.add(paper)
+    writer.close(hasher.hexdigest())
+
+
+def bench_grade(tmp: Path, sizes: list[int]) -> None:
+    for n in sizes:
+        folder = tmp / f"class-{n}"
+        answers = _class(folder, n)
+        m = run("grade", folder / "key.json", folder / "answered", "--out", tmp / f"g-{n}")
+        show(f"grade {n:,} submissions ({answers:,} answers), feedback", m, answers, "answers")
+    folder = tmp / "class-100k"
+    folder.mkdir()
+    _big_key(folder, 100_000)
+    bench = runpy.run_path(str(HERE / "bench_grade.py"))
+    from quizgen.keyfile import open_key
+
+    exam = open_key(folder / "key.json")
+    subs = folder / "answered"
+    subs.mkdir()
+    head = exam.model_copy(update={"papers": exam.papers[:100]})
+    for sub in bench["submissions"](head):
+        data = sub.model_dump(exclude_defaults=True)
+        (subs / f"{sub.student_id}.json").write_text(json.dumps(data), encoding="utf-8")
+    key_mb = (folder / "key.json").stat().st_size / 1e6
+    m = run("grade", folder / "key.json", subs, "--out", tmp / "g-100k")
+    show(f"grade 100 submissions, 100,000-student key ({key_mb:.0f} MB)", m, 100, "submissions")
+
+
+def bench_export(tmp: Path, sizes: list[int]) -> None:
+    per = _questions(EXPORT_BANK)
+    for n in sizes:
+        for fmt, ext in FORMATS.items():
+            out = tmp / f"export-{n}.{fmt}.{ext}"
+            m = run(
+                "export", EXPORT_BANK, "--to", fmt, "--variants", n, "--seed", "1", "--out", out
+            )
+            size = out.stat().st_size / 1e6 if out.exists() else 0
+            show(f"export {per} q × {n:,} variants → {fmt} ({size:.1f} MB)", m, per * n, "variants")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("steps", nargs="*", default=["generate", "grade", "export"])
+    parser.add_argument("--large", action="store_true", help="generate 100,000 students too")
+    parser.add_argument("--quick", action="store_true", help="the smallest size of each step")
+    args = parser.parse_args()
+    steps = {"generate", "grade", "export"}
+    args.steps = [s for s in args.steps if s in steps] or sorted(steps)  # bench/run.py e2e
+    print(f"{os.cpu_count()} cores; quizgen from {ROOT}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        if "generate" in args.steps:
+            sizes = [1000] if args.quick else [1000, 10_000]
+            bench_generate(Path(tmp), [100_000] if args.large else sizes)
+        if "grade" in args.steps:
+            bench_grade(Path(tmp), [1000] if args.quick else [1000, 10_000])
+        if "export" in args.steps:
+            bench_export(Path(tmp), [200] if args.quick else [200, 5000])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
