@@ -52,3 +52,27 @@ def test_core_never_imports_the_cli(module: str) -> None:
     assert "quizgen.cli" not in modules
     assert "typer" not in modules
     assert "rich" not in modules
+
+
+@pytest.mark.parametrize(
+    "module", ["quizgen.report.files", "quizgen.grade.pipeline", "quizgen.keyfile"]
+)
+def test_grading_and_the_report_load_without_sympy(module: str) -> None:
+    """sympy costs about a second to load; the report never needs it."""
+    assert "sympy" not in _modules_after(f"import {module}")
+
+
+def test_sympy_is_loaded_only_for_a_check_that_needs_it() -> None:
+    """Grading rational numbers, choices or text needs no sympy; an irrational key does."""
+    assert "sympy" not in _modules_after(
+        "from quizgen.grade.checkers import check_response\n"
+        "from quizgen.variant import NumericKey\n"
+        "key = NumericKey(value='20362', approx=20362, display='20362')\n"
+        "assert check_response(key, '20,362').status == 'correct'"
+    )
+    assert "sympy" in _modules_after(
+        "from quizgen.grade.checkers import check_response\n"
+        "from quizgen.variant import NumericKey\n"
+        "key = NumericKey(value='exp(-1)', approx=0.3679, display='0.368')\n"
+        "check_response(key, '0.3679')"
+    )

@@ -18,18 +18,19 @@ any other failure inside a checker          ``invalid``, "could not check this a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
+from functools import cache
 from typing import Any
 
 from quizgen.errors import MathSyntaxError
 from quizgen.grade.choice import check_choice, check_multi, check_truefalse
-from quizgen.grade.expression import check_expression
 from quizgen.grade.limits import (
     DEFAULT_TIMEOUT,
     MAX_RESPONSE_CHARS,
     CheckTimeout,
     run_bounded,
 )
-from quizgen.grade.numeric import check_numeric
+from quizgen.grade.numeric import check_numeric, exact_target
 from quizgen.grade.text import check_essay, check_text
 from quizgen.grade.verdict import Verdict
 from quizgen.variant import (
@@ -98,9 +99,18 @@ def _check_truefalse(key: TrueFalseKey, response: Response) -> Verdict:
     return check_truefalse(key, response if isinstance(response, bool) else _as_text(response))
 
 
+@cache
+def _expression_checker() -> Callable[[ExpressionKey, str], Verdict]:
+    """The expression checker, imported on first use: it loads sympy (about a second), which
+    grading without expression questions, the report and practice start-up do not need."""
+    from quizgen.grade.expression import check_expression
+
+    return check_expression
+
+
 _CHECKERS: dict[type, Callable[[Any, Response], Verdict]] = {
     NumericKey: lambda key, r: check_numeric(key, _as_text(r)),
-    ExpressionKey: lambda key, r: check_expression(key, _as_text(r)),
+    ExpressionKey: lambda key, r: _expression_checker()(key, _as_text(r)),
     ChoiceKey: _check_choice_kind,
     TrueFalseKey: _check_truefalse,
     TextKey: lambda key, r: check_text(key, _as_text(r)),
@@ -138,6 +148,17 @@ def _could_not(reason: str) -> Verdict:
     )
 
 
+def _load_outside_the_bound(key: AnswerKey) -> None:
+    """Import (and cache) what the check of ``key`` needs before its time bound starts, so
+    that loading sympy (about a second) is never counted against a student's answer."""
+    if isinstance(key, ExpressionKey):
+        _expression_checker()
+    elif isinstance(key, NumericKey):
+        for value in (key.value, *(m.value for m in key.mistakes)):
+            with suppress(MathSyntaxError, ValueError):  # the check itself reports them
+                exact_target(value)
+
+
 def check_response(
     key: AnswerKey, response: Response, *, timeout: float = DEFAULT_TIMEOUT
 ) -> Verdict:
@@ -164,6 +185,7 @@ def check_response(
             feedback=f"answer too long ({length} characters; at most {MAX_RESPONSE_CHARS})",
             method="limit",
         )
+    _load_outside_the_bound(key)
     try:
         return run_bounded(_check_unbounded, (key, response), timeout)
     except CheckTimeout as exc:

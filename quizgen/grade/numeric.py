@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-import sympy
-
 from quizgen.errors import MathSyntaxError
 from quizgen.grade.predicates import (
     equal,
@@ -37,7 +35,6 @@ from quizgen.grade.predicates import (
 )
 from quizgen.grade.verdict import Verdict
 from quizgen.math.numbers import fraction_of
-from quizgen.math.parse import parse_math
 from quizgen.variant import NumericKey
 
 __all__ = ["NumberRead", "check_numeric", "exact_target", "read_number"]
@@ -250,6 +247,11 @@ def exact_target(value: str) -> Fraction:
     """
     if _RATIONAL_TEXT.fullmatch(value):
         return Fraction(value)
+    # Imported here: sympy costs about a second to load, and most keys are rational.
+    import sympy
+
+    from quizgen.math.parse import parse_math
+
     expr = parse_math(value, (), split_names=False)
     if expr.free_symbols or not expr.is_finite or expr.is_real is False:
         raise ValueError("the answer key is not a finite real number")
