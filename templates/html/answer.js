@@ -17,12 +17,18 @@
 
   // ---- reading an expression (docs/math-syntax.md; quizgen/math/unicode, tokens, parser) ----
 
+  // The functions of quizgen/math/functions.py with their argument counts [fewest, most].
   var ARITY = Object.create(null);
   ("sqrt exp ln sin cos tan sinh cosh tanh asin acos atan arcsin arccos arctan sigmoid abs " +
-    "floor ceil").split(" ").forEach(function (name) { ARITY[name] = [1, 1]; });
+    "floor ceil sec csc cot sech csch coth asinh acosh atanh arsinh arcosh artanh arcsinh " +
+    "arccosh arctanh log10 log2 cbrt sign sgn factorial erf relu softplus heaviside")
+    .split(" ").forEach(function (name) { ARITY[name] = [1, 1]; });
   ARITY.log = [1, 2];
   ARITY.min = [2, Infinity];
   ARITY.max = [2, Infinity];
+  ARITY.root = [2, 2];
+  ARITY.binomial = [2, 2];
+  ARITY.nCr = [2, 2];
   var CONSTANTS = table(["pi", "e"]);
   var LIMITS = { length: 1000, depth: 60, digits: 60, exponent: 1000, bits: 14000, nodes: 2000 };
   var MAX_NAME = 40;
@@ -33,10 +39,12 @@
     for (var i = 0; i < chars.length; i++) REPLACE[chars[i]] = by;
   }
   replaceAll("\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " ");
-  replaceAll("\u00d7\u00b7\u22c5\u2217\u2219", "*");
+  // times, middle dot, dot/star/bullet operators, and the element-wise products \u2299 and \u2218
+  replaceAll("\u00d7\u00b7\u22c5\u2217\u2219\u2299\u2218", "*");
   replaceAll("\u2212\u2010\u2012\u2013\u2014", "-");
   replaceAll("\u00f7\u2215\u2044", "/");
   REPLACE["\u03c0"] = " pi ";
+  REPLACE["\u03c3"] = " sigmoid ";  // \u03c3(z), as machine-learning texts write the logistic function
   REPLACE["\u221a"] = "\u221a";
   "0123456789+-*/()[]^.,ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".split("")
     .forEach(function (c) { REPLACE[String.fromCharCode(c.charCodeAt(0) + 0xfee0)] = c; });
@@ -81,22 +89,23 @@
   var NAME = /[A-Za-z][A-Za-z0-9_]*/y;
   var REFUSED = {
     "=": "'=' is not allowed; type only the expression, not an equation",
-    "!": "'!' (factorial) is not allowed",
     "%": "'%' is not allowed; write 5/100 instead of 5%",
-    "\"": "quotes are not allowed",
-    "'": "quotes are not allowed",
-    "`": "backticks are not allowed",
+    "\"": "quotes ('\"') are not allowed",
+    "'": "quotes (\"'\") are not allowed",
+    "`": "backticks ('`') are not allowed",
     ";": "';' is not allowed; type a single expression",
-    "{": "'{' is not allowed; use ( ) or [ ] for grouping",
-    "}": "'}' is not allowed; use ( ) or [ ] for grouping",
-    "\\": "'\\' is not allowed; LaTeX is not supported (write 1/2)",
+    "\\": "'\\' is not allowed; LaTeX is not supported except \\cdot and \\times (write 1/2, " +
+      "not \\frac{1}{2})",
     "$": "'$' is not allowed; LaTeX is not supported",
     "_": "names starting with '_' are not allowed",
     ".": "'.' is only allowed inside a number such as 0.5"
   };
-  var PAIRS = { "(": ")", "[": "]" };
-  var OPENERS = { ")": "(", "]": "[" };
-  var SIMPLE = { "+": "op", "-": "op", "/": "op", "^": "op", ",": "comma", "\u221a": "root" };
+  var PAIRS = { "(": ")", "[": "]", "{": "}" };  // braces group too: e^{-z}, x^{2}
+  var OPENERS = { ")": "(", "]": "[", "}": "{" };
+  var SIMPLE = { "+": "op", "-": "op", "/": "op", "^": "op", "!": "op", ",": "comma",
+    "\u221a": "root" };
+  // LaTeX products students paste; a letter right after (\\cdotx) makes it another command.
+  var LATEX = ["\\cdot", "\\times", "\\ast"];
 
   function isDigit(c) { return c !== undefined && c >= "0" && c <= "9"; }
   function isLetter(c) { return /^[A-Za-z]$/.test(c); }
@@ -138,6 +147,16 @@
     return NAME.lastIndex;
   }
 
+  function latexAt(text, i) {
+    for (var k = 0; k < LATEX.length; k++) {
+      var command = LATEX[k];
+      if (text.substr(i, command.length) === command && !isLetter(text[i + command.length])) {
+        return command;
+      }
+    }
+    return "";
+  }
+
   function tokenize(text) {
     var tokens = [];
     var stack = [];
@@ -172,11 +191,16 @@
         var width = text[i + 1] === "*" ? 2 : 1;
         tokens.push({ kind: "op", text: text.substr(i, width) });
         i += width;
+      } else if (c === "!" && text[i + 1] === "!") {
+        throw refuse("'!!' (double factorial) is not allowed; write factorial(n)");
       } else if (c in SIMPLE) {
         tokens.push({ kind: SIMPLE[c], text: c });
         i++;
       } else {
-        throw refuse(REFUSED[c] || "character '" + c + "' is not allowed");
+        var command = c === "\\" ? latexAt(text, i) : "";
+        if (!command) throw refuse(REFUSED[c] || "character '" + c + "' is not allowed");
+        tokens.push({ kind: "op", text: "*" });
+        i += command.length;
       }
     }
     if (stack.length) {
@@ -217,6 +241,19 @@
     if (spec[0] === spec[1]) return spec[0] + (spec[0] === 1 ? " argument" : " arguments");
     if (spec[1] === Infinity) return "at least " + spec[0] + " arguments";
     return spec[0] + " or " + spec[1] + " arguments";
+  }
+
+  // Whether ``node`` is exactly the product a glued name token such as ``xh`` was split into.
+  function glued(node, token) {
+    return token.kind === "name" && node.t === "mul" && node.split === token;
+  }
+
+  // Whether a number as typed is a whole number >= 1 (the parser's numerator/denominator:
+  // 2 and 1e3 and 5. are whole, 2.0 and 1e-3 are not).
+  function wholePositive(text) {
+    var m = /^(\d*)\.?(\d*)(?:[eE]([+-]?)(\d+))?$/.exec(text);
+    var negative = m[3] === "-" && Number(m[4]) > 0;
+    return m[2] === "" && !negative && /[1-9]/.test(m[1]);
   }
 
   function describe(token) {
@@ -320,15 +357,50 @@
       this.depth--;
       return node;
     },
+    // A glued name (xy split into x*y) binds '^' and '!' to the letter next to it, as
+    // textbooks do: xy^2 is x*y^2, f^Tc0 is f^T*c0, kn! is k*n!. Only the product made from
+    // the very name token counts (glued() below): (xy)^2, x^(xy) and xy!^2 = (x*y!)^2 keep
+    // their whole base or exponent, exactly as quizgen/math/parser.py compares spans.
     power: function () {
-      var base = this.atom();
+      var first = this.peek();
+      var base = this.postfix(this.atom(), first);
       if (!this.isOp(this.peek(), ["^", "**"])) return base;
       this.advance();
-      return this.node({ t: "pow", base: base, exp: this.unary() });
+      var expToken = this.peek();
+      var exp = this.unary();
+      var before = [];
+      var after = [];
+      if (glued(base, first)) {
+        before = base.factors.slice(0, -1);
+        base = base.factors[base.factors.length - 1];
+      }
+      if (glued(exp, expToken)) {
+        after = exp.factors.slice(1);
+        exp = exp.factors[0];
+      }
+      var power = this.node({ t: "pow", base: base, exp: exp });
+      if (!before.length && !after.length) return power;
+      return this.node({ t: "mul", factors: before.concat([power], after) });
+    },
+    // n! is factorial(n); a glued name's factorial is its last letter's (kn! is k*n!).
+    postfix: function (node, first) {
+      while (this.isOp(this.peek(), ["!"])) {
+        var bang = this.advance();
+        if (glued(node, first)) {
+          var head = node.factors.slice(0, -1);
+          var last = node.factors[node.factors.length - 1];
+          var fact = this.node({ t: "call", name: "factorial", args: [last] });
+          node = this.node({ t: "mul", factors: head.concat([fact]) });
+        } else {
+          node = this.node({ t: "call", name: "factorial", args: [node] });
+        }
+        first = bang;
+      }
+      return node;
     },
     atom: function () {
       var token = this.advance();
-      if (token.kind === "num") return this.node({ t: "num", text: token.text });
+      if (token.kind === "num") return this.node({ t: "num", text: token.text, token: token });
       if (token.kind === "name") return this.name(token);
       if (token.kind === "open") {
         var inner = this.expr();
@@ -363,13 +435,37 @@
       if (word in this.declared) return this.node({ t: "sym", name: word });
       if (word in ARITY) return this.call(token);
       if (word in CONSTANTS) return this.node({ t: "const", name: word });
-      return this.unknown(word);
+      return this.unknown(word, token);
     },
     call: function (name) {
-      var token = this.peek();
-      if (token.kind !== "open" || token.text !== "(") {
+      if (this.isOp(this.peek(), ["^", "**"])) return this.callPower(name);
+      if (!this.nextIsParen()) {
         throw refuse("function '" + name.text + "' needs parentheses, e.g. " + name.text + "(x)");
       }
+      return this.callArgs(name);
+    },
+    nextIsParen: function () {
+      var token = this.peek();
+      return token.kind === "open" && token.text === "(";
+    },
+    // tanh^2(x) and tanh\u00b2(x) are tanh(x)^2; only a whole positive number is taken, as
+    // tanh^-1(x) could mean the inverse function.
+    callPower: function (name) {
+      this.advance();
+      var exp = this.unary();
+      if (exp.t !== "num" || !wholePositive(exp.text)) {
+        throw refuse(name.text.charAt(0) === "a" ?
+          "write " + name.text + "(x)^n for a power of " + name.text :
+          "write " + name.text + "(x)^n for a power; for the inverse function write a" +
+            name.text + "(x) or arc" + name.text + "(x)");
+      }
+      if (!this.nextIsParen()) {
+        throw refuse("function '" + name.text + "' needs parentheses, e.g. " + name.text +
+          "^2(x)");
+      }
+      return this.node({ t: "pow", base: this.callArgs(name), exp: exp });
+    },
+    callArgs: function (name) {
       var opener = this.advance();
       var args = [];
       if (this.peek().kind !== "close") {
@@ -386,7 +482,7 @@
       }
       return this.node({ t: "call", name: name.text, args: args });
     },
-    unknown: function (word) {
+    unknown: function (word, token) {
       var vocabulary = Object.assign(Object.create(null), this.declared, this.reserved);
       var ways = splitName(word, vocabulary, 2);
       var unique = ways.length === 1 ? ways[0] : null;
@@ -399,7 +495,7 @@
       if (unique && unique.every(function (p) { return p in declared; })) {
         var self = this;
         var factors = unique.map(function (p) { return self.node({ t: "sym", name: p }); });
-        return this.node({ t: "mul", factors: factors });
+        return this.node({ t: "mul", factors: factors, split: token });
       }
       var next = this.peek();
       if (next.kind === "open" && next.text === "(") {
@@ -450,17 +546,47 @@
     return needs ? "(" + linear(node) + ")" : linear(node);
   }
 
+  // What the grader strips before it parses (quizgen/grade/expression.py, _as_typed): an
+  // equation's left side when it is a plain name (P = 4h(x+h+1) is graded by its right side)
+  // and a final full stop not after a digit (x + 1. is x + 1; 2. is the number 2). Both become
+  // spaces, so the length stays. WHITE is Python's str whitespace (its regex \s), not JS's.
+  var WHITE = "[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+  var EQUATION = new RegExp("^" + WHITE + "*([A-Za-z][A-Za-z0-9_]*)" + WHITE + "*=(?!=)");
+  var TRAILING_STOP = new RegExp("^\\." + WHITE + "*$");
+  var BLANK = new RegExp("^" + WHITE + "*$");
+
+  function spaces(count) { return new Array(count + 1).join(" "); }
+
+  function asTyped(text) {
+    var name = null;
+    var m = EQUATION.exec(text);
+    if (m) {
+      name = m[1];
+      text = spaces(m[0].length) + text.slice(m[0].length);
+    }
+    // The first '.' (not after a digit) followed by nothing but white space.
+    for (var i = 0; i < text.length; i++) {
+      if (text[i] !== "." || isDigit(text[i - 1])) continue;
+      if (!TRAILING_STOP.test(text.slice(i))) continue;
+      if (!BLANK.test(text.slice(0, i))) text = text.slice(0, i) + spaces(text.length - i);
+      break;
+    }
+    return { text: text, name: name };
+  }
+
   /**
-   * How the grader's parser reads ``text`` with the declared ``names``.
-   * Returns {ok: true, tree, text} or {ok: false, message}.
+   * How the grader reads ``text`` with the declared ``names``. Returns {ok: true, tree, text,
+   * name} (``name``: an equation's left side, or null; ``tree`` and ``text``: what is graded)
+   * or {ok: false, message}.
    */
   function readExpression(text, names) {
     try {
       if (Array.from(text).length > LIMITS.length) {
         throw refuse("the input is too long (limit " + LIMITS.length + " characters)");
       }
-      var tree = new Parser(tokenize(normalize(text)), table(names)).parse();
-      return { ok: true, tree: tree, text: linear(tree) };
+      var typed = asTyped(text);
+      var tree = new Parser(tokenize(normalize(typed.text)), table(names)).parse();
+      return { ok: true, tree: tree, text: linear(tree), name: typed.name };
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, message: error.message };
       if (error instanceof RangeError) return { ok: false, message: "nested too deeply" };
