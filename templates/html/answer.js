@@ -44,7 +44,7 @@
   replaceAll("\u2212\u2010\u2012\u2013\u2014", "-");
   replaceAll("\u00f7\u2215\u2044", "/");
   REPLACE["\u03c0"] = " pi ";
-  REPLACE["\u03c3"] = " sigmoid ";  // \u03c3(z), as machine-learning texts write the logistic function
+  REPLACE["\u03c3"] = " sigmoid ";  // \u03c3(z): how machine-learning texts write the logistic
   REPLACE["\u221a"] = "\u221a";
   "0123456789+-*/()[]^.,ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".split("")
     .forEach(function (c) { REPLACE[String.fromCharCode(c.charCodeAt(0) + 0xfee0)] = c; });
@@ -785,10 +785,32 @@
     return items.length === 1 ? items[0] : row(items);
   }
 
+  // How textbooks write them: n!, log_b(x), the n-th root sign, (n over k).
+  var LOG_BASES = { log10: "10", log2: "2" };
+  var SIMPLE_OPERAND = table(["sym", "const", "call"]);
+
   function showCall(node) {
     var args = node.args.map(show);
-    if (node.name === "sqrt") return math("msqrt", args);
-    var fence = FENCES[node.name];
+    var name = node.name;
+    if (name === "sqrt") return math("msqrt", args);
+    if (name === "cbrt") return math("mroot", [args[0], math("mn", ["3"])]);
+    if (name === "root") return math("mroot", args);
+    if (name === "factorial") {
+      var operand = node.args[0];
+      var plain = operand.t in SIMPLE_OPERAND ||
+        (operand.t === "num" && !/[eE]/.test(operand.text));
+      return row([plain ? args[0] : brackets(args[0]), mo("!")]);
+    }
+    if (name === "binomial" || name === "nCr") {
+      var stacked = math("mfrac", args);
+      stacked.setAttribute("linethickness", "0");
+      return brackets(stacked);
+    }
+    if (name in LOG_BASES || (name === "log" && args.length === 2)) {
+      var base = name === "log" ? args[1] : math("mn", [LOG_BASES[name]]);
+      return row([math("msub", [math("mi", ["log"]), base]), brackets(args[0])]);
+    }
+    var fence = FENCES[name];
     if (fence) return row([mo(fence[0]), args[0], mo(fence[1])]);
     var inner = [];
     args.forEach(function (arg, i) {
@@ -951,8 +973,11 @@
     }
     target.appendChild(document.createTextNode("Read as "));
     if (reading.tree) {
-      var shown = math("math", [show(reading.tree)]);
-      shown.setAttribute("aria-label", reading.text);
+      // An equation P = ... is graded by its right side; its left side is shown as typed.
+      var shown = math("math", reading.name === null ? [show(reading.tree)] :
+        [math("mi", [reading.name]), mo("="), show(reading.tree)]);
+      shown.setAttribute("aria-label",
+        (reading.name === null ? "" : reading.name + " = ") + reading.text);
       target.appendChild(shown);
     } else {
       var number = document.createElement("span");
