@@ -79,7 +79,10 @@
         out += REPLACE[c];
       } else {
         var shown = INVISIBLE.test(c) ? codePoint(c) : "'" + c + "' (" + codePoint(c) + ")";
-        throw refuse("character " + shown + " is not allowed");
+        // The page knows no Unicode names; the grader also names the character.
+        var tail = /^\p{L}$/u.test(c) ?
+          "; type letters on a plain English (ASCII) keyboard layout" : "";
+        throw refuse("character " + shown + " is not allowed" + tail);
       }
     }
     return out;
@@ -125,7 +128,11 @@
       }
       power = Number(stripped || "0");
     }
-    if ((digits + power) * 3.33 > LIMITS.bits) throw refuse("number too large");
+    var bits = (digits + power) * 3.33;
+    if (bits > LIMITS.bits) {
+      throw refuse("number too large: about " + bits.toFixed(0) + " bits (limit " + LIMITS.bits +
+        ")");
+    }
     tokens.push({ kind: "num", text: m[0] });
     var next = text[NUMBER.lastIndex];
     if (next === ".") throw refuse("a number can have only one decimal point");
@@ -157,26 +164,52 @@
     return "";
   }
 
-  function tokenize(text) {
-    var tokens = [];
-    var stack = [];
-    var i = 0;
-    while (i < text.length) {
+  // Tokens are scanned as the parser asks for them, as quizgen/math/tokens.py does, so of two
+  // problems the one met first in reading order is named ("sinx]" is about sinx, not ']').
+  function Tokens(text) {
+    this.text = text;
+    this.list = [];
+    this.stack = [];
+    this.i = 0;
+    this.done = false;
+  }
+
+  Tokens.prototype = {
+    get: function (index) {
+      while (this.list.length <= index && !this.done) {
+        if (this.i < this.text.length) {
+          this.i = this.step(this.i);
+        } else {
+          this.finish();
+          this.done = true;
+        }
+      }
+      return this.list[Math.min(index, this.list.length - 1)];
+    },
+    finish: function () {
+      if (this.stack.length) {
+        var open = this.stack[this.stack.length - 1];
+        throw refuse("'" + open + "' is never closed; expected '" + PAIRS[open] + "'");
+      }
+      this.list.push({ kind: "end", text: "" });
+    },
+    step: function (i) {
+      var text = this.text;
+      var tokens = this.list;
+      var stack = this.stack;
       var c = text[i];
-      if (c === " " || c === "\t" || c === "\n" || c === "\r") {
-        i++;
-      } else if (isDigit(c) || (c === "." && isDigit(text[i + 1]))) {
-        i = scanNumber(text, i, tokens);
-      } else if (isLetter(c)) {
-        i = scanName(text, i, tokens);
-      } else if (c in PAIRS) {
+      if (c === " " || c === "\t" || c === "\n" || c === "\r") return i + 1;
+      if (isDigit(c) || (c === "." && isDigit(text[i + 1]))) return scanNumber(text, i, tokens);
+      if (isLetter(c)) return scanName(text, i, tokens);
+      if (c in PAIRS) {
         tokens.push({ kind: "open", text: c });
         stack.push(c);
         if (stack.length > LIMITS.depth) {
           throw refuse("nesting deeper than " + LIMITS.depth + " levels");
         }
-        i++;
-      } else if (c in OPENERS) {
+        return i + 1;
+      }
+      if (c in OPENERS) {
         if (!stack.length) {
           throw refuse("'" + c + "' has no matching '" + OPENERS[c] + "' before it");
         }
@@ -186,30 +219,27 @@
             c + "'");
         }
         tokens.push({ kind: "close", text: c });
-        i++;
-      } else if (c === "*") {
+        return i + 1;
+      }
+      if (c === "*") {
         var width = text[i + 1] === "*" ? 2 : 1;
         tokens.push({ kind: "op", text: text.substr(i, width) });
-        i += width;
-      } else if (c === "!" && text[i + 1] === "!") {
-        throw refuse("'!!' (double factorial) is not allowed; write factorial(n)");
-      } else if (c in SIMPLE) {
-        tokens.push({ kind: SIMPLE[c], text: c });
-        i++;
-      } else {
-        var command = c === "\\" ? latexAt(text, i) : "";
-        if (!command) throw refuse(REFUSED[c] || "character '" + c + "' is not allowed");
-        tokens.push({ kind: "op", text: "*" });
-        i += command.length;
+        return i + width;
       }
+      if (c === "!" && text[i + 1] === "!") {
+        throw refuse("'!!' (double factorial) is not allowed; write factorial(n)");
+      }
+      if (c in SIMPLE) {
+        tokens.push({ kind: SIMPLE[c], text: c });
+        return i + 1;
+      }
+      var command = c === "\\" ? latexAt(text, i) : "";
+      if (!command) throw refuse(REFUSED[c] || "character '" + c + "' is not allowed");
+      tokens.push({ kind: "op", text: "*" });
+      return i + command.length;
     }
-    if (stack.length) {
-      var open = stack[stack.length - 1];
-      throw refuse("'" + open + "' is never closed; expected '" + PAIRS[open] + "'");
-    }
-    tokens.push({ kind: "end", text: "" });
-    return tokens;
-  }
+  };
+
 
   function splitName(word, vocabulary, limit) {
     var ways = [];
@@ -227,14 +257,37 @@
     return ways[0];
   }
 
-  function spelled(pieces) {
-    for (var i = 0; i < pieces.length; i++) {
-      if (pieces[i] in ARITY) {
-        var inside = pieces.slice(i + 1).join("*") || "...";
-        return pieces.slice(0, i).concat([pieces[i] + "(" + inside + ")"]).join("*");
+  // A split as the student should type it: a function takes the pieces up to the next
+  // function, ['sin', 'x', 'cos', 'x'] -> 'sin(x)*cos(x)' (quizgen/math/parser.py, _render).
+  function render(pieces) {
+    var out = [];
+    var inside = null;
+    pieces.forEach(function (piece) {
+      if (piece in ARITY) {
+        inside = [];
+        out.push(piece);
+      } else if (inside !== null) {
+        inside.push(piece);
+        out[out.length - 1] = out[out.length - 1].split("(")[0] + "(" + inside.join("*") + ")";
+      } else {
+        out.push(piece);
       }
+    });
+    return out.map(function (p) { return p in ARITY ? p + "(...)" : p; }).join("*");
+  }
+
+  function unknownCallMessage(word, unique) {
+    var message = "function '" + word + "' is not allowed (allowed: " +
+      Object.keys(ARITY).sort().join(", ") + ")";
+    if (unique && unique[unique.length - 1] in ARITY) {
+      return message + " — did you mean " + unique.slice(0, -1).join("*") + "*" +
+        unique[unique.length - 1] + "(...)?";
     }
-    return pieces.join("*");
+    if (unique) return message + " — did you mean " + unique.join("*") + "*(...)?";
+    if (word.toLowerCase() in ARITY) {
+      return message + " — names are case-sensitive: did you mean " + word.toLowerCase() + "?";
+    }
+    return message;
   }
 
   function arity(spec) {
@@ -260,8 +313,9 @@
     return token.kind === "end" ? "end of input" : "'" + token.text + "'";
   }
 
-  function Parser(tokens, declared) {
+  function Parser(tokens, declared, text) {
     this.tokens = tokens;
+    this.text = text;  // as typed (the case hint looks at every name in it)
     this.declared = declared;
     this.reserved = Object.assign(Object.create(null), ARITY, CONSTANTS);
     this.pos = 0;
@@ -271,8 +325,7 @@
 
   Parser.prototype = {
     peek: function (offset) {
-      var index = Math.max(0, Math.min(this.pos + (offset || 0), this.tokens.length - 1));
-      return this.tokens[index];
+      return this.tokens.get(Math.max(0, this.pos + (offset || 0)));
     },
     advance: function () {
       var token = this.peek();
@@ -333,8 +386,8 @@
           ") — write '*' between them, and no spaces inside a number");
       }
       if (previous.kind === "name" && token.text === "[") {
-        throw refuse("'[' right after '" + previous.text + "' looks like indexing; write " +
-          previous.text + "*(...) to multiply");
+        throw refuse("'[' right after '" + previous.text + "' looks like indexing, which is not " +
+          "allowed; write " + previous.text + "*(...) to multiply");
       }
     },
     unary: function () {
@@ -486,9 +539,10 @@
       var vocabulary = Object.assign(Object.create(null), this.declared, this.reserved);
       var ways = splitName(word, vocabulary, 2);
       var unique = ways.length === 1 ? ways[0] : null;
-      var reserved = this.reserved;
       var declared = this.declared;
-      if (unique && unique.filter(function (p) { return p in reserved; }).length > 1) {
+      // 'exec' as e*x*e*c is no useful hint (only constants count: a bank may declare 'root'
+      // and 'sign', and then 'rootsign' is root*sign).
+      if (unique && unique.filter(function (p) { return p in CONSTANTS; }).length > 1) {
         ways = [];
         unique = null;
       }
@@ -497,20 +551,61 @@
         var factors = unique.map(function (p) { return self.node({ t: "sym", name: p }); });
         return this.node({ t: "mul", factors: factors, split: token });
       }
-      var next = this.peek();
-      if (next.kind === "open" && next.text === "(") {
-        var message = "function '" + word + "' is not allowed";
-        if (unique) message += " — did you mean " + spelled(unique.concat(["(...)"])) + "?";
-        throw refuse(message);
+      var hint = this.caseHint(word);
+      if (hint) throw refuse(hint);
+      if (this.nextIsParen()) throw refuse(unknownCallMessage(word, unique));
+      throw refuse(this.unknownMessage(word, ways));
+    },
+    // 4H(X+H+1) with h, x declared: "names are case-sensitive: did you mean h and x?".
+    caseHint: function (word) {
+      var declared = this.declared;
+      var reserved = this.reserved;
+      var folded = Object.create(null);
+      var names = Object.keys(declared);
+      names.forEach(function (name) { folded[name.toLowerCase()] = name; });
+      if (Object.keys(folded).length !== names.length || word in reserved) return null;
+      function meant(name) {
+        if (name in declared || name in reserved) return null;
+        var ways = splitName(name.toLowerCase(), folded, 2);
+        if (ways.length !== 1) return null;
+        var found = ways[0].map(function (p) { return folded[p]; });
+        return found.join("") !== name ? found : null;
       }
-      var known = Object.keys(declared).sort();
-      var text = "unknown name '" + word + "' (known: " + (known.join(", ") || "none") + ")";
-      if (ways.length === 1) throw refuse(text + " — did you mean " + spelled(ways[0]) + "?");
+      if (!meant(word)) return null;
+      var found = [];
+      (this.text.match(/[A-Za-z][A-Za-z0-9_]*/g) || []).forEach(function (other) {
+        (meant(other) || []).forEach(function (name) {
+          if (found.indexOf(name) < 0) found.push(name);
+        });
+      });
+      return "names are case-sensitive: did you mean " + found.join(" and ") +
+        "? (variables: " + names.sort().join(", ") + ")";
+    },
+    unknownMessage: function (word, ways) {
+      var names = Object.keys(this.declared).sort();
+      var listed = names.slice(0, 20).join(", ") + (names.length > 20 ? ", \u2026" : "");
+      var message = "unknown name '" + word + "' (known: " + (listed || "none") + ")";
+      if (ways.length === 1) {
+        var way = ways[0];
+        var called = way.filter(function (p) { return p in ARITY; });
+        if (called.length && way.length > 1) {
+          var first = render(way.slice(way.indexOf(called[0]))).split("*")[0];
+          return message + " — did you mean " + render(way) + "? (write " + first +
+            ", with parentheses)";
+        }
+        return message + " — did you mean " + render(way) + "?";
+      }
       if (ways.length > 1) {
-        throw refuse(text + " — it could mean " + ways.map(spelled).join(" or ") +
-          "; write the '*'");
+        return message + " — it could mean " + ways.map(render).join(" or ") + "; write the '*'";
       }
-      throw refuse(text);
+      var reserved = Object.keys(this.reserved).sort();
+      var matches = names.concat(reserved).filter(function (n) {
+        return n.toLowerCase() === word.toLowerCase();
+      });
+      if (matches.length) {
+        return message + " — names are case-sensitive: did you mean " + matches[0] + "?";
+      }
+      return message;
     }
   };
 
@@ -585,7 +680,7 @@
         throw refuse("the input is too long (limit " + LIMITS.length + " characters)");
       }
       var typed = asTyped(text);
-      var tree = new Parser(tokenize(normalize(typed.text)), table(names)).parse();
+      var tree = new Parser(new Tokens(normalize(typed.text)), table(names), typed.text).parse();
       return { ok: true, tree: tree, text: linear(tree), name: typed.name };
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, message: error.message };
