@@ -730,6 +730,8 @@ SHADOWED = [
     "sqrt(root)",
     "erf(x)",
     "x!root",
+    "rootsign",
+    "xroot^2",
 ]
 SHADOW_NAMES = ["x", "root", "sign"]
 

@@ -676,8 +676,10 @@
    */
   function readExpression(text, names) {
     try {
-      if (Array.from(text).length > LIMITS.length) {
-        throw refuse("the input is too long (limit " + LIMITS.length + " characters)");
+      var length = Array.from(text).length;
+      if (length > LIMITS.length) {
+        throw refuse("the input is too long (" + length + " characters; limit " + LIMITS.length +
+          ")");
       }
       var typed = asTyped(text);
       var tree = new Parser(new Tokens(normalize(typed.text)), table(names), typed.text).parse();
