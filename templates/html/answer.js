@@ -16,6 +16,8 @@
   }
 
   // ---- reading an expression (docs/math-syntax.md; quizgen/math/unicode, tokens, parser) ----
+  // A copy of the grader's reading, rule by rule and with its messages: tests/test_browser.py
+  // checks it against the grader. A change to the Python parser needs the same change here.
 
   // The functions of quizgen/math/functions.py with their argument counts [fewest, most].
   var ARITY = Object.create(null);
