@@ -644,6 +644,14 @@ EXPRESSIONS = [
     "-x!",
     "x!h",
     "x!(h+1)",
+    "3.5!",
+    "1001!",
+    "1000.000!",
+    "50e-1!",
+    "5e-3!",
+    "(-3)!",
+    "x/0.0",
+    "x/(1-1)",
     # issue 10: new functions
     "sec(x)+csc(x)+cot(x)",
     "sech(x)*csch(x)/coth(x)",
@@ -659,6 +667,12 @@ EXPRESSIONS = [
     "root(x, 3)",
     "root(x, 2.5)",
     "root(x)",
+    "root(x, 2.0)",
+    "root(x, 17)",
+    "root(x, 0)",
+    "root(x, h)",
+    "binomial(x, 2.5)",
+    "nCr(2000, 1)",
     "sign(x)*sgn(h)",
     "factorial(x)",
     "binomial(x, h)",
@@ -861,6 +875,10 @@ SAME_MESSAGE = [
     "P = ",
     "P = x = h",
     "2^3 4",
+    "3.5!",
+    "root(x, 17)",
+    "nCr(x, 0.5)",
+    "x/0",
 ]
 
 

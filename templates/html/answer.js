@@ -685,11 +685,53 @@
       }
       var typed = asTyped(text);
       var tree = new Parser(new Tokens(normalize(typed.text)), table(names), typed.text).parse();
+      checkValues(tree);
       return { ok: true, tree: tree, text: linear(tree), name: typed.name };
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, message: error.message };
       if (error instanceof RangeError) return { ok: false, message: "nested too deeply" };
       throw error;
+    }
+  }
+
+  // A few value checks of quizgen/math/build.py that need no arithmetic, on numbers as typed:
+  // factorial, binomial and nCr of a number need a whole number of at most 1000 (3.5!, 1001!),
+  // the degree of root() is a whole number from 1 to 16, and a division by a typed 0. Every
+  // other value (1/(1-1), sqrt(-4), exp(10^9)) is left to the grader.
+  var WHOLE_ARGS = table(["factorial", "binomial", "nCr"]);
+
+  function valueOf(text) {
+    var m = /^(\d*)\.?(\d*)(?:[eE]([+-]?)(\d+))?$/.exec(text);
+    var digits = (m[1] + m[2]).replace(/^0+/, "");
+    var shift = (m[3] === "-" ? -1 : 1) * Number(m[4] || 0) - m[2].length;
+    // Whole when the digits after the decimal point, once shifted, are all zeros (5.0, 1e3).
+    var whole = digits === "" || shift >= 0 ||
+      (digits.length > -shift && /^0*$/.test(digits.slice(shift)));
+    return { whole: whole, zero: digits === "", size: Number(text) };
+  }
+
+  function checkValues(node) {
+    var children = node.t === "call" ? node.args : node.t === "add" ? node.terms :
+      node.t === "mul" ? node.factors : node.t === "pow" ? [node.base, node.exp] :
+        node.x ? [node.x] : [];
+    children.forEach(checkValues);  // the grader builds the parts first
+    if (node.t === "inv" && node.x.t === "num" && valueOf(node.x.text).zero) {
+      throw refuse("the expression is undefined (division by zero)");
+    }
+    if (node.t !== "call") return;
+    if (node.name in WHOLE_ARGS) {
+      node.args.forEach(function (arg) {
+        var value = arg.t === "num" ? valueOf(arg.text) : null;
+        if (value && (!value.whole || value.size > 1000)) {
+          throw refuse(node.name + "() of a number needs a whole number of at most 1000");
+        }
+      });
+    }
+    if (node.name === "root" && node.args[1].t === "num") {
+      var degree = valueOf(node.args[1].text);
+      if (!degree.whole || degree.size < 1 || degree.size > 16) {
+        throw refuse("the degree of root() must be a whole number from 1 to 16");
+      }
     }
   }
 
