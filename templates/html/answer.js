@@ -16,13 +16,21 @@
   }
 
   // ---- reading an expression (docs/math-syntax.md; quizgen/math/unicode, tokens, parser) ----
+  // A copy of the grader's reading, rule by rule and with its messages: tests/test_browser.py
+  // checks it against the grader. A change to the Python parser needs the same change here.
 
+  // The functions of quizgen/math/functions.py with their argument counts [fewest, most].
   var ARITY = Object.create(null);
   ("sqrt exp ln sin cos tan sinh cosh tanh asin acos atan arcsin arccos arctan sigmoid abs " +
-    "floor ceil").split(" ").forEach(function (name) { ARITY[name] = [1, 1]; });
+    "floor ceil sec csc cot sech csch coth asinh acosh atanh arsinh arcosh artanh arcsinh " +
+    "arccosh arctanh log10 log2 cbrt sign sgn factorial erf relu softplus heaviside")
+    .split(" ").forEach(function (name) { ARITY[name] = [1, 1]; });
   ARITY.log = [1, 2];
   ARITY.min = [2, Infinity];
   ARITY.max = [2, Infinity];
+  ARITY.root = [2, 2];
+  ARITY.binomial = [2, 2];
+  ARITY.nCr = [2, 2];
   var CONSTANTS = table(["pi", "e"]);
   var LIMITS = { length: 1000, depth: 60, digits: 60, exponent: 1000, bits: 14000, nodes: 2000 };
   var MAX_NAME = 40;
@@ -33,10 +41,12 @@
     for (var i = 0; i < chars.length; i++) REPLACE[chars[i]] = by;
   }
   replaceAll("\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " ");
-  replaceAll("\u00d7\u00b7\u22c5\u2217\u2219", "*");
+  // times, middle dot, dot/star/bullet operators, and the element-wise products \u2299 and \u2218
+  replaceAll("\u00d7\u00b7\u22c5\u2217\u2219\u2299\u2218", "*");
   replaceAll("\u2212\u2010\u2012\u2013\u2014", "-");
   replaceAll("\u00f7\u2215\u2044", "/");
   REPLACE["\u03c0"] = " pi ";
+  REPLACE["\u03c3"] = " sigmoid ";  // \u03c3(z): how machine-learning texts write the logistic
   REPLACE["\u221a"] = "\u221a";
   "0123456789+-*/()[]^.,ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".split("")
     .forEach(function (c) { REPLACE[String.fromCharCode(c.charCodeAt(0) + 0xfee0)] = c; });
@@ -71,7 +81,10 @@
         out += REPLACE[c];
       } else {
         var shown = INVISIBLE.test(c) ? codePoint(c) : "'" + c + "' (" + codePoint(c) + ")";
-        throw refuse("character " + shown + " is not allowed");
+        // The page knows no Unicode names; the grader also names the character.
+        var tail = /^\p{L}$/u.test(c) ?
+          "; type letters on a plain English (ASCII) keyboard layout" : "";
+        throw refuse("character " + shown + " is not allowed" + tail);
       }
     }
     return out;
@@ -81,22 +94,23 @@
   var NAME = /[A-Za-z][A-Za-z0-9_]*/y;
   var REFUSED = {
     "=": "'=' is not allowed; type only the expression, not an equation",
-    "!": "'!' (factorial) is not allowed",
     "%": "'%' is not allowed; write 5/100 instead of 5%",
-    "\"": "quotes are not allowed",
-    "'": "quotes are not allowed",
-    "`": "backticks are not allowed",
+    "\"": "quotes ('\"') are not allowed",
+    "'": "quotes (\"'\") are not allowed",
+    "`": "backticks ('`') are not allowed",
     ";": "';' is not allowed; type a single expression",
-    "{": "'{' is not allowed; use ( ) or [ ] for grouping",
-    "}": "'}' is not allowed; use ( ) or [ ] for grouping",
-    "\\": "'\\' is not allowed; LaTeX is not supported (write 1/2)",
+    "\\": "'\\' is not allowed; LaTeX is not supported except \\cdot and \\times (write 1/2, " +
+      "not \\frac{1}{2})",
     "$": "'$' is not allowed; LaTeX is not supported",
     "_": "names starting with '_' are not allowed",
     ".": "'.' is only allowed inside a number such as 0.5"
   };
-  var PAIRS = { "(": ")", "[": "]" };
-  var OPENERS = { ")": "(", "]": "[" };
-  var SIMPLE = { "+": "op", "-": "op", "/": "op", "^": "op", ",": "comma", "\u221a": "root" };
+  var PAIRS = { "(": ")", "[": "]", "{": "}" };  // braces group too: e^{-z}, x^{2}
+  var OPENERS = { ")": "(", "]": "[", "}": "{" };
+  var SIMPLE = { "+": "op", "-": "op", "/": "op", "^": "op", "!": "op", ",": "comma",
+    "\u221a": "root" };
+  // LaTeX products students paste; a letter right after (\\cdotx) makes it another command.
+  var LATEX = ["\\cdot", "\\times", "\\ast"];
 
   function isDigit(c) { return c !== undefined && c >= "0" && c <= "9"; }
   function isLetter(c) { return /^[A-Za-z]$/.test(c); }
@@ -116,7 +130,11 @@
       }
       power = Number(stripped || "0");
     }
-    if ((digits + power) * 3.33 > LIMITS.bits) throw refuse("number too large");
+    var bits = (digits + power) * 3.33;
+    if (bits > LIMITS.bits) {
+      throw refuse("number too large: about " + bits.toFixed(0) + " bits (limit " + LIMITS.bits +
+        ")");
+    }
     tokens.push({ kind: "num", text: m[0] });
     var next = text[NUMBER.lastIndex];
     if (next === ".") throw refuse("a number can have only one decimal point");
@@ -138,26 +156,62 @@
     return NAME.lastIndex;
   }
 
-  function tokenize(text) {
-    var tokens = [];
-    var stack = [];
-    var i = 0;
-    while (i < text.length) {
+  function latexAt(text, i) {
+    for (var k = 0; k < LATEX.length; k++) {
+      var command = LATEX[k];
+      if (text.substr(i, command.length) === command && !isLetter(text[i + command.length])) {
+        return command;
+      }
+    }
+    return "";
+  }
+
+  // Tokens are scanned as the parser asks for them, as quizgen/math/tokens.py does, so of two
+  // problems the one met first in reading order is named ("sinx]" is about sinx, not ']').
+  function Tokens(text) {
+    this.text = text;
+    this.list = [];
+    this.stack = [];
+    this.i = 0;
+    this.done = false;
+  }
+
+  Tokens.prototype = {
+    get: function (index) {
+      while (this.list.length <= index && !this.done) {
+        if (this.i < this.text.length) {
+          this.i = this.step(this.i);
+        } else {
+          this.finish();
+          this.done = true;
+        }
+      }
+      return this.list[Math.min(index, this.list.length - 1)];
+    },
+    finish: function () {
+      if (this.stack.length) {
+        var open = this.stack[this.stack.length - 1];
+        throw refuse("'" + open + "' is never closed; expected '" + PAIRS[open] + "'");
+      }
+      this.list.push({ kind: "end", text: "" });
+    },
+    step: function (i) {
+      var text = this.text;
+      var tokens = this.list;
+      var stack = this.stack;
       var c = text[i];
-      if (c === " " || c === "\t" || c === "\n" || c === "\r") {
-        i++;
-      } else if (isDigit(c) || (c === "." && isDigit(text[i + 1]))) {
-        i = scanNumber(text, i, tokens);
-      } else if (isLetter(c)) {
-        i = scanName(text, i, tokens);
-      } else if (c in PAIRS) {
+      if (c === " " || c === "\t" || c === "\n" || c === "\r") return i + 1;
+      if (isDigit(c) || (c === "." && isDigit(text[i + 1]))) return scanNumber(text, i, tokens);
+      if (isLetter(c)) return scanName(text, i, tokens);
+      if (c in PAIRS) {
         tokens.push({ kind: "open", text: c });
         stack.push(c);
         if (stack.length > LIMITS.depth) {
           throw refuse("nesting deeper than " + LIMITS.depth + " levels");
         }
-        i++;
-      } else if (c in OPENERS) {
+        return i + 1;
+      }
+      if (c in OPENERS) {
         if (!stack.length) {
           throw refuse("'" + c + "' has no matching '" + OPENERS[c] + "' before it");
         }
@@ -167,25 +221,27 @@
             c + "'");
         }
         tokens.push({ kind: "close", text: c });
-        i++;
-      } else if (c === "*") {
+        return i + 1;
+      }
+      if (c === "*") {
         var width = text[i + 1] === "*" ? 2 : 1;
         tokens.push({ kind: "op", text: text.substr(i, width) });
-        i += width;
-      } else if (c in SIMPLE) {
-        tokens.push({ kind: SIMPLE[c], text: c });
-        i++;
-      } else {
-        throw refuse(REFUSED[c] || "character '" + c + "' is not allowed");
+        return i + width;
       }
+      if (c === "!" && text[i + 1] === "!") {
+        throw refuse("'!!' (double factorial) is not allowed; write factorial(n)");
+      }
+      if (c in SIMPLE) {
+        tokens.push({ kind: SIMPLE[c], text: c });
+        return i + 1;
+      }
+      var command = c === "\\" ? latexAt(text, i) : "";
+      if (!command) throw refuse(REFUSED[c] || "character '" + c + "' is not allowed");
+      tokens.push({ kind: "op", text: "*" });
+      return i + command.length;
     }
-    if (stack.length) {
-      var open = stack[stack.length - 1];
-      throw refuse("'" + open + "' is never closed; expected '" + PAIRS[open] + "'");
-    }
-    tokens.push({ kind: "end", text: "" });
-    return tokens;
-  }
+  };
+
 
   function splitName(word, vocabulary, limit) {
     var ways = [];
@@ -203,14 +259,37 @@
     return ways[0];
   }
 
-  function spelled(pieces) {
-    for (var i = 0; i < pieces.length; i++) {
-      if (pieces[i] in ARITY) {
-        var inside = pieces.slice(i + 1).join("*") || "...";
-        return pieces.slice(0, i).concat([pieces[i] + "(" + inside + ")"]).join("*");
+  // A split as the student should type it: a function takes the pieces up to the next
+  // function, ['sin', 'x', 'cos', 'x'] -> 'sin(x)*cos(x)' (quizgen/math/parser.py, _render).
+  function render(pieces) {
+    var out = [];
+    var inside = null;
+    pieces.forEach(function (piece) {
+      if (piece in ARITY) {
+        inside = [];
+        out.push(piece);
+      } else if (inside !== null) {
+        inside.push(piece);
+        out[out.length - 1] = out[out.length - 1].split("(")[0] + "(" + inside.join("*") + ")";
+      } else {
+        out.push(piece);
       }
+    });
+    return out.map(function (p) { return p in ARITY ? p + "(...)" : p; }).join("*");
+  }
+
+  function unknownCallMessage(word, unique) {
+    var message = "function '" + word + "' is not allowed (allowed: " +
+      Object.keys(ARITY).sort().join(", ") + ")";
+    if (unique && unique[unique.length - 1] in ARITY) {
+      return message + " — did you mean " + unique.slice(0, -1).join("*") + "*" +
+        unique[unique.length - 1] + "(...)?";
     }
-    return pieces.join("*");
+    if (unique) return message + " — did you mean " + unique.join("*") + "*(...)?";
+    if (word.toLowerCase() in ARITY) {
+      return message + " — names are case-sensitive: did you mean " + word.toLowerCase() + "?";
+    }
+    return message;
   }
 
   function arity(spec) {
@@ -219,12 +298,26 @@
     return spec[0] + " or " + spec[1] + " arguments";
   }
 
+  // Whether ``node`` is exactly the product a glued name token such as ``xh`` was split into.
+  function glued(node, token) {
+    return token.kind === "name" && node.t === "mul" && node.split === token;
+  }
+
+  // Whether a number as typed is a whole number >= 1 (the parser's numerator/denominator:
+  // 2 and 1e3 and 5. are whole, 2.0 and 1e-3 are not).
+  function wholePositive(text) {
+    var m = /^(\d*)\.?(\d*)(?:[eE]([+-]?)(\d+))?$/.exec(text);
+    var negative = m[3] === "-" && Number(m[4]) > 0;
+    return m[2] === "" && !negative && /[1-9]/.test(m[1]);
+  }
+
   function describe(token) {
     return token.kind === "end" ? "end of input" : "'" + token.text + "'";
   }
 
-  function Parser(tokens, declared) {
+  function Parser(tokens, declared, text) {
     this.tokens = tokens;
+    this.text = text;  // as typed (the case hint looks at every name in it)
     this.declared = declared;
     this.reserved = Object.assign(Object.create(null), ARITY, CONSTANTS);
     this.pos = 0;
@@ -234,8 +327,7 @@
 
   Parser.prototype = {
     peek: function (offset) {
-      var index = Math.max(0, Math.min(this.pos + (offset || 0), this.tokens.length - 1));
-      return this.tokens[index];
+      return this.tokens.get(Math.max(0, this.pos + (offset || 0)));
     },
     advance: function () {
       var token = this.peek();
@@ -296,8 +388,8 @@
           ") — write '*' between them, and no spaces inside a number");
       }
       if (previous.kind === "name" && token.text === "[") {
-        throw refuse("'[' right after '" + previous.text + "' looks like indexing; write " +
-          previous.text + "*(...) to multiply");
+        throw refuse("'[' right after '" + previous.text + "' looks like indexing, which is not " +
+          "allowed; write " + previous.text + "*(...) to multiply");
       }
     },
     unary: function () {
@@ -320,15 +412,50 @@
       this.depth--;
       return node;
     },
+    // A glued name (xy split into x*y) binds '^' and '!' to the letter next to it, as
+    // textbooks do: xy^2 is x*y^2, f^Tc0 is f^T*c0, kn! is k*n!. Only the product made from
+    // the very name token counts (glued() below): (xy)^2, x^(xy) and xy!^2 = (x*y!)^2 keep
+    // their whole base or exponent, exactly as quizgen/math/parser.py compares spans.
     power: function () {
-      var base = this.atom();
+      var first = this.peek();
+      var base = this.postfix(this.atom(), first);
       if (!this.isOp(this.peek(), ["^", "**"])) return base;
       this.advance();
-      return this.node({ t: "pow", base: base, exp: this.unary() });
+      var expToken = this.peek();
+      var exp = this.unary();
+      var before = [];
+      var after = [];
+      if (glued(base, first)) {
+        before = base.factors.slice(0, -1);
+        base = base.factors[base.factors.length - 1];
+      }
+      if (glued(exp, expToken)) {
+        after = exp.factors.slice(1);
+        exp = exp.factors[0];
+      }
+      var power = this.node({ t: "pow", base: base, exp: exp });
+      if (!before.length && !after.length) return power;
+      return this.node({ t: "mul", factors: before.concat([power], after) });
+    },
+    // n! is factorial(n); a glued name's factorial is its last letter's (kn! is k*n!).
+    postfix: function (node, first) {
+      while (this.isOp(this.peek(), ["!"])) {
+        var bang = this.advance();
+        if (glued(node, first)) {
+          var head = node.factors.slice(0, -1);
+          var last = node.factors[node.factors.length - 1];
+          var fact = this.node({ t: "call", name: "factorial", args: [last] });
+          node = this.node({ t: "mul", factors: head.concat([fact]) });
+        } else {
+          node = this.node({ t: "call", name: "factorial", args: [node] });
+        }
+        first = bang;
+      }
+      return node;
     },
     atom: function () {
       var token = this.advance();
-      if (token.kind === "num") return this.node({ t: "num", text: token.text });
+      if (token.kind === "num") return this.node({ t: "num", text: token.text, token: token });
       if (token.kind === "name") return this.name(token);
       if (token.kind === "open") {
         var inner = this.expr();
@@ -363,13 +490,37 @@
       if (word in this.declared) return this.node({ t: "sym", name: word });
       if (word in ARITY) return this.call(token);
       if (word in CONSTANTS) return this.node({ t: "const", name: word });
-      return this.unknown(word);
+      return this.unknown(word, token);
     },
     call: function (name) {
-      var token = this.peek();
-      if (token.kind !== "open" || token.text !== "(") {
+      if (this.isOp(this.peek(), ["^", "**"])) return this.callPower(name);
+      if (!this.nextIsParen()) {
         throw refuse("function '" + name.text + "' needs parentheses, e.g. " + name.text + "(x)");
       }
+      return this.callArgs(name);
+    },
+    nextIsParen: function () {
+      var token = this.peek();
+      return token.kind === "open" && token.text === "(";
+    },
+    // tanh^2(x) and tanh\u00b2(x) are tanh(x)^2; only a whole positive number is taken, as
+    // tanh^-1(x) could mean the inverse function.
+    callPower: function (name) {
+      this.advance();
+      var exp = this.unary();
+      if (exp.t !== "num" || !wholePositive(exp.text)) {
+        throw refuse(name.text.charAt(0) === "a" ?
+          "write " + name.text + "(x)^n for a power of " + name.text :
+          "write " + name.text + "(x)^n for a power; for the inverse function write a" +
+            name.text + "(x) or arc" + name.text + "(x)");
+      }
+      if (!this.nextIsParen()) {
+        throw refuse("function '" + name.text + "' needs parentheses, e.g. " + name.text +
+          "^2(x)");
+      }
+      return this.node({ t: "pow", base: this.callArgs(name), exp: exp });
+    },
+    callArgs: function (name) {
       var opener = this.advance();
       var args = [];
       if (this.peek().kind !== "close") {
@@ -386,35 +537,77 @@
       }
       return this.node({ t: "call", name: name.text, args: args });
     },
-    unknown: function (word) {
+    unknown: function (word, token) {
       var vocabulary = Object.assign(Object.create(null), this.declared, this.reserved);
       var ways = splitName(word, vocabulary, 2);
       var unique = ways.length === 1 ? ways[0] : null;
-      var reserved = this.reserved;
       var declared = this.declared;
-      if (unique && unique.filter(function (p) { return p in reserved; }).length > 1) {
+      // 'exec' as e*x*e*c is no useful hint (only constants count: a bank may declare 'root'
+      // and 'sign', and then 'rootsign' is root*sign).
+      if (unique && unique.filter(function (p) { return p in CONSTANTS; }).length > 1) {
         ways = [];
         unique = null;
       }
       if (unique && unique.every(function (p) { return p in declared; })) {
         var self = this;
         var factors = unique.map(function (p) { return self.node({ t: "sym", name: p }); });
-        return this.node({ t: "mul", factors: factors });
+        return this.node({ t: "mul", factors: factors, split: token });
       }
-      var next = this.peek();
-      if (next.kind === "open" && next.text === "(") {
-        var message = "function '" + word + "' is not allowed";
-        if (unique) message += " — did you mean " + spelled(unique.concat(["(...)"])) + "?";
-        throw refuse(message);
+      var hint = this.caseHint(word);
+      if (hint) throw refuse(hint);
+      if (this.nextIsParen()) throw refuse(unknownCallMessage(word, unique));
+      throw refuse(this.unknownMessage(word, ways));
+    },
+    // 4H(X+H+1) with h, x declared: "names are case-sensitive: did you mean h and x?".
+    caseHint: function (word) {
+      var declared = this.declared;
+      var reserved = this.reserved;
+      var folded = Object.create(null);
+      var names = Object.keys(declared);
+      names.forEach(function (name) { folded[name.toLowerCase()] = name; });
+      if (Object.keys(folded).length !== names.length || word in reserved) return null;
+      function meant(name) {
+        if (name in declared || name in reserved) return null;
+        var ways = splitName(name.toLowerCase(), folded, 2);
+        if (ways.length !== 1) return null;
+        var found = ways[0].map(function (p) { return folded[p]; });
+        return found.join("") !== name ? found : null;
       }
-      var known = Object.keys(declared).sort();
-      var text = "unknown name '" + word + "' (known: " + (known.join(", ") || "none") + ")";
-      if (ways.length === 1) throw refuse(text + " — did you mean " + spelled(ways[0]) + "?");
+      if (!meant(word)) return null;
+      var found = [];
+      (this.text.match(/[A-Za-z][A-Za-z0-9_]*/g) || []).forEach(function (other) {
+        (meant(other) || []).forEach(function (name) {
+          if (found.indexOf(name) < 0) found.push(name);
+        });
+      });
+      return "names are case-sensitive: did you mean " + found.join(" and ") +
+        "? (variables: " + names.sort().join(", ") + ")";
+    },
+    unknownMessage: function (word, ways) {
+      var names = Object.keys(this.declared).sort();
+      var listed = names.slice(0, 20).join(", ") + (names.length > 20 ? ", \u2026" : "");
+      var message = "unknown name '" + word + "' (known: " + (listed || "none") + ")";
+      if (ways.length === 1) {
+        var way = ways[0];
+        var called = way.filter(function (p) { return p in ARITY; });
+        if (called.length && way.length > 1) {
+          var first = render(way.slice(way.indexOf(called[0]))).split("*")[0];
+          return message + " — did you mean " + render(way) + "? (write " + first +
+            ", with parentheses)";
+        }
+        return message + " — did you mean " + render(way) + "?";
+      }
       if (ways.length > 1) {
-        throw refuse(text + " — it could mean " + ways.map(spelled).join(" or ") +
-          "; write the '*'");
+        return message + " — it could mean " + ways.map(render).join(" or ") + "; write the '*'";
       }
-      throw refuse(text);
+      var reserved = Object.keys(this.reserved).sort();
+      var matches = names.concat(reserved).filter(function (n) {
+        return n.toLowerCase() === word.toLowerCase();
+      });
+      if (matches.length) {
+        return message + " — names are case-sensitive: did you mean " + matches[0] + "?";
+      }
+      return message;
     }
   };
 
@@ -450,21 +643,95 @@
     return needs ? "(" + linear(node) + ")" : linear(node);
   }
 
+  // What the grader strips before it parses (quizgen/grade/expression.py, _as_typed): an
+  // equation's left side when it is a plain name (P = 4h(x+h+1) is graded by its right side)
+  // and a final full stop not after a digit (x + 1. is x + 1; 2. is the number 2). Both become
+  // spaces, so the length stays. WHITE is Python's str whitespace (its regex \s), not JS's.
+  var WHITE = "[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+  var EQUATION = new RegExp("^" + WHITE + "*([A-Za-z][A-Za-z0-9_]*)" + WHITE + "*=(?!=)");
+  var TRAILING_STOP = new RegExp("^\\." + WHITE + "*$");
+  var BLANK = new RegExp("^" + WHITE + "*$");
+
+  function spaces(count) { return new Array(count + 1).join(" "); }
+
+  function asTyped(text) {
+    var name = null;
+    var m = EQUATION.exec(text);
+    if (m) {
+      name = m[1];
+      text = spaces(m[0].length) + text.slice(m[0].length);
+    }
+    // The first '.' (not after a digit) followed by nothing but white space.
+    for (var i = 0; i < text.length; i++) {
+      if (text[i] !== "." || isDigit(text[i - 1])) continue;
+      if (!TRAILING_STOP.test(text.slice(i))) continue;
+      if (!BLANK.test(text.slice(0, i))) text = text.slice(0, i) + spaces(text.length - i);
+      break;
+    }
+    return { text: text, name: name };
+  }
+
   /**
-   * How the grader's parser reads ``text`` with the declared ``names``.
-   * Returns {ok: true, tree, text} or {ok: false, message}.
+   * How the grader reads ``text`` with the declared ``names``. Returns {ok: true, tree, text,
+   * name} (``name``: an equation's left side, or null; ``tree`` and ``text``: what is graded)
+   * or {ok: false, message}.
    */
   function readExpression(text, names) {
     try {
-      if (Array.from(text).length > LIMITS.length) {
-        throw refuse("the input is too long (limit " + LIMITS.length + " characters)");
+      var length = Array.from(text).length;
+      if (length > LIMITS.length) {
+        throw refuse("the input is too long (" + length + " characters; limit " + LIMITS.length +
+          ")");
       }
-      var tree = new Parser(tokenize(normalize(text)), table(names)).parse();
-      return { ok: true, tree: tree, text: linear(tree) };
+      var typed = asTyped(text);
+      var tree = new Parser(new Tokens(normalize(typed.text)), table(names), typed.text).parse();
+      checkValues(tree);
+      return { ok: true, tree: tree, text: linear(tree), name: typed.name };
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, message: error.message };
       if (error instanceof RangeError) return { ok: false, message: "nested too deeply" };
       throw error;
+    }
+  }
+
+  // A few value checks of quizgen/math/build.py that need no arithmetic, on numbers as typed:
+  // factorial, binomial and nCr of a number need a whole number of at most 1000 (3.5!, 1001!),
+  // the degree of root() is a whole number from 1 to 16, and a division by a typed 0. Every
+  // other value (1/(1-1), sqrt(-4), exp(10^9)) is left to the grader.
+  var WHOLE_ARGS = table(["factorial", "binomial", "nCr"]);
+
+  function valueOf(text) {
+    var m = /^(\d*)\.?(\d*)(?:[eE]([+-]?)(\d+))?$/.exec(text);
+    var digits = (m[1] + m[2]).replace(/^0+/, "");
+    var shift = (m[3] === "-" ? -1 : 1) * Number(m[4] || 0) - m[2].length;
+    // Whole when the digits after the decimal point, once shifted, are all zeros (5.0, 1e3).
+    var whole = digits === "" || shift >= 0 ||
+      (digits.length > -shift && /^0*$/.test(digits.slice(shift)));
+    return { whole: whole, zero: digits === "", size: Number(text) };
+  }
+
+  function checkValues(node) {
+    var children = node.t === "call" ? node.args : node.t === "add" ? node.terms :
+      node.t === "mul" ? node.factors : node.t === "pow" ? [node.base, node.exp] :
+        node.x ? [node.x] : [];
+    children.forEach(checkValues);  // the grader builds the parts first
+    if (node.t === "inv" && node.x.t === "num" && valueOf(node.x.text).zero) {
+      throw refuse("the expression is undefined (division by zero)");
+    }
+    if (node.t !== "call") return;
+    if (node.name in WHOLE_ARGS) {
+      node.args.forEach(function (arg) {
+        var value = arg.t === "num" ? valueOf(arg.text) : null;
+        if (value && (!value.whole || value.size > 1000)) {
+          throw refuse(node.name + "() of a number needs a whole number of at most 1000");
+        }
+      });
+    }
+    if (node.name === "root" && node.args[1].t === "num") {
+      var degree = valueOf(node.args[1].text);
+      if (!degree.whole || degree.size < 1 || degree.size > 16) {
+        throw refuse("the degree of root() must be a whole number from 1 to 16");
+      }
     }
   }
 
@@ -659,10 +926,32 @@
     return items.length === 1 ? items[0] : row(items);
   }
 
+  // How textbooks write them: n!, log_b(x), the n-th root sign, (n over k).
+  var LOG_BASES = { log10: "10", log2: "2" };
+  var SIMPLE_OPERAND = table(["sym", "const", "call"]);
+
   function showCall(node) {
     var args = node.args.map(show);
-    if (node.name === "sqrt") return math("msqrt", args);
-    var fence = FENCES[node.name];
+    var name = node.name;
+    if (name === "sqrt") return math("msqrt", args);
+    if (name === "cbrt") return math("mroot", [args[0], math("mn", ["3"])]);
+    if (name === "root") return math("mroot", args);
+    if (name === "factorial") {
+      var operand = node.args[0];
+      var plain = operand.t in SIMPLE_OPERAND ||
+        (operand.t === "num" && !/[eE]/.test(operand.text));
+      return row([plain ? args[0] : brackets(args[0]), mo("!")]);
+    }
+    if (name === "binomial" || name === "nCr") {
+      var stacked = math("mfrac", args);
+      stacked.setAttribute("linethickness", "0");
+      return brackets(stacked);
+    }
+    if (name in LOG_BASES || (name === "log" && args.length === 2)) {
+      var base = name === "log" ? args[1] : math("mn", [LOG_BASES[name]]);
+      return row([math("msub", [math("mi", ["log"]), base]), brackets(args[0])]);
+    }
+    var fence = FENCES[name];
     if (fence) return row([mo(fence[0]), args[0], mo(fence[1])]);
     var inner = [];
     args.forEach(function (arg, i) {
@@ -825,8 +1114,11 @@
     }
     target.appendChild(document.createTextNode("Read as "));
     if (reading.tree) {
-      var shown = math("math", [show(reading.tree)]);
-      shown.setAttribute("aria-label", reading.text);
+      // An equation P = ... is graded by its right side; its left side is shown as typed.
+      var shown = math("math", reading.name === null ? [show(reading.tree)] :
+        [math("mi", [reading.name]), mo("="), show(reading.tree)]);
+      shown.setAttribute("aria-label",
+        (reading.name === null ? "" : reading.name + " = ") + reading.text);
       target.appendChild(shown);
     } else {
       var number = document.createElement("span");
