@@ -863,6 +863,7 @@ SAME_MESSAGE = [
     "4H(X+H+1)",
     "2sinxcosx",
     "sinx",
+    "sinxh",
     "Sin(x)",
     "xsec(h)",
     "x!!",

@@ -750,6 +750,8 @@ def test_issue_10_what_students_type(typed: str, names: str, reading: str) -> No
         ("4H(X+H+1)", "h x", "names are case-sensitive: did you mean h and x? (variables: h, x)"),
         ("2sinxcosx", "x", "did you mean sin(x)*cos(x)? (write sin(x), with parentheses)"),
         ("sinx", "x", "did you mean sin(x)?"),
+        # the hint named "sin(x" (cut at the '*' inside the call)
+        ("sinxh", "x h", "did you mean sin(x*h)? (write sin(x*h), with parentheses)"),
         ("tanh^-1(x)", "x", "for the inverse function write atanh(x) or arctanh(x)"),
         ("\\frac{1}{2}", "x", "LaTeX is not supported"),
     ],

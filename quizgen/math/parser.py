@@ -432,7 +432,7 @@ class Parser:
             shown = _render(ways[0])
             called = [p for p in ways[0] if p in FUNCTIONS]
             if called and len(ways[0]) > 1:
-                first = _render(ways[0][ways[0].index(called[0]) :]).split("*")[0]
+                first = _first_factor(_render(ways[0][ways[0].index(called[0]) :]))
                 return f"{message} — did you mean {shown}? (write {first}, with parentheses)"
             return f"{message} — did you mean {shown}?"
         if len(ways) > 1:
@@ -450,3 +450,13 @@ class Parser:
             factors.append(self._symbol(piece, start, start + len(piece)))
             start += len(piece)
         return self._node(Mul(tuple(factors), token.start, token.end))
+
+
+def _first_factor(product: str) -> str:
+    """The first factor of a rendered product: ``sin(x*h)*y`` gives ``sin(x*h)``."""
+    depth = 0
+    for i, char in enumerate(product):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "*" and depth == 0:
+            return product[:i]
+    return product

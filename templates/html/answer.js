@@ -584,6 +584,16 @@
         "? (variables: " + names.sort().join(", ") + ")";
     },
     unknownMessage: function (word, ways) {
+      // The first factor of a rendered product: sin(x*h)*y gives sin(x*h).
+      function firstFactor(product) {
+        var depth = 0;
+        for (var i = 0; i < product.length; i++) {
+          if (product[i] === "(") depth++;
+          else if (product[i] === ")") depth--;
+          else if (product[i] === "*" && depth === 0) return product.slice(0, i);
+        }
+        return product;
+      }
       var names = Object.keys(this.declared).sort();
       var listed = names.slice(0, 20).join(", ") + (names.length > 20 ? ", \u2026" : "");
       var message = "unknown name '" + word + "' (known: " + (listed || "none") + ")";
@@ -591,7 +601,7 @@
         var way = ways[0];
         var called = way.filter(function (p) { return p in ARITY; });
         if (called.length && way.length > 1) {
-          var first = render(way.slice(way.indexOf(called[0]))).split("*")[0];
+          var first = firstFactor(render(way.slice(way.indexOf(called[0]))));
           return message + " — did you mean " + render(way) + "? (write " + first +
             ", with parentheses)";
         }
