@@ -3,6 +3,10 @@
 latex2mathml does the conversion; everything it writes is then whitelisted (tags, attributes,
 attribute values), because bank TeX is untrusted: ``\\href``, ``\\style`` and friends must not
 reach a page. TeX that cannot be converted is shown escaped in ``<code class="math-error">``.
+
+The variants of a question differ in their numbers, so formulas that differ only in their
+digits share one conversion (:func:`_shape`): the formula's *shape* is converted once and the
+digits are put back where the conversion wrote them.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import re
 from functools import lru_cache
 from xml.etree.ElementTree import Element, tostring
 
-__all__ = ["MATHML_NS", "math_to_mathml"]
+__all__ = ["MATHML_NS", "clear_caches", "math_to_mathml"]
 
 CACHE_SIZE = 4096
+SHAPE_CACHE_SIZE = 4096
 MAX_TEX = 2000  # longer formulas are shown as TeX: nobody writes them by hand in a quiz
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 # Macro definitions can expand exponentially; bank authors never need them.
@@ -37,6 +42,9 @@ _ATTRIBUTE_NAMES = (
 _MATHML_TAGS = frozenset(_TAG_NAMES.split())
 _MATHML_ATTRS = frozenset(_ATTRIBUTE_NAMES.split())
 _SAFE_VALUE = re.compile(r"[\w#%.+\- ]{0,64}")
+_DIGIT = re.compile(r"[0-9]")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
+_PROBE_BASE = 9  # probe digits are 1-9, so none can be taken for the shape's 0
 
 
 def math_to_mathml(tex: str, display: bool = False) -> str:
@@ -53,8 +61,85 @@ def math_to_mathml(tex: str, display: bool = False) -> str:
     return _mathml(tex.strip(), display)
 
 
+def clear_caches() -> None:
+    """Forget every cached conversion (benchmarks time a cold start; tests compare paths)."""
+    _mathml.cache_clear()
+    _shape.cache_clear()
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _mathml(tex: str, display: bool) -> str:
+    if not tex or len(tex) > MAX_TEX or _REFUSED_TEX.search(tex):
+        return _math_error(tex)
+    digits = _DIGIT.findall(tex)
+    if digits:
+        shape = _shape(_DIGIT.sub("0", tex), display)
+        if shape is not None:
+            slots, order = shape
+            pieces = [slots[0]]
+            for index, slot in zip(order, slots[1:], strict=True):
+                pieces += (digits[index], slot)
+            return "".join(pieces)
+    return _convert(tex, display)
+
+
+@lru_cache(maxsize=SHAPE_CACHE_SIZE)
+def _shape(skeleton: str, display: bool) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """The MathML of a formula whose digits are all 0, cut at the digits it writes.
+
+    Returns (slots, order): the MathML is ``slots[0]``, then the formula's digit number
+    ``order[0]`` (counting from the left of the TeX), then ``slots[1]``, and so on. The
+    order is learned from probes, the skeleton with its digits numbered (in base 9, digits
+    1-9), so TeX that moves digits (``\\sqrt[3]{12}`` writes the 3 last) is read right. None,
+    and the formula is converted directly, unless every probe writes the same markup with the
+    digits in the same places, and every digit of the TeX once: then the conversion does not
+    depend on the digits' values (a digit inside a tag, as ``\\hspace{3em}``, or one that
+    vanishes, stops it).
+    """
+    count = skeleton.count("0")
+    base = _cut(_convert(skeleton, display))
+    if base is None or len(base[1]) != count or set(base[1]) - {"0"}:
+        return None
+    order = [0] * count
+    weight = 1
+    while weight == 1 or weight < count:  # at least one probe, and enough to number all
+        cut = _cut(_convert(_numbered(skeleton, weight), display))
+        if cut is None or cut[0] != base[0] or "0" in cut[1]:
+            return None
+        order = [n + (int(d) - 1) * weight for n, d in zip(order, cut[1], strict=True)]
+        weight *= _PROBE_BASE
+    return (base[0], tuple(order)) if sorted(order) == list(range(count)) else None
+
+
+def _numbered(skeleton: str, weight: int) -> str:
+    """The skeleton with its i-th digit replaced by the base-9 digit of i at ``weight`` (+1)."""
+    numbers = iter(range(len(skeleton)))
+    return _DIGIT.sub(lambda _: str(next(numbers) // weight % _PROBE_BASE + 1), skeleton)
+
+
+def _cut(mathml: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """MathML cut at each digit in its text: (the pieces between, the digits), in order."""
+    if mathml.startswith("<code"):
+        return None
+    slots: list[str] = []
+    digits: list[str] = []
+    current: list[str] = []
+    for tag, body in _TAG_OR_TEXT.findall(mathml):
+        if tag:
+            current.append(tag)
+            continue
+        chunks = _DIGIT.split(body)
+        digits += _DIGIT.findall(body)
+        current.append(chunks[0])
+        for chunk in chunks[1:]:
+            slots.append("".join(current))
+            current = [chunk]
+    slots.append("".join(current))
+    return tuple(slots), tuple(digits)
+
+
+def _convert(tex: str, display: bool) -> str:
+    """One formula converted and sanitized by latex2mathml (no cache, no shapes)."""
     if not tex or len(tex) > MAX_TEX or _REFUSED_TEX.search(tex):
         return _math_error(tex)
     # Imported here: the terminal tutor reads the Markdown pipeline for its dollar-math rules
