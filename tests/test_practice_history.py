@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,52 @@ def test_two_sessions_writing_at_once(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM attempts").fetchone() == (80,)
         assert db.execute("SELECT count(DISTINCT session_id) FROM attempts").fetchone() == (2,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+class _OpensAnotherSessionMidway:
+    """A connection that, once the version has been read, lets a second session create the
+    schema (in a thread, given up to 0.5 s) before the reads go on: the interleaving in which
+    two sessions open a new history file at the same moment."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._connection = connection
+        self._path = path
+        self.other: threading.Thread | None = None
+        self.other_error: list[BaseException] = []
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        cursor = self._connection.execute(sql, *args)
+        if sql.startswith("PRAGMA user_version") and self.other is None:
+            cursor = _Rows(cursor.fetchall())
+            self.other = threading.Thread(target=self._open_other)
+            self.other.start()
+            self.other.join(timeout=0.5)  # without the fix it finishes: the schema is there
+        return cursor
+
+    def _open_other(self) -> None:
+        try:
+            open_history(self._path).close()
+        except BaseException as exc:  # reported by the test
+            self.other_error.append(exc)
+
+
+class _Rows(list):
+    def fetchone(self) -> object:
+        return self[0]
+
+
+def test_regression_two_sessions_opening_a_new_file_do_not_call_it_foreign(
+    tmp_path: Path,
+) -> None:
+    """Found by test_two_sessions_writing_at_once under load: a session that read version 0,
+    then saw the other session's new tables, took the file for another program's database."""
+    path = tmp_path / "h.sqlite3"
+    connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+    proxy = _OpensAnotherSessionMidway(connection, path)
+    H._prepare(proxy, str(path))  # type: ignore[arg-type]
+    assert proxy.other is not None
+    proxy.other.join(timeout=30)
+    connection.close()
+    assert proxy.other_error == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == H.SCHEMA_VERSION

@@ -163,8 +163,15 @@ def _reason(exc: sqlite3.Error) -> str:
 def _prepare(connection: sqlite3.Connection, where: str) -> None:
     """Check the file is ours (reading only), then switch to WAL and migrate."""
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    version = connection.execute("PRAGMA user_version").fetchone()[0]  # reads the header
-    tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    # One read transaction for both reads: another session may create the schema between
+    # two separate reads, and version 0 with tables would then look like someone else's file.
+    connection.execute("BEGIN")
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]  # reads the header
+        query = "SELECT name FROM sqlite_master WHERE type='table'"
+        tables = {r[0] for r in connection.execute(query)}
+    finally:
+        connection.execute("COMMIT")
     if version > SCHEMA_VERSION:
         raise HistoryError(
             where,
