@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -180,10 +181,27 @@ def _prepare(connection: sqlite3.Connection, where: str) -> None:
         )
     if version == 0 and tables:  # ours always carry a version: this is someone else's
         raise HistoryError(where, "the file is another program's database")
-    connection.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(connection)
     connection.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at each checkpoint,
     # and a commit survives the process being killed (only a power cut could lose the last one)
     _migrate(connection)
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """Set WAL mode, waiting for a session that is switching the same new file at once.
+
+    SQLite answers "database is locked" to the second of two simultaneous switches without
+    calling the busy handler, so the wait is here, up to the busy timeout.
+    """
+    give_up = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > give_up:
+                raise
+            time.sleep(0.02)
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
