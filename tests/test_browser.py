@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import sympy
+from conftest import needs_chromium
 
 from quizgen.bank.model import load_bank
 from quizgen.errors import MathSyntaxError
@@ -34,25 +35,12 @@ from quizgen.keyfile import open_key
 from quizgen.render import get_renderer
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TEST_BANK = ROOT / "tests" / "data" / "render-bank.yaml"
 ANSWER_BANK = ROOT / "tests" / "data" / "answer-bank.yaml"
 SCREENSHOTS = Path("/tmp/quizgen-browser")
 ARTIFACTS = ROOT / "build" / "test-artifacts"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (CI installs Debian's chromium)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +53,6 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files["paper"].write_text(renderer.paper(exam, exam.papers[0]), encoding="utf-8")
     files["key"].write_text(renderer.key(exam), encoding="utf-8")
     return files
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

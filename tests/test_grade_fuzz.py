@@ -91,7 +91,7 @@ class Builder:
 
     def coefficient(self) -> sympy.Rational:
         value = self.rnd.choice([1, 1, 2, 3, -1, -2, 5, sympy.Rational(1, 2), sympy.Rational(3, 4)])
-        return sympy.sympify(value)
+        return sympy.Rational(value)
 
     def monomial(self, xs: list[sympy.Symbol]) -> sympy.Expr:
         term = self.coefficient()

@@ -740,7 +740,7 @@ TYPED = [
 @pytest.mark.parametrize(("typed", "names", "reading"), TYPED)
 def test_issue_10_what_students_type(typed: str, names: str, reading: str) -> None:
     declared = {n: sympy.Symbol(n, real=True) for n in names.split()}
-    expected = sympy.sympify(reading, locals=declared)
+    expected = sympy.sympify(reading, locals=declared)  # the oracle: a trusted literal, not input
     assert sympy.simplify(parse_math(typed, declared) - expected) == 0
 
 

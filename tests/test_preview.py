@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import checkout_env
+from conftest import checkout_env, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SCREENSHOTS = Path("/tmp/quizgen-browser")
 
 BANK = """\
@@ -32,9 +30,7 @@ questions:
     solution: Twice {{ h }} is {{ answer }}.
 """
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (CI installs Debian's chromium)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -61,15 +57,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _paper_text(page: Any) -> str:

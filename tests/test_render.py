@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scrub import scrubbed
 
 from quizgen.bank.model import load_bank
 from quizgen.errors import UsageError
@@ -22,13 +23,11 @@ from quizgen.render.templates import packaged_template_dir, template_environment
 from quizgen.render.views import points_text, tolerance_text
 from quizgen.templating import TemplateError
 from quizgen.variant import (
-    AnswerKey,
     ChoiceKey,
     EssayKey,
     Exam,
     ExpressionKey,
     NumericKey,
-    Paper,
     TextKey,
     TrueFalseKey,
     Variant,
@@ -508,7 +507,7 @@ def test_papers_leak_no_answer(bank: Path, fmt: str) -> None:
         shown = _visible(raw, fmt)
         # What a student may see: the same paper with every answer, solution and feedback
         # replaced (so prompts, option texts, numbering and points stay).
-        public = _visible(renderer.paper(exam, _scrubbed(paper)), fmt)
+        public = _visible(renderer.paper(exam, scrubbed(paper, "LEAK")), fmt)
         assert "LEAK" not in public
         for marker in ('class="correct"', "✓", "[x]", "Solution", "Rubric", "Known mistake"):
             assert marker not in raw
@@ -529,34 +528,4 @@ def test_paper_depends_on_public_fields_only(exam: Exam, fmt: str) -> None:
     """Changing every answer, solution, feedback and rubric leaves the paper byte-identical."""
     renderer = get_renderer(fmt)
     for paper in exam.papers:
-        assert renderer.paper(exam, _scrubbed(paper)) == renderer.paper(exam, paper)
-
-
-def _scrubbed(paper: Paper) -> Paper:
-    return paper.model_copy(update={"variants": [_scrub(v) for v in paper.variants]})
-
-
-def _scrub(variant: Variant) -> Variant:
-    parts = [
-        p.model_copy(update={"solution": "LEAK", "answer": _scrub_key(p.answer)})
-        for p in variant.parts
-    ]
-    answer = _scrub_key(variant.answer) if variant.answer is not None else None
-    return variant.model_copy(update={"solution": "LEAK", "answer": answer, "parts": parts})
-
-
-def _scrub_key(key: AnswerKey) -> AnswerKey:
-    if isinstance(key, NumericKey):
-        return key.model_copy(update={"value": "999", "display": "999", "mistakes": []})
-    if isinstance(key, ExpressionKey):
-        return key.model_copy(update={"value": "q", "latex": "q", "mistakes": []})
-    if isinstance(key, ChoiceKey):
-        options = [
-            o.model_copy(update={"correct": not o.correct, "feedback": "LEAK"}) for o in key.options
-        ]
-        return key.model_copy(update={"options": options})
-    if isinstance(key, TrueFalseKey):
-        return key.model_copy(update={"answer": not key.answer, "feedback": "LEAK"})
-    if isinstance(key, TextKey):
-        return key.model_copy(update={"answers": ["LEAK"], "regex": "LEAK"})
-    return key.model_copy(update={"rubric": "LEAK"})
+        assert renderer.paper(exam, scrubbed(paper, "LEAK")) == renderer.paper(exam, paper)

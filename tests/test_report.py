@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import needs_chromium
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +41,6 @@ from quizgen.variant import ChoiceKey, Exam, NumericKey, Paper
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "tests" / "data" / "report-bank.yaml"
 SCREENSHOTS = Path("/tmp/quizgen-browser")
-CHROMIUM = Path("/usr/bin/chromium")
 
 # --- statistics on a table small enough to work out on paper -------------------------------------
 #
@@ -663,36 +663,31 @@ def test_report_never_imports_the_cli_or_the_generator() -> None:
 # --- in a browser --------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (CI installs it)")
-def test_report_opens_in_chromium_without_errors(run_dirs) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+@needs_chromium
+def test_report_opens_in_chromium_without_errors(run_dirs, browser) -> None:
     grades, key = run_dirs
     build_report(grades, key, grades / "report.html")
     url = (grades / "report.html").as_uri()
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        problems, requests = [], []
-        page.on("console", lambda m: problems.append(m) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: problems.append(e))
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(url)
-        page.wait_for_load_state("load")
-        assert problems == []
-        assert requests == [url]  # self-contained: nothing else is fetched
-        widths = page.eval_on_selector_all(
-            "svg.chart", "e => e.map(s => s.getBoundingClientRect().width)"
-        )
-        assert len(widths) >= 3 and all(w > 100 for w in widths)
-        # the report fits the window: no table pushes the page sideways
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        assert page.evaluate(
-            "[...document.querySelectorAll('.scroll')].every(d => d.scrollWidth <= d.clientWidth)"
-        ), "a table is wider than the page at 1200 px"
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    problems, requests = [], []
+    page.on("console", lambda m: problems.append(m) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(e))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url)
+    page.wait_for_load_state("load")
+    assert problems == []
+    assert requests == [url]  # self-contained: nothing else is fetched
+    widths = page.eval_on_selector_all(
+        "svg.chart", "e => e.map(s => s.getBoundingClientRect().width)"
+    )
+    assert len(widths) >= 3 and all(w > 100 for w in widths)
+    # the report fits the window: no table pushes the page sideways
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate(
+        "[...document.querySelectorAll('.scroll')].every(d => d.scrollWidth <= d.clientWidth)"
+    ), "a table is wider than the page at 1200 px"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
 
 
 def test_grading_json_round_trip_keeps_mistakes(run_dirs) -> None:
