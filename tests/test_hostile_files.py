@@ -286,6 +286,8 @@ BANK_HEAD = "id: b\ntitle: t\nquestions:\n  - id: q\n    kind: numeric\n    topi
         (BANK_HEAD + "    answer: " + "[" * 2000 + "]" * 2000, "b.yaml:7:"),
         (BANK_HEAD + "    answer: " + "1" * 5000, "b.yaml:7:13: questions[0].answer: a number of"),
         (BANK_HEAD + "    points: " + "2" * 5000, "a number of 5,000 digits (at most 1000)"),
+        # a key, written as YAML's explicit '? key' (a plain key stops at 1,024 characters)
+        (BANK_HEAD + "    ? " + "3" * 5000 + "\n    : 1\n", "b.yaml:7:7: questions[0]: a number"),
         (BANK_HEAD + "    answer: 1\0", "b.yaml:7:14: invalid YAML: a control character (U+0000)"),
     ],
 )  # fmt: skip

@@ -121,11 +121,14 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         return self._scalar(node, path)
 
-    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+    def _refuse_long_number(self, node: yaml.Node, path: Path_) -> None:
         # int("1" * 5000) raises and a long one is slow: refuse it before converting.
         if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
             size = f"{len(node.value):,}"
             raise self._error(node, path, f"a number of {size} digits (at most {MAX_NUMBER_CHARS})")
+
+    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+        self._refuse_long_number(node, path)
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
@@ -159,8 +162,7 @@ class _Builder:
             message = "YAML merge keys ('<<') are not supported; write the fields out in full"
             self.errors.append(self._error(key_node, path, message))
             return None
-        if key_node.tag in _NUMBER_TAGS and len(key_node.value) > MAX_NUMBER_CHARS:
-            return str(self._scalar(key_node, path))  # raises: the number is too long
+        self._refuse_long_number(key_node, path)
         try:
             return str(self.loader.construct_object(key_node))
         except yaml.constructor.ConstructorError:
