@@ -311,6 +311,14 @@ def generate(
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
     no_check: NoCheckOpt = False,
     jobs: JobsOpt = None,
+    key_only: Annotated[
+        bool,
+        typer.Option(
+            "--key-only",
+            help="Write key.json alone; render the papers from it later with `quizgen render` "
+            "(in shards, on several machines).",
+        ),
+    ] = False,
 ) -> None:
     """Generate one paper per student, the answer key and the frozen key.json."""
     from quizgen.bank import load_banks
@@ -321,18 +329,13 @@ def generate(
         numbered_students,
         read_roster,
     )
-    from quizgen.generate.write import stale_files, write_stream
+    from quizgen.generate.write import write_stream
     from quizgen.output import staged_dir
     from quizgen.pool import default_jobs
-    from quizgen.render import get_renderer
 
     if (count is None) == (roster is None):
         raise UsageError("give exactly one of --count N or --roster FILE")
-    renderers = [
-        get_renderer(name.strip(), templates) for name in formats.split(",") if name.strip()
-    ]
-    if not renderers:
-        raise UsageError("--format needs at least one of: html, md")
+    renderers = _renderers(formats, templates)
     students = numbered_students(count) if count is not None else read_roster(roster)
     loaded = load_banks(banks)
     _pre_check(loaded, no_check)
@@ -355,16 +358,90 @@ def generate(
             drawn=half(0),
             progress=half(1),
             jobs=jobs or default_jobs(),
+            key_only=key_only,
         )
     written = [target / p.relative_to(stage) for p in staged]
-    out.print(
-        f"[green]Wrote[/green] {len(students)} paper(s) × {len(renderers)} format(s) and "
-        f"the key ({len(written)} files) to {target}"
-    )
+    if key_only:
+        out.print(
+            f"[green]Wrote[/green] the key of {len(students)} student(s) to "
+            f"{target / 'key.json'}; render the papers with: quizgen render "
+            f"{target / 'key.json'} --out DIR [--students FIRST-LAST]"
+        )
+    else:
+        out.print(
+            f"[green]Wrote[/green] {len(students)} paper(s) × {len(renderers)} format(s) and "
+            f"the key ({len(written)} files) to {target}"
+        )
     if seed is None:
         out.print(
             f"A random seed was drawn and stored in {target / 'key.json'}; keep that file secret."
         )
+    _stale_warning(target, written)
+
+
+@app.command()
+@_reporting
+def render(
+    key: Annotated[Path, typer.Argument(help="The exam's key.json.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    students: Annotated[
+        str | None,
+        typer.Option(
+            "--students",
+            metavar="FIRST-LAST",
+            help="Render only the papers numbered FIRST to LAST (a shard of a large class).",
+        ),
+    ] = None,
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, md.")
+    ] = "html,md",
+    templates: Annotated[
+        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    jobs: JobsOpt = None,
+) -> None:
+    """Render papers, submission templates and key pages from a frozen key.json.
+
+    The files are those `quizgen generate` writes for the same students, byte for byte.
+    """
+    from quizgen.generate.write import render_key
+    from quizgen.keyfile import open_key, parse_range
+    from quizgen.output import staged_dir
+    from quizgen.pool import default_jobs
+
+    renderers = _renderers(formats, templates)
+    exam = open_key(key)
+    total = len(exam.papers)
+    bounds = parse_range(students, total) if students is not None else None
+    target = _out_dir(out_dir, force)
+    with staged_dir(target) as stage, _progress("writing files") as bar:
+        staged = render_key(
+            key, stage, renderers, students=bounds, progress=bar, jobs=jobs or default_jobs()
+        )
+    written = [target / p.relative_to(stage) for p in staged]
+    first, last = bounds or (1, total)
+    out.print(
+        f"[green]Wrote[/green] papers {first}-{last} of {total} × {len(renderers)} format(s) "
+        f"({len(written)} files) to {target}"
+    )
+    _stale_warning(target, written)
+
+
+def _renderers(formats: str, templates: Path | None) -> list[Any]:
+    from quizgen.render import get_renderer
+
+    renderers = [
+        get_renderer(name.strip(), templates) for name in formats.split(",") if name.strip()
+    ]
+    if not renderers:
+        raise UsageError("--format needs at least one of: html, md")
+    return renderers
+
+
+def _stale_warning(target: Path, written: list[Path]) -> None:
+    from quizgen.generate.write import stale_files
+
     stale = stale_files(target, written)
     if stale:
         shown = ", ".join(str(p.relative_to(target)) for p in stale[:5])

@@ -5,6 +5,10 @@ the key (``quizgen-exam/2``, :mod:`quizgen.keyfile`) while the fingerprint is ha
 the fingerprint known (every paper shows it), papers, submission templates and answer-key
 pages are rendered from the key, by ranges of students, in ``jobs`` processes. Memory stays
 flat in the size of the class, and the files do not depend on ``jobs``.
+
+:func:`render_key` is the second half alone (``quizgen render``): the files of a range of
+students rendered from a frozen key, byte for byte those a whole run writes for them, so a
+large class is drawn once and rendered in shards on as many machines as there are.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from quizgen.output import file_stems, write_text_atomic
 from quizgen.pool import ordered_map
 from quizgen.variant import Exam, Paper, Variant
 
-__all__ = ["KEY_PAGE", "key_json", "stale_files", "write_exam", "write_stream"]
+__all__ = [
+    "KEY_PAGE",
+    "key_json",
+    "render_key",
+    "stale_files",
+    "write_exam",
+    "write_stream",
+]
 
 #: Students per answer-key page: a class up to this size gets one key file, as before; a
 #: larger one gets ``keys/key-<first>-<last>`` pages and ``key.html``/``key.md`` as an index.
@@ -69,6 +80,7 @@ def write_stream(
     progress: Progress | None = None,
     drawn: Progress | None = None,
     jobs: int = 1,
+    key_only: bool = False,
 ) -> list[Path]:
     """Write ``key.json`` as ``papers`` arrive, then every file rendered from it.
 
@@ -81,12 +93,50 @@ def write_stream(
         progress: called as files are rendered with (papers done, papers in all).
         drawn: called after each paper is drawn with (done, total).
         jobs: processes to render with (1: this one); the files are the same for any value.
+        key_only: write ``key.json`` alone (render it later, in shards: :func:`render_key`).
 
     Returns:
         The files written: key.json, then per range of students their files.
     """
     with _fewer_collections():
-        return _write_stream(head, papers, total, Path(out), renderers, progress, drawn, jobs)
+        key = Path(out) / "key.json"
+        fingerprint = _write_key(head, papers, total, key, drawn, jobs)
+        if key_only:
+            return [key]
+        exam = open_key(key)
+        if fingerprint != exam.fingerprint:  # the file is what every paper is rendered from
+            raise RuntimeError("key.json does not read back as written")
+        return [key, *_render(exam, key, Path(out), renderers, None, progress, jobs)]
+
+
+def render_key(
+    key: Path,
+    out: Path,
+    renderers: Sequence[Any],
+    *,
+    students: tuple[int, int] | None = None,
+    progress: Progress | None = None,
+    jobs: int = 1,
+) -> list[Path]:
+    """Render papers, submission templates and answer-key pages from a frozen ``key.json``.
+
+    Args:
+        key: the key file (any format :func:`~quizgen.keyfile.open_key` reads).
+        out: the folder to write into.
+        renderers: the paper formats.
+        students: (first, last), 1-based and inclusive: only these students' files (a
+            shard). A key page is written by the shard that holds its first student, whole,
+            and a class larger than one page gets the index page in every shard (the same
+            bytes), so shards copied into one folder make exactly the files of a whole run.
+        progress: called as files are rendered with (papers done, papers in the range).
+        jobs: processes to render with; the files are the same for any value.
+
+    Returns:
+        The files written.
+    """
+    with _fewer_collections():
+        exam = open_key(Path(key))
+        return _render(exam, Path(key), Path(out), renderers, students, progress, jobs)
 
 
 @contextmanager
@@ -108,35 +158,31 @@ def _fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _write_stream(
-    head: Exam,
-    papers: Iterable[Paper],
-    total: int,
+def _render(
+    exam: Exam,
+    key: Path,
     out: Path,
     renderers: Sequence[Any],
+    students: tuple[int, int] | None,
     progress: Progress | None,
-    drawn: Progress | None,
     jobs: int,
 ) -> list[Path]:
-    key = Path(out) / "key.json"
-    fingerprint = _write_key(head, papers, total, key, drawn, jobs)
-    exam = open_key(key)
-    if fingerprint != exam.fingerprint:  # the file is what every paper is rendered from
-        raise RuntimeError("key.json does not read back as written")
+    """Every file of students ``students`` (default: all) rendered from the opened key."""
     rows = student_rows(exam)
-    stems = file_stems(r.student_id for r in rows)
-    written = [key]
-    plan = _Plan(key, Path(out), tuple(r.name for r in renderers), _templates(renderers))
-    ranges = _ranges(len(rows), KEY_PAGE if len(rows) > KEY_PAGE else len(rows))
+    stems = file_stems(r.student_id for r in rows)  # over the class: a shard names files alike
+    lo, hi = (0, len(rows)) if students is None else (students[0] - 1, students[1])
+    plan = _Plan(key, out, tuple(r.name for r in renderers), _templates(renderers))
+    page = KEY_PAGE if len(rows) > KEY_PAGE else len(rows)
+    tasks = [(plan, stems[a:b], a, b, whole) for a, b, whole in _ranges(len(rows), page, lo, hi)]
+    written: list[Path] = []
     done = 0
-    tasks = [(plan, stems[a:b], a, b, whole) for a, b, whole in ranges]
     for files, count in ordered_map(_render_range, tasks, jobs):
-        written.extend(Path(out) / f for f in files)
+        written.extend(out / f for f in files)
         done += count
         if progress is not None:
-            progress(done, len(rows))
+            progress(done, hi - lo)
     if len(rows) > KEY_PAGE:
-        written.extend(_write_key_index(exam, rows, Path(out), renderers))
+        written.extend(_write_key_index(exam, rows, out, renderers))
     return written
 
 
@@ -220,13 +266,20 @@ def _templates(renderers: Sequence[Any]) -> Path | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _ranges(count: int, page: int) -> list[tuple[int, int, bool]]:
-    """(first, end, whole key page) of each task: key pages split into pool chunks."""
+def _ranges(
+    count: int, page: int, lo: int = 0, hi: int | None = None
+) -> list[tuple[int, int, bool]]:
+    """(first, end, writes the key page) of each task over students ``lo``..``hi`` (0-based):
+    key pages split into pool chunks; a page is written by the task holding its first student.
+    """
+    hi = count if hi is None else hi
     tasks = []
     for first in range(0, count, max(page, 1)):
         end = min(first + page, count)
         for start in range(first, end, CHUNK):
-            tasks.append((start, min(start + CHUNK, end), start == first))
+            a, b = max(start, lo), min(start + CHUNK, end, hi)
+            if a < b:
+                tasks.append((a, b, a == first))
     return tasks
 
 
