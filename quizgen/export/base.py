@@ -124,6 +124,11 @@ class Notes:
         """Record that the format lacks something this question needs (strict refuses it)."""
         self._add(ExportWarning(pool.name, message, cannot_express=True))
 
+    def extend(self, warnings: Sequence[ExportWarning]) -> None:
+        """Take warnings recorded elsewhere (a worker process's), each still once."""
+        for warning in warnings:
+            self._add(warning)
+
     def _add(self, warning: ExportWarning) -> None:
         key = (warning.question, warning.message)
         if key not in self._seen:
