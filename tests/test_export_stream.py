@@ -157,7 +157,7 @@ def _written_before_each_pool(bank, fmt: str, variants: int) -> tuple[list[int],
     def arriving():
         for pool in pools:
             written.append(out.tell())
-            yield pool, exporter.items(pool, options, _notes())
+            yield pool, [exporter.item(v, pool, options, _notes()) for v in pool.variants]
 
     exporter.write(PoolStream(tuple(p.bank_id for p in pools), arriving()), options, out)
     return written, len(out.getvalue())
@@ -185,7 +185,7 @@ def test_canvas_groups_are_made_one_at_a_time(bank) -> None:
         for pool in pools:
             alive.append(len(made))
             made.append(pool)
-            yield pool, exporter.items(pool, options, _notes())
+            yield pool, [exporter.item(v, pool, options, _notes()) for v in pool.variants]
 
     exporter.write(PoolStream(tuple(p.bank_id for p in pools), arriving()), options, io.BytesIO())
     assert alive == list(range(len(pools)))  # each pool asked for only when the last is out

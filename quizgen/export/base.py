@@ -15,7 +15,7 @@ import gc
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -37,12 +37,14 @@ __all__ = [
     "Pool",
     "PoolStream",
     "build_pools",
+    "distinct_variants",
     "draw_distinct",
     "draw_pool",
     "export_bytes",
     "export_questions",
     "ident",
     "is_small",
+    "pool_of",
     "run_export",
     "small_pools_warning",
     "write_pieces",
@@ -143,8 +145,8 @@ class PoolStream:
     Attributes:
         bank_ids: each pool's bank id, in order: known before any pool is drawn (a package's
             identifier is a hash of them, and some formats write it first).
-        pools: each pool with its items (what :meth:`Exporter.items` made of it, one per
-            variant), read once. A pool's ``variants`` may be empty here: writers count
+        pools: each pool with its items (what :meth:`Exporter.item` made of each of its
+            variants, in order), read once. A pool's ``variants`` may be empty here: writers count
             its items instead.
     """
 
@@ -156,16 +158,17 @@ class Exporter(Protocol):
     """One LMS format: each pool's variants mapped to the format's items, then one file.
 
     The two halves are apart so that a file is written as its pools are drawn (memory holds
-    a pool or two, never the export) and so that pools can be drawn and mapped in worker
-    processes (:mod:`quizgen.export.stream`): :meth:`items` is a pure function of its pool.
+    a pool's items or two, never the export) and so that pools can be drawn and mapped in
+    worker processes (:mod:`quizgen.export.stream`): :meth:`item` is a pure function of its
+    variant.
     """
 
     name: str  # "canvas", "moodle", "gift", "qti21"
     suffix: str  # the usual file suffix: ".zip", ".xml", ".gift"
 
-    def items(self, pool: Pool, options: ExportOptions, notes: Notes) -> list[Any]:
-        """The format's item for each variant of ``pool`` (picklable plain data), reporting
-        what it cannot express to ``notes``."""
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> Any:
+        """The format's item for one variant of ``pool`` (picklable plain data), reporting
+        what it cannot express to ``notes``; ``pool.variants`` may be empty."""
         ...
 
     def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
@@ -195,7 +198,9 @@ def export_bytes(
 ) -> bytes:
     """The whole file of ``pools`` in ``exporter``'s format, in memory (small exports, tests)."""
     buffer = io.BytesIO()
-    mapped = ((pool, exporter.items(pool, options, notes)) for pool in pools)
+    mapped = (
+        (pool, [exporter.item(v, pool, options, notes) for v in pool.variants]) for pool in pools
+    )
     exporter.write(PoolStream(tuple(p.bank_id for p in pools), mapped), options, buffer)
     return buffer.getvalue()
 
@@ -229,15 +234,23 @@ def draw_distinct(question: CompiledQuestion, seed: str, count: int) -> list[Var
     Draw ``i`` uses ``stream_for("pool", seed, bank id, question id, i)``. Drawing stops after
     ``2·count + 20`` draws, or as soon as every parameter combination has been seen.
     """
+    return list(distinct_variants(question, seed, count))
+
+
+def distinct_variants(question: CompiledQuestion, seed: str, count: int) -> Iterator[Variant]:
+    """:func:`draw_distinct`'s variants one at a time, each as soon as it is drawn (only the
+    drawn values of those already given are kept, to tell the next ones apart)."""
     limit = min(count, question.space_size())
     budget = 2 * count + EXTRA_DRAWS
-    found: dict[tuple[tuple[str, str], ...], Variant] = {}
+    seen: set[tuple[tuple[str, str], ...]] = set()
     for i in range(budget):
-        if len(found) >= limit:
+        if len(seen) >= limit:
             break
         variant = draw_variant(question, stream_for("pool", seed, question.bank.id, question.id, i))
-        found.setdefault(tuple(sorted(variant.values.items())), variant)
-    return list(found.values())
+        values = tuple(sorted(variant.values.items()))
+        if values not in seen:
+            seen.add(values)
+            yield variant
 
 
 def build_pools(
@@ -295,6 +308,11 @@ def draw_pool(question: CompiledQuestion, seed: str, count: int) -> Pool:
         DrawError: the question's constraints were never met.
     """
     variants = draw_distinct(question, seed, count)
+    return replace(pool_of(question, variants[0]), variants=tuple(variants))
+
+
+def pool_of(question: CompiledQuestion, first: Variant) -> Pool:
+    """The pool of ``question`` without its variants; ``first`` is its first variant."""
     return Pool(
         bank_id=question.bank.id,
         bank_title=question.bank.title,
@@ -302,8 +320,8 @@ def draw_pool(question: CompiledQuestion, seed: str, count: int) -> Pool:
         title=question.question.title or question.id,
         topic=question.question.topic,
         kind=question.question.kind,
-        points=variants[0].points,
-        variants=tuple(variants),
+        points=first.points,
+        variants=(),
     )
 
 

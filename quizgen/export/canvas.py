@@ -365,9 +365,9 @@ class CanvasExporter:
     name = "canvas"
     suffix = ".zip"
 
-    def items(self, pool: Pool, options: ExportOptions, notes: Notes) -> list[Item]:
-        """Each variant of ``pool`` as a Canvas question."""
-        return [canvas_item(v, pool, notes) for v in pool.variants]
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> Item:
+        """One variant of ``pool`` as a Canvas question."""
+        return canvas_item(variant, pool, notes)
 
     def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
         """The zip: manifest, assessment, and assessment_meta.xml.

@@ -149,9 +149,9 @@ class GiftExporter:
     name = "gift"
     suffix = ".gift"
 
-    def items(self, pool: Pool, options: ExportOptions, notes: Notes) -> list[str]:
-        """Each variant of ``pool`` as a GIFT question."""
-        return [gift_question(v, pool, notes) for v in pool.variants]
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> str:
+        """One variant of ``pool`` as a GIFT question."""
+        return gift_question(variant, pool, notes)
 
     def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
         """The GIFT file (UTF-8): blocks one blank line apart, pool by pool."""

@@ -306,9 +306,9 @@ class MoodleExporter:
     name = "moodle"
     suffix = ".xml"
 
-    def items(self, pool: Pool, options: ExportOptions, notes: Notes) -> list[Question]:
-        """Each variant of ``pool`` as a Moodle question."""
-        return [moodle_question(v, pool, notes) for v in pool.variants]
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> Question:
+        """One variant of ``pool`` as a Moodle question."""
+        return moodle_question(variant, pool, notes)
 
     def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
         """The Moodle XML file, written as the template reaches each category.

@@ -368,16 +368,13 @@ class Qti21Exporter:
     name = "qti21"
     suffix = ".zip"
 
-    def items(self, pool: Pool, options: ExportOptions, notes: Notes) -> list[ItemFile]:
-        """Each variant of ``pool`` as an item file (``item.xml.j2`` rendered here, so that
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> ItemFile:
+        """One variant of ``pool`` as an item file (``item.xml.j2`` rendered here, so that
         worker processes do that work too)."""
-        template = template_environment("qti21", options.template_dir).get_template("item.xml.j2")
-        made = []
-        for variant in pool.variants:
-            item = qti21_item(variant, pool, notes)
-            ref = ItemRef(item.identifier, item.title, item.href, item.points)
-            made.append(ItemFile(ref, template.render(item=item).encode("utf-8")))
-        return made
+        env = template_environment("qti21", options.template_dir)
+        item = qti21_item(variant, pool, notes)
+        ref = ItemRef(item.identifier, item.title, item.href, item.points)
+        return ItemFile(ref, env.get_template("item.xml.j2").render(item=item).encode("utf-8"))
 
     def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
         """The zip: ``imsmanifest.xml``, ``test.xml`` and ``items/*.xml``.

@@ -22,8 +22,8 @@ from quizgen.export.base import (
     Pool,
     PoolStream,
     cycle_collector_paused,
-    draw_pool,
-    is_small,
+    distinct_variants,
+    pool_of,
     small_pools_warning,
 )
 from quizgen.generate.compile import CompiledQuestion
@@ -61,17 +61,26 @@ class _Drawn:
 
 
 def _draw_and_map(index: int) -> _Drawn:
-    """Draw question ``index``'s pool and map it to the format's items (a worker's task)."""
+    """Draw question ``index``'s pool and map it to the format's items (a worker's task).
+
+    Each variant becomes its item as soon as it is drawn and is then let go (unless kept),
+    so a pool costs its items, not its variants as well.
+    """
     job = _JOB
     assert job is not None, "stream_export sets the job before any task runs"
-    question = job.questions[index]
-    pool = draw_pool(question, job.options.seed, job.options.variants)
-    notes = Notes()
-    with cycle_collector_paused():
-        items = job.exporter.items(pool, job.options, notes)
-    small = is_small(question, pool, job.options.variants)
-    kept = pool if job.keep else replace(pool, variants=())
-    return _Drawn(kept, items, notes.warnings, len(pool.variants), small)
+    question, options, notes = job.questions[index], job.options, Notes()
+    pool: Pool | None = None
+    items, kept = [], []
+    for variant in distinct_variants(question, options.seed, options.variants):
+        pool = pool or pool_of(question, variant)
+        with cycle_collector_paused():
+            items.append(job.exporter.item(variant, pool, options, notes))
+        if job.keep:
+            kept.append(variant)
+    assert pool is not None, "a question always has a variant"
+    size = len(items)
+    small = size < options.variants and bool(question.params)
+    return _Drawn(replace(pool, variants=tuple(kept)), items, notes.warnings, size, small)
 
 
 @dataclass
