@@ -73,8 +73,7 @@ def _draw_and_map(index: int) -> _Drawn:
     items, kept = [], []
     for variant in distinct_variants(question, options.seed, options.variants):
         pool = pool or pool_of(question, variant)
-        with cycle_collector_paused():
-            items.append(job.exporter.item(variant, pool, options, notes))
+        items.append(job.exporter.item(variant, pool, options, notes))
         if job.keep:
             kept.append(variant)
     assert pool is not None, "a question always has a variant"
@@ -153,6 +152,9 @@ def stream_export(
 
         notes = Notes()  # one Notes, so warnings dedupe as when written in one pass
         stream = PoolStream(tuple(q.bank.id for q in questions), pools())
+        # Paused for the whole stream, drawing included (workers fork with it paused): the
+        # live heap is a pool or two, and at 5,000 variants a question memory still levels
+        # off (docs/performance.md).
         with cycle_collector_paused():
             exporter.write(stream, options, out)
     finally:
