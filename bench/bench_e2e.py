@@ -12,7 +12,7 @@ resident memory (the largest single process, from ``os.wait4``). Steps:
   drawn papers under 100,000 ids: reading it costs what a drawn one's would, since grading
   seeks to the 100 papers and reads the index, whatever the variants hold);
 - ``export`` the 20 questions of ``banks/attention.yaml`` × 200 and × 5,000 variants to each
-  format.
+  format (``--jobs`` the cores; at 200 also ``--jobs 1``).
 
 Run: ``python bench/bench_e2e.py [generate|grade|export ...] [--large] [--quick]``
 (``--quick``: the smallest size of each step only). The machine is shared: quote medians of
@@ -150,15 +150,18 @@ def bench_grade(tmp: Path, sizes: list[int]) -> None:
 
 
 def bench_export(tmp: Path, sizes: list[int]) -> None:
+    """Each format at each size with the default ``--jobs`` (the cores); the smallest size
+    also with ``--jobs 1``, to show what the second process gives."""
     per = _questions(EXPORT_BANK)
     for n in sizes:
-        for fmt, ext in FORMATS.items():
-            out = tmp / f"export-{n}.{fmt}.{ext}"
-            m = run(
-                "export", EXPORT_BANK, "--to", fmt, "--variants", n, "--seed", "1", "--out", out
-            )
-            size = out.stat().st_size / 1e6 if out.exists() else 0
-            show(f"export {per} q × {n:,} variants → {fmt} ({size:.1f} MB)", m, per * n, "variants")
+        for jobs in ["1", ""] if n == min(sizes) else [""]:
+            for fmt, ext in FORMATS.items():
+                out = tmp / f"export-{n}.{fmt}.{ext}"
+                args = ["--variants", n, "--seed", "1", "--out", out]
+                m = run("export", EXPORT_BANK, "--to", fmt, *args, *(["--jobs", jobs] * bool(jobs)))
+                size = out.stat().st_size / 1e6 if out.exists() else 0
+                what = f"export {per} q × {n:,} → {fmt} ({size:.1f} MB) jobs {jobs or 'cores'}"
+                show(what, m, per * n, "variants")
 
 
 def main() -> int:

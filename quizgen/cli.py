@@ -19,13 +19,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from quizgen.errors import QuizgenError, UsageError, format_error
+
+if TYPE_CHECKING:
+    from quizgen.export.stream import StreamResult
 
 app = typer.Typer(
     name="quizgen",
@@ -708,16 +711,12 @@ def export_command(
             help="Also write the manifest that `quizgen grade-lms` needs (canvas, moodle)."
         ),
     ] = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
     from quizgen.bank import load_banks
-    from quizgen.export import (
-        check_output_path,
-        check_variants,
-        export,
-        get_exporter,
-        write_export,
-    )
+    from quizgen.export import check_output_path, check_variants, export_file, get_exporter
+    from quizgen.pool import default_jobs
 
     exporter = get_exporter(to)
     check_variants(variants)  # before the banks are read and checked
@@ -726,10 +725,11 @@ def export_command(
         _check_manifest_path(to, manifest)
     loaded = load_banks(banks)
     _pre_check(loaded, no_check)
-    with _progress("drawing variants") as progress:
-        result = export(
+    with _progress("drawing and writing pools") as progress:
+        result = export_file(
             loaded,
             to,
+            out_file,
             variants=variants,
             seed=seed,
             pick=pick,
@@ -737,21 +737,37 @@ def export_command(
             title=title,
             template_dir=templates,
             progress=progress,
+            jobs=jobs or default_jobs(),
+            keep_pools=manifest is not None,
         )
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
-    path = write_export(result, out_file)
     out.print(
         f"[green]Wrote[/green] {len(result.pools)} question pool(s), "
-        f"{result.variant_count} variant(s) to {path}"
+        f"{result.variant_count} variant(s) to {out_file}"
     )
     if manifest is not None:
-        from quizgen.lms.manifest import build_manifest, write_manifest
-
-        write_manifest(build_manifest(result, title or loaded[0].title), manifest)
-        out.print(f"[green]Wrote[/green] the manifest for `quizgen grade-lms` to {manifest}")
+        _write_manifest(to, out_file, result, title or loaded[0].title, manifest)
     if validate:
-        _report_validation(to, result.data)
+        _report_validation(to, out_file.read_bytes())
+
+
+def _write_manifest(
+    to: str, out_file: Path, result: StreamResult, title: str, manifest: Path
+) -> None:
+    """The manifest of the export just written, read back from its file (as before)."""
+    from quizgen.export import ExportResult, get_exporter
+    from quizgen.lms.manifest import build_manifest, write_manifest
+
+    exported = ExportResult(
+        format=to,
+        suffix=get_exporter(to).suffix,
+        data=out_file.read_bytes(),
+        pools=tuple(result.pools),
+        warnings=tuple(result.warnings),
+    )
+    write_manifest(build_manifest(exported, title), manifest)
+    out.print(f"[green]Wrote[/green] the manifest for `quizgen grade-lms` to {manifest}")
 
 
 def _check_manifest_path(to: str, manifest: Path) -> None:

@@ -17,11 +17,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from quizgen.errors import UsageError
 
 __all__ = [
     "INCOMPLETE",
+    "atomic_file",
     "file_stem",
     "file_stems",
     "prepare_out_dir",
@@ -41,6 +43,26 @@ def _umask() -> int:
 
 
 _MODE = 0o666 & ~_umask()  # what open() would give a new file; mkstemp alone gives 0600
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file opened for writing in binary, that appears at ``path`` whole or not at all.
+
+    The bytes go to a temporary sibling, renamed into place when the ``with`` block ends
+    without an error (and removed if it raises), for a file too large to build in memory.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
+        os.chmod(tmp, _MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -3,10 +3,13 @@
 One module per format behind one Protocol (:class:`~quizgen.export.base.Exporter`), listed in
 :data:`EXPORTERS`; an unknown name lists the valid ones. :func:`export` is the whole job for a
 caller: draw the pools once, write one format, and say what could not be expressed.
+:func:`export_file` does the same straight into a file, pool by pool, in ``jobs`` processes:
+what the command line runs, in memory that does not grow with the variants.
 
 Example:
     >>> result = export([bank], "moodle", variants=50, seed="2025-midterm")
     >>> write_export(result, Path("midterm.xml"))
+    >>> export_file([bank], "moodle", Path("midterm.xml"), variants=50, seed="2025-midterm")
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ from quizgen.export.base import (
     ExportWarning,
     Pool,
     build_pools,
+    export_questions,
     run_export,
 )
 from quizgen.export.canvas import CanvasExporter
 from quizgen.export.gift import GiftExporter
 from quizgen.export.moodle import MoodleExporter
 from quizgen.export.qti21 import Qti21Exporter
-from quizgen.output import write_bytes_atomic
+from quizgen.export.stream import StreamResult, stream_export
+from quizgen.output import atomic_file, write_bytes_atomic
 
 __all__ = [
     "EXPORTERS",
@@ -46,6 +51,7 @@ __all__ = [
     "check_output_path",
     "check_variants",
     "export",
+    "export_file",
     "get_exporter",
     "write_export",
 ]
@@ -58,9 +64,9 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 
-#: The most variants per question ``export`` writes (docs/export.md). The whole file is built
-#: in memory, so memory grows with the variants (measured in docs/performance.md), and a pool
-#: is for an LMS to draw from: past a few hundred variants, more add nothing but file size.
+#: The most variants per question ``export`` writes (docs/export.md). A pool is for an LMS to
+#: draw from: past a few hundred variants, more add nothing but file size, and an LMS's
+#: import of a 20-question quiz of 100,000 variants already takes minutes.
 MAX_VARIANTS = 5_000
 
 
@@ -141,6 +147,74 @@ def export(
         template_dir=template_dir,
     )
     return run_export(exporter, pools, options, warnings)
+
+
+def export_file(
+    banks: Sequence[Bank],
+    to: str,
+    path: Path,
+    *,
+    variants: int,
+    seed: str,
+    pick: int | None = None,
+    strict: bool = False,
+    title: str | None = None,
+    template_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
+    keep_pools: bool = False,
+) -> StreamResult:
+    """Export ``banks`` into the file ``path``, written as the pools are drawn.
+
+    The file holds the bytes :func:`export` returns for the same arguments, whatever
+    ``jobs``; it appears whole (atomically) or not at all. Arguments as for :func:`export`,
+    and:
+
+    Args:
+        path: the file to write (its suffix must be the format's).
+        jobs: processes to draw and map the pools in (small exports use one).
+        keep_pools: keep the pools' variants in the result (a manifest needs them; memory
+            then grows with the variants).
+
+    Returns:
+        The pools (variants only if kept), the warnings and the number of variants.
+
+    Raises:
+        UsageError: unknown format, bad ``variants``, no banks, or a path that cannot be
+            written.
+        ExportError: ``strict`` and the format cannot express something (nothing is written).
+        BankErrors: a bank's formulas or templates do not compile.
+    """
+    exporter = get_exporter(to)
+    check_variants(variants)
+    if not banks:
+        raise UsageError("no banks to export")
+    path = check_output_path(path, exporter.suffix)
+    questions = export_questions(banks, seed, pick)
+    options = ExportOptions(
+        title=title or banks[0].title,
+        seed=seed,
+        variants=variants,
+        strict=strict,
+        template_dir=template_dir,
+    )
+    try:
+        with atomic_file(path) as out:
+            result = stream_export(
+                exporter,
+                questions,
+                options,
+                out,
+                jobs=jobs,
+                progress=progress,
+                keep_pools=keep_pools,
+            )
+            if strict and result.refused:
+                raise ExportError(exporter.name, result.refused)  # and nothing is written
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"cannot write {path}: {reason}") from None
+    return result
 
 
 #: Suffixes a format's file may have besides its own: Moodle imports GIFT from ``.txt`` files.

@@ -90,7 +90,7 @@ def _places(q: Fraction) -> int | None:
     return places if d == 1 else None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def decimal_text(q: Fraction, rounding: str = ROUND_HALF_EVEN) -> str:
     """``q`` as a plain decimal (never an exponent), exact when it is short enough.
 
@@ -165,7 +165,7 @@ class NumericTarget:
         return self.margin != "0"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _target(value: str) -> Fraction:
     """A key text's value: exact when rational, else to 30 significant digits.
 
@@ -221,7 +221,7 @@ def numeric_target(key: NumericKey) -> NumericTarget:
     return _numeric_target(key.value, key.approx, key.tolerance, key.require_sigfigs)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _numeric_target(
     text: str, approx: float, tolerance: Tolerance, require_sigfigs: int | None
 ) -> NumericTarget:
@@ -284,7 +284,7 @@ def typed_forms(key: NumericKey) -> tuple[str, ...]:
     return _typed_forms(key.value, key.approx, key.tolerance, key.require_sigfigs)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _typed_forms(
     text: str, approx: float, tolerance: Tolerance, require_sigfigs: int | None
 ) -> tuple[str, ...]:
@@ -348,7 +348,7 @@ def numeric_mistakes(key: NumericKey) -> tuple[MistakeTarget, ...]:
     return _numeric_mistakes(key.value, key.approx, key.tolerance, key.require_sigfigs, rows)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _numeric_mistakes(
     text: str,
     approx: float,

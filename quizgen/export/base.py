@@ -12,11 +12,12 @@ turns those notes into an :class:`ExportError`.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, BinaryIO, Protocol
 
 from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
@@ -34,10 +35,19 @@ __all__ = [
     "Exporter",
     "Notes",
     "Pool",
+    "PoolStream",
     "build_pools",
+    "distinct_variants",
     "draw_distinct",
+    "draw_pool",
+    "export_bytes",
+    "export_questions",
     "ident",
+    "is_small",
+    "pool_of",
     "run_export",
+    "small_pools_warning",
+    "write_pieces",
 ]
 
 EXTRA_DRAWS = 20  # draws allowed beyond 2N when looking for N distinct variants
@@ -116,6 +126,11 @@ class Notes:
         """Record that the format lacks something this question needs (strict refuses it)."""
         self._add(ExportWarning(pool.name, message, cannot_express=True))
 
+    def extend(self, warnings: Sequence[ExportWarning]) -> None:
+        """Take warnings recorded elsewhere (a worker process's), each still once."""
+        for warning in warnings:
+            self._add(warning)
+
     def _add(self, warning: ExportWarning) -> None:
         key = (warning.question, warning.message)
         if key not in self._seen:
@@ -123,15 +138,71 @@ class Notes:
             self.warnings.append(warning)
 
 
+@dataclass(frozen=True)
+class PoolStream:
+    """The pools of one export as a format's writer takes them: one at a time, in order.
+
+    Attributes:
+        bank_ids: each pool's bank id, in order: known before any pool is drawn (a package's
+            identifier is a hash of them, and some formats write it first).
+        pools: each pool with its items (what :meth:`Exporter.item` made of each of its
+            variants, in order), read once. A pool's ``variants`` may be empty here: writers count
+            its items instead.
+    """
+
+    bank_ids: tuple[str, ...]
+    pools: Iterable[tuple[Pool, list[Any]]]
+
+
 class Exporter(Protocol):
-    """One LMS format: pools in, the bytes of one file out."""
+    """One LMS format: each pool's variants mapped to the format's items, then one file.
+
+    The two halves are apart so that a file is written as its pools are drawn (memory holds
+    a pool's items or two, never the export) and so that pools can be drawn and mapped in
+    worker processes (:mod:`quizgen.export.stream`): :meth:`item` is a pure function of its
+    variant.
+    """
 
     name: str  # "canvas", "moodle", "gift", "qti21"
     suffix: str  # the usual file suffix: ".zip", ".xml", ".gift"
 
-    def export(self, pools: Sequence[Pool], options: ExportOptions, notes: Notes) -> bytes:
-        """Write ``pools`` in this format, reporting what it cannot express to ``notes``."""
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> Any:
+        """The format's item for one variant of ``pool`` (picklable plain data), reporting
+        what it cannot express to ``notes``; ``pool.variants`` may be empty."""
         ...
+
+    def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
+        """Write the file to ``out`` as the stream's pools arrive."""
+        ...
+
+
+def write_pieces(
+    pieces: Iterable[str], write: Callable[[bytes], None], size: int = 1 << 16
+) -> None:
+    """Write a template's output pieces as UTF-8, about ``size`` characters a write (a
+    template yields thousands of short pieces; each is kept only until its batch is out)."""
+    batch: list[str] = []
+    held = 0
+    for piece in pieces:
+        batch.append(piece)
+        held += len(piece)
+        if held >= size:
+            write("".join(batch).encode("utf-8"))
+            batch.clear()
+            held = 0
+    write("".join(batch).encode("utf-8"))
+
+
+def export_bytes(
+    exporter: Exporter, pools: Sequence[Pool], options: ExportOptions, notes: Notes
+) -> bytes:
+    """The whole file of ``pools`` in ``exporter``'s format, in memory (small exports, tests)."""
+    buffer = io.BytesIO()
+    mapped = (
+        (pool, [exporter.item(v, pool, options, notes) for v in pool.variants]) for pool in pools
+    )
+    exporter.write(PoolStream(tuple(p.bank_id for p in pools), mapped), options, buffer)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -163,15 +234,23 @@ def draw_distinct(question: CompiledQuestion, seed: str, count: int) -> list[Var
     Draw ``i`` uses ``stream_for("pool", seed, bank id, question id, i)``. Drawing stops after
     ``2·count + 20`` draws, or as soon as every parameter combination has been seen.
     """
+    return list(distinct_variants(question, seed, count))
+
+
+def distinct_variants(question: CompiledQuestion, seed: str, count: int) -> Iterator[Variant]:
+    """:func:`draw_distinct`'s variants one at a time, each as soon as it is drawn (only the
+    drawn values of those already given are kept, to tell the next ones apart)."""
     limit = min(count, question.space_size())
     budget = 2 * count + EXTRA_DRAWS
-    found: dict[tuple[tuple[str, str], ...], Variant] = {}
+    seen: set[tuple[tuple[str, str], ...]] = set()
     for i in range(budget):
-        if len(found) >= limit:
+        if len(seen) >= limit:
             break
         variant = draw_variant(question, stream_for("pool", seed, question.bank.id, question.id, i))
-        found.setdefault(tuple(sorted(variant.values.items())), variant)
-    return list(found.values())
+        values = tuple(sorted(variant.values.items()))
+        if values not in seen:
+            seen.add(values)
+            yield variant
 
 
 def build_pools(
@@ -198,38 +277,80 @@ def build_pools(
         BankErrors: a formula or template problem in a bank.
         DrawError: a question's constraints were never met.
     """
-    questions = [q for bank in banks for q in compile_bank(bank)]
+    chosen = export_questions(banks, seed, pick)
     pools, small = [], []
-    chosen = select_questions(questions, pick, seed, PICK_KEY)
     for q in chosen:
-        variants = draw_distinct(q, seed, count)
-        pool = Pool(
-            bank_id=q.bank.id,
-            bank_title=q.bank.title,
-            question_id=q.id,
-            title=q.question.title or q.id,
-            topic=q.question.topic,
-            kind=q.question.kind,
-            points=variants[0].points,
-            variants=tuple(variants),
-        )
-        if len(variants) < count and q.params:  # a question without parameters has one
-            small.append(f"{pool.name} ({len(variants)})")
+        pool = draw_pool(q, seed, count)
+        if is_small(q, pool, count):
+            small.append((pool.name, len(pool.variants)))
         pools.append(pool)
         if progress is not None:
             progress(len(pools), len(chosen))
+    return pools, small_pools_warning(small, count)
+
+
+def export_questions(
+    banks: Sequence[Bank], seed: str, pick: int | None = None
+) -> list[CompiledQuestion]:
+    """The compiled questions an export draws pools of, in order (``pick``: per topic).
+
+    Raises:
+        BankErrors: a formula or template problem in a bank.
+    """
+    questions = [q for bank in banks for q in compile_bank(bank)]
+    return select_questions(questions, pick, seed, PICK_KEY)
+
+
+def draw_pool(question: CompiledQuestion, seed: str, count: int) -> Pool:
+    """The pool of up to ``count`` distinct variants of one question.
+
+    Raises:
+        DrawError: the question's constraints were never met.
+    """
+    variants = draw_distinct(question, seed, count)
+    return replace(pool_of(question, variants[0]), variants=tuple(variants))
+
+
+def pool_of(question: CompiledQuestion, first: Variant) -> Pool:
+    """The pool of ``question`` without its variants; ``first`` is its first variant."""
+    return Pool(
+        bank_id=question.bank.id,
+        bank_title=question.bank.title,
+        question_id=question.id,
+        title=question.question.title or question.id,
+        topic=question.question.topic,
+        kind=question.question.kind,
+        points=first.points,
+        variants=(),
+    )
+
+
+def is_small(question: CompiledQuestion, pool: Pool, count: int) -> bool:
+    """True when a question with parameters has fewer distinct variants than asked (one
+    without parameters has one, as expected)."""
+    return len(pool.variants) < count and bool(question.params)
+
+
+def small_pools_warning(small: Sequence[tuple[str, int]], count: int) -> list[ExportWarning]:
+    """The one warning naming every pool smaller than ``count`` (none: no warning).
+
+    Args:
+        small: (pool name, variants in it) of each small pool, in export order.
+        count: the variants asked per question.
+    """
     if not small:
-        return pools, []
+        return []
     # One warning per export, not one per question: it is one decision (--variants).
+    named = ", ".join(f"{name} ({size})" for name, size in small)
     message = (
         f"{len(small)} question(s) have fewer distinct variants than the {count} asked; "
-        f"exporting what exists: {', '.join(small)}"
+        f"exporting what exists: {named}"
     )
-    return pools, [ExportWarning("", message)]
+    return [ExportWarning("", message)]
 
 
 @contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
+def cycle_collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a format is written.
 
     Writing thousands of variants allocates millions of short-lived, acyclic objects (strings,
@@ -258,8 +379,8 @@ def run_export(
         ExportError: ``options.strict`` and the format cannot express something.
     """
     notes = Notes()
-    with _cycle_collector_paused():
-        data = exporter.export(pools, options, notes)
+    with cycle_collector_paused():
+        data = export_bytes(exporter, pools, options, notes)
     refused = [w for w in notes.warnings if w.cannot_express]
     if options.strict and refused:
         raise ExportError(exporter.name, refused)

@@ -12,8 +12,9 @@ per kind is documented in ``docs/export.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from markupsafe import Markup
 
@@ -23,9 +24,9 @@ from quizgen.export.answers import (
     numeric_target,
     typed_forms,
 )
-from quizgen.export.base import ExportOptions, Notes, Pool, ident
+from quizgen.export.base import ExportOptions, Notes, Pool, PoolStream, ident, write_pieces
 from quizgen.export.capabilities import Support, review, review_multipart
-from quizgen.export.package import zip_bytes
+from quizgen.export.package import ZipWriter
 from quizgen.export.text import lms_html, plain_text
 from quizgen.export.xmltree import element
 from quizgen.render.templates import template_environment
@@ -342,48 +343,75 @@ class _Group:
     items: tuple[Item, ...]
 
 
+@dataclass
+class _Totals:
+    """What the package states about all the pools, counted as they stream past."""
+
+    pools: int = 0
+    variants: int = 0
+    points: float = 0  # summed in pool order, as sum() would
+
+    def description(self) -> str:
+        return (
+            # No seed: students read this description, and the seed with the bank rebuilds keys.
+            f"Exported by quizgen: {self.pools} question groups, "
+            f"{self.variants} variants; each student draws one variant per group."
+        )
+
+
 class CanvasExporter:
     """QTI 1.2 for Canvas classic quizzes: one question group per question."""
 
     name = "canvas"
     suffix = ".zip"
 
-    def export(self, pools: Sequence[Pool], options: ExportOptions, notes: Notes) -> bytes:
-        """The zip: manifest, assessment, and assessment_meta.xml."""
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> Item:
+        """One variant of ``pool`` as a Canvas question."""
+        return canvas_item(variant, pool, notes)
+
+    def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
+        """The zip: manifest, assessment, and assessment_meta.xml.
+
+        ``assessment.xml.j2`` is rendered first, reading ``groups`` once as the pools arrive
+        (it is not given ``points`` and ``description``, which are known only after them);
+        ``assessment_meta.xml.j2`` and ``imsmanifest.xml.j2`` then get those, and no groups.
+        """
         env = template_environment("canvas", options.template_dir)
-        assessment_id = ident("g", "canvas", options.title, *(p.bank_id for p in pools))
-        groups = [
-            _Group(
-                ident=ident("s", p.bank_id, p.question_id),
-                title=plain_text(p.title),
-                points=_fmt_points(p.points),
-                items=tuple(canvas_item(v, p, notes) for v in p.variants),
-            )
-            for p in pools
-        ]
-        points = _fmt_points(sum(p.points for p in pools))
+        assessment_id = ident("g", "canvas", options.title, *stream.bank_ids)
+        totals = _Totals()
         context = {
             "assessment_id": assessment_id,
             "title": options.title,
-            "groups": groups,
-            "points": points,
-            "description": lms_html(_description(pools, options)),
             "qti_file": f"{assessment_id}/{assessment_id}.xml",
             "meta_file": f"{assessment_id}/assessment_meta.xml",
             "dependency_id": ident("d", assessment_id),
         }
-        files = {
-            "imsmanifest.xml": env.get_template("imsmanifest.xml.j2").render(context),
-            context["qti_file"]: env.get_template("assessment.xml.j2").render(context),
-            context["meta_file"]: env.get_template("assessment_meta.xml.j2").render(context),
-        }
-        return zip_bytes({name: text.encode("utf-8") for name, text in files.items()})
+        with ZipWriter(out) as archive:
+            groups = _groups(stream, totals)
+            assessment = env.get_template("assessment.xml.j2")
+            with archive.entry(context["qti_file"]) as write:
+                write_pieces(assessment.generate({**context, "groups": groups}), write)
+            ending = {
+                **context,
+                "groups": (),
+                "points": _fmt_points(totals.points),
+                "description": lms_html(totals.description()),
+            }
+            for name, template in (
+                (context["meta_file"], "assessment_meta.xml.j2"),
+                ("imsmanifest.xml", "imsmanifest.xml.j2"),
+            ):
+                archive.add(name, env.get_template(template).render(ending).encode("utf-8"))
 
 
-def _description(pools: Sequence[Pool], options: ExportOptions) -> str:
-    count = sum(len(p.variants) for p in pools)
-    return (
-        # No seed: students read this description, and the seed with the bank rebuilds keys.
-        f"Exported by quizgen: {len(pools)} question groups, "
-        f"{count} variants; each student draws one variant per group."
-    )
+def _groups(stream: PoolStream, totals: _Totals) -> Iterator[_Group]:
+    for pool, items in stream.pools:
+        totals.pools += 1
+        totals.variants += len(items)
+        totals.points += pool.points
+        yield _Group(
+            ident=ident("s", pool.bank_id, pool.question_id),
+            title=plain_text(pool.title),
+            points=_fmt_points(pool.points),
+            items=tuple(items),
+        )

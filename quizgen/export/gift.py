@@ -15,7 +15,7 @@ essays with the answers in the general feedback (a warning says so). Multi weigh
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from typing import BinaryIO
 
 from quizgen.export.answers import (
     grader_markdown,
@@ -25,7 +25,7 @@ from quizgen.export.answers import (
     numeric_mistakes,
     numeric_target,
 )
-from quizgen.export.base import ExportOptions, Notes, Pool
+from quizgen.export.base import ExportOptions, Notes, Pool, PoolStream
 from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.moodle import category_path, shortanswer_escape
 from quizgen.export.text import lms_html
@@ -149,12 +149,15 @@ class GiftExporter:
     name = "gift"
     suffix = ".gift"
 
-    def export(self, pools: Sequence[Pool], options: ExportOptions, notes: Notes) -> bytes:
-        """The GIFT file (UTF-8)."""
-        blocks = [
-            f"// quizgen export: {gift_escape(options.title)} (seed {gift_escape(options.seed)})"
-        ]
-        for pool in pools:
-            blocks.append(f"$CATEGORY: {category_path(options.title, pool.question_id)}")
-            blocks.extend(gift_question(v, pool, notes) for v in pool.variants)
-        return ("\n\n".join(blocks) + "\n").encode("utf-8")
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> str:
+        """One variant of ``pool`` as a GIFT question."""
+        return gift_question(variant, pool, notes)
+
+    def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
+        """The GIFT file (UTF-8): blocks one blank line apart, pool by pool."""
+        title, seed = gift_escape(options.title), gift_escape(options.seed)
+        out.write(f"// quizgen export: {title} (seed {seed})".encode())
+        for pool, questions in stream.pools:
+            blocks = [f"$CATEGORY: {category_path(options.title, pool.question_id)}", *questions]
+            out.write(("\n\n" + "\n\n".join(blocks)).encode())
+        out.write(b"\n")

@@ -14,10 +14,11 @@ decodes once (``}`` ``#`` ``~`` ``\\`` would otherwise end or escape an answer).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
+from typing import BinaryIO
 
 from quizgen.export.answers import (
     grader_markdown,
@@ -27,7 +28,7 @@ from quizgen.export.answers import (
     numeric_mistakes,
     numeric_target,
 )
-from quizgen.export.base import ExportOptions, Notes, Pool
+from quizgen.export.base import ExportOptions, Notes, Pool, PoolStream, write_pieces
 from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.text import lms_html, plain_text
 from quizgen.render.templates import template_environment
@@ -305,16 +306,28 @@ class MoodleExporter:
     name = "moodle"
     suffix = ".xml"
 
-    def export(self, pools: Sequence[Pool], options: ExportOptions, notes: Notes) -> bytes:
-        """The Moodle XML file."""
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> Question:
+        """One variant of ``pool`` as a Moodle question."""
+        return moodle_question(variant, pool, notes)
+
+    def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
+        """The Moodle XML file, written as the template reaches each category.
+
+        ``quiz.xml.j2`` receives ``categories`` as an iterable read once, each category made
+        when the template comes to it (a template that needs its length has to list it).
+        """
         env = template_environment("moodle", options.template_dir)
-        categories = [
-            Category(
-                path=category_path(options.title, p.question_id),
-                info=f"quizgen pool: {len(p.variants)} variants of {p.name} (seed {options.seed})",
-                questions=tuple(moodle_question(v, p, notes) for v in p.variants),
-            )
-            for p in pools
-        ]
-        text = env.get_template("quiz.xml.j2").render(categories=categories, title=options.title)
-        return text.encode("utf-8")
+        categories = _categories(stream, options)
+        pieces = env.get_template("quiz.xml.j2").generate(
+            categories=categories, title=options.title
+        )
+        write_pieces(pieces, out.write)
+
+
+def _categories(stream: PoolStream, options: ExportOptions) -> Iterator[Category]:
+    for pool, questions in stream.pools:
+        yield Category(
+            path=category_path(options.title, pool.question_id),
+            info=f"quizgen pool: {len(questions)} variants of {pool.name} (seed {options.seed})",
+            questions=tuple(questions),
+        )

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR
 from fractions import Fraction
+from typing import BinaryIO
 
 from markupsafe import Markup
 
@@ -31,9 +32,9 @@ from quizgen.export.answers import (
     numeric_mistakes,
     numeric_target,
 )
-from quizgen.export.base import ExportOptions, Notes, Pool, ident
+from quizgen.export.base import ExportOptions, Notes, Pool, PoolStream, ident
 from quizgen.export.capabilities import Support, review
-from quizgen.export.package import zip_bytes
+from quizgen.export.package import ZipWriter
 from quizgen.export.text import lms_html, plain_text
 from quizgen.export.xmltree import element
 from quizgen.render.templates import template_environment
@@ -47,7 +48,7 @@ from quizgen.variant import (
     Variant,
 )
 
-__all__ = ["Qti21Exporter", "qti21_item"]
+__all__ = ["ItemFile", "ItemRef", "Qti21Exporter", "qti21_item"]
 
 _OL_START = re.compile(r'(<ol) start="[0-9]+"')
 
@@ -336,10 +337,29 @@ def qti21_item(variant: Variant, pool: Pool, notes: Notes) -> Item:
 
 
 @dataclass(frozen=True)
+class ItemRef:
+    """What the test and the manifest say of one item: it is written to its own file as
+    soon as it is made, and only this much of it is kept."""
+
+    identifier: str
+    title: str
+    href: str
+    points: str
+
+
+@dataclass(frozen=True)
+class ItemFile:
+    """One item, made and rendered (its file's bytes): an exporter's unit of work."""
+
+    ref: ItemRef
+    data: bytes
+
+
+@dataclass(frozen=True)
 class _Section:
     identifier: str
     title: str
-    items: tuple[Item, ...]
+    items: tuple[ItemRef, ...]
 
 
 class Qti21Exporter:
@@ -348,25 +368,36 @@ class Qti21Exporter:
     name = "qti21"
     suffix = ".zip"
 
-    def export(self, pools: Sequence[Pool], options: ExportOptions, notes: Notes) -> bytes:
-        """The zip: ``imsmanifest.xml``, ``test.xml`` and ``items/*.xml``."""
+    def item(self, variant: Variant, pool: Pool, options: ExportOptions, notes: Notes) -> ItemFile:
+        """One variant of ``pool`` as an item file (``item.xml.j2`` rendered here, so that
+        worker processes do that work too)."""
         env = template_environment("qti21", options.template_dir)
-        sections = [
-            _Section(
-                identifier=ident("s", p.bank_id, p.question_id),
-                title=plain_text(p.title),
-                items=tuple(qti21_item(v, p, notes) for v in p.variants),
-            )
-            for p in pools
-        ]
-        test_id = ident("t", "qti21", options.title, *(p.bank_id for p in pools))
-        context = {"test_id": test_id, "title": options.title, "sections": sections}
-        item_template = env.get_template("item.xml.j2")
-        files = {
-            "imsmanifest.xml": env.get_template("imsmanifest.xml.j2").render(context),
-            "test.xml": env.get_template("test.xml.j2").render(context),
-        }
-        for section in sections:
-            for item in section.items:
-                files[item.href] = item_template.render(item=item)
-        return zip_bytes({name: text.encode("utf-8") for name, text in files.items()})
+        item = qti21_item(variant, pool, notes)
+        ref = ItemRef(item.identifier, item.title, item.href, item.points)
+        return ItemFile(ref, env.get_template("item.xml.j2").render(item=item).encode("utf-8"))
+
+    def write(self, stream: PoolStream, options: ExportOptions, out: BinaryIO) -> None:
+        """The zip: ``imsmanifest.xml``, ``test.xml`` and ``items/*.xml``.
+
+        Item files go into the archive as they arrive; ``test.xml.j2`` and
+        ``imsmanifest.xml.j2`` are rendered last, their sections' items being
+        :class:`ItemRef` (identifier, title, href, points).
+        """
+        env = template_environment("qti21", options.template_dir)
+        sections = []
+        with ZipWriter(out) as archive:
+            for pool, files in stream.pools:
+                for made in files:
+                    archive.add(made.ref.href, made.data)
+                sections.append(
+                    _Section(
+                        identifier=ident("s", pool.bank_id, pool.question_id),
+                        title=plain_text(pool.title),
+                        items=tuple(made.ref for made in files),
+                    )
+                )
+            test_id = ident("t", "qti21", options.title, *stream.bank_ids)
+            context = {"test_id": test_id, "title": options.title, "sections": sections}
+            for name in ("imsmanifest.xml", "test.xml"):
+                text = env.get_template(f"{name}.j2").render(context)
+                archive.add(name, text.encode("utf-8"))
