@@ -529,3 +529,30 @@ def test_paper_depends_on_public_fields_only(exam: Exam, fmt: str) -> None:
     renderer = get_renderer(fmt)
     for paper in exam.papers:
         assert renderer.paper(exam, scrubbed(paper, "LEAK")) == renderer.paper(exam, paper)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_issue_14_an_edited_variant_with_the_same_uid_is_not_shown_stale(
+    exam: Exam, fmt: str
+) -> None:
+    """Question views (and their markup) are shared by variant uid; a variant whose text
+    changed since, as in a preview of an edited bank (same values, so the same uid), must be
+    rendered afresh, on the paper and in the key, and the original again after it."""
+    renderer = get_renderer(fmt)
+    paper = exam.papers[0]
+    paper_before, key_before = renderer.paper(exam, paper), renderer.key(exam)
+    edited = paper.model_copy(
+        update={
+            "variants": [
+                v.model_copy(update={"prompt": f"{v.prompt} EDITED", "solution": "NEWSOLUTION"})
+                for v in paper.variants
+            ]
+        }
+    )
+    assert [v.uid for v in edited.variants] == [v.uid for v in paper.variants]
+    count = len(paper.variants)
+    assert renderer.paper(exam, edited).count("EDITED") == count
+    key = renderer.key(exam.model_copy(update={"papers": [edited]}))
+    assert key.count("EDITED") == count and key.count("NEWSOLUTION") == count
+    assert renderer.paper(exam, paper) == paper_before
+    assert renderer.key(exam) == key_before

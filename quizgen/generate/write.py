@@ -302,7 +302,9 @@ def _render_range(
 ) -> tuple[list[str], int]:
     """Render students ``first``..``end`` (0-based): papers, submissions, their key page."""
     exam, renderers = _open(plan)
-    papers = exam.papers[first:end]
+    page_end = min(first + KEY_PAGE, len(exam.papers)) if whole else end
+    page = exam.papers[first:page_end]  # read once: the papers and, if whole, their key page
+    papers = page[: end - first]
     head = exam.model_copy(update={"papers": []})
     files: list[str] = []
 
@@ -315,10 +317,8 @@ def _render_range(
             write(f"papers/{stem}{renderer.extension}", renderer.paper(head, paper))
         write(f"submissions/{stem}.json", _submission_template(head, paper))
     if whole:
+        single = page_end - first == len(exam.papers)
         for renderer in renderers:
-            page_end = min(first + KEY_PAGE, len(exam.papers))
-            single = page_end - first == len(exam.papers)
-            page = papers if page_end == end else exam.papers[first:page_end]
             name = (
                 f"key{renderer.extension}"
                 if single

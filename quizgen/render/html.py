@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -31,13 +32,17 @@ from quizgen.variant import Exam, Paper
 
 __all__ = ["HTML", "HtmlRenderer", "answer_fields", "css_string", "script_json"]
 
+# Declares a string of markup safe, as Markup(s) does for a str, without its __html__ check:
+# a view is built from hundreds of thousands of such strings, and that check was a tenth of it.
+_safe = partial(str.__new__, Markup)
+
 HTML = Format(
-    text=lambda s: Markup(markdown_to_html(s)),
-    inline=lambda s: Markup(markdown_to_html(s, inline=True)),
-    math=lambda s: Markup(math_to_mathml(s)),
-    code=lambda s: Markup("<code>%s</code>") % s,
+    text=lambda s: _safe(markdown_to_html(s)),
+    inline=lambda s: _safe(markdown_to_html(s, inline=True)),
+    math=lambda s: _safe(math_to_mathml(s)),
+    code=lambda s: _safe(f"<code>{escape(s)}</code>"),
     plain=escape,
-    markup=Markup,
+    markup=_safe,
 )
 _CSS_UNSAFE = re.compile(r'[\\"\'<>&\n\r\f]')
 

@@ -79,7 +79,9 @@ MATH_STYLES: dict[str, _Style] = {
     "mathml": _Style(
         span=_mathml_marker,
         block="{}\n",
-        prepare=lambda text: text.translate(_NO_MARKERS),
+        prepare=lambda text: (
+            text.translate(_NO_MARKERS) if _OPEN in text or _CLOSE in text else text
+        ),
         finish=lambda out: _DEFERRED_MATH.sub(_convert_marker, out),
     ),
     # LMS: the TeX itself, which Canvas's and Moodle's MathJax render.

@@ -35,6 +35,7 @@ def packaged_template_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "templates"
 
 
+@lru_cache(maxsize=256)  # asked at every render, and a run has a handful of template names
 def _autoescape(name: str | None) -> bool:
     """Escape unless the template's output type is known to be text (``paper.md.j2``)."""
     if name is None:

@@ -194,6 +194,7 @@ _RESPONSE = {
 }
 
 
+@lru_cache(maxsize=256)
 def points_text(points: float) -> str:
     """``1`` → "1 point", ``2.0`` → "2 points", ``1.5`` → "1.5 points"."""
     number = f"{points:g}"
@@ -261,57 +262,87 @@ def paper_view(paper: Paper, fmt: Format) -> PaperView:
     return PaperView(**_paper_fields(paper), questions=questions)  # type: ignore[arg-type]
 
 
-# Students who draw the same values share one Variant object (generate/solve.py, and the key
-# reader's cache), so the same question view serves them all, on papers and in the key. Keyed
-# by identity, holding the variant and the format so their ids cannot be reused while cached;
-# bounded, so memory stays flat in the size of the class.
-_SHARED: OrderedDict[tuple[int, int, int, bool], tuple[Variant, Format, Any]] = OrderedDict()
+# (label, key, points text, prompt markup, solution source, option texts) of one answer slot:
+# what its paper item and its key item both show.
+_Slot = tuple[str, AnswerKey, str, str, str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """What a question's paper view and key view both show, in one format: made once."""
+
+    fields: dict[str, object]  # label, kind, title, points, prompt
+    slots: tuple[_Slot, ...]
+
+
+def _texts(number: int, variant: Variant, fmt: Format) -> _Texts:
+    slots = []
+    for label, key, points, prompt, solution in _slots(variant):
+        options = (
+            tuple(fmt.inline(o.text) for o in key.options) if isinstance(key, ChoiceKey) else ()
+        )
+        prompt_text = fmt.text(prompt) if prompt else ""
+        slots.append((label, key, points_text(points), prompt_text, solution, options))
+    return _Texts(_question_fields(number, variant, fmt), tuple(slots))
+
+
+# Students who draw the same values share one question view, on papers and in the key, and
+# a question's paper and key views share their texts (_Texts). Keyed by the variant's uid and
+# its number on the paper; a hit must be the same variant or an equal one (the key reader
+# drops and re-reads variants: its copies compare equal, and the copy is kept so the next
+# request is the same object), and holds each format so its id cannot be reused while
+# cached. Bounded, so memory stays flat in the size of the class: a question seen again
+# after it was dropped is built again, equal.
+_SHARED: OrderedDict[tuple[str, int], list[Any]] = OrderedDict()
 _SHARED_SIZE = 4096
 
 
 def _shared_question(number: int, variant: Variant, fmt: Format, key: bool = False) -> Any:
     """The paper's (or with ``key``, the answer key's) view of a question, shared."""
-    cached = (id(variant), number, id(fmt), key)
-    hit = _SHARED.get(cached)
-    if hit is not None and hit[0] is variant and hit[1] is fmt:
-        _SHARED.move_to_end(cached)
-        return hit[2]
-    view = (_key_question if key else _question)(number, variant, fmt)
-    _SHARED[cached] = (variant, fmt, view)
-    if len(_SHARED) > _SHARED_SIZE:
-        _SHARED.popitem(last=False)
+    cached = (variant.uid, number)
+    entry = _SHARED.get(cached)  # [variant, {id(format): [format, texts, paper, key]}]
+    if entry is None or (entry[0] is not variant and entry[0] != variant):
+        entry = _SHARED[cached] = [variant, {}]
+        if len(_SHARED) > _SHARED_SIZE:
+            _SHARED.popitem(last=False)
+    entry[0] = variant
+    _SHARED.move_to_end(cached)
+    views = entry[1].get(id(fmt))
+    if views is None or views[0] is not fmt:
+        views = entry[1][id(fmt)] = [fmt, _texts(number, variant, fmt), None, None]
+    side = 3 if key else 2
+    view = views[side]
+    if view is None:
+        view = views[side] = (_key_question if key else _question)(number, variant, views[1], fmt)
     return view
 
 
-def _question(number: int, variant: Variant, fmt: Format) -> QuestionView:
+def _question(number: int, variant: Variant, texts: _Texts, fmt: Format) -> QuestionView:
     part_ids = [""] if variant.answer is not None else [p.id for p in variant.parts]
     items = tuple(
-        _item(label, key, points, prompt, fmt, (variant.question_id, part_id, number))
-        for (label, key, points, prompt, _), part_id in zip(_slots(variant), part_ids, strict=True)
+        _item(slot, fmt, (variant.question_id, part_id, number))
+        for slot, part_id in zip(texts.slots, part_ids, strict=True)
     )
     return QuestionView(
-        **_question_fields(number, variant, fmt),  # type: ignore[arg-type]
+        **texts.fields,  # type: ignore[arg-type]
         items=items,
         question_id=variant.question_id,
     )
 
 
-def _item(
-    label: str,
-    key: AnswerKey,
-    points: float,
-    prompt: str,
-    fmt: Format,
-    where: tuple[str, str, int],
-) -> ItemView:
-    """One answer slot; reads from ``key`` only what a student is shown.
+def _item(slot: _Slot, fmt: Format, where: tuple[str, str, int]) -> ItemView:
+    """One answer slot; reads from its key only what a student is shown.
 
     ``where`` is (question id, part id, question number).
     """
+    label, key, points, prompt, _, texts = slot
     question_id, part_id, number = where
     options: tuple[OptionView, ...] = ()
     if isinstance(key, ChoiceKey):
-        options = tuple(OptionView(o.label, fmt.inline(o.text), value=o.label) for o in key.options)
+        options = tuple(
+            OptionView(o.label, text, value=o.label)
+            for o, text in zip(key.options, texts, strict=True)
+        )
     elif isinstance(key, TrueFalseKey):
         options = (
             OptionView("", fmt.plain("True"), value="true"),
@@ -322,8 +353,8 @@ def _item(
         label=label,
         kind=key.kind,
         response=_RESPONSE[key.kind],
-        points=points_text(points),
-        prompt=fmt.text(prompt) if prompt else "",
+        points=points,
+        prompt=prompt,
         unit=fmt.plain(numeric.unit) if numeric and numeric.unit else "",
         options=options,
         question_id=question_id,
@@ -403,25 +434,26 @@ def key_paper_view(paper: Paper, fmt: Format) -> KeyPaperView:
     return KeyPaperView(**_paper_fields(paper), questions=questions)  # type: ignore[arg-type]
 
 
-def _key_question(number: int, variant: Variant, fmt: Format) -> KeyQuestionView:
+def _key_question(number: int, variant: Variant, texts: _Texts, fmt: Format) -> KeyQuestionView:
     return KeyQuestionView(
-        **_question_fields(number, variant, fmt),  # type: ignore[arg-type]
-        items=tuple(_key_item(*slot, fmt) for slot in _slots(variant)),
+        **texts.fields,  # type: ignore[arg-type]
+        items=tuple(_key_item(slot, fmt) for slot in texts.slots),
         solution=fmt.text(variant.solution) if variant.solution else "",
     )
 
 
-def _key_item(
-    label: str, key: AnswerKey, points: float, prompt: str, solution: str, fmt: Format
-) -> KeyItemView:
+def _key_item(slot: _Slot, fmt: Format) -> KeyItemView:
+    label, key, points, prompt, solution, texts = slot
     options: tuple[OptionView, ...] = ()
     if isinstance(key, ChoiceKey):
-        options = tuple(OptionView(o.label, fmt.inline(o.text), o.correct) for o in key.options)
+        options = tuple(
+            OptionView(o.label, text, o.correct) for o, text in zip(key.options, texts, strict=True)
+        )
     return KeyItemView(
         label=label,
         kind=key.kind,
-        points=points_text(points),
-        prompt=fmt.text(prompt) if prompt else "",
+        points=points,
+        prompt=prompt,
         answer=answer_lines(key, fmt),
         options=options,
         solution=fmt.text(solution) if solution else "",
