@@ -41,6 +41,7 @@ from quizgen.variant import (
 __all__ = [
     "GRADES_FORMAT",
     "GradeReport",
+    "GradeRun",
     "GradeStats",
     "HandMark",
     "ItemResult",
@@ -48,6 +49,7 @@ __all__ = [
     "grade_exam",
     "item_name",
     "response_text",
+    "start_grading",
 ]
 
 GRADES_FORMAT = "quizgen-grades/1"
@@ -361,6 +363,89 @@ def _long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _graded_rows(
+    exam: Exam, checked: Submissions, grader: _Grader
+) -> Iterator[tuple[StudentGrade, Paper | None]]:
+    """Each student of ``exam`` in paper order, graded, with the paper that was read (None
+    for a student without a submission: their paper is not read)."""
+    by_student = {r.submission.student_id: r for r in checked.received}
+    papers = papers_by_id(exam)
+    for row in student_rows(exam):
+        received = by_student.get(row.student_id)
+        if received is None:
+            yield _missing(row), None
+        else:
+            paper = papers[row.student_id]
+            yield _grade_paper(grader, paper, received), paper
+
+
+@dataclass
+class GradeRun:
+    """A grading run in progress: students are graded one at a time, as they are asked for.
+
+    Iterate :meth:`students` once (in paper order); :meth:`stats` then counts what was done.
+    Nothing of a graded student is kept, so memory stays flat in the size of the class.
+    """
+
+    exam: Exam
+    checked: Submissions
+    timeout: float = 2.0
+    clock: Clock = time.perf_counter
+    regraded: bool = False
+    _grader: _Grader | None = None
+    _items: int = 0
+    _invalid: int = 0
+
+    def students(self) -> Iterator[tuple[StudentGrade, Paper | None]]:
+        """(grade, paper read or None) of each student, in paper order, as each is graded."""
+        self._grader = _Grader(timeout=self.timeout, clock=self.clock)
+        with _long_lived_objects_frozen():
+            for student, paper in _graded_rows(self.exam, self.checked, self._grader):
+                self._items += len(student.items)
+                self._invalid += sum(i.status == "invalid" for i in student.items)
+                yield student, paper
+
+    def stats(self) -> GradeStats:
+        """How much checking the run did (after :meth:`students` was exhausted)."""
+        grader = self._grader
+        return GradeStats(
+            items=self._items,
+            checks=grader.checks if grader else 0,
+            cache_hits=grader.hits if grader else 0,
+            invalid=self._invalid,
+        )
+
+    def report(self, students: list[StudentGrade]) -> GradeReport:
+        """The whole report, for ``students`` (all of them, graded by :meth:`students`)."""
+        return GradeReport(
+            exam_title=self.exam.title,
+            exam=exam_fingerprint(self.exam),
+            seed=self.exam.seed,
+            key="regraded" if self.regraded else "frozen",
+            students=students,
+            rejections=self.checked.rejections,
+            notes=self.checked.notes,
+            stats=self.stats(),
+        )
+
+
+def start_grading(
+    exam: Exam,
+    submissions: Submissions | Iterable[Submission | Received],
+    *,
+    timeout: float = 2.0,
+    regraded: bool = False,
+    first: bool = False,
+    clock: Clock = time.perf_counter,
+) -> GradeRun:
+    """A :class:`GradeRun` of ``exam``: the submissions are validated now, graded later.
+
+    The arguments are those of :func:`grade_exam`.
+    """
+    checked = validate_submissions(exam, _as_submissions(submissions), first=first)
+    return GradeRun(exam, checked, timeout=timeout, clock=clock, regraded=regraded)
+
+
 def grade_exam(
     exam: Exam,
     submissions: Submissions | Iterable[Submission | Received],
@@ -370,7 +455,8 @@ def grade_exam(
     first: bool = False,
     clock: Clock = time.perf_counter,
 ) -> GradeReport:
-    """Grade every student of ``exam``.
+    """Grade every student of ``exam`` (the whole report in memory; see :func:`start_grading`
+    to grade a large class student by student).
 
     Args:
         exam: the frozen key (or a re-solved one, see :func:`regrade_exam`).
@@ -384,31 +470,9 @@ def grade_exam(
 
     Returns:
         One :class:`StudentGrade` per paper, in paper order; a student without a submission
-        is listed with status ``missing``, 0 points and every item ``missing``.
+        is listed with status ``missing``, 0 points and no items.
     """
-    checked = validate_submissions(exam, _as_submissions(submissions), first=first)
-    by_student = {r.submission.student_id: r for r in checked.received}
-    grader = _Grader(timeout=timeout, clock=clock)
-    with _long_lived_objects_frozen():
-        papers = papers_by_id(exam)
-        students = [
-            _grade_paper(grader, papers[row.student_id], by_student[row.student_id])
-            if row.student_id in by_student
-            else _missing(row)
-            for row in student_rows(exam)
-        ]
-    return GradeReport(
-        exam_title=exam.title,
-        exam=exam_fingerprint(exam),
-        seed=exam.seed,
-        key="regraded" if regraded else "frozen",
-        students=students,
-        rejections=checked.rejections,
-        notes=checked.notes,
-        stats=GradeStats(
-            items=sum(len(s.items) for s in students),
-            checks=grader.checks,
-            cache_hits=grader.hits,
-            invalid=sum(i.status == "invalid" for s in students for i in s.items),
-        ),
+    run = start_grading(
+        exam, submissions, timeout=timeout, regraded=regraded, first=first, clock=clock
     )
+    return run.report([student for student, _ in run.students()])
