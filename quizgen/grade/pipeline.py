@@ -48,6 +48,7 @@ __all__ = [
     "StudentGrade",
     "grade_exam",
     "item_name",
+    "missing_grade",
     "response_text",
     "start_grading",
 ]
@@ -311,7 +312,7 @@ def _grade_paper(grader: _Grader, paper: Paper, received: Received | None) -> St
     return _student(paper, items, received)
 
 
-def _missing(row: StudentRow) -> StudentGrade:
+def missing_grade(row: StudentRow) -> StudentGrade:
     """A student without a submission: listed, 0 points, and no items (their paper is not
     read, so grading a few submissions against a large class's key stays quick)."""
     grade = StudentGrade.__new__(StudentGrade)
@@ -364,16 +365,17 @@ def _long_lived_objects_frozen() -> Iterator[None]:
 
 
 def _graded_rows(
-    exam: Exam, checked: Submissions, grader: _Grader
-) -> Iterator[tuple[StudentGrade, Paper | None]]:
+    exam: Exam, checked: Submissions, grader: _Grader, rows_for_missing: bool = False
+) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
     """Each student of ``exam`` in paper order, graded, with the paper that was read (None
-    for a student without a submission: their paper is not read)."""
+    for a student without a submission: their paper is not read). With
+    ``rows_for_missing`` such a student is their index row, not a :class:`StudentGrade`."""
     by_student = {r.submission.student_id: r for r in checked.received}
-    papers = papers_by_id(exam)
+    papers = papers_by_id(exam) if by_student else {}
     for row in student_rows(exam):
         received = by_student.get(row.student_id)
         if received is None:
-            yield _missing(row), None
+            yield (row if rows_for_missing else missing_grade(row)), None
         else:
             paper = papers[row.student_id]
             yield _grade_paper(grader, paper, received), paper
@@ -398,11 +400,25 @@ class GradeRun:
 
     def students(self) -> Iterator[tuple[StudentGrade, Paper | None]]:
         """(grade, paper read or None) of each student, in paper order, as each is graded."""
+        return self._each(rows_for_missing=False)  # type: ignore[return-value]
+
+    def rows(self) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
+        """As :meth:`students`, but a student without a submission comes as their index row
+        (:func:`missing_grade` makes their grade): a large class's key lists 100,000 of
+        them, and most outputs need only the row."""
+        return self._each(rows_for_missing=True)
+
+    def _each(
+        self, rows_for_missing: bool
+    ) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
         self._grader = _Grader(timeout=self.timeout, clock=self.clock)
         with _long_lived_objects_frozen():
-            for student, paper in _graded_rows(self.exam, self.checked, self._grader):
-                self._items += len(student.items)
-                self._invalid += sum(i.status == "invalid" for i in student.items)
+            graded = _graded_rows(self.exam, self.checked, self._grader, rows_for_missing)
+            for student, paper in graded:
+                if paper is not None:
+                    items = student.items  # type: ignore[union-attr]
+                    self._items += len(items)
+                    self._invalid += sum(i.status == "invalid" for i in items)
                 yield student, paper
 
     def stats(self) -> GradeStats:

@@ -14,9 +14,14 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import multiprocessing
 import os
+import re
+import signal
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,10 +36,12 @@ from quizgen.grade.pipeline import (
     HandMark,
     ItemResult,
     StudentGrade,
+    missing_grade,
     response_text,
 )
-from quizgen.keyfile import papers_by_id, student_rows
+from quizgen.keyfile import StudentRow, papers_by_id, student_rows
 from quizgen.output import file_stems, write_text_atomic
+from quizgen.pool import default_jobs
 from quizgen.variant import Exam, Paper
 
 __all__ = [
@@ -403,6 +410,25 @@ def _float_json(value: float) -> str:
     return to_json(value).decode()
 
 
+_cached_num = functools.lru_cache(maxsize=256)(_num)
+_SAFE_IDS = re.compile(r"[A-Za-z0-9._\n-]*")
+_EDGES = re.compile(r"(?:^|\n)[._]|[._](?:\n|$)")
+
+
+def _stems(ids: list[str]) -> list[str]:
+    """:func:`~quizgen.output.file_stems` of ``ids``; at once when every id is already a
+    unique file-safe stem (the usual roster: 100,000 ids checked in a few ms)."""
+    joined = "\n".join(ids)
+    plain = (
+        all(ids)
+        and _SAFE_IDS.fullmatch(joined) is not None
+        and _EDGES.search(joined) is None
+        and max(map(len, ids), default=0) <= 80
+        and len(set(joined.lower().split("\n"))) == len(ids)
+    )
+    return list(ids) if plain else file_stems(ids)
+
+
 def _missing_json(student: StudentGrade) -> bytes:
     """:func:`_student_json` of a student without a submission, without pydantic's walk of
     the model (a large class's key lists 100,000 of them): the same bytes."""
@@ -440,6 +466,123 @@ def _umask() -> int:
     return mask
 
 
+_FEEDBACK_CHUNK = 50  # students per task
+_STATE: dict[str, Any] = {}  # what forked workers inherit (see quizgen.pool)
+
+
+class _Feedback:
+    """Feedback files, rendered here or, past the first few students, in ``jobs`` forked
+    processes, by ranges of students; the parent goes on grading meanwhile."""
+
+    def __init__(
+        self,
+        out: Path,
+        exam: Exam,
+        feedback: FeedbackWriter,
+        jobs: int,
+        before_fork: Callable[[], None],
+    ) -> None:
+        self.out, self.exam, self.feedback = out, exam, feedback
+        self.before_fork = before_fork
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        self.jobs = jobs if forkable else 1
+        self.stems: dict[str, str] | None = None
+        self.chunk: list[tuple[str, StudentGrade, Paper | None]] = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: deque[Future[list[Path]]] = deque()
+        self.written: list[Path] = []
+        self.papers: Any = None
+
+    def add(self, student: StudentGrade, paper: Paper | None) -> None:
+        if self.stems is None:  # the first student with feedback: every id's file stem
+            ids = [r.student_id for r in student_rows(self.exam)]
+            self.stems = dict(zip(ids, _stems(ids), strict=True))
+        self.chunk.append((self.stems[student.student_id], student, paper))
+        if len(self.chunk) >= _FEEDBACK_CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        chunk, self.chunk = self.chunk, []
+        if self.jobs <= 1:
+            self.written += self._here(chunk)
+            return
+        if self.pool is None:
+            self.before_fork()
+            _STATE.update(out=self.out, exam=self.exam, feedback=self.feedback)
+            context = multiprocessing.get_context("fork")
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet)
+        task = [(stem, student, None) for stem, student, _ in chunk]  # papers: read there
+        self.pending.append(self.pool.submit(_feedback_task, task))
+        while len(self.pending) >= 2 * self.jobs:  # a window: results must not pile up
+            self.written += self.pending.popleft().result()
+
+    def _here(self, chunk: list[tuple[str, StudentGrade, Paper | None]]) -> list[Path]:
+        def papers() -> Any:
+            if self.papers is None:
+                self.papers = papers_by_id(self.exam)
+            return self.papers
+
+        return _feedback_range(self.out, self.exam, self.feedback, chunk, papers)
+
+    def close(self) -> list[Path]:
+        if self.chunk and self.pool is None:  # a small class: no processes at all
+            self.written += self._here(self.chunk)
+            self.chunk = []
+        elif self.chunk:
+            self._flush()
+        while self.pending:
+            self.written += self.pending.popleft().result()
+        self._stop()
+        return self.written
+
+    def abort(self) -> None:
+        for task in self.pending:
+            task.cancel()
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            _STATE.clear()
+
+
+def _quiet() -> None:
+    """Ctrl-C is the parent's to handle (it stops the work and removes the staged files)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _feedback_range(
+    out: Path,
+    exam: Exam,
+    feedback: FeedbackWriter,
+    todo: list[tuple[str, StudentGrade, Paper | None]],
+    papers: Callable[[], Any],
+) -> list[Path]:
+    """Write the feedback files of ``todo`` (stem, grade, and the paper or None: then it is
+    read through ``papers()``, a mapping id → paper)."""
+    written = []
+    for stem, student, paper in todo:
+        if paper is None:
+            paper = papers()[student.student_id]
+        for suffix, text in feedback(exam, paper, student).items():
+            write_text_atomic(out / f"feedback/{stem}{suffix}", text)
+            written.append(out / f"feedback/{stem}{suffix}")
+    return written
+
+
+def _worker_papers() -> Any:
+    if "papers" not in _STATE:  # once per worker: a large class's index is long
+        _STATE["papers"] = papers_by_id(_STATE["exam"])
+    return _STATE["papers"]
+
+
+def _feedback_task(todo: list[tuple[str, StudentGrade, None]]) -> list[Path]:
+    """:func:`_feedback_range` in a worker, with what it inherited."""
+    out, exam, feedback = _STATE["out"], _STATE["exam"], _STATE["feedback"]
+    return _feedback_range(out, exam, feedback, todo, _worker_papers)
+
+
 class GradingFolder:
     """The output folder of a grading run, written as each student is graded.
 
@@ -461,6 +604,7 @@ class GradingFolder:
         gradebook: str | None = None,
         assignment: str | None = None,
         feedback: FeedbackWriter | None = None,
+        jobs: int = 1,
     ) -> None:
         """Open the files in ``out`` (which must exist).
 
@@ -472,6 +616,7 @@ class GradingFolder:
             gradebook: also write this LMS gradebook (``canvas``, ``moodle``).
             assignment: the gradebook's grade column (default: the exam's title).
             feedback: renders one student's feedback files.
+            jobs: processes that render feedback files (the files do not depend on it).
 
         Raises:
             UsageError: no such gradebook.
@@ -483,9 +628,9 @@ class GradingFolder:
         self._last: tuple[str, ...] = ()
         self._max = 0.0
         self._students = 0
-        self._stems: dict[str, str] | None = None
-        self._papers: Any = None
-        self._written: list[Path] = []
+        self._feedback = (
+            _Feedback(self.out, exam, feedback, jobs, self._flush) if feedback else None
+        )
         self._files: list[_Staged] = []
         self._spool = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close() or abort()
             "w+", encoding="utf-8", newline="", dir=self.out
@@ -502,6 +647,12 @@ class GradingFolder:
         self._json.write(dumped.split(_STUDENTS, 1)[0] + b'"students": [')
         self._to_grade.write(_csv([TO_GRADE_HEADER]).encode())
         self._timing.write(_csv([TIMING_HEADER]).encode())
+
+    def _flush(self) -> None:
+        """Nothing may wait in a buffer when workers are forked (they would inherit it)."""
+        for staged in self._files:
+            staged.handle.flush()
+        self._spool.flush()
 
     def _open(self, name: str) -> _Staged:
         staged = _Staged(self.out / name)
@@ -534,8 +685,19 @@ class GradingFolder:
             self._to_grade.write(_csv(to_grade).encode())
         if timing := _timing_rows(student):
             self._timing.write(_csv(timing).encode())
-        if self.feedback is not None and student.status != "missing":
-            self._write_feedback(student, paper)
+        if self._feedback is not None and student.status != "missing":
+            self._feedback.add(student, paper)
+
+    def add_missing(self, row: StudentRow) -> None:
+        """Write a student without a submission (the next in paper order) from their index
+        row: what :meth:`add` writes of :func:`~quizgen.grade.pipeline.missing_grade`."""
+        most = round(float(row.points), 9)
+        ident, name = to_json(row.student_id).decode(), to_json(row.name).decode()
+        block = _MISSING_JSON % (ident, name, row.number, _float_json(most))
+        self._json.write((b",\n" if self._students else b"\n") + block.encode())
+        self._students += 1
+        self._max = max(self._max, most)
+        self._rows.writerow([row.student_id, row.name, "missing", "0", _cached_num(most), "0", ""])
 
     def _grades_row(self, student: StudentGrade) -> None:
         """Spool (id, name, status, total, max, percent, LMS grade, column, cell, …)."""
@@ -554,21 +716,6 @@ class GradingFolder:
         cells = [x for item in student.items for x in (_column(item), _cell(item))]
         self._rows.writerow(head + numbers + cells)
 
-    def _write_feedback(self, student: StudentGrade, paper: Paper | None) -> None:
-        assert self.feedback is not None
-        if self._stems is None:  # the first student with feedback: every id's file stem
-            ids = [r.student_id for r in student_rows(self.exam)]
-            self._stems = dict(zip(ids, file_stems(ids), strict=True))
-        if paper is None:
-            if self._papers is None:
-                self._papers = papers_by_id(self.exam)
-            paper = self._papers[student.student_id]
-        stem = self._stems[student.student_id]
-        for suffix, text in self.feedback(self.exam, paper, student).items():
-            path = self.out / f"feedback/{stem}{suffix}"
-            write_text_atomic(path, text)
-            self._written.append(path)
-
     def close(self, tail: GradeReport) -> list[Path]:
         """Finish every file and return the paths written.
 
@@ -585,14 +732,18 @@ class GradingFolder:
             written += [self.out / "rejected.csv", self._to_grade.done(), self._timing.done()]
             if self.gradebook is not None:
                 written.append(self._gradebook_csv())
+            if self._feedback is not None:
+                written += self._feedback.close()
         except BaseException:
             self.abort()
             raise
         self._spool.close()
-        return written + self._written
+        return written
 
     def abort(self) -> None:
         """Remove the files not finished yet (feedback files already written stay)."""
+        if self._feedback is not None:
+            self._feedback.abort()
         for staged in self._files:
             if not staged.handle.closed:
                 staged.drop()
@@ -649,11 +800,16 @@ def write_grading(
     ``feedback`` renders one student's feedback files (suffix → text, e.g.
     :func:`quizgen.render.feedback.feedback_files`). Feedback is written only for students
     who submitted: the solutions are not sent to a student who may still sit the exam.
-    ``jobs`` is accepted for compatibility; the files are written in this process.
+    Feedback files are rendered in ``jobs`` processes (the files do not depend on it).
     """
-    del jobs
     folder = GradingFolder(
-        out, exam, report, gradebook=gradebook, assignment=assignment, feedback=feedback
+        out,
+        exam,
+        report,
+        gradebook=gradebook,
+        assignment=assignment,
+        feedback=feedback,
+        jobs=jobs,
     )
     marks = _marks_by_student(report)
     try:
@@ -708,14 +864,21 @@ def grade_into(
         gradebook=gradebook,
         assignment=assignment,
         feedback=feedback,
+        jobs=jobs or default_jobs(),
     )
     first: list[StudentGrade] = []
     students = graded = manual = 0
     try:
-        for student, paper in run.students():
+        for found, paper in run.rows():
+            students += 1
+            if isinstance(found, StudentRow) and not book.marks_of(found.student_id):
+                folder.add_missing(found)
+                if len(first) < shown:
+                    first.append(missing_grade(found))
+                continue
+            student = missing_grade(found) if isinstance(found, StudentRow) else found
             marked, applied = book.apply(student)
             folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
-            students += 1
             graded += marked.status != "missing"
             manual += marked.manual
             if len(first) < shown:
