@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from string import ascii_lowercase
 
@@ -74,6 +75,7 @@ def _html_literal(text: str) -> Markup:
     return _html_block(text) if "\n" in text else Markup(f"<code>{escape(text)}</code>")
 
 
+@lru_cache(maxsize=1)
 def _html_text() -> _Text:
     from quizgen.render.mathtext import markdown_to_html
 
@@ -149,6 +151,46 @@ def _item_view(item: ItemResult, label: str, prompt: str, solution: str, fmt: _T
     )
 
 
+def _item_key(item: ItemResult) -> tuple[object, ...]:
+    """Everything of an item that its view shows (see :func:`_item_view`)."""
+    return (
+        item.response_text,
+        item.status,
+        item.method,
+        item.earned,
+        item.points,
+        item.feedback,
+        item.expected,
+    )
+
+
+_QUESTION_VIEWS = 20_000  # views kept: a few kB each; past it, the cache starts afresh
+_question_views: dict[tuple[object, ...], QuestionView] = {}
+_views_of: list[Exam] = []  # the exam the cached views belong to
+
+
+def _shared_question_view(
+    exam: Exam, number: int, variant: Variant, items: list[ItemResult], fmt: _Text
+) -> QuestionView:
+    """:func:`_question_view`, built once for the students who gave the same answers to the
+    same variant at the same place on the paper (many, in a large class).
+
+    The views are immutable and hold only the key's texts and what ``items`` show, so one
+    student never sees another's text. Within one exam a variant's uid names its content
+    (a re-solved exam is another exam): the cache is emptied when the exam changes.
+    """
+    if not _views_of or _views_of[0] is not exam:
+        _question_views.clear()
+        _views_of[:] = [exam]
+    key = (id(fmt), number, variant.uid, tuple(_item_key(i) for i in items))
+    found = _question_views.get(key)
+    if found is None:
+        if len(_question_views) >= _QUESTION_VIEWS:
+            _question_views.clear()
+        found = _question_views[key] = _question_view(number, variant, items, fmt)
+    return found
+
+
 def _question_view(
     number: int, variant: Variant, items: list[ItemResult], fmt: _Text
 ) -> QuestionView:
@@ -186,12 +228,13 @@ def _feedback_context(exam: Exam, paper: Paper, student: StudentGrade, fmt: _Tex
             manual=student.manual,
         ),
         "questions": [
-            _question_view(n, v, by_question[v.question_id], fmt)
+            _shared_question_view(exam, n, v, by_question[v.question_id], fmt)
             for n, v in enumerate(paper.variants, start=1)
         ],
     }
 
 
+@lru_cache(maxsize=8)
 def _style_css(templates: Path | None) -> Markup:
     """The packaged (or overridden) ``html/style.css``, to inline into feedback pages."""
     import jinja2
