@@ -214,3 +214,30 @@ def test_feedback_of_a_resolved_exam_shows_its_own_texts(exam):
     after = feedback_markdown(other, other_paper, student)
     assert "A brand new worked solution." in after
     assert "A brand new worked solution." not in before
+
+
+def test_an_overridden_question_template_renders_every_question(exam, tmp_path):
+    """question.md.j2 is rendered once per distinct answer, yet every student gets it."""
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "question.md.j2").write_text("\n[Q{{ q.number }}: {{ q.parts[0].verdict }}]", "utf-8")
+    subs = _submissions(exam)[:3]
+    report = grade_exam(exam, subs, clock=_clock)
+    for student in report.students[:3]:
+        if student.status == "missing":
+            continue
+        text = feedback_markdown(exam, paper(exam, student.student_id), student, folder)
+        shown = [line for line in text.splitlines() if line.startswith("[Q")]
+        assert len(shown) == len(paper(exam, student.student_id).variants)
+        assert shown[0].startswith("[Q1: ")
+
+
+def test_a_page_template_that_loops_over_questions_still_works(exam, tmp_path):
+    """An instructor's page written before sections existed: questions are still there."""
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    page = "{% for q in questions %}{{ q.number }}:{{ q.earned }}/{{ q.points }};{% endfor %}"
+    (folder / "feedback.md.j2").write_text(page, "utf-8")
+    student = grade_exam(exam, _submissions(exam)[:1], clock=_clock).students[0]
+    text = feedback_markdown(exam, paper(exam, student.student_id), student, folder)
+    assert text.startswith("1:") and text.count(";") == len(paper(exam, "s1").variants)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import ascii_lowercase
 
+import jinja2
 from markupsafe import Markup, escape
 
 from quizgen.grade.pipeline import ItemResult, StudentGrade
@@ -166,28 +167,42 @@ def _item_key(item: ItemResult) -> tuple[object, ...]:
 
 _QUESTION_VIEWS = 20_000  # views kept: a few kB each; past it, the cache starts afresh
 _question_views: dict[tuple[object, ...], QuestionView] = {}
+_sections: dict[tuple[object, ...], str] = {}  # (template, view key) → rendered question
 _views_of: list[Exam] = []  # the exam the cached views belong to
 
 
 def _shared_question_view(
     exam: Exam, number: int, variant: Variant, items: list[ItemResult], fmt: _Text
-) -> QuestionView:
-    """:func:`_question_view`, built once for the students who gave the same answers to the
-    same variant at the same place on the paper (many, in a large class).
+) -> tuple[tuple[object, ...], QuestionView]:
+    """(key, view) of :func:`_question_view`, built once for the students who gave the
+    same answers to the same variant at the same place on the paper (many, in a class).
 
     The views are immutable and hold only the key's texts and what ``items`` show, so one
     student never sees another's text. Within one exam a variant's uid names its content
-    (a re-solved exam is another exam): the cache is emptied when the exam changes.
+    (a re-solved exam is another exam): the caches are emptied when the exam changes.
     """
     if not _views_of or _views_of[0] is not exam:
         _question_views.clear()
+        _sections.clear()
         _views_of[:] = [exam]
     key = (id(fmt), number, variant.uid, tuple(_item_key(i) for i in items))
     found = _question_views.get(key)
     if found is None:
         if len(_question_views) >= _QUESTION_VIEWS:
             _question_views.clear()
+            _sections.clear()
         found = _question_views[key] = _question_view(number, variant, items, fmt)
+    return key, found
+
+
+def _section(template: jinja2.Template, key: tuple[object, ...], view: QuestionView) -> str:
+    """One question rendered by ``template`` (``question.*.j2``), once per distinct view."""
+    cache_key = (id(template), key)
+    found = _sections.get(cache_key)
+    if found is None:
+        if len(_sections) >= _QUESTION_VIEWS:
+            _sections.clear()
+        found = _sections[cache_key] = template.render(q=view)
     return found
 
 
@@ -212,11 +227,18 @@ def _question_view(
     )
 
 
-def _feedback_context(exam: Exam, paper: Paper, student: StudentGrade, fmt: _Text) -> dict:
-    """What the feedback templates receive: ``exam``, ``student`` and ``questions``."""
+def _feedback_context(
+    exam: Exam, paper: Paper, student: StudentGrade, fmt: _Text, section: jinja2.Template
+) -> dict:
+    """What the feedback templates receive: ``exam``, ``student``, ``questions`` and
+    ``sections`` (each question rendered by ``section``)."""
     by_question: dict[str, list[ItemResult]] = {}
     for item in student.items:
         by_question.setdefault(item.question_id, []).append(item)
+    shared = [
+        _shared_question_view(exam, n, v, by_question[v.question_id], fmt)
+        for n, v in enumerate(paper.variants, start=1)
+    ]
     return {
         "exam": student_exam_view(exam),
         "student": StudentView(
@@ -227,18 +249,15 @@ def _feedback_context(exam: Exam, paper: Paper, student: StudentGrade, fmt: _Tex
             percent=_num(student.percent),
             manual=student.manual,
         ),
-        "questions": [
-            _shared_question_view(exam, n, v, by_question[v.question_id], fmt)
-            for n, v in enumerate(paper.variants, start=1)
-        ],
+        "questions": [view for _, view in shared],
+        # Markup: a section of an HTML page is HTML already (escaped by its own template)
+        "sections": [Markup(_section(section, key, view)) for key, view in shared],
     }
 
 
 @lru_cache(maxsize=8)
 def _style_css(templates: Path | None) -> Markup:
     """The packaged (or overridden) ``html/style.css``, to inline into feedback pages."""
-    import jinja2
-
     from quizgen.render.templates import template_environment
 
     env = template_environment("html", templates)
@@ -256,7 +275,8 @@ def feedback_markdown(
     from quizgen.render.templates import template_environment
 
     env = template_environment("feedback", templates)
-    context = _feedback_context(exam, paper, student, _MD_TEXT)
+    section = env.get_template("question.md.j2")
+    context = _feedback_context(exam, paper, student, _MD_TEXT, section)
     return env.get_template("feedback.md.j2").render(context)
 
 
@@ -267,7 +287,8 @@ def feedback_html(
     from quizgen.render.templates import template_environment
 
     env = template_environment("feedback", templates)
-    context = _feedback_context(exam, paper, student, _html_text())
+    section = env.get_template("question.html.j2")
+    context = _feedback_context(exam, paper, student, _html_text(), section)
     return env.get_template("feedback.html.j2").render(context, css=_style_css(templates))
 
 
