@@ -466,7 +466,7 @@ def grade(
         exam, found = _shard(exam, found, shard, students)
     target = _out_dir(out_dir, force)
     found.rejections.extend(bad_marks)
-    run = start_grading(exam, found, timeout=timeout, regraded=bool(regrade))
+    run = start_grading(exam, found, timeout=timeout, regraded=bool(regrade), validated=True)
     with staged_dir(target) as stage:  # Ctrl-C or a failed write: the old grades stay whole
         # Student by student: each is graded, written and dropped (memory flat in the class).
         done = grade_into(
@@ -477,6 +477,7 @@ def grade(
             assignment=assignment,
             feedback=functools.partial(feedback_files, templates=templates),
             jobs=jobs,
+            staged=True,
             shown=_GRADE_ROWS,
         )
     report = done.report

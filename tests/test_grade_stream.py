@@ -94,11 +94,13 @@ def whole(exam: Exam) -> GradeReport:
     return apply_marks(grade_exam(exam, _submissions(exam), clock=_clock), MARKS)
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_the_streamed_folder_is_the_whole_report_byte_for_byte(exam, whole, tmp_path, jobs):
+@pytest.mark.parametrize(("jobs", "staged"), [(1, False), (2, True)])
+def test_the_streamed_folder_is_the_whole_report_byte_for_byte(exam, whole, tmp_path, jobs, staged):
     run = start_grading(exam, _submissions(exam), clock=_clock)
     feedback = functools.partial(feedback_files, templates=None)
-    done = grade_into(tmp_path, run, MARKS, gradebook="canvas", feedback=feedback, jobs=jobs)
+    done = grade_into(
+        tmp_path, run, MARKS, gradebook="canvas", feedback=feedback, jobs=jobs, staged=staged
+    )
 
     def text(name: str) -> str:
         return (tmp_path / name).read_text(encoding="utf-8")

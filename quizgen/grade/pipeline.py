@@ -453,12 +453,17 @@ def start_grading(
     regraded: bool = False,
     first: bool = False,
     clock: Clock = time.perf_counter,
+    validated: bool = False,
 ) -> GradeRun:
     """A :class:`GradeRun` of ``exam``: the submissions are validated now, graded later.
 
-    The arguments are those of :func:`grade_exam`.
+    The arguments are those of :func:`grade_exam`, and ``validated``: the submissions are
+    what :func:`~quizgen.grade.submissions.read_submissions` returned for this exam (or a
+    range of its students), already checked against it; they are not checked again (that
+    reads every paper once more).
     """
-    checked = validate_submissions(exam, _as_submissions(submissions), first=first)
+    found = _as_submissions(submissions)
+    checked = found if validated else validate_submissions(exam, found, first=first)
     return GradeRun(exam, checked, timeout=timeout, clock=clock, regraded=regraded)
 
 

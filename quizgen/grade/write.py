@@ -481,8 +481,10 @@ class _Feedback:
         feedback: FeedbackWriter,
         jobs: int,
         before_fork: Callable[[], None],
+        staged: bool,
     ) -> None:
         self.out, self.exam, self.feedback = out, exam, feedback
+        self.staged = staged
         self.before_fork = before_fork
         forkable = "fork" in multiprocessing.get_all_start_methods()
         self.jobs = jobs if forkable else 1
@@ -497,6 +499,7 @@ class _Feedback:
         if self.stems is None:  # the first student with feedback: every id's file stem
             ids = [r.student_id for r in student_rows(self.exam)]
             self.stems = dict(zip(ids, _stems(ids), strict=True))
+            (self.out / "feedback").mkdir(exist_ok=True)
         self.chunk.append((self.stems[student.student_id], student, paper))
         if len(self.chunk) >= _FEEDBACK_CHUNK:
             self._flush()
@@ -508,7 +511,7 @@ class _Feedback:
             return
         if self.pool is None:
             self.before_fork()
-            _STATE.update(out=self.out, exam=self.exam, feedback=self.feedback)
+            _STATE.update(out=self.out, exam=self.exam, feedback=self.feedback, staged=self.staged)
             context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet)
         task = [(stem, student, None) for stem, student, _ in chunk]  # papers: read there
@@ -522,7 +525,7 @@ class _Feedback:
                 self.papers = papers_by_id(self.exam)
             return self.papers
 
-        return _feedback_range(self.out, self.exam, self.feedback, chunk, papers)
+        return _feedback_range(self.out, self.exam, self.feedback, chunk, papers, self.staged)
 
     def close(self) -> list[Path]:
         if self.chunk and self.pool is None:  # a small class: no processes at all
@@ -552,21 +555,29 @@ def _quiet() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _write_plain(path: Path, text: str) -> None:
+    """Write a file of a staged folder: the folder is swapped in whole, or removed."""
+    with open(path, "wb") as handle:
+        handle.write(text.encode("utf-8"))
+
+
 def _feedback_range(
     out: Path,
     exam: Exam,
     feedback: FeedbackWriter,
     todo: list[tuple[str, StudentGrade, Paper | None]],
     papers: Callable[[], Any],
+    staged: bool = False,
 ) -> list[Path]:
     """Write the feedback files of ``todo`` (stem, grade, and the paper or None: then it is
-    read through ``papers()``, a mapping id → paper)."""
+    read through ``papers()``, a mapping id → paper); plainly when ``out`` is ``staged``."""
+    write = _write_plain if staged else write_text_atomic
     written = []
     for stem, student, paper in todo:
         if paper is None:
             paper = papers()[student.student_id]
         for suffix, text in feedback(exam, paper, student).items():
-            write_text_atomic(out / f"feedback/{stem}{suffix}", text)
+            write(out / f"feedback/{stem}{suffix}", text)
             written.append(out / f"feedback/{stem}{suffix}")
     return written
 
@@ -580,7 +591,7 @@ def _worker_papers() -> Any:
 def _feedback_task(todo: list[tuple[str, StudentGrade, None]]) -> list[Path]:
     """:func:`_feedback_range` in a worker, with what it inherited."""
     out, exam, feedback = _STATE["out"], _STATE["exam"], _STATE["feedback"]
-    return _feedback_range(out, exam, feedback, todo, _worker_papers)
+    return _feedback_range(out, exam, feedback, todo, _worker_papers, _STATE["staged"])
 
 
 class GradingFolder:
@@ -605,6 +616,7 @@ class GradingFolder:
         assignment: str | None = None,
         feedback: FeedbackWriter | None = None,
         jobs: int = 1,
+        staged: bool = False,
     ) -> None:
         """Open the files in ``out`` (which must exist).
 
@@ -617,6 +629,8 @@ class GradingFolder:
             assignment: the gradebook's grade column (default: the exam's title).
             feedback: renders one student's feedback files.
             jobs: processes that render feedback files (the files do not depend on it).
+            staged: ``out`` is a staged folder (:func:`~quizgen.output.staged_dir`), swapped
+                in whole or removed: feedback files need not be written atomically.
 
         Raises:
             UsageError: no such gradebook.
@@ -629,7 +643,7 @@ class GradingFolder:
         self._max = 0.0
         self._students = 0
         self._feedback = (
-            _Feedback(self.out, exam, feedback, jobs, self._flush) if feedback else None
+            _Feedback(self.out, exam, feedback, jobs, self._flush, staged) if feedback else None
         )
         self._files: list[_Staged] = []
         self._spool = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close() or abort()
@@ -845,13 +859,15 @@ def grade_into(
     assignment: str | None = None,
     feedback: FeedbackWriter | None = None,
     jobs: int | None = None,
+    staged: bool = False,
     shown: int = 40,
 ) -> GradingSummary:
     """Grade ``run`` student by student into the folder ``out``, applying hand ``marks``.
 
     The files are those :func:`write_grading` writes of ``apply_marks(grade_exam(...))``,
     byte for byte; each student is written as they are graded and then dropped. Feedback
-    files are rendered in ``jobs`` processes (default: one per core).
+    files are rendered in ``jobs`` processes (default: one per core). ``staged``: ``out``
+    is a staged folder (see :class:`GradingFolder`).
 
     Raises:
         UsageError: no such gradebook.
@@ -865,6 +881,7 @@ def grade_into(
         assignment=assignment,
         feedback=feedback,
         jobs=jobs or default_jobs(),
+        staged=staged,
     )
     first: list[StudentGrade] = []
     students = graded = manual = 0
