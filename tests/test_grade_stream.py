@@ -176,7 +176,7 @@ def test_a_missing_students_entry_is_pydantics(tmp_path_factory, ident, name, nu
         stats=GradeStats(items=0, checks=0, cache_hits=0),
     )
     folder = GradingFolder(out, make_exam_stub(), report)
-    folder.add_missing(row)
+    folder.add_missing([row])
     folder.close(report)
     assert (out / "grading.json").read_text(encoding="utf-8") == grading_json(report)
     assert (out / "grades.csv").read_text(encoding="utf-8") == grades_csv(report)

@@ -405,6 +405,17 @@ def _plainly_missing(student: StudentGrade) -> bool:
     )
 
 
+_PLAIN_TEXT = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but " and \
+
+
+def _json_text(text: str) -> str:
+    """``text`` as a JSON string, as pydantic writes it (quoted as is when nothing needs
+    escaping, the usual student id)."""
+    if _PLAIN_TEXT.fullmatch(text):
+        return f'"{text}"'
+    return to_json(text).decode()
+
+
 @functools.lru_cache(maxsize=256)
 def _float_json(value: float) -> str:
     return to_json(value).decode()
@@ -494,6 +505,7 @@ class _Feedback:
         self.pending: deque[Future[list[Path]]] = deque()
         self.written: list[Path] = []
         self.papers: Any = None
+        self.warm = False  # a range was rendered here (so a fork inherits what it loaded)
 
     def add(self, student: StudentGrade, paper: Paper | None) -> None:
         if self.stems is None:  # the first student with feedback: every id's file stem
@@ -506,8 +518,11 @@ class _Feedback:
 
     def _flush(self) -> None:
         chunk, self.chunk = self.chunk, []
-        if self.jobs <= 1:
+        if self.jobs <= 1 or not self.warm:
+            # The first range here: what rendering imports (MathML, Markdown) and the shared
+            # views it builds are then inherited by the workers, not made again in each.
             self.written += self._here(chunk)
+            self.warm = True
             return
         if self.pool is None:
             self.before_fork()
@@ -702,16 +717,24 @@ class GradingFolder:
         if self._feedback is not None and student.status != "missing":
             self._feedback.add(student, paper)
 
-    def add_missing(self, row: StudentRow) -> None:
-        """Write a student without a submission (the next in paper order) from their index
-        row: what :meth:`add` writes of :func:`~quizgen.grade.pipeline.missing_grade`."""
-        most = round(float(row.points), 9)
-        ident, name = to_json(row.student_id).decode(), to_json(row.name).decode()
-        block = _MISSING_JSON % (ident, name, row.number, _float_json(most))
-        self._json.write((b",\n" if self._students else b"\n") + block.encode())
-        self._students += 1
-        self._max = max(self._max, most)
-        self._rows.writerow([row.student_id, row.name, "missing", "0", _cached_num(most), "0", ""])
+    def add_missing(self, rows: Sequence[StudentRow]) -> None:
+        """Write students without a submission (the next in paper order) from their index
+        rows: what :meth:`add` writes of :func:`~quizgen.grade.pipeline.missing_grade`,
+        a run of them at once (a large class's key lists 100,000)."""
+        if not rows:
+            return
+        most = [round(float(r.points), 9) for r in rows]
+        blocks = [
+            _MISSING_JSON % (_json_text(r.student_id), _json_text(r.name), r.number, _float_json(m))
+            for r, m in zip(rows, most, strict=True)
+        ]
+        self._json.write((",\n" if self._students else "\n").encode() + ",\n".join(blocks).encode())
+        self._students += len(rows)
+        self._max = max(self._max, *most)
+        self._rows.writerows(
+            [r.student_id, r.name, "missing", "0", _cached_num(m), "0", ""]
+            for r, m in zip(rows, most, strict=True)
+        )
 
     def _grades_row(self, student: StudentGrade) -> None:
         """Spool (id, name, status, total, max, percent, LMS grade, column, cell, …)."""
@@ -884,15 +907,21 @@ def grade_into(
         staged=staged,
     )
     first: list[StudentGrade] = []
+    absent: list[StudentRow] = []  # a run of students without a submission, written at once
     students = graded = manual = 0
     try:
         for found, paper in run.rows():
             students += 1
             if isinstance(found, StudentRow) and not book.marks_of(found.student_id):
-                folder.add_missing(found)
+                absent.append(found)
+                if len(absent) >= 1000:
+                    folder.add_missing(absent)
+                    absent = []
                 if len(first) < shown:
                     first.append(missing_grade(found))
                 continue
+            folder.add_missing(absent)
+            absent = []
             student = missing_grade(found) if isinstance(found, StudentRow) else found
             marked, applied = book.apply(student)
             folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
@@ -900,6 +929,7 @@ def grade_into(
             manual += marked.manual
             if len(first) < shown:
                 first.append(marked)
+        folder.add_missing(absent)
     except BaseException:
         folder.abort()
         raise
