@@ -165,44 +165,64 @@ def _item_key(item: ItemResult) -> tuple[object, ...]:
     )
 
 
-_QUESTION_VIEWS = 20_000  # views kept: a few kB each; past it, the cache starts afresh
-_question_views: dict[tuple[object, ...], QuestionView] = {}
-_sections: dict[tuple[object, ...], str] = {}  # (template, view key) → rendered question
+_QUESTION_VIEWS = 20_000  # views kept: a few kB each; past it, the caches start afresh
+_answer_ids: dict[tuple[object, ...], int] = {}  # (number, uid, items' keys) → small id
+_question_views: dict[tuple[int, int], QuestionView] = {}  # (format, answer id) → view
+_sections: dict[tuple[int, int], Markup] = {}  # (template, answer id) → rendered question
 _views_of: list[Exam] = []  # the exam the cached views belong to
 
+#: One question of a student's page: its number, variant, the student's items on it, and
+#: the id of what the student answered there (equal ids: equal views).
+_Answered = tuple[int, Variant, list[ItemResult], int]
 
-def _shared_question_view(
-    exam: Exam, number: int, variant: Variant, items: list[ItemResult], fmt: _Text
-) -> tuple[tuple[object, ...], QuestionView]:
-    """(key, view) of :func:`_question_view`, built once for the students who gave the
-    same answers to the same variant at the same place on the paper (many, in a class).
 
-    The views are immutable and hold only the key's texts and what ``items`` show, so one
-    student never sees another's text. Within one exam a variant's uid names its content
-    (a re-solved exam is another exam): the caches are emptied when the exam changes.
+def _answered(exam: Exam, paper: Paper, student: StudentGrade) -> list[_Answered]:
+    """Each question of ``paper`` with ``student``'s items and the id of those answers.
+
+    Students who gave the same answers to the same variant at the same place on the paper
+    (many, in a class) share an id, and so one view and one rendered section. The views are
+    immutable and hold only the key's texts and what the items show, so one student never
+    sees another's text. Within one exam a variant's uid names its content (a re-solved
+    exam is another exam): the caches are emptied when the exam changes.
     """
-    if not _views_of or _views_of[0] is not exam:
+    if not _views_of or _views_of[0] is not exam or len(_answer_ids) >= _QUESTION_VIEWS:
+        _answer_ids.clear()
         _question_views.clear()
         _sections.clear()
         _views_of[:] = [exam]
-    key = (id(fmt), number, variant.uid, tuple(_item_key(i) for i in items))
+    by_question: dict[str, list[ItemResult]] = {}
+    for item in student.items:
+        by_question.setdefault(item.question_id, []).append(item)
+    found = []
+    for n, variant in enumerate(paper.variants, start=1):
+        items = by_question[variant.question_id]
+        key = (n, variant.uid, tuple([_item_key(i) for i in items]))
+        ident = _answer_ids.get(key)
+        if ident is None:
+            ident = _answer_ids[key] = len(_answer_ids)
+        found.append((n, variant, items, ident))
+    return found
+
+
+def _shared_question_view(answered: _Answered, fmt: _Text) -> QuestionView:
+    """:func:`_question_view`, built once per answer id and format."""
+    number, variant, items, ident = answered
+    key = (id(fmt), ident)
     found = _question_views.get(key)
     if found is None:
-        if len(_question_views) >= _QUESTION_VIEWS:
-            _question_views.clear()
-            _sections.clear()
         found = _question_views[key] = _question_view(number, variant, items, fmt)
-    return key, found
+    return found
 
 
-def _section(template: jinja2.Template, key: tuple[object, ...], view: QuestionView) -> str:
-    """One question rendered by ``template`` (``question.*.j2``), once per distinct view."""
-    cache_key = (id(template), key)
-    found = _sections.get(cache_key)
+def _section(template: jinja2.Template, ident: int, view: QuestionView) -> Markup:
+    """One question rendered by ``template`` (``question.*.j2``), once per answer id.
+
+    Markup: a section of an HTML page is HTML already (escaped by its own template).
+    """
+    key = (id(template), ident)
+    found = _sections.get(key)
     if found is None:
-        if len(_sections) >= _QUESTION_VIEWS:
-            _sections.clear()
-        found = _sections[cache_key] = template.render(q=view)
+        found = _sections[key] = Markup(template.render(q=view))
     return found
 
 
@@ -228,17 +248,15 @@ def _question_view(
 
 
 def _feedback_context(
-    exam: Exam, paper: Paper, student: StudentGrade, fmt: _Text, section: jinja2.Template
+    exam: Exam,
+    student: StudentGrade,
+    answered: list[_Answered],
+    fmt: _Text,
+    section: jinja2.Template,
 ) -> dict:
     """What the feedback templates receive: ``exam``, ``student``, ``questions`` and
     ``sections`` (each question rendered by ``section``)."""
-    by_question: dict[str, list[ItemResult]] = {}
-    for item in student.items:
-        by_question.setdefault(item.question_id, []).append(item)
-    shared = [
-        _shared_question_view(exam, n, v, by_question[v.question_id], fmt)
-        for n, v in enumerate(paper.variants, start=1)
-    ]
+    views = [_shared_question_view(a, fmt) for a in answered]
     return {
         "exam": student_exam_view(exam),
         "student": StudentView(
@@ -249,9 +267,8 @@ def _feedback_context(
             percent=_num(student.percent),
             manual=student.manual,
         ),
-        "questions": [view for _, view in shared],
-        # Markup: a section of an HTML page is HTML already (escaped by its own template)
-        "sections": [Markup(_section(section, key, view)) for key, view in shared],
+        "questions": views,
+        "sections": [_section(section, a[3], v) for a, v in zip(answered, views, strict=True)],
     }
 
 
@@ -272,11 +289,17 @@ def feedback_markdown(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> str:
     """One student's feedback as Markdown: answers, verdicts, feedback, answers, solutions."""
+    return _markdown_page(exam, student, _answered(exam, paper, student), templates)
+
+
+def _markdown_page(
+    exam: Exam, student: StudentGrade, answered: list[_Answered], templates: Path | None
+) -> str:
     from quizgen.render.templates import template_environment
 
     env = template_environment("feedback", templates)
     section = env.get_template("question.md.j2")
-    context = _feedback_context(exam, paper, student, _MD_TEXT, section)
+    context = _feedback_context(exam, student, answered, _MD_TEXT, section)
     return env.get_template("feedback.md.j2").render(context)
 
 
@@ -284,11 +307,17 @@ def feedback_html(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> str:
     """One student's feedback as a self-contained HTML page (math as MathML, no network)."""
+    return _html_page(exam, student, _answered(exam, paper, student), templates)
+
+
+def _html_page(
+    exam: Exam, student: StudentGrade, answered: list[_Answered], templates: Path | None
+) -> str:
     from quizgen.render.templates import template_environment
 
     env = template_environment("feedback", templates)
     section = env.get_template("question.html.j2")
-    context = _feedback_context(exam, paper, student, _html_text(), section)
+    context = _feedback_context(exam, student, answered, _html_text(), section)
     return env.get_template("feedback.html.j2").render(context, css=_style_css(templates))
 
 
@@ -296,7 +325,8 @@ def feedback_files(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> dict[str, str]:
     """Both feedback files of one student: suffix → text."""
+    answered = _answered(exam, paper, student)  # once for both pages
     return {
-        ".md": feedback_markdown(exam, paper, student, templates),
-        ".html": feedback_html(exam, paper, student, templates),
+        ".md": _markdown_page(exam, student, answered, templates),
+        ".html": _html_page(exam, student, answered, templates),
     }
