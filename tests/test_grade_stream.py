@@ -197,6 +197,7 @@ def make_exam_stub() -> Exam:
         ["x" * 81, "y"],  # too long: cut
         ["Ana María", "Ana_Mar_a"],
         ["ok-1.2_3", "line\nbreak"],
+        ["a\nb", "a"],  # a line break must not pass for two plain ids
     ],
 )
 def test_quick_stems_are_file_stems(ids):

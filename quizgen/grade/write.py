@@ -432,6 +432,7 @@ def _stems(ids: list[str]) -> list[str]:
     joined = "\n".join(ids)
     plain = (
         all(ids)
+        and joined.count("\n") == len(ids) - 1  # no id holds a line break
         and _SAFE_IDS.fullmatch(joined) is not None
         and _EDGES.search(joined) is None
         and max(map(len, ids), default=0) <= 80
