@@ -14,9 +14,10 @@ resident memory (the largest single process, from ``os.wait4``). Steps:
 - ``export`` the 20 questions of ``banks/attention.yaml`` × 200 and × 5,000 variants to each
   format (``--jobs`` the cores; at 200 also ``--jobs 1``).
 
-Run: ``python bench/bench_e2e.py [generate|grade|export ...] [--large] [--quick]``
-(``--quick``: the smallest size of each step only). The machine is shared: quote medians of
-several runs and the load average printed with each figure.
+Run: ``python bench/bench_e2e.py [generate|grade|export ...] [--large] [--quick]
+[--classes DIR]`` (``--quick``: the smallest size of each step only; ``--classes DIR``: build
+the grading classes and the 100,000-student key in DIR once and reuse them). The machine is
+shared: quote medians of several runs and the load average printed with each figure.
 """
 
 from __future__ import annotations
@@ -125,28 +126,50 @@ def _big_key(folder: Path, n: int, drawn: int = 1000) -> None:
     writer.close(hasher.hexdigest())
 
 
-def bench_grade(tmp: Path, sizes: list[int]) -> None:
-    for n in sizes:
-        folder = tmp / f"class-{n}"
-        answers = _class(folder, n)
-        m = run("grade", folder / "key.json", folder / "answered", "--out", tmp / f"g-{n}")
-        show(f"grade {n:,} submissions ({answers:,} answers), feedback", m, answers, "answers")
-    folder = tmp / "class-100k"
-    folder.mkdir()
+def _answered_100k(folder: Path) -> Path:
+    """A 100,000-student key and the submissions of its first 100 students, in ``folder``
+    (made once: with ``--classes`` they are kept and reused)."""
+    subs = folder / "answered"
+    if subs.is_dir():
+        return subs
+    folder.mkdir(parents=True, exist_ok=True)
     _big_key(folder, 100_000)
     bench = runpy.run_path(str(HERE / "bench_grade.py"))
     from quizgen.keyfile import open_key
 
     exam = open_key(folder / "key.json")
-    subs = folder / "answered"
     subs.mkdir()
     head = exam.model_copy(update={"papers": exam.papers[:100]})
     for sub in bench["submissions"](head):
         data = sub.model_dump(exclude_defaults=True)
         (subs / f"{sub.student_id}.json").write_text(json.dumps(data), encoding="utf-8")
+    return subs
+
+
+def bench_grade(tmp: Path, sizes: list[int], classes: Path | None = None) -> None:
+    """Grade classes of ``sizes`` and 100 of a 100,000-student key; with ``classes`` the
+    classes are built there once and reused (paired runs of two checkouts grade the same
+    files), else in ``tmp``."""
+    home = classes or tmp
+    for n in sizes:
+        folder = home / f"class-{n}"
+        if (folder / "answered").is_dir():
+            subs = list((folder / "answered").glob("*.json"))
+            answers = sum(_answer_count(path) for path in subs)
+        else:
+            answers = _class(folder, n)
+        m = run("grade", folder / "key.json", folder / "answered", "--out", tmp / f"g-{n}")
+        show(f"grade {n:,} submissions ({answers:,} answers), feedback", m, answers, "answers")
+    folder = home / "class-100k"
+    subs = _answered_100k(folder)
     key_mb = (folder / "key.json").stat().st_size / 1e6
     m = run("grade", folder / "key.json", subs, "--out", tmp / "g-100k")
     show(f"grade 100 submissions, 100,000-student key ({key_mb:.0f} MB)", m, 100, "submissions")
+
+
+def _answer_count(path: Path) -> int:
+    answers = json.loads(path.read_text(encoding="utf-8")).get("answers", {})
+    return sum(len(a) if isinstance(a, dict) else 1 for a in answers.values())
 
 
 def bench_export(tmp: Path, sizes: list[int]) -> None:
@@ -169,6 +192,11 @@ def main() -> int:
     parser.add_argument("steps", nargs="*", default=["generate", "grade", "export"])
     parser.add_argument("--large", action="store_true", help="generate 100,000 students too")
     parser.add_argument("--quick", action="store_true", help="the smallest size of each step")
+    parser.add_argument(
+        "--classes",
+        type=Path,
+        help="grade: build the classes and the 100,000-student key here once, reuse them after",
+    )
     args = parser.parse_args()
     steps = {"generate", "grade", "export"}
     args.steps = [s for s in args.steps if s in steps] or sorted(steps)  # bench/run.py e2e
@@ -178,7 +206,8 @@ def main() -> int:
             sizes = [1000] if args.quick else [1000, 10_000]
             bench_generate(Path(tmp), [100_000] if args.large else sizes)
         if "grade" in args.steps:
-            bench_grade(Path(tmp), [1000] if args.quick else [1000, 10_000])
+            sizes = [1000] if args.quick else [1000, 10_000]
+            bench_grade(Path(tmp), sizes, args.classes)
         if "export" in args.steps:
             bench_export(Path(tmp), [200] if args.quick else [200, 5000])
     return 0

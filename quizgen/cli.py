@@ -523,12 +523,11 @@ def grade(
 
     Exit code 1 when a submission (or part of one) was rejected: see rejected.csv.
     """
-    from quizgen.grade.overrides import apply_marks, read_marks
-    from quizgen.grade.pipeline import grade_exam
+    from quizgen.grade.overrides import read_marks
+    from quizgen.grade.pipeline import start_grading
     from quizgen.grade.submissions import read_key, read_submissions
-    from quizgen.grade.write import gradebook_writer, write_grading
+    from quizgen.grade.write import grade_into, gradebook_writer
     from quizgen.output import staged_dir
-    from quizgen.pool import default_jobs
     from quizgen.render.feedback import feedback_files
 
     if gradebook:
@@ -547,19 +546,22 @@ def grade(
         exam, found = _shard(exam, found, shard, students)
     target = _out_dir(out_dir, force)
     found.rejections.extend(bad_marks)
-    report = grade_exam(exam, found, timeout=timeout, regraded=bool(regrade))
-    report = apply_marks(report, marks)
+    run = start_grading(exam, found, timeout=timeout, regraded=bool(regrade), validated=True)
     with staged_dir(target) as stage:  # Ctrl-C or a failed write: the old grades stay whole
-        written = write_grading(
+        # Student by student: each is graded, written and dropped (memory flat in the class).
+        done = grade_into(
             stage,
-            exam,
-            report,
+            run,
+            marks,
             gradebook=gradebook,
             assignment=assignment,
             feedback=functools.partial(feedback_files, templates=templates),
-            jobs=jobs or default_jobs(),
+            jobs=jobs,
+            staged=True,
+            shown=_GRADE_ROWS,
         )
-    _grade_summary(report, target, len(written))
+    report = done.report
+    _grade_summary(report, target, len(done.written), (done.students, done.graded, done.manual))
     if report.rejections:
         err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
         raise typer.Exit(1)
@@ -585,20 +587,23 @@ def _shard(exam: Any, found: Any, bounds: tuple[int, int], students: str) -> tup
     return shard, found
 
 
-def _grade_summary(report: Any, target: Path, files: int) -> None:
-    out.print(_grade_table(report))
+def _grade_summary(
+    report: Any, target: Path, files: int, counts: tuple[int, int, int] | None = None
+) -> None:
+    """Print the run's table and counts. ``counts`` (students, graded, manual) when the
+    report lists only the first students (a run graded student by student)."""
+    every = len(report.students)
+    graded = sum(s.status != "missing" for s in report.students)
+    by_hand = sum(s.manual for s in report.students)
+    every, graded, by_hand = counts or (every, graded, by_hand)
+    out.print(_grade_table(report, every))
     for note in report.notes:
         who = f" ({note.student})" if note.student else ""
         err.print(f"note: {note.source}{who}: {note.note}", markup=False, highlight=False)
     for r in report.rejections:
         who = f" ({r.student})" if r.student else ""
         err.print(f"rejected: {r.source}{who}: {r.reason}", markup=False, highlight=False)
-    graded = sum(s.status != "missing" for s in report.students)
-    out.print(
-        f"[green]Graded[/green] {graded} of {len(report.students)} student(s); "
-        f"{files} files in {target}"
-    )
-    by_hand = sum(s.manual for s in report.students)
+    out.print(f"[green]Graded[/green] {graded} of {every} student(s); {files} files in {target}")
     if report.stats.invalid or by_hand:
         out.print(
             f"{report.stats.invalid} answer(s) could not be read (invalid) and {by_hand} "
@@ -612,7 +617,7 @@ def _grade_summary(report: Any, target: Path, files: int) -> None:
 _GRADE_ROWS = 40  # longer classes: the first rows, then a pointer to grades.csv
 
 
-def _grade_table(report: Any) -> Table:
+def _grade_table(report: Any, every: int) -> Table:
     from rich.text import Text
 
     table = Table(title=report.exam_title, title_justify="left")
@@ -623,7 +628,7 @@ def _grade_table(report: Any) -> Table:
         status = "missing" if s.status == "missing" else status
         numbers = (f"{s.total:g}", f"{s.max:g}", f"{s.percent:.1f}")
         table.add_row(Text(s.student_id), Text(s.name), status, *numbers)
-    more = len(report.students) - _GRADE_ROWS
+    more = every - _GRADE_ROWS
     if more > 0:
         table.add_row(f"… {more} more in grades.csv", "", "", "", "", "")
     stats = report.stats

@@ -483,7 +483,7 @@ class _LazyById:
 
     def __init__(self, papers: KeyPapers) -> None:
         self._papers = papers
-        self._ids = {r.student_id for r in papers.rows()}
+        self._ids = papers._by_id  # the index's own lookup: no second set of 100,000 ids
 
     def __contains__(self, student_id: object) -> bool:
         return student_id in self._ids

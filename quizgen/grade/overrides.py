@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -32,7 +33,7 @@ from quizgen.inputs import (
     read_text,
 )
 
-__all__ = ["Mark", "apply_marks", "read_marks"]
+__all__ = ["Mark", "MarkBook", "apply_marks", "read_marks"]
 
 _NEEDED = ("student", "question", "score")
 
@@ -151,11 +152,10 @@ def _mark(
 # --- applying --------------------------------------------------------------------------------
 
 
-def _target(mark: Mark, students: dict[str, StudentGrade]) -> tuple[int, int] | str:
-    """(student index, item index) for a mark, or why it cannot apply."""
-    if mark.student not in students:
-        return f"unknown student '{mark.student}'" + did_you_mean(mark.student, students)
-    student = students[mark.student]
+def _target(mark: Mark, student: StudentGrade | None, ids: Iterable[str]) -> tuple[int, int] | str:
+    """The item index a mark applies to, or why it cannot apply."""
+    if student is None:
+        return f"unknown student '{mark.student}'" + did_you_mean(mark.student, ids)
     if student.status == "missing":
         return "no submission from this student: marks apply to submitted work"
     names = [item_name(i) for i in student.items]
@@ -212,34 +212,79 @@ def _regraded(student: StudentGrade, items: list[ItemResult]) -> StudentGrade:
     )
 
 
+class MarkBook:
+    """Marks applied student by student, as a class is graded (see :func:`apply_marks`).
+
+    Outcomes are kept in the order of the overrides file whatever the order of grading:
+    :meth:`results` lists the marks applied and the rejections as one pass over the whole
+    report would.
+    """
+
+    def __init__(self, marks: list[Mark], student_ids: Collection[str]) -> None:
+        """Group ``marks`` by student; a mark for a student not in ``student_ids`` is
+        rejected now."""
+        self._by_student: dict[str, list[tuple[int, Mark]]] = {}
+        self._outcomes: dict[int, HandMark | Rejection] = {}
+        for at, mark in enumerate(marks):
+            if mark.student in student_ids:
+                self._by_student.setdefault(mark.student, []).append((at, mark))
+            else:
+                self._reject(at, mark, _target(mark, None, student_ids))
+
+    def _reject(self, at: int, mark: Mark, reason: str) -> None:
+        self._outcomes[at] = Rejection(source=mark.source, student=mark.student, reason=reason)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_student or self._outcomes)
+
+    def marks_of(self, student_id: str) -> bool:
+        """Whether any mark names ``student_id``."""
+        return student_id in self._by_student
+
+    def apply(self, student: StudentGrade) -> tuple[StudentGrade, list[HandMark]]:
+        """``student`` with their marks applied, and the marks applied to them."""
+        todo = self._by_student.pop(student.student_id, [])
+        if not todo:
+            return student, []
+        items = list(student.items)
+        seen: dict[str, str] = {}
+        applied = []
+        for at, mark in todo:
+            target = _target(mark, student, ())
+            if isinstance(target, int) and mark.question in seen:
+                first = seen[mark.question]
+                target = f"a second mark for this item (the first, {first}, is applied)"
+            if isinstance(target, str):
+                self._reject(at, mark, target)
+                continue
+            seen[mark.question] = mark.source
+            items[target], record = _marked(items[target], mark)
+            self._outcomes[at] = record
+            applied.append(record)
+        return (_regraded(student, items) if applied else student), applied
+
+    def results(self) -> tuple[list[HandMark], list[Rejection]]:
+        """The marks applied and the marks rejected, in the order of the file."""
+        outcomes = [self._outcomes[at] for at in sorted(self._outcomes)]
+        applied = [o for o in outcomes if isinstance(o, HandMark)]
+        return applied, [o for o in outcomes if isinstance(o, Rejection)]
+
+
 def apply_marks(report: GradeReport, marks: list[Mark]) -> GradeReport:
     """``report`` with each mark replacing its item's verdict (pure).
 
     A mark that names an unknown student or item, a student without a submission, more
     points than the item has, or an item already marked, is a rejection instead.
     """
-    students = {s.student_id: s for s in report.students}
-    items = {sid: list(s.items) for sid, s in students.items()}
-    applied: list[HandMark] = []
-    rejections = list(report.rejections)
-    seen: dict[tuple[str, str], str] = {}
-    for mark in marks:
-        target = _target(mark, students)
-        key = (mark.student, mark.question)
-        if isinstance(target, int) and key in seen:
-            target = f"a second mark for this item (the first, {seen[key]}, is applied)"
-        if isinstance(target, str):
-            rejections.append(Rejection(source=mark.source, student=mark.student, reason=target))
-            continue
-        seen[key] = mark.source
-        items[mark.student][target], record = _marked(items[mark.student][target], mark)
-        applied.append(record)
-    if not applied and len(rejections) == len(report.rejections):
+    book = MarkBook(marks, {s.student_id: None for s in report.students})
+    students = [book.apply(s)[0] for s in report.students]
+    applied, rejected = book.results()
+    if not applied and not rejected:
         return report
     return report.model_copy(
         update={
-            "students": [_regraded(s, items[s.student_id]) for s in report.students],
-            "rejections": rejections,
+            "students": students,
+            "rejections": [*report.rejections, *rejected],
             "hand_marks": applied,
         }
     )

@@ -41,13 +41,16 @@ from quizgen.variant import (
 __all__ = [
     "GRADES_FORMAT",
     "GradeReport",
+    "GradeRun",
     "GradeStats",
     "HandMark",
     "ItemResult",
     "StudentGrade",
     "grade_exam",
     "item_name",
+    "missing_grade",
     "response_text",
+    "start_grading",
 ]
 
 GRADES_FORMAT = "quizgen-grades/1"
@@ -309,7 +312,7 @@ def _grade_paper(grader: _Grader, paper: Paper, received: Received | None) -> St
     return _student(paper, items, received)
 
 
-def _missing(row: StudentRow) -> StudentGrade:
+def missing_grade(row: StudentRow) -> StudentGrade:
     """A student without a submission: listed, 0 points, and no items (their paper is not
     read, so grading a few submissions against a large class's key stays quick)."""
     grade = StudentGrade.__new__(StudentGrade)
@@ -361,6 +364,109 @@ def _long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _graded_rows(
+    exam: Exam, checked: Submissions, grader: _Grader, rows_for_missing: bool = False
+) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
+    """Each student of ``exam`` in paper order, graded, with the paper that was read (None
+    for a student without a submission: their paper is not read). With
+    ``rows_for_missing`` such a student is their index row, not a :class:`StudentGrade`."""
+    by_student = {r.submission.student_id: r for r in checked.received}
+    papers = papers_by_id(exam) if by_student else {}
+    for row in student_rows(exam):
+        received = by_student.get(row.student_id)
+        if received is None:
+            yield (row if rows_for_missing else missing_grade(row)), None
+        else:
+            paper = papers[row.student_id]
+            yield _grade_paper(grader, paper, received), paper
+
+
+@dataclass
+class GradeRun:
+    """A grading run in progress: students are graded one at a time, as they are asked for.
+
+    Iterate :meth:`students` once (in paper order); :meth:`stats` then counts what was done.
+    Nothing of a graded student is kept, so memory stays flat in the size of the class.
+    """
+
+    exam: Exam
+    checked: Submissions
+    timeout: float = 2.0
+    clock: Clock = time.perf_counter
+    regraded: bool = False
+    _grader: _Grader | None = None
+    _items: int = 0
+    _invalid: int = 0
+
+    def students(self) -> Iterator[tuple[StudentGrade, Paper | None]]:
+        """(grade, paper read or None) of each student, in paper order, as each is graded."""
+        return self._each(rows_for_missing=False)  # type: ignore[return-value]
+
+    def rows(self) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
+        """As :meth:`students`, but a student without a submission comes as their index row
+        (:func:`missing_grade` makes their grade): a large class's key lists 100,000 of
+        them, and most outputs need only the row."""
+        return self._each(rows_for_missing=True)
+
+    def _each(
+        self, rows_for_missing: bool
+    ) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
+        self._grader = _Grader(timeout=self.timeout, clock=self.clock)
+        with _long_lived_objects_frozen():
+            graded = _graded_rows(self.exam, self.checked, self._grader, rows_for_missing)
+            for student, paper in graded:
+                if paper is not None:
+                    items = student.items  # type: ignore[union-attr]
+                    self._items += len(items)
+                    self._invalid += sum(i.status == "invalid" for i in items)
+                yield student, paper
+
+    def stats(self) -> GradeStats:
+        """How much checking the run did (after :meth:`students` was exhausted)."""
+        grader = self._grader
+        return GradeStats(
+            items=self._items,
+            checks=grader.checks if grader else 0,
+            cache_hits=grader.hits if grader else 0,
+            invalid=self._invalid,
+        )
+
+    def report(self, students: list[StudentGrade]) -> GradeReport:
+        """The whole report, for ``students`` (all of them, graded by :meth:`students`)."""
+        return GradeReport(
+            exam_title=self.exam.title,
+            exam=exam_fingerprint(self.exam),
+            seed=self.exam.seed,
+            key="regraded" if self.regraded else "frozen",
+            students=students,
+            rejections=self.checked.rejections,
+            notes=self.checked.notes,
+            stats=self.stats(),
+        )
+
+
+def start_grading(
+    exam: Exam,
+    submissions: Submissions | Iterable[Submission | Received],
+    *,
+    timeout: float = 2.0,
+    regraded: bool = False,
+    first: bool = False,
+    clock: Clock = time.perf_counter,
+    validated: bool = False,
+) -> GradeRun:
+    """A :class:`GradeRun` of ``exam``: the submissions are validated now, graded later.
+
+    The arguments are those of :func:`grade_exam`, and ``validated``: the submissions are
+    what :func:`~quizgen.grade.submissions.read_submissions` returned for this exam (or a
+    range of its students), already checked against it; they are not checked again (that
+    reads every paper once more).
+    """
+    found = _as_submissions(submissions)
+    checked = found if validated else validate_submissions(exam, found, first=first)
+    return GradeRun(exam, checked, timeout=timeout, clock=clock, regraded=regraded)
+
+
 def grade_exam(
     exam: Exam,
     submissions: Submissions | Iterable[Submission | Received],
@@ -370,7 +476,8 @@ def grade_exam(
     first: bool = False,
     clock: Clock = time.perf_counter,
 ) -> GradeReport:
-    """Grade every student of ``exam``.
+    """Grade every student of ``exam`` (the whole report in memory; see :func:`start_grading`
+    to grade a large class student by student).
 
     Args:
         exam: the frozen key (or a re-solved one, see :func:`regrade_exam`).
@@ -384,31 +491,9 @@ def grade_exam(
 
     Returns:
         One :class:`StudentGrade` per paper, in paper order; a student without a submission
-        is listed with status ``missing``, 0 points and every item ``missing``.
+        is listed with status ``missing``, 0 points and no items.
     """
-    checked = validate_submissions(exam, _as_submissions(submissions), first=first)
-    by_student = {r.submission.student_id: r for r in checked.received}
-    grader = _Grader(timeout=timeout, clock=clock)
-    with _long_lived_objects_frozen():
-        papers = papers_by_id(exam)
-        students = [
-            _grade_paper(grader, papers[row.student_id], by_student[row.student_id])
-            if row.student_id in by_student
-            else _missing(row)
-            for row in student_rows(exam)
-        ]
-    return GradeReport(
-        exam_title=exam.title,
-        exam=exam_fingerprint(exam),
-        seed=exam.seed,
-        key="regraded" if regraded else "frozen",
-        students=students,
-        rejections=checked.rejections,
-        notes=checked.notes,
-        stats=GradeStats(
-            items=sum(len(s.items) for s in students),
-            checks=grader.checks,
-            cache_hits=grader.hits,
-            invalid=sum(i.status == "invalid" for s in students for i in s.items),
-        ),
+    run = start_grading(
+        exam, submissions, timeout=timeout, regraded=regraded, first=first, clock=clock
     )
+    return run.report([student for student, _ in run.students()])

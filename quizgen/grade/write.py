@@ -12,21 +12,45 @@ Files (see docs/grading-pipeline.md): ``grades.csv``, ``grading.json``, ``reject
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from collections.abc import Callable, Mapping, Sequence
+import multiprocessing
+import os
+import re
+import signal
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from pydantic_core import to_json
 
 from quizgen.errors import UsageError
-from quizgen.grade.pipeline import GradeReport, HandMark, ItemResult, StudentGrade, response_text
-from quizgen.keyfile import papers_by_id, student_rows
-from quizgen.output import file_stems, write_bytes_atomic, write_text_atomic
-from quizgen.pool import ordered_map
+from quizgen.grade.overrides import Mark, MarkBook
+from quizgen.grade.pipeline import (
+    GradeReport,
+    GradeRun,
+    HandMark,
+    ItemResult,
+    StudentGrade,
+    missing_grade,
+    response_text,
+)
+from quizgen.keyfile import StudentRow, papers_by_id, student_rows
+from quizgen.output import file_stems, write_text_atomic
+from quizgen.pool import default_jobs
 from quizgen.variant import Exam, Paper
 
 __all__ = [
     "GRADEBOOKS",
+    "GradebookRow",
+    "GradingFolder",
+    "GradingSummary",
     "canvas_csv",
+    "grade_into",
     "gradebook_writer",
     "grades_csv",
     "grading_json",
@@ -164,6 +188,26 @@ def _to_grade_row(item: ItemResult, mark: HandMark | None) -> list[str]:
     ]
 
 
+def _to_grade_rows(
+    student: StudentGrade, marks: Mapping[tuple[str, str], HandMark]
+) -> list[list[str]]:
+    rows = []
+    for item in student.items:
+        mark = marks.get((item.question_id, item.part_id)) if marks else None
+        if (mark.replaced_status if mark else item.status) in ("manual", "invalid"):
+            rows.append(_to_grade_row(item, mark))
+    return rows
+
+
+def _marks_by_student(
+    report: GradeReport,
+) -> dict[str, dict[tuple[str, str], HandMark]]:
+    found: dict[str, dict[tuple[str, str], HandMark]] = {}
+    for m in report.hand_marks:
+        found.setdefault(m.student_id, {})[(m.question_id, m.part_id)] = m
+    return found
+
+
 def to_grade_csv(report: GradeReport) -> str:
     """``to-grade.csv``: every essay and every unreadable answer, ready for a person.
 
@@ -172,29 +216,32 @@ def to_grade_csv(report: GradeReport) -> str:
     the file can be edited and passed again. Students write the responses, so no cell may
     start a spreadsheet formula.
     """
-    marks = {(m.student_id, m.question_id, m.part_id): m for m in report.hand_marks}
+    marks = _marks_by_student(report)
     rows = [TO_GRADE_HEADER]
     for student in report.students:
-        for item in student.items:
-            mark = marks.get((item.student_id, item.question_id, item.part_id))
-            if (mark.replaced_status if mark else item.status) in ("manual", "invalid"):
-                rows.append(_to_grade_row(item, mark))
+        rows += _to_grade_rows(student, marks.get(student.student_id, {}))
     return _csv(rows)
+
+
+TIMING_HEADER = ["student", "question", "part", "kind", "status", "method", "cached", "ms"]
+
+
+def _timing_rows(student: StudentGrade) -> list[list[str]]:
+    rows = []
+    for i in student.items:
+        if i.status in ("blank", "missing"):
+            continue
+        ms = f"{1000 * i.seconds:.3f}"
+        cached = "yes" if i.cached else "no"
+        rows.append(
+            [student.student_id, i.question_id, i.part_id, i.kind, i.status, i.method, cached, ms]
+        )
+    return rows
 
 
 def timing_csv(report: GradeReport) -> str:
     """``timing.csv``: how long each check took (the one output that differs between runs)."""
-    rows = [["student", "question", "part", "kind", "status", "method", "cached", "ms"]]
-    for s in report.students:
-        for i in s.items:
-            if i.status in ("blank", "missing"):
-                continue
-            ms = f"{1000 * i.seconds:.3f}"
-            cached = "yes" if i.cached else "no"
-            rows.append(
-                [s.student_id, i.question_id, i.part_id, i.kind, i.status, i.method, cached, ms]
-            )
-    return _csv(rows)
+    return _csv([TIMING_HEADER, *(row for s in report.students for row in _timing_rows(s))])
 
 
 _NO_TIMING = {"students": {"__all__": {"items": {"__all__": {"seconds"}}}}}
@@ -214,6 +261,14 @@ def grading_json_bytes(report: GradeReport) -> bytes:
 # --- gradebooks ------------------------------------------------------------------------------
 
 
+class GradebookRow(NamedTuple):
+    """What a gradebook needs of one student."""
+
+    student_id: str
+    name: str
+    grade: str  # the LMS's grade cell: blank for a missing submission
+
+
 def _max_points(report: GradeReport) -> float:
     return max((s.max for s in report.students), default=0.0)
 
@@ -221,6 +276,10 @@ def _max_points(report: GradeReport) -> float:
 def _lms_grade(student: StudentGrade) -> str:
     """The grade an LMS receives; blank for a missing submission (the instructor decides)."""
     return "" if student.status == "missing" else _num(student.total)
+
+
+def _gradebook_rows(report: GradeReport) -> list[GradebookRow]:
+    return [GradebookRow(s.student_id, s.name, _lms_grade(s)) for s in report.students]
 
 
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -242,12 +301,16 @@ def canvas_csv(report: GradeReport, assignment: str) -> str:
       here, left empty), then SIS User ID, then SIS Login ID, then name; quizgen writes the
       roster id as the SIS User ID and the roster name as Student.
     """
+    return _canvas(_gradebook_rows(report), _max_points(report), assignment)
+
+
+def _canvas(students: Iterable[GradebookRow], points: float, assignment: str) -> str:
     rows = [
         [*CANVAS_HEADER, assignment],
-        ["Points Possible", "", "", "", "", _num(_max_points(report))],
+        ["Points Possible", "", "", "", "", _num(points)],
     ]
-    for s in report.students:
-        rows.append([s.name or s.student_id, "", s.student_id, "", "", _lms_grade(s)])
+    for s in students:
+        rows.append([s.name or s.student_id, "", s.student_id, "", "", s.grade])
     return _csv(rows)
 
 
@@ -263,14 +326,23 @@ def moodle_csv(report: GradeReport, assignment: str) -> str:
     Header: ``ID number,Full name,<assignment>``; the name is there for people and is
     ignored on import. No feedback column: importing one would overwrite the grade too.
     """
+    return _moodle(_gradebook_rows(report), _max_points(report), assignment)
+
+
+def _moodle(students: Iterable[GradebookRow], points: float, assignment: str) -> str:
     rows = [[*MOODLE_HEADER, assignment]]
-    rows += [[s.student_id, s.name, _lms_grade(s)] for s in report.students]
+    rows += [[s.student_id, s.name, s.grade] for s in students]
     return _csv(rows)
 
 
 GRADEBOOKS: dict[str, Callable[[GradeReport, str], str]] = {
     "canvas": canvas_csv,
     "moodle": moodle_csv,
+}
+#: The same gradebooks from their rows (id, name, grade) and the points possible.
+_GRADEBOOK_ROWS: dict[str, Callable[[Iterable[GradebookRow], float, str], str]] = {
+    "canvas": _canvas,
+    "moodle": _moodle,
 }
 
 
@@ -291,7 +363,464 @@ def gradebook_writer(name: str) -> Callable[[GradeReport, str], str]:
 FeedbackWriter = Callable[[Exam, Paper, StudentGrade], Mapping[str, str]]
 
 
-# --- the folder ------------------------------------------------------------------------------
+# --- the folder, student by student ----------------------------------------------------------
+
+_NO_SECONDS = {"items": {"__all__": {"seconds"}}}
+_STUDENTS = b'"students": []'
+
+
+def _student_json(student: StudentGrade) -> bytes:
+    """One student's entry in ``grading.json``, indented as it stands in the whole report.
+
+    JSON strings escape their line breaks, so every line break is between tokens.
+    """
+    data = student.__pydantic_serializer__.to_json(student, indent=1, exclude=_NO_SECONDS)
+    return b"  " + data.replace(b"\n", b"\n  ")
+
+
+_MISSING_JSON = (
+    "  {\n"
+    '   "student_id": %s,\n'
+    '   "name": %s,\n'
+    '   "number": %d,\n'
+    '   "status": "missing",\n'
+    '   "source": null,\n'
+    '   "total": 0.0,\n'
+    '   "max": %s,\n'
+    '   "percent": 0.0,\n'
+    '   "manual": 0,\n'
+    '   "items": []\n'
+    "  }"
+)
+
+
+def _plainly_missing(student: StudentGrade) -> bool:
+    return (
+        student.status == "missing"
+        and not student.items
+        and student.source is None
+        and student.total == 0.0
+        and student.percent == 0.0
+        and student.manual == 0
+    )
+
+
+_PLAIN_TEXT = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but " and \
+
+
+def _json_text(text: str) -> str:
+    """``text`` as a JSON string, as pydantic writes it (quoted as is when nothing needs
+    escaping, the usual student id)."""
+    if _PLAIN_TEXT.fullmatch(text):
+        return f'"{text}"'
+    return to_json(text).decode()
+
+
+@functools.lru_cache(maxsize=256)
+def _float_json(value: float) -> str:
+    return to_json(value).decode()
+
+
+_cached_num = functools.lru_cache(maxsize=256)(_num)
+_SAFE_IDS = re.compile(r"[A-Za-z0-9._\n-]*")
+_EDGES = re.compile(r"(?:^|\n)[._]|[._](?:\n|$)")
+
+
+def _stems(ids: list[str]) -> list[str]:
+    """:func:`~quizgen.output.file_stems` of ``ids``; at once when every id is already a
+    unique file-safe stem (the usual roster: 100,000 ids checked in a few ms)."""
+    joined = "\n".join(ids)
+    plain = (
+        all(ids)
+        and joined.count("\n") == len(ids) - 1  # no id holds a line break
+        and _SAFE_IDS.fullmatch(joined) is not None
+        and _EDGES.search(joined) is None
+        and max(map(len, ids), default=0) <= 80
+        and len(set(joined.lower().split("\n"))) == len(ids)
+    )
+    return list(ids) if plain else file_stems(ids)
+
+
+def _missing_json(student: StudentGrade) -> bytes:
+    """:func:`_student_json` of a student without a submission, without pydantic's walk of
+    the model (a large class's key lists 100,000 of them): the same bytes."""
+    ident, name = to_json(student.student_id).decode(), to_json(student.name).decode()
+    return (_MISSING_JSON % (ident, name, student.number, _float_json(student.max))).encode()
+
+
+class _Staged:
+    """A file written in pieces under a hidden temporary name, renamed into place when done
+    (so a failed run never leaves half a file where a whole one is expected)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.tmp = Path(tmp)
+        self.handle = os.fdopen(fd, "wb", buffering=1 << 20)
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+
+    def done(self) -> Path:
+        self.handle.close()
+        os.chmod(self.tmp, 0o666 & ~_umask())
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def drop(self) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FEEDBACK_CHUNK = 50  # students per task
+_STATE: dict[str, Any] = {}  # what forked workers inherit (see quizgen.pool)
+
+
+class _Feedback:
+    """Feedback files, rendered here or, past the first few students, in ``jobs`` forked
+    processes, by ranges of students; the parent goes on grading meanwhile."""
+
+    def __init__(
+        self,
+        out: Path,
+        exam: Exam,
+        feedback: FeedbackWriter,
+        jobs: int,
+        before_fork: Callable[[], None],
+        staged: bool,
+    ) -> None:
+        self.out, self.exam, self.feedback = out, exam, feedback
+        self.staged = staged
+        self.before_fork = before_fork
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        self.jobs = jobs if forkable else 1
+        self.stems: dict[str, str] | None = None
+        self.chunk: list[tuple[str, StudentGrade, Paper | None]] = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: deque[Future[list[Path]]] = deque()
+        self.written: list[Path] = []
+        self.papers: Any = None
+        self.warm = False  # a range was rendered here (so a fork inherits what it loaded)
+
+    def add(self, student: StudentGrade, paper: Paper | None) -> None:
+        if self.stems is None:  # the first student with feedback: every id's file stem
+            ids = [r.student_id for r in student_rows(self.exam)]
+            self.stems = dict(zip(ids, _stems(ids), strict=True))
+            (self.out / "feedback").mkdir(exist_ok=True)
+        self.chunk.append((self.stems[student.student_id], student, paper))
+        if len(self.chunk) >= _FEEDBACK_CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        chunk, self.chunk = self.chunk, []
+        if self.jobs <= 1 or not self.warm:
+            # The first range here: what rendering imports (MathML, Markdown) and the shared
+            # views it builds are then inherited by the workers, not made again in each.
+            self.written += self._here(chunk)
+            self.warm = True
+            return
+        if self.pool is None:
+            self.before_fork()
+            _STATE.update(out=self.out, exam=self.exam, feedback=self.feedback, staged=self.staged)
+            context = multiprocessing.get_context("fork")
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet)
+        task = [(stem, student, None) for stem, student, _ in chunk]  # papers: read there
+        self.pending.append(self.pool.submit(_feedback_task, task))
+        while len(self.pending) >= 2 * self.jobs:  # a window: results must not pile up
+            self.written += self.pending.popleft().result()
+
+    def _here(self, chunk: list[tuple[str, StudentGrade, Paper | None]]) -> list[Path]:
+        def papers() -> Any:
+            if self.papers is None:
+                self.papers = papers_by_id(self.exam)
+            return self.papers
+
+        return _feedback_range(self.out, self.exam, self.feedback, chunk, papers, self.staged)
+
+    def close(self) -> list[Path]:
+        if self.chunk and self.pool is None:  # a small class: no processes at all
+            self.written += self._here(self.chunk)
+            self.chunk = []
+        elif self.chunk:
+            self._flush()
+        while self.pending:
+            self.written += self.pending.popleft().result()
+        self._stop()
+        return self.written
+
+    def abort(self) -> None:
+        for task in self.pending:
+            task.cancel()
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            _STATE.clear()
+
+
+def _quiet() -> None:
+    """Ctrl-C is the parent's to handle (it stops the work and removes the staged files)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _write_plain(path: Path, text: str) -> None:
+    """Write a file of a staged folder: the folder is swapped in whole, or removed."""
+    with open(path, "wb") as handle:
+        handle.write(text.encode("utf-8"))
+
+
+def _feedback_range(
+    out: Path,
+    exam: Exam,
+    feedback: FeedbackWriter,
+    todo: list[tuple[str, StudentGrade, Paper | None]],
+    papers: Callable[[], Any],
+    staged: bool = False,
+) -> list[Path]:
+    """Write the feedback files of ``todo`` (stem, grade, and the paper or None: then it is
+    read through ``papers()``, a mapping id → paper); plainly when ``out`` is ``staged``."""
+    write = _write_plain if staged else write_text_atomic
+    written = []
+    for stem, student, paper in todo:
+        if paper is None:
+            paper = papers()[student.student_id]
+        for suffix, text in feedback(exam, paper, student).items():
+            write(out / f"feedback/{stem}{suffix}", text)
+            written.append(out / f"feedback/{stem}{suffix}")
+    return written
+
+
+def _worker_papers() -> Any:
+    if "papers" not in _STATE:  # once per worker: a large class's index is long
+        _STATE["papers"] = papers_by_id(_STATE["exam"])
+    return _STATE["papers"]
+
+
+def _feedback_task(todo: list[tuple[str, StudentGrade, None]]) -> list[Path]:
+    """:func:`_feedback_range` in a worker, with what it inherited."""
+    out, exam, feedback = _STATE["out"], _STATE["exam"], _STATE["feedback"]
+    return _feedback_range(out, exam, feedback, todo, _worker_papers, _STATE["staged"])
+
+
+class GradingFolder:
+    """The output folder of a grading run, written as each student is graded.
+
+    :meth:`add` each student in paper order, then :meth:`close`. ``grading.json``,
+    ``to-grade.csv``, ``timing.csv`` and the feedback files are written as students come;
+    the rows of ``grades.csv`` and of the gradebook wait in a temporary file for the last
+    student (the columns are the union of every paper's, the points row the largest
+    maximum). Nothing of a student is kept after :meth:`add`, so memory is flat in the size
+    of the class, and the files are byte for byte what :func:`write_grading` writes of the
+    whole report.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        exam: Exam,
+        head: GradeReport,
+        *,
+        gradebook: str | None = None,
+        assignment: str | None = None,
+        feedback: FeedbackWriter | None = None,
+        jobs: int = 1,
+        staged: bool = False,
+    ) -> None:
+        """Open the files in ``out`` (which must exist).
+
+        Args:
+            out: the folder.
+            exam: the exam graded (the feedback pages show its papers).
+            head: gives the report's title, fingerprint, seed and key; its students and
+                the rest come with :meth:`add` and :meth:`close`.
+            gradebook: also write this LMS gradebook (``canvas``, ``moodle``).
+            assignment: the gradebook's grade column (default: the exam's title).
+            feedback: renders one student's feedback files.
+            jobs: processes that render feedback files (the files do not depend on it).
+            staged: ``out`` is a staged folder (:func:`~quizgen.output.staged_dir`), swapped
+                in whole or removed: feedback files need not be written atomically.
+
+        Raises:
+            UsageError: no such gradebook.
+        """
+        gradebook_writer(gradebook) if gradebook else None  # an unknown name fails first
+        self.out, self.exam, self.feedback = Path(out), exam, feedback
+        self.gradebook, self.assignment = gradebook, assignment or exam.title
+        self._columns: list[str] = []
+        self._last: tuple[str, ...] = ()
+        self._max = 0.0
+        self._students = 0
+        self._feedback = (
+            _Feedback(self.out, exam, feedback, jobs, self._flush, staged) if feedback else None
+        )
+        self._files: list[_Staged] = []
+        self._spool = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close() or abort()
+            "w+", encoding="utf-8", newline="", dir=self.out
+        )
+        self._rows = csv.writer(self._spool, lineterminator="\n")
+        try:
+            self._json = self._open("grading.json")
+            self._to_grade = self._open("to-grade.csv")
+            self._timing = self._open("timing.csv")
+        except BaseException:
+            self.abort()
+            raise
+        dumped = grading_json_bytes(head.model_copy(update={"students": []}))
+        self._json.write(dumped.split(_STUDENTS, 1)[0] + b'"students": [')
+        self._to_grade.write(_csv([TO_GRADE_HEADER]).encode())
+        self._timing.write(_csv([TIMING_HEADER]).encode())
+
+    def _flush(self) -> None:
+        """Nothing may wait in a buffer when workers are forked (they would inherit it)."""
+        for staged in self._files:
+            staged.handle.flush()
+        self._spool.flush()
+
+    def _open(self, name: str) -> _Staged:
+        staged = _Staged(self.out / name)
+        self._files.append(staged)
+        return staged
+
+    def add(
+        self,
+        student: StudentGrade,
+        paper: Paper | None = None,
+        marks: Mapping[tuple[str, str], HandMark] | None = None,
+    ) -> None:
+        """Write one student, the next in paper order.
+
+        Args:
+            student: the student's grade.
+            paper: their paper, if it was read already (the feedback pages need it).
+            marks: the hand marks that replaced some of their verdicts, by (question, part)
+                (``to-grade.csv`` lists a marked item with its mark).
+        """
+        plain = _plainly_missing(student)
+        block = _missing_json(student) if plain else _student_json(student)
+        self._json.write((b",\n" if self._students else b"\n") + block)
+        self._students += 1
+        self._max = max(self._max, student.max)
+        self._grades_row(student)
+        if plain:
+            return
+        if to_grade := _to_grade_rows(student, marks or {}):
+            self._to_grade.write(_csv(to_grade).encode())
+        if timing := _timing_rows(student):
+            self._timing.write(_csv(timing).encode())
+        if self._feedback is not None and student.status != "missing":
+            self._feedback.add(student, paper)
+
+    def add_missing(self, rows: Sequence[StudentRow]) -> None:
+        """Write students without a submission (the next in paper order) from their index
+        rows: what :meth:`add` writes of :func:`~quizgen.grade.pipeline.missing_grade`,
+        a run of them at once (a large class's key lists 100,000)."""
+        if not rows:
+            return
+        most = [round(float(r.points), 9) for r in rows]
+        blocks = [
+            _MISSING_JSON % (_json_text(r.student_id), _json_text(r.name), r.number, _float_json(m))
+            for r, m in zip(rows, most, strict=True)
+        ]
+        self._json.write((",\n" if self._students else "\n").encode() + ",\n".join(blocks).encode())
+        self._students += len(rows)
+        self._max = max(self._max, *most)
+        self._rows.writerows(
+            [r.student_id, r.name, "missing", "0", _cached_num(m), "0", ""]
+            for r, m in zip(rows, most, strict=True)
+        )
+
+    def _grades_row(self, student: StudentGrade) -> None:
+        """Spool (id, name, status, total, max, percent, LMS grade, column, cell, …)."""
+        status, lms = _student_status(student), _lms_grade(student)
+        if not student.items:  # no submission (a large class's key is not read for these)
+            self._rows.writerow(
+                [student.student_id, student.name, status, "0", _num(student.max), "0", lms]
+            )
+            return
+        sequence = tuple(_column(i) for i in student.items)
+        if sequence != self._last:  # papers alike (no --pick): one merge, not one each
+            _merge(self._columns, list(sequence))
+            self._last = sequence
+        head = [student.student_id, student.name, status, _num(student.total)]
+        numbers = [_num(student.max), _num(student.percent), lms]
+        cells = [x for item in student.items for x in (_column(item), _cell(item))]
+        self._rows.writerow(head + numbers + cells)
+
+    def close(self, tail: GradeReport) -> list[Path]:
+        """Finish every file and return the paths written.
+
+        Args:
+            tail: gives the rejections, hand marks, notes and stats (its students are
+                ignored: they came with :meth:`add`).
+        """
+        try:
+            dumped = grading_json_bytes(tail.model_copy(update={"students": []}))
+            end = dumped.split(_STUDENTS, 1)[1]
+            self._json.write((b"\n ]" if self._students else b"]") + end)
+            written = [self._grades_csv(), self._json.done()]
+            write_text_atomic(self.out / "rejected.csv", rejected_csv(tail))
+            written += [self.out / "rejected.csv", self._to_grade.done(), self._timing.done()]
+            if self.gradebook is not None:
+                written.append(self._gradebook_csv())
+            if self._feedback is not None:
+                written += self._feedback.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._spool.close()
+        return written
+
+    def abort(self) -> None:
+        """Remove the files not finished yet (feedback files already written stay)."""
+        if self._feedback is not None:
+            self._feedback.abort()
+        for staged in self._files:
+            if not staged.handle.closed:
+                staged.drop()
+        self._spool.close()
+
+    def _spooled(self) -> Iterator[list[str]]:
+        self._spool.seek(0)
+        return csv.reader(self._spool)
+
+    def _grades_csv(self) -> Path:
+        columns = self._columns
+        staged = self._open("grades.csv")
+        buffer = io.StringIO()
+        rows = csv.writer(buffer, lineterminator="\n")
+        rows.writerow(GRADES_HEADER + columns)
+        blanks = [""] * len(columns)
+        for row in self._spooled():
+            if len(row) == 7:
+                rows.writerow(row[:6] + blanks)
+            else:
+                cells = dict(zip(row[7::2], row[8::2], strict=True))
+                rows.writerow(row[:6] + [cells.get(c, "") for c in columns])
+            if buffer.tell() > 1 << 20:
+                staged.write(buffer.getvalue().encode())
+                buffer.seek(0)
+                buffer.truncate()
+        staged.write(buffer.getvalue().encode())
+        return staged.done()
+
+    def _gradebook_csv(self) -> Path:
+        assert self.gradebook is not None
+        build = _GRADEBOOK_ROWS[self.gradebook]
+        students = (GradebookRow(row[0], row[1], row[6]) for row in self._spooled())
+        path = self.out / f"gradebook-{self.gradebook}.csv"
+        write_text_atomic(path, build(students, self._max, self.assignment))
+        return path
+
+
+# --- the whole report at once ----------------------------------------------------------------
 
 
 def write_grading(
@@ -306,67 +835,108 @@ def write_grading(
 ) -> list[Path]:
     """Write every output of a grading run into ``out`` (which must exist); return the paths.
 
-    Feedback files are rendered in ``jobs`` processes (the files do not depend on it).
-
     ``feedback`` renders one student's feedback files (suffix → text, e.g.
     :func:`quizgen.render.feedback.feedback_files`). Feedback is written only for students
     who submitted: the solutions are not sent to a student who may still sit the exam.
+    Feedback files are rendered in ``jobs`` processes (the files do not depend on it).
     """
-    build = gradebook_writer(gradebook) if gradebook else None
-    files: dict[str, Callable[[], str | bytes]] = {
-        "grades.csv": lambda: grades_csv(report),
-        "grading.json": lambda: grading_json_bytes(report),
-        "rejected.csv": lambda: rejected_csv(report),
-        "to-grade.csv": lambda: to_grade_csv(report),
-        "timing.csv": lambda: timing_csv(report),
-    }
-    if build is not None:
-        files[f"gradebook-{gradebook}.csv"] = lambda: build(report, assignment or exam.title)
-    written = []
-    for name, render in files.items():  # one file's text in memory at a time
-        data = render()
-        write_bytes_atomic(out / name, data if isinstance(data, bytes) else data.encode())
-        written.append(out / name)
-    if feedback is not None:
-        written.extend(_write_feedback(out, exam, report, feedback, jobs))
-    return written
-
-
-# --- feedback, by ranges of students, in processes -----------------------------------------
-
-_FEEDBACK_CHUNK = 100  # students per task
-_STATE: dict[str, Any] = {}  # what forked workers inherit (see quizgen.pool)
-
-
-def _write_feedback(
-    out: Path, exam: Exam, report: GradeReport, feedback: FeedbackWriter, jobs: int
-) -> list[Path]:
-    """Each submitting student's feedback files, written as they are rendered.
-
-    Only the papers of those who submitted are read from the key: memory stays flat in the
-    size of the class.
-    """
-    grades = {s.student_id: s for s in report.students if s.status != "missing"}
-    rows = student_rows(exam)
-    todo = [
-        (row.student_id, stem)
-        for row, stem in zip(rows, file_stems(r.student_id for r in rows), strict=True)
-        if row.student_id in grades
-    ]
-    _STATE.update(out=out, exam=exam, grades=grades, feedback=feedback)
-    tasks = [(todo[i : i + _FEEDBACK_CHUNK],) for i in range(0, len(todo), _FEEDBACK_CHUNK)]
+    folder = GradingFolder(
+        out,
+        exam,
+        report,
+        gradebook=gradebook,
+        assignment=assignment,
+        feedback=feedback,
+        jobs=jobs,
+    )
+    marks = _marks_by_student(report)
     try:
-        return [path for done in ordered_map(_feedback_range, tasks, jobs) for path in done]
-    finally:
-        _STATE.clear()
+        for student in report.students:
+            folder.add(student, marks=marks.get(student.student_id))
+    except BaseException:
+        folder.abort()
+        raise
+    return folder.close(report)
 
 
-def _feedback_range(todo: list[tuple[str, str]]) -> list[Path]:
-    out, exam, grades, feedback = (_STATE[k] for k in ("out", "exam", "grades", "feedback"))
-    papers = papers_by_id(exam)
-    written = []
-    for student_id, stem in todo:
-        for suffix, text in feedback(exam, papers[student_id], grades[student_id]).items():
-            write_text_atomic(out / f"feedback/{stem}{suffix}", text)
-            written.append(out / f"feedback/{stem}{suffix}")
-    return written
+# --- grading into a folder -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradingSummary:
+    """What a run graded into a folder reports: the run's report with only its first
+    ``shown`` students (the whole class is in the files), and counts over every student."""
+
+    report: GradeReport
+    students: int
+    graded: int
+    manual: int
+    written: list[Path]
+
+
+def grade_into(
+    out: Path,
+    run: GradeRun,
+    marks: list[Mark],
+    *,
+    gradebook: str | None = None,
+    assignment: str | None = None,
+    feedback: FeedbackWriter | None = None,
+    jobs: int | None = None,
+    staged: bool = False,
+    shown: int = 40,
+) -> GradingSummary:
+    """Grade ``run`` student by student into the folder ``out``, applying hand ``marks``.
+
+    The files are those :func:`write_grading` writes of ``apply_marks(grade_exam(...))``,
+    byte for byte; each student is written as they are graded and then dropped. Feedback
+    files are rendered in ``jobs`` processes (default: one per core). ``staged``: ``out``
+    is a staged folder (see :class:`GradingFolder`).
+
+    Raises:
+        UsageError: no such gradebook.
+    """
+    book = MarkBook(marks, dict.fromkeys(r.student_id for r in student_rows(run.exam)))
+    folder = GradingFolder(
+        out,
+        run.exam,
+        run.report([]),
+        gradebook=gradebook,
+        assignment=assignment,
+        feedback=feedback,
+        jobs=jobs or default_jobs(),
+        staged=staged,
+    )
+    first: list[StudentGrade] = []
+    absent: list[StudentRow] = []  # a run of students without a submission, written at once
+    students = graded = manual = 0
+    try:
+        for found, paper in run.rows():
+            students += 1
+            if isinstance(found, StudentRow) and not book.marks_of(found.student_id):
+                absent.append(found)
+                if len(absent) >= 1000:
+                    folder.add_missing(absent)
+                    absent = []
+                if len(first) < shown:
+                    first.append(missing_grade(found))
+                continue
+            folder.add_missing(absent)
+            absent = []
+            student = missing_grade(found) if isinstance(found, StudentRow) else found
+            marked, applied = book.apply(student)
+            folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
+            graded += marked.status != "missing"
+            manual += marked.manual
+            if len(first) < shown:
+                first.append(marked)
+        folder.add_missing(absent)
+    except BaseException:
+        folder.abort()
+        raise
+    applied, rejected = book.results()
+    report = run.report(first).model_copy(
+        update={"rejections": [*run.checked.rejections, *rejected], "hand_marks": applied}
+    )
+    written = folder.close(report)
+    return GradingSummary(report, students, graded, manual, written)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from string import ascii_lowercase
 
+import jinja2
 from markupsafe import Markup, escape
 
 from quizgen.grade.pipeline import ItemResult, StudentGrade
@@ -74,6 +76,7 @@ def _html_literal(text: str) -> Markup:
     return _html_block(text) if "\n" in text else Markup(f"<code>{escape(text)}</code>")
 
 
+@lru_cache(maxsize=1)
 def _html_text() -> _Text:
     from quizgen.render.mathtext import markdown_to_html
 
@@ -149,6 +152,80 @@ def _item_view(item: ItemResult, label: str, prompt: str, solution: str, fmt: _T
     )
 
 
+def _item_key(item: ItemResult) -> tuple[object, ...]:
+    """Everything of an item that its view shows (see :func:`_item_view`)."""
+    return (
+        item.response_text,
+        item.status,
+        item.method,
+        item.earned,
+        item.points,
+        item.feedback,
+        item.expected,
+    )
+
+
+_QUESTION_VIEWS = 20_000  # views kept: a few kB each; past it, the caches start afresh
+_answer_ids: dict[tuple[object, ...], int] = {}  # (number, uid, items' keys) → small id
+_question_views: dict[tuple[int, int], QuestionView] = {}  # (format, answer id) → view
+_sections: dict[tuple[int, int], Markup] = {}  # (template, answer id) → rendered question
+_views_of: list[Exam] = []  # the exam the cached views belong to
+
+#: One question of a student's page: its number, variant, the student's items on it, and
+#: the id of what the student answered there (equal ids: equal views).
+_Answered = tuple[int, Variant, list[ItemResult], int]
+
+
+def _answered(exam: Exam, paper: Paper, student: StudentGrade) -> list[_Answered]:
+    """Each question of ``paper`` with ``student``'s items and the id of those answers.
+
+    Students who gave the same answers to the same variant at the same place on the paper
+    (many, in a class) share an id, and so one view and one rendered section. The views are
+    immutable and hold only the key's texts and what the items show, so one student never
+    sees another's text. Within one exam a variant's uid names its content (a re-solved
+    exam is another exam): the caches are emptied when the exam changes.
+    """
+    if not _views_of or _views_of[0] is not exam or len(_answer_ids) >= _QUESTION_VIEWS:
+        _answer_ids.clear()
+        _question_views.clear()
+        _sections.clear()
+        _views_of[:] = [exam]
+    by_question: dict[str, list[ItemResult]] = {}
+    for item in student.items:
+        by_question.setdefault(item.question_id, []).append(item)
+    found = []
+    for n, variant in enumerate(paper.variants, start=1):
+        items = by_question[variant.question_id]
+        key = (n, variant.uid, tuple([_item_key(i) for i in items]))
+        ident = _answer_ids.get(key)
+        if ident is None:
+            ident = _answer_ids[key] = len(_answer_ids)
+        found.append((n, variant, items, ident))
+    return found
+
+
+def _shared_question_view(answered: _Answered, fmt: _Text) -> QuestionView:
+    """:func:`_question_view`, built once per answer id and format."""
+    number, variant, items, ident = answered
+    key = (id(fmt), ident)
+    found = _question_views.get(key)
+    if found is None:
+        found = _question_views[key] = _question_view(number, variant, items, fmt)
+    return found
+
+
+def _section(template: jinja2.Template, ident: int, view: QuestionView) -> Markup:
+    """One question rendered by ``template`` (``question.*.j2``), once per answer id.
+
+    Markup: a section of an HTML page is HTML already (escaped by its own template).
+    """
+    key = (id(template), ident)
+    found = _sections.get(key)
+    if found is None:
+        found = _sections[key] = Markup(template.render(q=view))
+    return found
+
+
 def _question_view(
     number: int, variant: Variant, items: list[ItemResult], fmt: _Text
 ) -> QuestionView:
@@ -170,11 +247,16 @@ def _question_view(
     )
 
 
-def _feedback_context(exam: Exam, paper: Paper, student: StudentGrade, fmt: _Text) -> dict:
-    """What the feedback templates receive: ``exam``, ``student`` and ``questions``."""
-    by_question: dict[str, list[ItemResult]] = {}
-    for item in student.items:
-        by_question.setdefault(item.question_id, []).append(item)
+def _feedback_context(
+    exam: Exam,
+    student: StudentGrade,
+    answered: list[_Answered],
+    fmt: _Text,
+    section: jinja2.Template,
+) -> dict:
+    """What the feedback templates receive: ``exam``, ``student``, ``questions`` and
+    ``sections`` (each question rendered by ``section``)."""
+    views = [_shared_question_view(a, fmt) for a in answered]
     return {
         "exam": student_exam_view(exam),
         "student": StudentView(
@@ -185,17 +267,14 @@ def _feedback_context(exam: Exam, paper: Paper, student: StudentGrade, fmt: _Tex
             percent=_num(student.percent),
             manual=student.manual,
         ),
-        "questions": [
-            _question_view(n, v, by_question[v.question_id], fmt)
-            for n, v in enumerate(paper.variants, start=1)
-        ],
+        "questions": views,
+        "sections": [_section(section, a[3], v) for a, v in zip(answered, views, strict=True)],
     }
 
 
+@lru_cache(maxsize=8)
 def _style_css(templates: Path | None) -> Markup:
     """The packaged (or overridden) ``html/style.css``, to inline into feedback pages."""
-    import jinja2
-
     from quizgen.render.templates import template_environment
 
     env = template_environment("html", templates)
@@ -210,10 +289,17 @@ def feedback_markdown(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> str:
     """One student's feedback as Markdown: answers, verdicts, feedback, answers, solutions."""
+    return _markdown_page(exam, student, _answered(exam, paper, student), templates)
+
+
+def _markdown_page(
+    exam: Exam, student: StudentGrade, answered: list[_Answered], templates: Path | None
+) -> str:
     from quizgen.render.templates import template_environment
 
     env = template_environment("feedback", templates)
-    context = _feedback_context(exam, paper, student, _MD_TEXT)
+    section = env.get_template("question.md.j2")
+    context = _feedback_context(exam, student, answered, _MD_TEXT, section)
     return env.get_template("feedback.md.j2").render(context)
 
 
@@ -221,10 +307,17 @@ def feedback_html(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> str:
     """One student's feedback as a self-contained HTML page (math as MathML, no network)."""
+    return _html_page(exam, student, _answered(exam, paper, student), templates)
+
+
+def _html_page(
+    exam: Exam, student: StudentGrade, answered: list[_Answered], templates: Path | None
+) -> str:
     from quizgen.render.templates import template_environment
 
     env = template_environment("feedback", templates)
-    context = _feedback_context(exam, paper, student, _html_text())
+    section = env.get_template("question.html.j2")
+    context = _feedback_context(exam, student, answered, _html_text(), section)
     return env.get_template("feedback.html.j2").render(context, css=_style_css(templates))
 
 
@@ -232,7 +325,8 @@ def feedback_files(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> dict[str, str]:
     """Both feedback files of one student: suffix → text."""
+    answered = _answered(exam, paper, student)  # once for both pages
     return {
-        ".md": feedback_markdown(exam, paper, student, templates),
-        ".html": feedback_html(exam, paper, student, templates),
+        ".md": _markdown_page(exam, student, answered, templates),
+        ".html": _html_page(exam, student, answered, templates),
     }
