@@ -489,7 +489,9 @@ def grade(
         list[Path] | None,
         typer.Option(help="Re-solve the key from these banks instead of the frozen key."),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds allowed for one check.", min=0.01)] = 2.0,
+    timeout: Annotated[
+        float, typer.Option(help="CPU seconds allowed for one check.", min=0.01)
+    ] = 2.0,
     templates: Annotated[
         Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
     ] = None,
@@ -809,7 +811,9 @@ def grade_lms_command(
     assignment: Annotated[
         str | None, typer.Option(help="Grade column in the gradebook file (default: quiz title).")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds allowed for one check.", min=0.01)] = 2.0,
+    timeout: Annotated[
+        float, typer.Option(help="CPU seconds allowed for one check.", min=0.01)
+    ] = 2.0,
     templates: Annotated[
         Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
     ] = None,

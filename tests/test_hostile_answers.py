@@ -276,23 +276,51 @@ def test_deadline_stops_python_code_and_nests() -> None:
     assert remaining() is None
 
 
+def _burn(seconds: float) -> None:
+    """Use ``seconds`` of this process's CPU time."""
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
 def test_deadline_gives_back_the_callers_timer() -> None:
     import signal
 
     from quizgen.grade.limits import run_bounded
 
     fired = []
-    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    previous = signal.signal(signal.SIGPROF, lambda *_: fired.append(True))
     try:
-        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        signal.setitimer(signal.ITIMER_PROF, 0.5)  # a sampling profiler's timer, say
+        signal.setitimer(signal.ITIMER_REAL, 30)  # and a wall-clock alarm: never touched
         run_bounded(_spin, (0.05,), 1.0)
-        delay, _ = signal.getitimer(signal.ITIMER_REAL)
-        assert 0.2 < delay < 0.5  # still armed, shortened by the time the check took
-        time.sleep(0.6)
+        delay, _ = signal.getitimer(signal.ITIMER_PROF)
+        assert 0.2 < delay < 0.5  # still armed, shortened by the CPU time the check took
+        assert 29 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
+        _burn(0.6)
         assert fired == [True]
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def test_issue_14_a_busy_machine_does_not_use_up_a_checks_time() -> None:
+    """The budget is the process's CPU time: time it waits for a core does not count.
+
+    Under load average 10 on two cores, expression checks that need 0.3 s ran out of their
+    wall-clock budget and the same answer was graded "undecided". Waiting (here: sleeping,
+    as a process does when other processes hold the cores) must not use the budget; work
+    must.
+    """
+    from quizgen.grade.limits import CheckTimeout, deadline, remaining
+
+    with deadline(0.3):
+        time.sleep(0.6)  # twice the budget of waiting
+        left = remaining()
+        assert left is not None and left > 0.2
+    with pytest.raises(CheckTimeout), deadline(0.3):
+        _burn(5.0)
 
 
 def test_checks_from_another_thread_run_in_a_bounded_worker() -> None:

@@ -2,20 +2,26 @@
 
 Two mechanisms, picked per call by :func:`run_bounded`:
 
-* **Main thread on POSIX** (the CLI): ``signal.setitimer(ITIMER_REAL)`` arms a timer whose
+* **Main thread on POSIX** (the CLI): ``signal.setitimer(ITIMER_PROF)`` arms a timer whose
   handler raises a private exception inside the check. Arming and disarming cost a few
   microseconds. Deadlines nest (:func:`deadline`): an inner budget, such as the symbolic
-  confirmation of an expression, ends without ending the outer check. Any SIGALRM timer the
-  caller had set is restored afterwards. Python runs signal handlers between bytecodes, so a
-  single long C call (a gigantic integer power) is not interrupted: the parser's limits on
-  literal and exponent size exist for that.
-* **Any other thread, or no SIGALRM** (Windows): the check runs in a worker process (one per
+  confirmation of an expression, ends without ending the outer check. Any SIGPROF timer the
+  caller had set (a profiler's) is restored afterwards. Python runs signal handlers between
+  bytecodes, so a single long C call (a gigantic integer power) is not interrupted: the
+  parser's limits on literal and exponent size exist for that.
+* **Any other thread, or no SIGPROF** (Windows): the check runs in a worker process (one per
   calling thread, started once with the ``forkserver`` context where available, else
   ``spawn``). Inside the worker the timer above applies; if the worker does not answer within
-  the timeout plus a grace period it is killed and restarted, and the check is refused.
+  three times the timeout plus a grace period of wall-clock time (one long C call, which no
+  signal interrupts), it is killed and restarted, and the check is refused.
 
 A refused check raises :class:`CheckTimeout`; the dispatcher turns it into an ``invalid``
 verdict with a message.
+
+Budgets are **CPU seconds of this process** (``time.process_time``, the profiling timer), not
+seconds of the wall clock: a verdict must not depend on what else the machine is doing. With
+wall-clock budgets, an expression check that takes 0.3 s on an idle machine ran out of time
+when ten other processes shared its two cores, and the same answer was graded "undecided".
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ DEFAULT_TIMEOUT = 2.0  # seconds per check
 MAX_RESPONSE_CHARS = 2000  # longer responses are refused before anything else
 MAX_TEXT_MATCH_CHARS = 200  # text answers are cut to this before a bank regex sees them
 WORKER_GRACE = 1.0  # extra seconds a worker process gets before it is killed
+# The worker keeps the CPU budget itself; the parent's wait, in wall-clock seconds, is only the
+# backstop for one long C call that no signal interrupts, so it leaves room for a busy machine.
+WORKER_WALL_FACTOR = 3
 REFIRE = 0.05  # seconds between repeated alarms once a deadline has expired
 
 
@@ -57,7 +66,7 @@ class CheckTimeout(Exception):
 
 
 class _Expired(BaseException):
-    """Raised by the SIGALRM handler; carries the deadline that expired.
+    """Raised by the SIGPROF handler; carries the deadline that expired.
 
     A BaseException so that ``except Exception`` inside sympy or a checker cannot swallow it.
     """
@@ -67,43 +76,46 @@ class _Expired(BaseException):
         self.token = token
 
 
-_stack: list[tuple[float, object]] = []  # (monotonic expiry, token), innermost last
+_stack: list[tuple[float, object]] = []  # (expiry in process CPU time, token), innermost last
+
+_TIMER = signal.ITIMER_PROF if hasattr(signal, "ITIMER_PROF") else None
+_clock = time.process_time
 
 
 def signals_usable() -> bool:
     """True when the setitimer mechanism works here (POSIX, main thread)."""
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    return _TIMER is not None and threading.current_thread() is threading.main_thread()
 
 
 def remaining() -> float | None:
-    """Seconds left before the innermost active deadline, or None when none is active."""
+    """CPU seconds left before the innermost active deadline, or None when none is active."""
     if not _stack:
         return None
-    return max(0.0, min(expiry for expiry, _ in _stack) - time.monotonic())
+    return max(0.0, min(expiry for expiry, _ in _stack) - _clock())
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
-    now = time.monotonic()
+    now = _clock()
     due = [token for expiry, token in _stack if expiry <= now + 1e-4]
     if due:
         # Fire again soon in case code under check swallows the exception (a bare except).
-        signal.setitimer(signal.ITIMER_REAL, REFIRE)
+        signal.setitimer(_TIMER, REFIRE)
         raise _Expired(due[0])  # the outermost expired deadline wins
     _arm()  # fired early (clock granularity): re-arm for the earliest deadline
 
 
 def _arm() -> None:
     if _stack:
-        left = min(expiry for expiry, _ in _stack) - time.monotonic()
+        left = min(expiry for expiry, _ in _stack) - _clock()
         # An already expired deadline has been raised once; give its unwinding time.
-        signal.setitimer(signal.ITIMER_REAL, left if left > 0 else REFIRE)
+        signal.setitimer(_TIMER, left if left > 0 else REFIRE)
     else:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(_TIMER, 0)
 
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`CheckTimeout` in the body if it runs longer than ``seconds``.
+    """Raise :class:`CheckTimeout` in the body if it uses more than ``seconds`` of CPU.
 
     Main thread on POSIX only (see :func:`signals_usable`). Deadlines nest: when an outer one
     expires inside an inner one, the outer one is the one reported.
@@ -117,10 +129,10 @@ def deadline(seconds: float) -> Iterator[None]:
     token = object()
     outermost = not _stack
     if outermost:
-        previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
-        previous_timer = signal.setitimer(signal.ITIMER_REAL, 0)
-        started = time.monotonic()
-    _stack.append((time.monotonic() + seconds, token))
+        previous_handler = signal.signal(signal.SIGPROF, _on_alarm)
+        previous_timer = signal.setitimer(_TIMER, 0)
+        started = _clock()
+    _stack.append((_clock() + seconds, token))
     try:
         _arm()
         yield
@@ -131,23 +143,23 @@ def deadline(seconds: float) -> Iterator[None]:
     finally:
         _stack.pop()
         if outermost:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(_TIMER, 0)
             # None: a handler installed from C; the default is the best we can give back.
-            signal.signal(signal.SIGALRM, previous_handler or signal.SIG_DFL)
-            _restore_timer(previous_timer, time.monotonic() - started)
+            signal.signal(signal.SIGPROF, previous_handler or signal.SIG_DFL)
+            _restore_timer(previous_timer, _clock() - started)
         else:
             _arm()
 
 
 def _restore_timer(previous: tuple[float, float], elapsed: float) -> None:
-    """Give back a caller's SIGALRM timer, shortened by the time we held it."""
+    """Give back a caller's SIGPROF timer, shortened by the CPU time we held it."""
     delay, interval = previous
     if delay > 0:
-        signal.setitimer(signal.ITIMER_REAL, max(delay - elapsed, 1e-5), interval)
+        signal.setitimer(_TIMER, max(delay - elapsed, 1e-5), interval)
 
 
 def run_bounded(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
-    """Call ``fn(*args)`` with a time limit of ``timeout`` seconds.
+    """Call ``fn(*args)`` with a limit of ``timeout`` seconds of CPU time.
 
     In the main thread on POSIX this uses a timer signal; elsewhere ``fn`` and ``args`` must be
     picklable, since the call runs in a worker process.
@@ -164,7 +176,7 @@ def run_bounded(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> 
     return _worker().call(fn, args, timeout)
 
 
-# --- worker processes (threads other than the main one, platforms without SIGALRM) ---------
+# --- worker processes (threads other than the main one, platforms without SIGPROF) ---------
 
 
 def _serve(conn: Any) -> None:
@@ -215,7 +227,7 @@ class _Worker:
         if self._process is None or not self._process.is_alive():
             self._start()
         self._conn.send((fn, args, timeout))
-        if not self._conn.poll(timeout + WORKER_GRACE):
+        if not self._conn.poll(WORKER_WALL_FACTOR * timeout + WORKER_GRACE):
             self._stop()
             raise CheckTimeout(timeout)
         try:
