@@ -35,6 +35,7 @@ from quizgen.variant import (
     TrueFalseKey,
     Variant,
     answer_markdown,
+    built,
 )
 
 __all__ = ["draw_variant"]
@@ -112,7 +113,8 @@ class _Solver:
         else:
             parts = [self.part(p) for p in self.question.parts]
         exact = {k: (v if isinstance(v, str) else exact_text(v)) for k, v in self.values.items()}
-        return Variant.model_construct(
+        return built(
+            Variant,
             uid=self.uid(exact, [answer] if answer is not None else [p.answer for p in parts]),
             bank_id=self.question.bank.id,
             question_id=q.id,
@@ -140,7 +142,8 @@ class _Solver:
             if p.solution
             else ""
         )
-        return PartVariant.model_construct(
+        return built(
+            PartVariant,
             id=p.part.id,
             prompt=p.prompt.render(self.context),
             points=float(p.part.points),
@@ -162,15 +165,16 @@ class _Solver:
         if isinstance(a, B.TrueFalseAnswer):
             truth = a.answer if isinstance(a.answer, bool) else s.condition.holds(self.values)
             feedback = s.texts[0].render(self.context) if s.texts else None
-            return TrueFalseKey.model_construct(answer=truth, feedback=feedback)
+            return built(TrueFalseKey, answer=truth, feedback=feedback)
         if isinstance(a, B.TextAnswer):
             return self.text(s)
-        return EssayKey.model_construct(rubric=s.texts[0].render(self.context))
+        return built(EssayKey, rubric=s.texts[0].render(self.context))
 
     def numeric(self, s: CompiledAnswer) -> NumericKey:
         a = s.answer
         exact = self.value(s.formula)
-        return NumericKey.model_construct(
+        return built(
+            NumericKey,
             value=exact_text(exact),
             approx=float(exact),
             display=display(exact, places=a.places),
@@ -187,12 +191,14 @@ class _Solver:
     def expression(self, s: CompiledAnswer) -> ExpressionKey:
         used = tuple(sorted((k, v) for k, v in self.values.items() if not isinstance(v, str)))
         text, latex = _solved_expression(s.formula.expr, used)
-        return ExpressionKey.model_construct(
+        return built(
+            ExpressionKey,
             value=text,
             latex=latex,
             variables=s.answer.domains(),
             mistakes=[
-                KeyMistake.model_construct(
+                built(
+                    KeyMistake,
                     value=(m := _solved_expression(f.expr, used)[0]),
                     display=m,
                     feedback=fb.render(self.context),
@@ -203,7 +209,8 @@ class _Solver:
 
     def text(self, s: CompiledAnswer) -> TextKey:
         a = s.answer
-        return TextKey.model_construct(
+        return built(
+            TextKey,
             answers=[t.render(self.context) for t in s.texts],
             regex=a.regex,
             case_sensitive=a.case_sensitive,
@@ -228,7 +235,8 @@ class _Solver:
             rendered = [rendered[i] for i in next(self.orders)]
         bank_id, question_id = self.question.bank.id, self.question.id
         options = [
-            OptionKey.model_construct(
+            built(
+                OptionKey,
                 id=_option_id(bank_id, question_id, text),
                 label=LABELS[i],
                 text=text,
@@ -238,7 +246,7 @@ class _Solver:
             for i, (text, correct, fb) in enumerate(rendered)
         ]
         scoring = a.scoring if isinstance(a, B.MultiAnswer) else "all-or-nothing"
-        return ChoiceKey.model_construct(kind=a.kind, options=options, scoring=scoring)
+        return built(ChoiceKey, kind=a.kind, options=options, scoring=scoring)
 
     def check_distinct(self, s: CompiledAnswer, rendered: list) -> None:
         """Two options that read the same are a bank error (a student could not tell them)."""
@@ -268,8 +276,11 @@ def _option_id(bank_id: str, question_id: str, text: str) -> str:
 
 
 def _numeric_mistake(value: Any, feedback: str, places: int | None) -> KeyMistake:
-    return KeyMistake.model_construct(
-        value=exact_text(value), display=display(value, places=places), feedback=feedback
+    return built(
+        KeyMistake,
+        value=exact_text(value),
+        display=display(value, places=places),
+        feedback=feedback,
     )
 
 
