@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quizgen.bank.model import TextMistake, Tolerance
+from quizgen.bank.answers import TextMistake, Tolerance
 from quizgen.math.domains import Domain
 from quizgen.math.numbers import display, fraction_of
 
