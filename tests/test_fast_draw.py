@@ -68,8 +68,9 @@ def test_straight_line_formulas_agree_with_the_closures(text: str, env: dict) ->
         expr = parse_math(text, SYMBOLS, split_names=False)
         slow = compile_expr(expr)
     except Exception as exc:  # refused formulas are refused by both, with the same message
-        with pytest.raises(type(exc)):
+        with pytest.raises(type(exc)) as refused:
             compile_fast(parse_math(text, SYMBOLS, split_names=False))
+        assert str(refused.value) == str(exc)
         return
     assert _outcome(compile_fast(expr), env) == _outcome(slow, env)
 
@@ -88,6 +89,15 @@ def test_straight_line_formulas_agree_with_the_closures(text: str, env: dict) ->
 def test_straight_line_formulas_compute_exactly(text: str, env: dict, expected) -> None:
     value = compile_fast(parse_math(text, SYMBOLS, split_names=False))(env)
     assert value == expected and type(value) is type(expected)
+
+
+def test_a_formula_undefined_everywhere_is_refused_as_the_closures_refuse_it() -> None:
+    expr = parse_math("0^(-y)", SYMBOLS, split_names=False)
+    with pytest.raises(ValueError, match="undefined") as slow:
+        compile_expr(expr)
+    with pytest.raises(ValueError) as fast:
+        compile_fast(expr)
+    assert str(fast.value) == str(slow.value)
 
 
 def test_a_straight_line_formula_names_a_variable_holding_text() -> None:

@@ -678,8 +678,15 @@ def compile_fast(expr: sympy.Basic) -> Fn:
     Raises:
         ValueError: as :func:`compile_expr`.
     """
-    compile_expr(expr)  # refuses what the evaluator cannot take, with its message
-    return _Generator(_Compiler(STRICT)).function(expr)
+    global _STRICT_COMPILER
+    if _STRICT_COMPILER is None:  # one for every formula: its combine functions are pure
+        _STRICT_COMPILER = _Compiler(STRICT)
+    return _Generator(_STRICT_COMPILER).function(expr)
+
+
+_STRICT_COMPILER: _Compiler | None = None
+# Formulas of the same shape share their code: only the constants and names bound differ.
+_CODE: dict[str, Any] = {}
 
 
 def _text_value(name: str, value: Any) -> ValueError:
@@ -706,7 +713,12 @@ class _Generator:
         result = self.node(expr)
         body = "\n".join(f"    {line}" for line in self.lines)
         source = f"def formula(env):\n{body}\n    return {result}\n"
-        exec(compile(source, "<formula>", "exec"), self.space)  # our own code, no bank text
+        code = _CODE.get(source)
+        if code is None:
+            if len(_CODE) >= 4096:
+                _CODE.clear()
+            code = _CODE[source] = compile(source, "<formula>", "exec")
+        exec(code, self.space)  # our own code: names and constants are bound, never written in
         return self.space["formula"]
 
     def bind(self, value: Any) -> str:
@@ -733,7 +745,7 @@ class _Generator:
             name = self.arithmetic(expr, [self.node(a) for a in expr.args])
         elif expr.is_Pow:
             name = self.power(self.node(expr.args[0]), self.node(expr.args[1]))
-        else:  # functions and constants: the closure computes the node
+        else:  # functions and constants (and refusals): as the closure compiler does
             name = self.local()
             self.lines.append(f"{name} = {self.bind(self.compiler.visit(expr))}(env)")
         self.names[expr] = name
