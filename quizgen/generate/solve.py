@@ -102,7 +102,9 @@ class _Solver:
     orders: Iterator[tuple[int, ...]]
 
     def __post_init__(self) -> None:
-        self.context = {k: (v if isinstance(v, str) else Num(v)) for k, v in self.values.items()}
+        shown = {k: (v if isinstance(v, str) else _shown(v)) for k, v in self.values.items()}
+        self.context = {k: (v if isinstance(v, str) else v[0]) for k, v in shown.items()}
+        self.exact = {k: (v if isinstance(v, str) else v[1]) for k, v in shown.items()}
 
     def variant(self) -> Variant:
         q, spec = self.question.question, self.question.spec
@@ -112,7 +114,7 @@ class _Solver:
             shown = answer_markdown(answer, labels=False)
         else:
             parts = [self.part(p) for p in self.question.parts]
-        exact = {k: (v if isinstance(v, str) else exact_text(v)) for k, v in self.values.items()}
+        exact = self.exact
         return built(
             Variant,
             uid=self.uid(exact, [answer] if answer is not None else [p.answer for p in parts]),
@@ -267,6 +269,25 @@ class _Solver:
                     f"{both} read the same ('{text}', options {j} and {i}) when {shown}",
                 )
             seen[key] = i
+
+
+# A value many variants show (one of a parameter's few values) keeps its display (in its
+# Num) and its exact text. Keys hold the type (2 and an inexact 2.0 show differently) and a
+# Fraction's numerator and denominator (hashing a Fraction costs a modular inverse).
+_SHOWN: dict[tuple, tuple[Num, str]] = {}
+_SHOWN_MAX = 20_000
+
+
+def _shown(value: Any) -> tuple[Num, str]:
+    """The value as templates see it, and its exact text (:func:`exact_text`)."""
+    kind = value.__class__
+    key = (kind, value.numerator, value.denominator) if kind is Fraction else (kind, value)
+    found = _SHOWN.get(key)
+    if found is None:
+        if len(_SHOWN) >= _SHOWN_MAX:
+            _SHOWN.clear()
+        found = _SHOWN[key] = (Num(value), exact_text(value))
+    return found
 
 
 @lru_cache(maxsize=16384)
