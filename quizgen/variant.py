@@ -61,7 +61,7 @@ def built(cls: type[M], **values: Any) -> M:
     """
     fields = _FIELDS.get(cls) or _fields_of(cls)
     if len(values) == len(fields):  # every field given (the solver's case)
-        data = {name: values[name] for name, _ in fields}
+        data = {name: values[name] for name, _ in fields}  # in field order, as pydantic's
     else:
         data = {}
         for name, field in fields:

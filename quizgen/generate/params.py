@@ -232,23 +232,26 @@ class ParamSpace:
     ) -> tuple[Values, int | None]:
         """One draw, and the index of the first constraint it breaks (None: all hold)."""
         values: Values = {}
-        for p in self.params:
-            values[p.name] = (
-                number_or_text(fixed[p.name]) if fixed and p.name in fixed else p.draw(stream)
-            )
+        if fixed:
+            for p in self.params:
+                values[p.name] = (
+                    number_or_text(fixed[p.name]) if p.name in fixed else p.draw(stream)
+                )
+        else:
+            for p in self.params:
+                values[p.name] = p.draw(stream)
         # Each constraint is tested as soon as its names are known, so a rejected draw
         # costs no 'let' it does not need (and a 'where' can guard a 'let').
-        stages = self.stages
-        broken = self._broken(stages[0], values)
+        where, stages = self.where, self.stages
+        for i in stages[0]:
+            if not where[i].holds(values):
+                return values, i
         for (name, formula), stage in zip(self.lets, stages[1:], strict=True):
-            if broken is not None:
-                break
             values[name] = self.value(formula, values)
-            broken = self._broken(stage, values)
-        return values, broken
-
-    def _broken(self, indices: list[int], values: Values) -> int | None:
-        return next((i for i in indices if not self.where[i].holds(values)), None)
+            for i in stage:
+                if not where[i].holds(values):
+                    return values, i
+        return values, None
 
     def _never_met(self, failures: dict[int, int]) -> DrawError:
         worst = self.where[max(failures, key=failures.__getitem__)]
