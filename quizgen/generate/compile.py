@@ -80,7 +80,7 @@ class Text:
         key = tuple([_memo_key(context.get(n)) for n in self.names])
         found = self.memo.get(key)
         if found is None:
-            if len(self.memo) >= _MEMO_MAX:
+            if len(self.memo) >= _TEXT_MEMO_MAX:
                 self.memo.clear()
             found = self.memo[key] = self._render(context)
         return found
@@ -240,8 +240,10 @@ def _compiled_text(source: str) -> tuple[jinja2.Template, frozenset[str]]:
 
 
 # Values of a costly formula kept per formula: enough for every draw of a question whose
-# names take a few thousand values together, bounded for one that takes millions.
-_MEMO_MAX = 4096
+# names take a couple of thousand values together, bounded for one that takes millions.
+_MEMO_MAX = 2048
+# Renders kept per text (a bank has hundreds of texts: memory stays flat in the class size).
+_TEXT_MEMO_MAX = 512
 _MEMO_NAMES = 4  # texts reading more names rarely render the same twice
 
 
