@@ -1,8 +1,8 @@
 """The fast paths of drawing give exactly what the plain ones give.
 
-The oracle of each fast path is the code it stands in for: the closure evaluator for the
-straight-line formulas, sympy's ``integer_nthroot`` for square roots, pydantic's
-``model_construct`` for :func:`quizgen.variant.built`, an uncached render for remembered texts.
+The oracle of each fast path is the code it stands in for: sympy's ``integer_nthroot`` for
+square roots, pydantic's ``model_construct`` for :func:`quizgen.variant.built`, an uncached
+render for remembered texts, the grid formula for tabled parameters.
 """
 
 from __future__ import annotations
@@ -18,92 +18,10 @@ from hypothesis import strategies as st
 from quizgen.bank.model import load_bank
 from quizgen.generate.compile import compile_bank
 from quizgen.generate.params import Param
-from quizgen.math.evaluate import MP, _integer_root, compile_expr, compile_fast
+from quizgen.math.evaluate import MP, _integer_root
 from quizgen.math.numbers import Num
-from quizgen.math.parse import parse_math
 from quizgen.rng import stream_for
 from quizgen.variant import KeyMistake, NumericKey, OptionKey, built
-
-NAMES = ("x", "y", "z")
-SYMBOLS = {n: sympy.Symbol(n, real=True) for n in NAMES}
-ATOMS = st.sampled_from(["x", "y", "z", "2", "3", "0", "0.5", "1/3", "10", "pi"])
-FUNCTIONS = ["sqrt", "floor", "abs", "exp", "log", "sin", "tanh", "ceil", "min", "max"]
-
-
-def _formulas() -> st.SearchStrategy[str]:
-    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-        binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "^"]), inner).map(
-            lambda t: f"({t[0]}) {t[1]} ({t[2]})"
-        )
-        unary = st.tuples(st.sampled_from(FUNCTIONS), inner, inner).map(
-            lambda t: f"{t[0]}({t[1]}, {t[2]})" if t[0] in ("min", "max") else f"{t[0]}({t[1]})"
-        )
-        return binary | unary | inner.map(lambda a: f"-({a})")
-
-    return st.recursive(ATOMS, extend, max_leaves=8)
-
-
-VALUES = st.one_of(
-    st.integers(-20, 20),
-    st.fractions(max_denominator=12).filter(lambda q: abs(q) < 50),
-    st.just("text"),
-)
-
-
-def _outcome(fn, env) -> tuple:
-    """A comparable result: the value with its type (mpmath numbers by all 50 digits), or the
-    error's type and message."""
-    try:
-        value = fn(env)
-    except Exception as exc:  # the point: the same error, whatever it is
-        return ("error", type(exc), str(exc))
-    shown = MP.nstr(value, 50) if not isinstance(value, (int, Fraction)) else value
-    return (type(value), shown)
-
-
-@settings(max_examples=400, deadline=None, derandomize=True)
-@given(_formulas(), st.fixed_dictionaries({n: VALUES for n in NAMES}))
-def test_straight_line_formulas_agree_with_the_closures(text: str, env: dict) -> None:
-    try:
-        expr = parse_math(text, SYMBOLS, split_names=False)
-        slow = compile_expr(expr)
-    except Exception as exc:  # refused formulas are refused by both, with the same message
-        with pytest.raises(type(exc)) as refused:
-            compile_fast(parse_math(text, SYMBOLS, split_names=False))
-        assert str(refused.value) == str(exc)
-        return
-    assert _outcome(compile_fast(expr), env) == _outcome(slow, env)
-
-
-@pytest.mark.parametrize(
-    ("text", "env", "expected"),
-    [
-        ("x*y + x^2", {"x": 3, "y": 4}, 21),
-        ("x/y", {"x": 3, "y": 6}, Fraction(1, 2)),
-        ("x/y", {"x": 6, "y": 3}, 2),  # a whole quotient is an int
-        ("0.9^x", {"x": 2}, Fraction(81, 100)),
-        ("sqrt(x)", {"x": Fraction(9, 4)}, Fraction(3, 2)),
-        ("(x*y)^2 + x*y", {"x": 2, "y": 5}, 110),  # a repeated node, computed once
-    ],
-)
-def test_straight_line_formulas_compute_exactly(text: str, env: dict, expected) -> None:
-    value = compile_fast(parse_math(text, SYMBOLS, split_names=False))(env)
-    assert value == expected and type(value) is type(expected)
-
-
-def test_a_formula_undefined_everywhere_is_refused_as_the_closures_refuse_it() -> None:
-    expr = parse_math("0^(-y)", SYMBOLS, split_names=False)
-    with pytest.raises(ValueError, match="undefined") as slow:
-        compile_expr(expr)
-    with pytest.raises(ValueError) as fast:
-        compile_fast(expr)
-    assert str(fast.value) == str(slow.value)
-
-
-def test_a_straight_line_formula_names_a_variable_holding_text() -> None:
-    fn = compile_fast(parse_math("x + 1", SYMBOLS, split_names=False))
-    with pytest.raises(ValueError, match="'x' is text"):
-        fn({"x": "cat"})
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -176,3 +94,24 @@ def test_an_exact_two_and_an_inexact_two_are_remembered_apart() -> None:
     exact = text.render({name: Num(2)})
     inexact = text.render({name: Num(MP.mpf(2))})
     assert "2.00000" in inexact and "2.00000" not in exact
+
+
+def test_a_remembered_formula_gives_the_evaluators_values_and_never_remembers_an_error() -> None:
+    from quizgen.generate.compile import _evaluator
+    from quizgen.math.evaluate import compile_expr
+    from quizgen.math.parse import parse_math
+
+    symbols = {n: sympy.Symbol(n, real=True) for n in ("a", "b")}
+    expr = parse_math("floor(sqrt(a^2 + b^2)) + 0.9^b", symbols, split_names=False)
+    remembered, plain = _evaluator(expr), compile_expr(expr)
+    for env in [
+        {"a": 3, "b": 4},
+        {"a": 3, "b": 4},
+        {"a": Fraction(1, 2), "b": 2},
+        {"a": 1, "b": 1},
+    ]:
+        value = remembered(env)
+        assert value == plain(env) and type(value) is type(plain(env))
+    for _ in range(2):
+        with pytest.raises(ValueError, match="'a' is text"):
+            remembered({"a": "cat", "b": 1})

@@ -29,7 +29,7 @@ from quizgen.generate.params import (
     param_from_spec,
 )
 from quizgen.math.domains import domain_symbol
-from quizgen.math.evaluate import compile_fast
+from quizgen.math.evaluate import compile_expr
 from quizgen.math.limits import BANK_LIMITS
 from quizgen.math.numbers import Num
 from quizgen.math.parse import parse_math
@@ -165,7 +165,7 @@ class _Compiler:
             fn = _evaluator(expr)
         except ValueError as exc:
             self.error(path, f"formula: {exc}")
-            fn = compile_fast(sympy.Integer(0))
+            fn = compile_expr(sympy.Integer(0))
         return Formula(text, expr, path, fn)
 
     def comparison(self, text: str, path: Path) -> Comparison | None:
@@ -255,9 +255,9 @@ def _evaluator(expr: sympy.Basic) -> Callable[[Mapping[str, Any]], Any]:
     The key holds each value's type too: 2 and 2.0 (inexact) display differently.
 
     Raises:
-        ValueError: the formula cannot be evaluated (see :func:`compile_fast`).
+        ValueError: the formula cannot be evaluated (see :func:`compile_expr`).
     """
-    fn = compile_fast(expr)
+    fn = compile_expr(expr)
     if all(_cheap(node) for node in sympy.preorder_traversal(expr)):
         return fn
     names = tuple(sorted(s.name for s in expr.free_symbols))

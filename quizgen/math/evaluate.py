@@ -376,19 +376,11 @@ class _Compiler:
     # -- arithmetic ----------------------------------------------------------------------------
 
     def add(self, fns: list[Fn]) -> Fn:
-        combine = self.combine_add()
-
-        def total(env: Env) -> Real:
-            return combine([f(env) for f in fns])
-
-        return total
-
-    def combine_add(self) -> Callable[[list[Real]], Real]:
-        """The sum of the values of a sum's terms (exact while they all are)."""
         check, mp = self.check_arithmetic, self.mp
         guard = self.policy.cancellation
 
-        def total(values: list[Real]) -> Real:
+        def total(env: Env) -> Real:
+            values = [f(env) for f in fns]
             kinds = {type(v) for v in values}
             if kinds == {int}:
                 return sum(values)
@@ -403,21 +395,12 @@ class _Compiler:
         return total
 
     def mul(self, fns: list[Fn]) -> Fn:
-        # Multiplying cannot raise, so evaluating every factor first changes nothing.
-        combine = self.combine_mul()
-
-        def product(env: Env) -> Real:
-            return combine([f(env) for f in fns])
-
-        return product
-
-    def combine_mul(self) -> Callable[[list[Real]], Real]:
-        """The product of the values of a product's factors (exact while they all are)."""
         check, mp = self.check_arithmetic, self.mp
 
-        def product(values: list[Real]) -> Real:
+        def product(env: Env) -> Real:
             out: Real = 1
-            for v in values:
+            for f in fns:
+                v = f(env)
                 if isinstance(out, EXACT) and isinstance(v, EXACT):
                     out = out * v
                 else:
@@ -429,19 +412,11 @@ class _Compiler:
         return product
 
     def power(self, base: Fn, exponent: Fn) -> Fn:
-        combine = self.combine_power()
-
-        def power(env: Env) -> Real:
-            return combine(base(env), exponent(env))
-
-        return power
-
-    def combine_power(self) -> Callable[[Real, Real], Real]:
-        """``b^e`` of the values of a power's base and exponent."""
         exact_power, inexact_power = self.exact_power, self.inexact_power
         unbounded = self.policy.exact_bits is None
 
-        def power(b: Real, e: Real) -> Real:
+        def power(env: Env) -> Real:
+            b, e = base(env), exponent(env)
             # the common cases first, inline: x^2, h^2, 0.9^T (exact and of any size)
             if (
                 type(e) is int
@@ -658,119 +633,3 @@ class _Compiler:
 
 # The sympy class of every head a parsed formula can contain.
 _HEAD_NAMES: dict[type, str] = {getattr(sympy, head): head for head in HEADS}
-
-
-# --- straight-line code ----------------------------------------------------------------------
-# A bank formula is evaluated once per 'let' per draw: tens of thousands of times for one
-# exam. The closures above cost a call, a list and a set per node; the same computation as
-# one generated Python function, with the all-integer case of each sum, product and power
-# inline, costs a fraction of that. Every other case calls the very functions the closures
-# call (combine_add, combine_mul, combine_power, and a node's own closure for functions and
-# constants), in the same order, so values and errors are the closures' own.
-
-
-def compile_fast(expr: sympy.Basic) -> Fn:
-    """:func:`compile_expr` under :data:`STRICT` (bank formulas), as one Python function.
-
-    It returns what ``compile_expr(expr)`` returns for every environment, and raises what it
-    raises.
-
-    Raises:
-        ValueError: as :func:`compile_expr`.
-    """
-    global _STRICT_COMPILER
-    if _STRICT_COMPILER is None:  # one for every formula: its combine functions are pure
-        _STRICT_COMPILER = _Compiler(STRICT)
-    return _Generator(_STRICT_COMPILER).function(expr)
-
-
-_STRICT_COMPILER: _Compiler | None = None
-# Formulas of the same shape share their code: only the constants and names bound differ.
-_CODE: dict[str, Any] = {}
-
-
-def _text_value(name: str, value: Any) -> ValueError:
-    return ValueError(f"'{name}' is text ({value!r}), not a number")
-
-
-class _Generator:
-    """Writes one expression as straight-line Python, one local per distinct node."""
-
-    def __init__(self, compiler: _Compiler) -> None:
-        self.compiler = compiler
-        self.lines: list[str] = []
-        self.names: dict[sympy.Basic, str] = {}
-        self.space: dict[str, Any] = {
-            "Fraction": Fraction,
-            "MAX_EXP": MAX_EXACT_EXPONENT,
-            "ADD": compiler.combine_add(),
-            "MUL": compiler.combine_mul(),
-            "POW": compiler.combine_power(),
-            "TEXT": _text_value,
-        }
-
-    def function(self, expr: sympy.Basic) -> Fn:
-        result = self.node(expr)
-        body = "\n".join(f"    {line}" for line in self.lines)
-        source = f"def formula(env):\n{body}\n    return {result}\n"
-        code = _CODE.get(source)
-        if code is None:
-            if len(_CODE) >= 4096:
-                _CODE.clear()
-            code = _CODE[source] = compile(source, "<formula>", "exec")
-        exec(code, self.space)  # our own code: names and constants are bound, never written in
-        return self.space["formula"]
-
-    def bind(self, value: Any) -> str:
-        name = f"k{len(self.space)}"
-        self.space[name] = value
-        return name
-
-    def node(self, expr: sympy.Basic) -> str:
-        # A node met twice is computed once: evaluation has no side effects, and the first
-        # occurrence is where the closures would raise, too.
-        found = self.names.get(expr)
-        if found is not None:
-            return found
-        if expr.is_Rational:
-            name = self.bind(exact(Fraction(int(expr.p), int(expr.q))))
-        elif expr.is_Symbol:
-            name = self.local()
-            key = self.bind(expr.name)
-            self.lines += [
-                f"{name} = env[{key}]",
-                f"if {name}.__class__ is str: raise TEXT({key}, {name})",
-            ]
-        elif expr.is_Add or expr.is_Mul:
-            name = self.arithmetic(expr, [self.node(a) for a in expr.args])
-        elif expr.is_Pow:
-            name = self.power(self.node(expr.args[0]), self.node(expr.args[1]))
-        else:  # functions and constants (and refusals): as the closure compiler does
-            name = self.local()
-            self.lines.append(f"{name} = {self.bind(self.compiler.visit(expr))}(env)")
-        self.names[expr] = name
-        return name
-
-    def local(self) -> str:
-        return f"v{len(self.lines)}"
-
-    def arithmetic(self, expr: sympy.Basic, args: list[str]) -> str:
-        name = self.local()
-        op, combine = (" + ", "ADD") if expr.is_Add else (" * ", "MUL")
-        ints = " and ".join(f"{a}.__class__ is int" for a in args)
-        # sum() and the product loop give exactly this int when every term is one
-        self.lines += [
-            f"if {ints}: {name} = {op.join(args)}",
-            f"else: {name} = {combine}([{', '.join(args)}])",
-        ]
-        return name
-
-    def power(self, base: str, exponent: str) -> str:
-        name = self.local()
-        self.lines += [  # the inline case of combine_power
-            f"if {exponent}.__class__ is int and 0 < {exponent} <= MAX_EXP and ("
-            f"{base}.__class__ is int or ({base}.__class__ is Fraction and "
-            f"{base}.denominator != 1)): {name} = {base} ** {exponent}",
-            f"else: {name} = POW({base}, {exponent})",
-        ]
-        return name
