@@ -16,7 +16,7 @@ from pathlib import Path
 
 from quizgen.bank.model import load_bank
 from quizgen.generate.compile import compile_bank
-from quizgen.generate.exam import build_exam, numbered_students
+from quizgen.generate.exam import build_exam, draw_papers, numbered_students
 from quizgen.render import get_renderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,26 @@ def _median_time(func, repeats: int) -> tuple[float, object]:
         result = func()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def _draw_cost(banks, students, repeats: int) -> None:
+    """CPU per variant of drawing and solving alone (no Exam, no fingerprint), each repeat
+    from freshly compiled questions and another seed, so that no solved variant is reused
+    across repeats (the values costly formulas remember stay, as they would in one process)."""
+    times, count = [], 0
+    for repeat in range(repeats):
+        compiled = [q for b in banks for q in compile_bank(b)]
+        start = time.process_time()
+        count = sum(
+            len(p.variants)
+            for p in draw_papers(banks, students, f"bench-{repeat}", compiled=compiled)
+        )
+        times.append(time.process_time() - start)
+    cpu = statistics.median(times)
+    print(
+        f"{'draw + solve, CPU':28} {count:6} variants {cpu:7.2f} s {count / cpu:9.0f} variants/s"
+        f"  ({1e6 * cpu / count:.0f} us per variant)"
+    )
 
 
 def _naive_solve(banks, exam) -> int:
@@ -89,6 +109,7 @@ def main(repeats: int = 3) -> None:
     variants = STUDENTS * QUESTIONS
     t_build, exam = _median_time(lambda: build_exam(banks, students, "bench"), repeats)
     _line("draw + solve", variants, t_build)
+    _draw_cost(banks, students, repeats)
     renderers = [get_renderer("html"), get_renderer("md")]
     papers = keys = 0.0
     for renderer in renderers:

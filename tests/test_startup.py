@@ -76,3 +76,22 @@ def test_sympy_is_loaded_only_for_a_check_that_needs_it() -> None:
         "key = NumericKey(value='exp(-1)', approx=0.3679, display='0.368')\n"
         "check_response(key, '0.3679')"
     )
+
+
+@pytest.mark.parametrize("module", ["quizgen.variant", "quizgen.keyfile"])
+def test_reading_a_key_does_not_build_the_bank_model(module: str) -> None:
+    """A key carries two small bank models (tolerance, text mistake), not the whole bank's."""
+    modules = _modules_after(f"import {module}")
+    assert "quizgen.bank.answers" in modules
+    assert "quizgen.bank.model" not in modules
+
+
+def test_the_bank_package_still_offers_its_names() -> None:
+    modules = _modules_after(
+        "from quizgen.bank import Bank, bank_files, load_bank, load_banks, parse_bank\n"
+        "from quizgen.bank.model import TextMistake, Tolerance\n"
+        "from quizgen.variant import TextKey\n"
+        "assert TextKey.model_fields['mistakes'].annotation == list[TextMistake]\n"
+        "assert Tolerance(absolute=0.5) == Tolerance.model_validate(0.5)"
+    )
+    assert "quizgen.bank.model" in modules

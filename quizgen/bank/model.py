@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from quizgen.bank.answers import TextMistake, Tolerance
 from quizgen.bank.yamlsrc import Located, load_yaml_text, path_text, read_bank_text
 from quizgen.errors import BankError, BankErrors
 from quizgen.math.domains import Domain
@@ -116,35 +117,10 @@ ParamSpec = ChoiceParam | RangeParam | FixedParam | int | float | str
 # --- answers -------------------------------------------------------------------------------
 
 
-class Tolerance(Model):
-    """How far a numeric response may be from the exact answer.
-
-    A bare number in YAML (``tolerance: 0.01``) means an absolute tolerance.
-    """
-
-    absolute: float | None = Field(default=None, ge=0)
-    relative: float | None = Field(default=None, ge=0)
-    sigfigs: int | None = Field(default=None, ge=1, le=15)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_number(cls, value: Any) -> Any:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return {"absolute": value}
-        return value
-
-
 class Mistake(Model):
     """A known wrong answer and the feedback it earns."""
 
     answer: Formula
-    feedback: str
-
-
-class TextMistake(Model):
-    """A known wrong text answer and the feedback it earns."""
-
-    answer: str
     feedback: str
 
 

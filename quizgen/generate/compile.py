@@ -9,8 +9,9 @@ author fixes them in one pass. The result, a :class:`CompiledQuestion`, is what
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import jinja2
@@ -30,6 +31,7 @@ from quizgen.generate.params import (
 from quizgen.math.domains import domain_symbol
 from quizgen.math.evaluate import compile_expr
 from quizgen.math.limits import BANK_LIMITS
+from quizgen.math.numbers import Num
 from quizgen.math.parse import parse_math
 from quizgen.templating import Piece, compile_text, render_pieces, simple_pieces, template_names
 from quizgen.variant import Variant
@@ -58,6 +60,10 @@ class Text:
     template: jinja2.Template | None = field(repr=False)  # None: static text
     path: Path
     pieces: tuple[Piece, ...] | None = field(default=None, repr=False)  # plain substitutions
+    # The names the text reads, when it reads so few that their values repeat across draws
+    # (feedback naming one or two values): its renders are then remembered by those values.
+    names: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    memo: dict[tuple, str] = field(default_factory=dict, repr=False, compare=False)
 
     def render(self, context: Mapping[str, Any]) -> str:
         """The text for these values.
@@ -67,6 +73,19 @@ class Text:
         """
         if self.template is None:
             return self.source.strip()
+        if self.names is None:
+            return self._render(context)
+        # A template is a pure function of the values it reads; the key holds each value's
+        # type too, since 2 and an inexact 2.0 display differently.
+        key = tuple([_memo_key(context.get(n)) for n in self.names])
+        found = self.memo.get(key)
+        if found is None:
+            if len(self.memo) >= _TEXT_MEMO_MAX:
+                self.memo.clear()
+            found = self.memo[key] = self._render(context)
+        return found
+
+    def _render(self, context: Mapping[str, Any]) -> str:
         try:
             if self.pieces is not None:
                 return render_pieces(self.pieces, context).strip()
@@ -77,6 +96,21 @@ class Text:
             return "".join(self.template.root_render_func(ctx)).strip()
         except Exception as exc:  # undefined attribute, sandbox refusal, arithmetic on a value
             raise TemplateFailure(self, exc) from None
+
+
+def _memo_key(value: Any) -> tuple:
+    """A value as part of a memo key: its type and value (a Fraction by its numerator and
+    denominator: hashing a Fraction costs a modular inverse)."""
+    kind = value.__class__
+    if kind is Num:
+        value = value.exact
+        kind = value.__class__
+        if kind is Fraction:
+            return (Num, kind, value.numerator, value.denominator)
+        return (Num, kind, value)
+    if kind is Fraction:
+        return (kind, value.numerator, value.denominator)
+    return (kind, value)
 
 
 class TemplateFailure(Exception):
@@ -128,7 +162,7 @@ class _Compiler:
             self.error(path, f"formula: {exc}")
             expr = sympy.Integer(0)
         try:
-            fn = compile_expr(expr)
+            fn = _evaluator(expr)
         except ValueError as exc:
             self.error(path, f"formula: {exc}")
             fn = compile_expr(sympy.Integer(0))
@@ -154,7 +188,7 @@ class _Compiler:
         """One side of a comparison; a caret points into the whole condition."""
         try:
             expr = parse_math(piece, self.symbols, split_names=False)
-            return Formula(piece, expr, path, compile_expr(expr))
+            return Formula(piece, expr, path, _evaluator(expr))
         except MathSyntaxError as exc:
             shifted = MathSyntaxError(exc.message, text, exc.offset + offset, exc.width)
             self.error(path, f"condition: {exc.message}", _caret(shifted))
@@ -179,7 +213,8 @@ class _Compiler:
                 f"known names: {', '.join(sorted(known)) or '(none)'}",
             )
             return Text(source, template, path)
-        return Text(source, template, path, simple_pieces(source))
+        remembered = tuple(sorted(names)) if len(names) <= _MEMO_NAMES else None
+        return Text(source, template, path, simple_pieces(source), remembered)
 
 
 _CACHE_MAX = 4096
@@ -202,6 +237,52 @@ def _compiled_text(source: str) -> tuple[jinja2.Template, frozenset[str]]:
             _TEXTS.clear()
         _TEXTS[source] = found
     return found
+
+
+# Values of a costly formula kept per formula: enough for every draw of a question whose
+# names take a couple of thousand values together, bounded for one that takes millions.
+_MEMO_MAX = 2048
+# Renders kept per text (a bank has hundreds of texts: memory stays flat in the class size).
+_TEXT_MEMO_MAX = 512
+_MEMO_NAMES = 4  # texts reading more names rarely render the same twice
+
+
+def _evaluator(expr: sympy.Basic) -> Callable[[Mapping[str, Any]], Any]:
+    """The formula's compiled function, remembering its values when computing one costs more
+    than looking it up (a function or a root: ``floor(sqrt(a^2 + b^2))``, ``0.9^T``).
+
+    A formula is a pure function of its names' values, so a remembered value is the value.
+    The key holds each value's type too: 2 and 2.0 (inexact) display differently.
+
+    Raises:
+        ValueError: the formula cannot be evaluated (see :func:`compile_expr`).
+    """
+    fn = compile_expr(expr)
+    if all(_cheap(node) for node in sympy.preorder_traversal(expr)):
+        return fn
+    names = tuple(sorted(s.name for s in expr.free_symbols))
+    memo: dict[tuple, Any] = {}
+
+    def remembered(env: Mapping[str, Any]) -> Any:
+        try:
+            key = tuple([_memo_key(env[n]) for n in names])
+        except KeyError:  # a name without a value: the formula says which
+            return fn(env)
+        found = memo.get(key, memo)
+        if found is memo:
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            found = memo[key] = fn(env)
+        return found
+
+    return remembered
+
+
+def _cheap(node: sympy.Basic) -> bool:
+    """Integer arithmetic: computing it costs about what looking it up would."""
+    if node.is_Pow:
+        return node.exp.is_Integer and node.exp > 0
+    return node.is_Add or node.is_Mul or node.is_Symbol or node.is_Integer
 
 
 def _caret(exc: MathSyntaxError) -> str:

@@ -10,6 +10,7 @@ the bank file.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -40,13 +41,14 @@ __all__ = [
 Path = tuple[str | int, ...]
 Values = dict[str, Any]  # name -> int | Fraction (exact) | mpmath number | str
 MAX_TRIES = 1000
+GRID_TABLE = 10_000  # range parameters with at most this many values draw from a table
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 
 
@@ -92,9 +94,13 @@ class Comparison:
 
     def holds(self, env: Mapping[str, Any]) -> bool:
         """Whether every comparison of the chain holds (exactly, unless a side is irrational)."""
-        values = [f.value(env) for f in self.sides]
-        if not all(isinstance(v, EXACT) for v in values):
-            values = [to_mpf(v) for v in values]
+        values = [f.fn(env) for f in self.sides]
+        for v in values:
+            if v.__class__ is not int and not isinstance(v, EXACT):
+                values = [to_mpf(v) for v in values]
+                break
+        if len(values) == 2:  # the common case: one comparison
+            return _COMPARE[self.ops[0]](values[0], values[1])
         return all(
             _COMPARE[op](a, b) for op, a, b in zip(self.ops, values, values[1:], strict=False)
         )
@@ -117,11 +123,23 @@ class Param:
     step: int | Fraction = 1
     count: int = 0
 
+    def __post_init__(self) -> None:
+        # A grid of a sane size is a list of choices: one index, no Fraction arithmetic.
+        if not self.choices and 0 < self.count <= GRID_TABLE:
+            object.__setattr__(self, "_grid", tuple(self.at(k) for k in range(self.count)))
+
     def draw(self, stream: Stream) -> Any:
         """One value, uniformly over the choices or the grid."""
         if self.choices:
             return stream.choice(self.choices)
-        value = self.low + self.step * stream.below(self.count)
+        grid = self.__dict__.get("_grid")
+        if grid is not None:
+            return grid[stream.below(self.count)]
+        return self.at(stream.below(self.count))
+
+    def at(self, k: int) -> Any:
+        """The ``k``-th value of the grid, ``low + k·step``."""
+        value = self.low + self.step * k
         return value if isinstance(value, int) else exact(value)
 
     def size(self) -> int:
@@ -214,23 +232,26 @@ class ParamSpace:
     ) -> tuple[Values, int | None]:
         """One draw, and the index of the first constraint it breaks (None: all hold)."""
         values: Values = {}
-        for p in self.params:
-            values[p.name] = (
-                number_or_text(fixed[p.name]) if fixed and p.name in fixed else p.draw(stream)
-            )
+        if fixed:
+            for p in self.params:
+                values[p.name] = (
+                    number_or_text(fixed[p.name]) if p.name in fixed else p.draw(stream)
+                )
+        else:
+            for p in self.params:
+                values[p.name] = p.draw(stream)
         # Each constraint is tested as soon as its names are known, so a rejected draw
         # costs no 'let' it does not need (and a 'where' can guard a 'let').
-        stages = self.stages
-        broken = self._broken(stages[0], values)
+        where, stages = self.where, self.stages
+        for i in stages[0]:
+            if not where[i].holds(values):
+                return values, i
         for (name, formula), stage in zip(self.lets, stages[1:], strict=True):
-            if broken is not None:
-                break
             values[name] = self.value(formula, values)
-            broken = self._broken(stage, values)
-        return values, broken
-
-    def _broken(self, indices: list[int], values: Values) -> int | None:
-        return next((i for i in indices if not self.where[i].holds(values)), None)
+            for i in stage:
+                if not where[i].holds(values):
+                    return values, i
+        return values, None
 
     def _never_met(self, failures: dict[int, int]) -> DrawError:
         worst = self.where[max(failures, key=failures.__getitem__)]

@@ -35,6 +35,7 @@ from quizgen.variant import (
     TrueFalseKey,
     Variant,
     answer_markdown,
+    built,
 )
 
 __all__ = ["draw_variant"]
@@ -101,7 +102,9 @@ class _Solver:
     orders: Iterator[tuple[int, ...]]
 
     def __post_init__(self) -> None:
-        self.context = {k: (v if isinstance(v, str) else Num(v)) for k, v in self.values.items()}
+        shown = {k: (v if isinstance(v, str) else _shown(v)) for k, v in self.values.items()}
+        self.context = {k: (v if isinstance(v, str) else v[0]) for k, v in shown.items()}
+        self.exact = {k: (v if isinstance(v, str) else v[1]) for k, v in shown.items()}
 
     def variant(self) -> Variant:
         q, spec = self.question.question, self.question.spec
@@ -111,8 +114,9 @@ class _Solver:
             shown = answer_markdown(answer, labels=False)
         else:
             parts = [self.part(p) for p in self.question.parts]
-        exact = {k: (v if isinstance(v, str) else exact_text(v)) for k, v in self.values.items()}
-        return Variant.model_construct(
+        exact = self.exact
+        return built(
+            Variant,
             uid=self.uid(exact, [answer] if answer is not None else [p.answer for p in parts]),
             bank_id=self.question.bank.id,
             question_id=q.id,
@@ -140,7 +144,8 @@ class _Solver:
             if p.solution
             else ""
         )
-        return PartVariant.model_construct(
+        return built(
+            PartVariant,
             id=p.part.id,
             prompt=p.prompt.render(self.context),
             points=float(p.part.points),
@@ -162,15 +167,16 @@ class _Solver:
         if isinstance(a, B.TrueFalseAnswer):
             truth = a.answer if isinstance(a.answer, bool) else s.condition.holds(self.values)
             feedback = s.texts[0].render(self.context) if s.texts else None
-            return TrueFalseKey.model_construct(answer=truth, feedback=feedback)
+            return built(TrueFalseKey, answer=truth, feedback=feedback)
         if isinstance(a, B.TextAnswer):
             return self.text(s)
-        return EssayKey.model_construct(rubric=s.texts[0].render(self.context))
+        return built(EssayKey, rubric=s.texts[0].render(self.context))
 
     def numeric(self, s: CompiledAnswer) -> NumericKey:
         a = s.answer
         exact = self.value(s.formula)
-        return NumericKey.model_construct(
+        return built(
+            NumericKey,
             value=exact_text(exact),
             approx=float(exact),
             display=display(exact, places=a.places),
@@ -187,12 +193,14 @@ class _Solver:
     def expression(self, s: CompiledAnswer) -> ExpressionKey:
         used = tuple(sorted((k, v) for k, v in self.values.items() if not isinstance(v, str)))
         text, latex = _solved_expression(s.formula.expr, used)
-        return ExpressionKey.model_construct(
+        return built(
+            ExpressionKey,
             value=text,
             latex=latex,
             variables=s.answer.domains(),
             mistakes=[
-                KeyMistake.model_construct(
+                built(
+                    KeyMistake,
                     value=(m := _solved_expression(f.expr, used)[0]),
                     display=m,
                     feedback=fb.render(self.context),
@@ -203,7 +211,8 @@ class _Solver:
 
     def text(self, s: CompiledAnswer) -> TextKey:
         a = s.answer
-        return TextKey.model_construct(
+        return built(
+            TextKey,
             answers=[t.render(self.context) for t in s.texts],
             regex=a.regex,
             case_sensitive=a.case_sensitive,
@@ -228,7 +237,8 @@ class _Solver:
             rendered = [rendered[i] for i in next(self.orders)]
         bank_id, question_id = self.question.bank.id, self.question.id
         options = [
-            OptionKey.model_construct(
+            built(
+                OptionKey,
                 id=_option_id(bank_id, question_id, text),
                 label=LABELS[i],
                 text=text,
@@ -238,7 +248,7 @@ class _Solver:
             for i, (text, correct, fb) in enumerate(rendered)
         ]
         scoring = a.scoring if isinstance(a, B.MultiAnswer) else "all-or-nothing"
-        return ChoiceKey.model_construct(kind=a.kind, options=options, scoring=scoring)
+        return built(ChoiceKey, kind=a.kind, options=options, scoring=scoring)
 
     def check_distinct(self, s: CompiledAnswer, rendered: list) -> None:
         """Two options that read the same are a bank error (a student could not tell them)."""
@@ -261,6 +271,25 @@ class _Solver:
             seen[key] = i
 
 
+# A value many variants show (one of a parameter's few values) keeps its display (in its
+# Num) and its exact text. Keys hold the type (2 and an inexact 2.0 show differently) and a
+# Fraction's numerator and denominator (hashing a Fraction costs a modular inverse).
+_SHOWN: dict[tuple, tuple[Num, str]] = {}
+_SHOWN_MAX = 20_000
+
+
+def _shown(value: Any) -> tuple[Num, str]:
+    """The value as templates see it, and its exact text (:func:`exact_text`)."""
+    kind = value.__class__
+    key = (kind, value.numerator, value.denominator) if kind is Fraction else (kind, value)
+    found = _SHOWN.get(key)
+    if found is None:
+        if len(_SHOWN) >= _SHOWN_MAX:
+            _SHOWN.clear()
+        found = _SHOWN[key] = (Num(value), exact_text(value))
+    return found
+
+
 @lru_cache(maxsize=16384)
 def _option_id(bank_id: str, question_id: str, text: str) -> str:
     """A stable option identifier from its content, so LMS re-imports replace, not duplicate."""
@@ -268,8 +297,11 @@ def _option_id(bank_id: str, question_id: str, text: str) -> str:
 
 
 def _numeric_mistake(value: Any, feedback: str, places: int | None) -> KeyMistake:
-    return KeyMistake.model_construct(
-        value=exact_text(value), display=display(value, places=places), feedback=feedback
+    return built(
+        KeyMistake,
+        value=exact_text(value),
+        display=display(value, places=places),
+        feedback=feedback,
     )
 
 

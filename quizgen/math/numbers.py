@@ -70,7 +70,7 @@ def round_sig(x: float | Fraction, sig: int) -> str:
     An exponent appears only outside 1e-6 ≤ |x| < 1e15, where positional notation would be
     unreadable (and inside ``$…$`` ``9.5e-7`` would typeset as a subtraction anyway).
     """
-    q = Fraction(x)
+    q = x if type(x) is Fraction else Fraction(x)
     if q == 0:
         return "0"
     magnitude = abs(float(q))
@@ -100,7 +100,8 @@ def display(value: Any, places: int | None = None, sig: int | None = None) -> st
     if isinstance(value, str):
         return value
     if isinstance(value, (int, Fraction)):
-        q = Fraction(value)
+        # (Fraction() of a Fraction is a copy, slow for its checks of abstract number types)
+        q = value if type(value) is Fraction else Fraction(value)
         if places is not None:
             return to_decimal_text(q, places)
         if sig is not None:

@@ -1,0 +1,117 @@
+"""The fast paths of drawing give exactly what the plain ones give.
+
+The oracle of each fast path is the code it stands in for: sympy's ``integer_nthroot`` for
+square roots, pydantic's ``model_construct`` for :func:`quizgen.variant.built`, an uncached
+render for remembered texts, the grid formula for tabled parameters.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quizgen.bank.model import load_bank
+from quizgen.generate.compile import compile_bank
+from quizgen.generate.params import Param
+from quizgen.math.evaluate import MP, _integer_root
+from quizgen.math.numbers import Num
+from quizgen.rng import stream_for
+from quizgen.variant import KeyMistake, NumericKey, OptionKey, built
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.integers(0, 10**60))
+def test_integer_square_roots_are_sympys(x: int) -> None:
+    assert _integer_root(x, 2) == tuple(sympy.integer_nthroot(x, 2))
+    assert _integer_root(x * x, 2) == (x, True)
+
+
+@pytest.mark.parametrize(
+    "param",
+    [
+        Param("n", low=3, step=2, count=40),
+        Param("p", low=Fraction(11, 10), step=Fraction(1, 100), count=41),
+        Param("big", low=0, step=1, count=10**6),  # no table: computed as before
+    ],
+)
+def test_a_grid_parameter_draws_the_values_low_plus_k_steps(param: Param) -> None:
+    drawn = [param.draw(stream_for("grid", i)) for i in range(50)]
+    again = [param.at(stream_for("grid", i).below(param.count)) for i in range(50)]
+    assert drawn == again
+    assert [type(v) for v in drawn] == [type(v) for v in again]
+    assert all(isinstance(v, int) or v.denominator != 1 for v in drawn)
+
+
+def test_built_models_are_what_model_construct_makes() -> None:
+    mistake = {"value": "3/4", "display": "0.75", "feedback": "no"}
+    for cls, values in [
+        (KeyMistake, mistake),
+        (OptionKey, {"id": "o1", "label": "A", "text": "t", "correct": True, "feedback": None}),
+        (NumericKey, {"value": "1", "approx": 1.0, "display": "1"}),  # defaults filled
+    ]:
+        fast, slow = built(cls, **values), cls.model_construct(**values)
+        assert fast == slow
+        assert list(fast.__dict__) == list(slow.__dict__)
+        assert fast.model_fields_set == slow.model_fields_set
+        assert fast.model_dump_json() == slow.model_dump_json()
+
+
+BANK = Path(__file__).resolve().parent.parent / "banks" / "rnn-lstm.yaml"
+
+
+def test_remembered_texts_render_what_a_fresh_render_gives() -> None:
+    questions = compile_bank(load_bank(BANK))
+    texts = [
+        fb
+        for q in questions
+        for spec in ([q.spec] if q.spec else [p.spec for p in q.parts])
+        for _, fb in spec.mistakes
+        if fb.names is not None
+    ]
+    assert texts, "the shipped bank has feedback texts that read few names"
+    for text in texts:
+        for values in ({n: 2 for n in text.names}, {n: Fraction(5, 2) for n in text.names}):
+            context = {n: Num(v) for n, v in values.items()}
+            first = text.render(context)
+            assert text.render(context) == first == text._render(context)
+
+
+def test_an_exact_two_and_an_inexact_two_are_remembered_apart() -> None:
+    questions = compile_bank(load_bank(BANK))
+    text = next(
+        fb
+        for q in questions
+        for spec in ([q.spec] if q.spec else [p.spec for p in q.parts])
+        for _, fb in spec.mistakes
+        if fb.names and len(fb.names) == 1 and "|" not in fb.source
+    )
+    (name,) = text.names
+    exact = text.render({name: Num(2)})
+    inexact = text.render({name: Num(MP.mpf(2))})
+    assert "2.00000" in inexact and "2.00000" not in exact
+
+
+def test_a_remembered_formula_gives_the_evaluators_values_and_never_remembers_an_error() -> None:
+    from quizgen.generate.compile import _evaluator
+    from quizgen.math.evaluate import compile_expr
+    from quizgen.math.parse import parse_math
+
+    symbols = {n: sympy.Symbol(n, real=True) for n in ("a", "b")}
+    expr = parse_math("floor(sqrt(a^2 + b^2)) + 0.9^b", symbols, split_names=False)
+    remembered, plain = _evaluator(expr), compile_expr(expr)
+    for env in [
+        {"a": 3, "b": 4},
+        {"a": 3, "b": 4},
+        {"a": Fraction(1, 2), "b": 2},
+        {"a": 1, "b": 1},
+    ]:
+        value = remembered(env)
+        assert value == plain(env) and type(value) is type(plain(env))
+    for _ in range(2):
+        with pytest.raises(ValueError, match="'a' is text"):
+            remembered({"a": "cat", "b": 1})
