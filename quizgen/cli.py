@@ -135,6 +135,12 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 BanksArg = Annotated[list[Path], typer.Argument(help="Bank files or folders of banks.")]
+FormatsOpt = Annotated[str, typer.Option("--format", help="Comma-separated: html, md.")]
+TemplatesOpt = Annotated[
+    Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
+]
+ForceOpt = Annotated[bool, typer.Option(help="Write into a non-empty output folder.")]
+TimeoutOpt = Annotated[float, typer.Option(help="CPU seconds allowed for one check.", min=0.01)]
 
 
 @app.command()
@@ -301,17 +307,13 @@ def generate(
     roster: Annotated[
         Path | None, typer.Option(help="CSV with an 'id' column (and optionally 'name').")
     ] = None,
-    formats: Annotated[
-        str, typer.Option("--format", help="Comma-separated: html, md.")
-    ] = "html,md",
+    formats: FormatsOpt = "html,md",
     pick: Annotated[
         int | None, typer.Option(help="Questions per topic for each student (default: all).", min=1)
     ] = None,
     title: Annotated[str | None, typer.Option(help="Exam title (default: first bank's).")] = None,
-    templates: Annotated[
-        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
-    ] = None,
-    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    templates: TemplatesOpt = None,
+    force: ForceOpt = False,
     no_check: NoCheckOpt = False,
     jobs: JobsOpt = None,
     key_only: Annotated[
@@ -395,13 +397,9 @@ def render(
             help="Render only the papers numbered FIRST to LAST (a shard of a large class).",
         ),
     ] = None,
-    formats: Annotated[
-        str, typer.Option("--format", help="Comma-separated: html, md.")
-    ] = "html,md",
-    templates: Annotated[
-        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
-    ] = None,
-    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    formats: FormatsOpt = "html,md",
+    templates: TemplatesOpt = None,
+    force: ForceOpt = False,
     jobs: JobsOpt = None,
 ) -> None:
     """Render papers, submission templates and key pages from a frozen key.json.
@@ -420,7 +418,13 @@ def render(
     target = _out_dir(out_dir, force)
     with staged_dir(target) as stage, _progress("writing files") as bar:
         staged = render_key(
-            key, stage, renderers, students=bounds, progress=bar, jobs=jobs or default_jobs()
+            key,
+            stage,
+            renderers,
+            students=bounds,
+            progress=bar,
+            jobs=jobs or default_jobs(),
+            opened=exam,
         )
     written = [target / p.relative_to(stage) for p in staged]
     first, last = bounds or (1, total)
@@ -489,13 +493,9 @@ def grade(
         list[Path] | None,
         typer.Option(help="Re-solve the key from these banks instead of the frozen key."),
     ] = None,
-    timeout: Annotated[
-        float, typer.Option(help="CPU seconds allowed for one check.", min=0.01)
-    ] = 2.0,
-    templates: Annotated[
-        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
-    ] = None,
-    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    timeout: TimeoutOpt = 2.0,
+    templates: TemplatesOpt = None,
+    force: ForceOpt = False,
     first: Annotated[
         bool,
         typer.Option(
@@ -668,9 +668,7 @@ def report(
             "--out", help="HTML file (default GRADES_DIR/report.html); CSVs go beside it."
         ),
     ] = None,
-    templates: Annotated[
-        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
-    ] = None,
+    templates: TemplatesOpt = None,
 ) -> None:
     """Item analysis: which questions, variants, options and mistakes worked (HTML + CSV)."""
     from quizgen.report import build_report
@@ -705,9 +703,7 @@ def export_command(
         bool, typer.Option(help="Refuse what the format cannot express instead of a fallback.")
     ] = False,
     title: Annotated[str | None, typer.Option(help="Quiz title (default: first bank's).")] = None,
-    templates: Annotated[
-        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
-    ] = None,
+    templates: TemplatesOpt = None,
     validate: Annotated[
         bool, typer.Option(help="Check the file with quizgen's validators after writing it.")
     ] = False,
@@ -811,13 +807,9 @@ def grade_lms_command(
     assignment: Annotated[
         str | None, typer.Option(help="Grade column in the gradebook file (default: quiz title).")
     ] = None,
-    timeout: Annotated[
-        float, typer.Option(help="CPU seconds allowed for one check.", min=0.01)
-    ] = 2.0,
-    templates: Annotated[
-        Path | None, typer.Option(help="Folder of templates that override the packaged ones.")
-    ] = None,
-    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    timeout: TimeoutOpt = 2.0,
+    templates: TemplatesOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Grade an LMS's responses to an exported quiz quizgen's way; write its gradebook file.
 

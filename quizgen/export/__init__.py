@@ -134,11 +134,25 @@ def export(
         ExportError: ``strict`` and the format cannot express something.
         BankErrors: a bank's formulas or templates do not compile.
     """
+    exporter, options = _prepare(banks, to, variants, seed, strict, title, template_dir)
+    pools, warnings = build_pools(banks, seed, variants, pick, progress)
+    return run_export(exporter, pools, options, warnings)
+
+
+def _prepare(
+    banks: Sequence[Bank],
+    to: str,
+    variants: int,
+    seed: str,
+    strict: bool,
+    title: str | None,
+    template_dir: Path | None,
+) -> tuple[Exporter, ExportOptions]:
+    """The exporter and its options, once the arguments are known good (before any draw)."""
     exporter = get_exporter(to)
     check_variants(variants)
     if not banks:
         raise UsageError("no banks to export")
-    pools, warnings = build_pools(banks, seed, variants, pick, progress)
     options = ExportOptions(
         title=title or banks[0].title,
         seed=seed,
@@ -146,7 +160,7 @@ def export(
         strict=strict,
         template_dir=template_dir,
     )
-    return run_export(exporter, pools, options, warnings)
+    return exporter, options
 
 
 def export_file(
@@ -185,19 +199,9 @@ def export_file(
         ExportError: ``strict`` and the format cannot express something (nothing is written).
         BankErrors: a bank's formulas or templates do not compile.
     """
-    exporter = get_exporter(to)
-    check_variants(variants)
-    if not banks:
-        raise UsageError("no banks to export")
+    exporter, options = _prepare(banks, to, variants, seed, strict, title, template_dir)
     path = check_output_path(path, exporter.suffix)
     questions = export_questions(banks, seed, pick)
-    options = ExportOptions(
-        title=title or banks[0].title,
-        seed=seed,
-        variants=variants,
-        strict=strict,
-        template_dir=template_dir,
-    )
     try:
         with atomic_file(path) as out:
             result = stream_export(

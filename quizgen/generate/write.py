@@ -117,6 +117,7 @@ def render_key(
     students: tuple[int, int] | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    opened: Exam | None = None,
 ) -> list[Path]:
     """Render papers, submission templates and answer-key pages from a frozen ``key.json``.
 
@@ -130,12 +131,14 @@ def render_key(
             bytes), so shards copied into one folder make exactly the files of a whole run.
         progress: called as files are rendered with (papers done, papers in the range).
         jobs: processes to render with; the files are the same for any value.
+        opened: ``key`` as :func:`~quizgen.keyfile.open_key` already read it (its index is
+            then not read again).
 
     Returns:
         The files written.
     """
     with _fewer_collections():
-        exam = open_key(Path(key))
+        exam = opened if opened is not None else open_key(Path(key))
         return _render(exam, Path(key), Path(out), renderers, students, progress, jobs)
 
 
