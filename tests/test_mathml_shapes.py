@@ -105,3 +105,13 @@ def test_shape_cache_is_bounded() -> None:
         mathml.math_to_mathml(rf"\mathrm{{{name}}} = 1", False)
     assert mathml._shape.cache_info().currsize == mathml.SHAPE_CACHE_SIZE
     assert mathml._mathml.cache_info().currsize <= mathml.CACHE_SIZE
+
+
+def test_clearing_the_text_caches_clears_the_mathml_ones_too() -> None:
+    # Regression: mathtext.clear_caches() promised "every cached render" but kept the MathML
+    # conversions, so a "cold" export benchmark ran with warm formulas.
+    mdmath.markdown_to_html(r"Let $\frac{3}{4} + x^{2}$ be given.")
+    assert mathml._mathml.cache_info().currsize > 0
+    mdmath.clear_caches()
+    assert mathml._mathml.cache_info().currsize == 0
+    assert mathml._shape.cache_info().currsize == 0

@@ -27,6 +27,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from quizgen.render import mathml
 from quizgen.render.mathml import math_to_mathml
 
 __all__ = ["MATH_STYLES", "MathStyle", "clear_caches", "markdown_to_html", "use_dollar_math"]
@@ -114,9 +115,11 @@ def markdown_to_html(text: str, *, inline: bool = False, math: MathStyle = "math
 
 
 def clear_caches() -> None:
-    """Forget every cached render (benchmarks time a cold start with it)."""
+    """Forget every cached render, the MathML conversions included (benchmarks time a cold
+    start with it)."""
     for cached in (_markdown, _slots, _parse):
         cached.cache_clear()
+    mathml.clear_caches()
 
 
 @lru_cache(maxsize=CACHE_SIZE)
