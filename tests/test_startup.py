@@ -200,3 +200,61 @@ def test_grading_numbers_choices_and_text_loads_no_sympy(
     assert "sympy" not in modules
     grades = (out / "grades.csv").read_text(encoding="utf-8")
     assert "s001" in grades and ",3,3," in grades, grades
+
+
+NO_FORMULAS = """\
+id: no-formulas
+title: Words and choices
+questions:
+  - id: capital
+    kind: choice
+    topic: geo
+    prompt: Which is the capital of France?
+    options:
+      - {text: Paris, correct: true}
+      - {text: Lyon}
+  - id: river
+    kind: truefalse
+    topic: geo
+    prompt: The Seine flows through Paris.
+    answer: true
+  - id: gate
+    kind: text
+    topic: lstm
+    params:
+      gate: {choice: [forget, input, output]}
+    prompt: Name the {{ gate }} gate.
+    answers: ["{{ gate }}", "{{ gate }} gate"]
+    mistakes:
+      - answer: update gate
+        feedback: That gate is the GRU's.
+    examples:
+      - params: {gate: input}
+        answer: input gate
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_a_bank_without_formulas_loads_no_sympy(command: str, tmp_path: Path) -> None:
+    """Choices, true/false and texts (with a parameter drawn from a list) need no sympy:
+    checking the bank (its example and mistake included) and drawing papers from it."""
+    bank = tmp_path / "words.yaml"
+    bank.write_text(NO_FORMULAS, encoding="utf-8")
+    args: tuple[object, ...] = ("check", bank)
+    if command == "generate":
+        args = ("generate", bank, "--count", 3, "--seed", SEED, "--out", tmp_path / "exam")
+        args += ("--jobs", 1)
+    modules = _modules_of_command(*args)
+    assert "quizgen.generate.compile" in modules and "quizgen.check" in modules
+    assert "sympy" not in modules
+    if command == "generate":
+        assert len(list((tmp_path / "exam" / "papers").iterdir())) == 6  # 3 × HTML + Markdown
+
+
+def test_a_bank_with_one_formula_still_loads_sympy(tmp_path: Path) -> None:
+    """The same bank with one numeric answer: the guard above is not vacuous."""
+    bank = tmp_path / "words.yaml"
+    numeric = "  - id: sum\n    kind: numeric\n    topic: t\n    prompt: 2 + 2?\n"
+    numeric += "    answer: 2 + 2\n"
+    bank.write_text(NO_FORMULAS + numeric, encoding="utf-8")
+    assert "sympy" in _modules_of_command("check", bank)
