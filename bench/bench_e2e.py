@@ -12,9 +12,13 @@ resident memory (the largest single process, from ``os.wait4``). Steps:
   drawn papers under 100,000 ids: reading it costs what a drawn one's would, since grading
   seeks to the 100 papers and reads the index, whatever the variants hold);
 - ``export`` the 20 questions of ``banks/attention.yaml`` × 200 and × 5,000 variants to each
-  format (``--jobs`` the cores; at 200 also ``--jobs 1``).
+  format (``--jobs`` the cores; at 200 also ``--jobs 1``);
+- ``startup``: small jobs, where loading the code is most of the cost (medians of 5 runs):
+  ``--help``, checking and drawing 100 papers of ``bench/bank-words.yaml`` (no formulas, so
+  no sympy), 100 papers of the one-expression ``tests/data/answer-bank.yaml`` and rendering
+  them again from its ``key.json``.
 
-Run: ``python bench/bench_e2e.py [generate|grade|export ...] [--large] [--quick]
+Run: ``python bench/bench_e2e.py [generate|grade|export|startup ...] [--large] [--quick]
 [--classes DIR]`` (``--quick``: the smallest size of each step only; ``--classes DIR``: build
 the grading classes and the 100,000-student key in DIR once and reuse them). The machine is
 shared: quote medians of several runs and the load average printed with each figure.
@@ -26,6 +30,7 @@ import argparse
 import json
 import os
 import runpy
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +42,8 @@ ROOT = HERE.parent
 GEN_BANK = ROOT / "banks" / "rnn-lstm.yaml"
 GRADE_BANK = HERE / "bank-grade.yaml"
 EXPORT_BANK = ROOT / "banks" / "attention.yaml"
+WORDS_BANK = HERE / "bank-words.yaml"
+ANSWER_BANK = ROOT / "tests" / "data" / "answer-bank.yaml"
 SEED = "bench-e2e-0123456789abcdefghij"
 FORMATS = {"canvas": "zip", "moodle": "xml", "gift": "gift", "qti21": "zip"}
 
@@ -187,9 +194,33 @@ def bench_export(tmp: Path, sizes: list[int]) -> None:
                 show(what, m, per * n, "variants")
 
 
+def bench_startup(tmp: Path, repeats: int = 5) -> None:
+    """Small jobs, where start-up is most of the cost: the median of ``repeats`` runs each."""
+    drawn = tmp / "start-answer"
+    seeded = ["--count", 100, "--seed", SEED, "--force", "--out"]
+    steps = [
+        ("quizgen --help", ["--help"]),
+        ("check bench/bank-words.yaml (no formulas)", ["check", WORDS_BANK]),
+        ("generate bank-words × 100 (no formulas)", ["generate", WORDS_BANK, *seeded, tmp / "w"]),
+        ("generate answer-bank × 100 (one expression)", ["generate", ANSWER_BANK, *seeded, drawn]),
+        (
+            "render answer-bank × 100 from key.json",
+            ["render", drawn / "key.json", "--force", "--out", tmp / "rendered"],
+        ),
+    ]
+    for what, args in steps:
+        runs = [run(*args) for _ in range(repeats)]
+        m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        print(
+            f"{what:<48} wall {m['wall']:7.2f} s  cpu {m['cpu']:7.2f} s  "
+            f"peak RSS {m['rss']:6.0f} MiB  (median of {repeats}, load {m['load']:.1f})",
+            flush=True,
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("steps", nargs="*", default=["generate", "grade", "export"])
+    parser.add_argument("steps", nargs="*", default=["generate", "grade", "export", "startup"])
     parser.add_argument("--large", action="store_true", help="generate 100,000 students too")
     parser.add_argument("--quick", action="store_true", help="the smallest size of each step")
     parser.add_argument(
@@ -198,7 +229,7 @@ def main() -> int:
         help="grade: build the classes and the 100,000-student key here once, reuse them after",
     )
     args = parser.parse_args()
-    steps = {"generate", "grade", "export"}
+    steps = {"generate", "grade", "export", "startup"}
     args.steps = [s for s in args.steps if s in steps] or sorted(steps)  # bench/run.py e2e
     print(f"{os.cpu_count()} cores; quizgen from {ROOT}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -210,6 +241,8 @@ def main() -> int:
             bench_grade(Path(tmp), sizes, args.classes)
         if "export" in args.steps:
             bench_export(Path(tmp), [200] if args.quick else [200, 5000])
+        if "startup" in args.steps:
+            bench_startup(Path(tmp), 1 if args.quick else 5)
     return 0
 
 

@@ -29,17 +29,19 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.runtime
-import sympy
 
 from quizgen.generate.compile import CompiledQuestion
-from quizgen.math.evaluate import exact, to_mpf
+from quizgen.math.mp import exact, to_mpf
 from quizgen.math.numbers import Num, display, fraction_of
 from quizgen.templating import bank_environment
 from quizgen.variant import NumericKey, Variant, answer_markdown
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = ["RoundingSweep", "asked_roundings", "shown"]
 
@@ -175,6 +177,8 @@ class RoundingSweep:
             if formula is None or spec.answer.kind != "numeric":
                 self._targets.append((part_id, None, None))
                 continue
+            import sympy  # loaded already: the formula is a sympy tree
+
             name = formula.expr.name if isinstance(formula.expr, sympy.Symbol) else None
             self._targets.append((part_id, formula, name))
             self._upstream[part_id] = self._needs(formula.expr)

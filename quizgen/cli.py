@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from quizgen.errors import QuizgenError, UsageError, format_error
 
 if TYPE_CHECKING:
+    from rich.table import Table  # loaded by the commands that print a table
+
     from quizgen.export.stream import StreamResult
 
 app = typer.Typer(
@@ -195,6 +196,8 @@ def check(
 
 
 def _check_table(report: Any) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{report.file} — {report.bank.title}", title_justify="left")
     numbers = ("variants", "examples", "rounding")
     for name in ("question", "kind", "topic", *numbers, "status"):
@@ -620,6 +623,7 @@ _GRADE_ROWS = 40  # longer classes: the first rows, then a pointer to grades.csv
 
 
 def _grade_table(report: Any, every: int) -> Table:
+    from rich.table import Table
     from rich.text import Text
 
     table = Table(title=report.exam_title, title_justify="left")
@@ -642,6 +646,7 @@ def _grade_table(report: Any, every: int) -> Table:
 
 
 def _regrade_table(changes: list[Any]) -> Table:
+    from rich.table import Table
     from rich.text import Text
 
     table = Table(title=f"--regrade: {len(changes)} key change(s)", title_justify="left")

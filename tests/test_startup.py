@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import filecmp
+import json
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+
+from tests.conftest import DATA, checkout_env
 
 CORE = [
     "quizgen.bank",
@@ -25,6 +31,21 @@ def _modules_after(code: str) -> set[str]:
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
+    return set(result.stdout.split())
+
+
+def _modules_of_command(*args: object) -> set[str]:
+    """The modules one ``quizgen`` command loads, run in one process (``--jobs 1``)."""
+    argv = ["quizgen", *map(str, args)]
+    code = (
+        f"import sys\nsys.argv = {argv!r}\nfrom quizgen.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code"
+    )
+    script = f"{code}\nprint('\\n'.join(sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=checkout_env()
+    )
+    assert result.returncode == 0, result.stderr
     return set(result.stdout.split())
 
 
@@ -95,3 +116,145 @@ def test_the_bank_package_still_offers_its_names() -> None:
         "assert Tolerance(absolute=0.5) == Tolerance.model_validate(0.5)"
     )
     assert "quizgen.bank.model" in modules
+
+
+SEED = "startup-test-seed-5f0c2a9e41d7b3c8"
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory, quizgen_cli: Callable[..., list]) -> Path:
+    """An exam of the render bank (expression answers included), as `generate` wrote it."""
+    out = tmp_path_factory.mktemp("drawn") / "exam"
+    bank = DATA / "render-bank.yaml"
+    (run,) = quizgen_cli(["generate", bank, "--count", 3, "--seed", SEED, "--out", out])
+    assert run.code == 0, run.stderr
+    return out
+
+
+def test_render_from_a_key_loads_neither_sympy_nor_the_bank_model(
+    drawn: Path, tmp_path: Path
+) -> None:
+    """Rendering reads the frozen key only: no drawing, so no sympy and no bank model;
+    its files are still the ones `generate` wrote (expression answers included)."""
+    out = tmp_path / "rendered"
+    modules = _modules_of_command("render", drawn / "key.json", "--out", out, "--jobs", 1)
+    assert "quizgen.render.html" in modules and "quizgen.generate.write" in modules
+    assert "sympy" not in modules
+    assert "quizgen.bank.model" not in modules
+    assert "quizgen.generate.exam" not in modules
+    papers = sorted(p.name for p in (drawn / "papers").iterdir())
+    assert papers == sorted(p.name for p in (out / "papers").iterdir())
+    _, differ, missing = filecmp.cmpfiles(drawn / "papers", out / "papers", papers, shallow=False)
+    assert differ == [] and missing == []
+
+
+def test_generate_still_loads_sympy_for_its_formulas(drawn: Path) -> None:
+    """The guard above is not vacuous: drawing a bank with formulas does load sympy."""
+    out = drawn.parent / "again"
+    bank = DATA / "render-bank.yaml"
+    args = ("generate", bank, "--count", 1, "--seed", SEED, "--out", out, "--jobs", 1)
+    assert "sympy" in _modules_of_command(*args)
+
+
+PLAIN_ANSWERS = """\
+id: plain-answers
+title: Numbers, choices and words
+questions:
+  - id: sum
+    kind: numeric
+    topic: t
+    answer: 6*7/4
+    prompt: What is 6 × 7 / 4?
+  - id: pick
+    kind: choice
+    topic: t
+    prompt: Which is a prime?
+    options:
+      - {text: "7", correct: true}
+      - {text: "8"}
+  - id: word
+    kind: text
+    topic: t
+    prompt: Name the colour of the sky.
+    answers: [blue]
+"""
+
+
+def test_grading_numbers_choices_and_text_loads_no_sympy(
+    tmp_path: Path, quizgen_cli: Callable[..., list]
+) -> None:
+    """`quizgen grade` of rational, choice and text answers, feedback files included."""
+    bank = tmp_path / "plain.yaml"
+    bank.write_text(PLAIN_ANSWERS, encoding="utf-8")
+    exam = tmp_path / "exam"
+    (run,) = quizgen_cli(["generate", bank, "--count", 1, "--seed", SEED, "--out", exam])
+    assert run.code == 0, run.stderr
+    submission = json.loads((exam / "submissions" / "s001.json").read_text(encoding="utf-8"))
+    submission["answers"] = {"sum": "10.5", "pick": "A", "word": "blue"}
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    (answers / "s001.json").write_text(json.dumps(submission), encoding="utf-8")
+    out = tmp_path / "grades"
+    modules = _modules_of_command("grade", exam / "key.json", answers, "--out", out, "--jobs", 1)
+    assert "quizgen.grade.checkers" in modules and "quizgen.render.feedback" in modules
+    assert "sympy" not in modules
+    grades = (out / "grades.csv").read_text(encoding="utf-8")
+    assert "s001" in grades and ",3,3," in grades, grades
+
+
+NO_FORMULAS = """\
+id: no-formulas
+title: Words and choices
+questions:
+  - id: capital
+    kind: choice
+    topic: geo
+    prompt: Which is the capital of France?
+    options:
+      - {text: Paris, correct: true}
+      - {text: Lyon}
+  - id: river
+    kind: truefalse
+    topic: geo
+    prompt: The Seine flows through Paris.
+    answer: true
+  - id: gate
+    kind: text
+    topic: lstm
+    params:
+      gate: {choice: [forget, input, output]}
+    prompt: Name the {{ gate }} gate.
+    answers: ["{{ gate }}", "{{ gate }} gate"]
+    mistakes:
+      - answer: update gate
+        feedback: That gate is the GRU's.
+    examples:
+      - params: {gate: input}
+        answer: input gate
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_a_bank_without_formulas_loads_no_sympy(command: str, tmp_path: Path) -> None:
+    """Choices, true/false and texts (with a parameter drawn from a list) need no sympy:
+    checking the bank (its example and mistake included) and drawing papers from it."""
+    bank = tmp_path / "words.yaml"
+    bank.write_text(NO_FORMULAS, encoding="utf-8")
+    args: tuple[object, ...] = ("check", bank)
+    if command == "generate":
+        args = ("generate", bank, "--count", 3, "--seed", SEED, "--out", tmp_path / "exam")
+        args += ("--jobs", 1)
+    modules = _modules_of_command(*args)
+    assert "quizgen.generate.compile" in modules and "quizgen.check" in modules
+    assert "sympy" not in modules
+    if command == "generate":
+        assert len(list((tmp_path / "exam" / "papers").iterdir())) == 6  # 3 × HTML + Markdown
+
+
+def test_a_bank_with_one_formula_still_loads_sympy(tmp_path: Path) -> None:
+    """The same bank with one numeric answer: the guard above is not vacuous."""
+    bank = tmp_path / "words.yaml"
+    numeric = "  - id: sum\n    kind: numeric\n    topic: t\n    prompt: 2 + 2?\n"
+    numeric += "    answer: 2 + 2\n"
+    bank.write_text(NO_FORMULAS + numeric, encoding="utf-8")
+    assert "sympy" in _modules_of_command("check", bank)

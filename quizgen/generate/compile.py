@@ -8,15 +8,15 @@ author fixes them in one pass. The result, a :class:`CompiledQuestion`, is what
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.runtime
-import sympy
 
 from quizgen.bank import model as B
 from quizgen.errors import BankError, BankErrors, MathSyntaxError, caret_line
@@ -28,13 +28,13 @@ from quizgen.generate.params import (
     Path,
     param_from_spec,
 )
-from quizgen.math.domains import domain_symbol
-from quizgen.math.evaluate import compile_expr
 from quizgen.math.limits import BANK_LIMITS
 from quizgen.math.numbers import Num
-from quizgen.math.parse import parse_math
 from quizgen.templating import Piece, compile_text, render_pieces, simple_pieces, template_names
 from quizgen.variant import Variant
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = [
     "CompiledAnswer",
@@ -132,7 +132,17 @@ class _Compiler:
         self.bank = bank
         self.base: Path = ("questions", index)
         self.errors: list[BankError] = []
-        self.symbols: dict[str, sympy.Symbol] = {}
+        self.names: dict[str, None] = {}  # parameters and lets in scope, in order
+
+    def add_name(self, name: str) -> None:
+        """A parameter or ``let`` name that later formulas and texts may use."""
+        self.names[name] = None
+
+    @property
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        """The names in scope as real sympy symbols, made only when a formula is parsed:
+        a question without formulas loads no sympy (sympy caches equal symbols)."""
+        return {name: _real_symbol(name) for name in self.names}
 
     def error(self, path: Path, message: str, detail: str = "") -> None:
         self.errors.append(self.bank.error(path, message, detail))
@@ -152,6 +162,11 @@ class _Compiler:
         return formula
 
     def _parse(self, text: str, path: Path, symbols: Mapping[str, sympy.Symbol]) -> Formula:
+        import sympy
+
+        from quizgen.math.evaluate import compile_expr
+        from quizgen.math.parse import parse_math
+
         try:
             # an instructor's formula may hold larger exponents than a student's answer
             expr = parse_math(text, symbols, split_names=False, limits=BANK_LIMITS)
@@ -186,6 +201,8 @@ class _Compiler:
 
     def _side(self, piece: str, text: str, offset: int, path: Path) -> Formula | None:
         """One side of a comparison; a caret points into the whole condition."""
+        from quizgen.math.parse import parse_math
+
         try:
             expr = parse_math(piece, self.symbols, split_names=False)
             return Formula(piece, expr, path, _evaluator(expr))
@@ -199,7 +216,7 @@ class _Compiler:
     def text(self, source: str, path: Path, extra_names: set[str] = frozenset()) -> Text:
         if "{" not in source:
             return Text(source, None, path)
-        known = set(self.symbols) | set(extra_names)
+        known = set(self.names) | set(extra_names)
         try:
             template, names = _compiled_text(source)
             unknown = sorted(names - known)
@@ -257,6 +274,10 @@ def _evaluator(expr: sympy.Basic) -> Callable[[Mapping[str, Any]], Any]:
     Raises:
         ValueError: the formula cannot be evaluated (see :func:`compile_expr`).
     """
+    import sympy
+
+    from quizgen.math.evaluate import compile_expr
+
     fn = compile_expr(expr)
     if all(_cheap(node) for node in sympy.preorder_traversal(expr)):
         return fn
@@ -285,6 +306,14 @@ def _cheap(node: sympy.Basic) -> bool:
     return node.is_Add or node.is_Mul or node.is_Symbol or node.is_Integer
 
 
+@functools.lru_cache(maxsize=4096)
+def _real_symbol(name: str) -> sympy.Symbol:
+    """The real symbol of a parameter or ``let`` name (``Symbol(name, real=True)``)."""
+    import sympy
+
+    return sympy.Symbol(name, real=True)
+
+
 def _caret(exc: MathSyntaxError) -> str:
     return caret_line(exc.text, exc.offset, exc.width)
 
@@ -297,7 +326,7 @@ def _params(c: _Compiler, q: B.QuestionFields) -> list[Param]:
             params.append(param_from_spec(name, spec))
         except (ValueError, ZeroDivisionError, TypeError) as exc:
             c.error(path, str(exc))
-        c.symbols[name] = sympy.Symbol(name, real=True)
+        c.add_name(name)
     return params
 
 
@@ -305,7 +334,7 @@ def _lets(c: _Compiler, q: B.QuestionFields) -> list[tuple[str, Formula]]:
     lets = []
     for name, text in q.let.items():
         lets.append((name, c.formula(text, (*c.base, "let", name))))
-        c.symbols[name] = sympy.Symbol(name, real=True)  # later formulas may use it
+        c.add_name(name)  # later formulas may use it
     return lets
 
 
@@ -356,9 +385,11 @@ def _numeric_answer(c: _Compiler, answer: B.NumericAnswer, path: Path) -> Compil
 
 
 def _expression_answer(c: _Compiler, answer: B.ExpressionAnswer, path: Path) -> CompiledAnswer:
+    from quizgen.math.domains import domain_symbol
+
     variables = {}
     for name, domain in answer.domains().items():
-        if name in c.symbols:
+        if name in c.names:
             c.error((*path, "variables"), f"variable '{name}' is also a parameter or 'let' name")
         variables[name] = domain_symbol(name, domain)
     formula = c.formula(answer.answer, (*path, "answer"), variables)

@@ -15,15 +15,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from quizgen.bank import model as B
 from quizgen.errors import BankError
-from quizgen.math.evaluate import EXACT, exact, to_mpf
+from quizgen.math.mp import EXACT, exact, to_mpf
 from quizgen.math.numbers import display, fraction_of
 from quizgen.rng import Stream
+
+if TYPE_CHECKING:  # formulas are sympy trees; drawing a bank without formulas loads no sympy
+    import sympy
 
 __all__ = [
     "MAX_TRIES",

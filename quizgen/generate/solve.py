@@ -11,16 +11,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from quizgen.bank import model as B
 from quizgen.generate.compile import CompiledAnswer, CompiledPart, CompiledQuestion, TemplateFailure
 from quizgen.generate.params import Formula, Values, draw_error
-from quizgen.math.evaluate import MP
+from quizgen.math.mp import MP
 from quizgen.math.numbers import Num, display, exact_text
-from quizgen.math.printing import to_text
 from quizgen.rng import Stream, stable_hash
 from quizgen.variant import (
     AnswerKey,
@@ -37,6 +34,9 @@ from quizgen.variant import (
     answer_markdown,
     built,
 )
+
+if TYPE_CHECKING:  # answers with formulas hold sympy trees; the others need no sympy
+    import sympy
 
 __all__ = ["draw_variant"]
 
@@ -317,6 +317,8 @@ def _substitute(expr: sympy.Expr, values: Values) -> sympy.Expr:
 
 
 def _sympy_number(v: Any) -> sympy.Expr:
+    import sympy  # loaded already: the caller holds a sympy tree
+
     if isinstance(v, int):
         return sympy.Integer(v)
     if isinstance(v, Fraction):
@@ -327,5 +329,9 @@ def _sympy_number(v: Any) -> sympy.Expr:
 @lru_cache(maxsize=4096)
 def _solved_expression(expr: sympy.Expr, values: tuple[tuple[str, Any], ...]) -> tuple[str, str]:
     """Text and LaTeX of ``expr`` with parameter values substituted (cached: sympy is slow)."""
+    import sympy  # loaded already: ``expr`` is a sympy tree
+
+    from quizgen.math.printing import to_text
+
     solved = _substitute(expr, dict(values))
     return to_text(solved), sympy.latex(solved, order="none")

@@ -16,18 +16,21 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quizgen.fingerprint import Fingerprinter
-from quizgen.generate.exam import Draw
 from quizgen.keyfile import DrawnPaper, KeyWriter, open_key, student_rows
 from quizgen.output import file_stems, write_text_atomic
 from quizgen.pool import ordered_map
 from quizgen.variant import Exam, Paper, Variant
+
+if TYPE_CHECKING:  # drawing (sympy) is imported by whoever draws, not by `quizgen render`
+    from quizgen.generate.exam import Draw
 
 __all__ = [
     "KEY_PAGE",
@@ -220,7 +223,10 @@ def _drawn(
     papers: Iterable[Paper], total: int, jobs: int
 ) -> Iterator[tuple[bytes, DrawnPaper, Callable[[str], dict[str, Any]]]]:
     """(paper JSON for the fingerprint, the paper's record, its variants' JSON data by uid)."""
-    if jobs > 1 and isinstance(papers, Draw) and total > DRAW_CHUNK:
+    # A Draw exists only once its module is loaded; importing that module here would load
+    # the drawing (sympy) for callers that never draw, such as `quizgen render`.
+    drawing = sys.modules.get("quizgen.generate.exam")
+    if jobs > 1 and drawing is not None and isinstance(papers, drawing.Draw) and total > DRAW_CHUNK:
         _DRAWING["draw"] = papers
         tasks = [(a, min(a + DRAW_CHUNK, total)) for a in range(0, total, DRAW_CHUNK)]
         try:

@@ -35,6 +35,7 @@ import sympy
 from mpmath.ctx_mp_python import _mpc
 
 from quizgen.math.functions import HEADS
+from quizgen.math.mp import EXACT, MP, Real, context, exact, to_mpf
 
 __all__ = [
     "EXACT",
@@ -53,11 +54,6 @@ __all__ = [
     "to_mpf",
 ]
 
-MP = mpmath.MPContext()
-MP.dps = 50
-_CONTEXTS: dict[int, Any] = {50: MP}
-Real = Any  # int or Fraction (exact), or MP.mpf (50 digits); MP.mpc between complex steps
-EXACT = (int, Fraction)
 Env = Mapping[str, Any]
 Fn = Callable[[Env], Real]
 
@@ -148,36 +144,6 @@ class Outcome:
 _UNDEFINED = Outcome(undefined=True)
 _COMPLEX = Outcome(complex=True)
 _IMPRECISE = Outcome(imprecise=True)
-
-
-def exact(q: Fraction) -> int | Fraction:
-    """A rational as an int when it is whole (ints are several times faster)."""
-    return q.numerator if q.denominator == 1 else q
-
-
-def to_mpf(value: Real, mp: Any = MP) -> Any:
-    """The value as an mpmath number of ``mp`` (50 digits by default); an mpmath value is
-    returned as it is."""
-    if isinstance(value, int):
-        return mp.mpf(value)
-    if isinstance(value, Fraction):
-        return mp.mpf(value.numerator) / value.denominator
-    return value
-
-
-def context(digits: int) -> Any:
-    """An mpmath context working at ``digits`` significant digits, made once and never changed.
-
-    Formulas compiled for it (:func:`compile_expr`) compute at that precision; a context is
-    never re-set to another precision, so a compiled formula gives the same value in every
-    thread.
-    """
-    found = _CONTEXTS.get(digits)
-    if found is None:
-        found = mpmath.MPContext()
-        found.dps = digits
-        found = _CONTEXTS.setdefault(digits, found)
-    return found
 
 
 def compile_expr(expr: sympy.Basic, policy: Policy = STRICT, mp: Any = MP) -> Fn:

@@ -143,7 +143,7 @@ def exact_text(value: Any) -> str:
 
 def _digits(value: Any) -> str:
     """An irrational value to 40 significant digits (mpmath's notation, which parses back)."""
-    from quizgen.math.evaluate import MP
+    from quizgen.math.mp import MP
 
     return MP.nstr(value, 40, strip_zeros=True)
 
