@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -270,12 +270,18 @@ def _pre_check(banks: list[Any], skip: bool) -> None:
     if skip:
         return
     from quizgen.check import quick_check
-    from quizgen.errors import BankErrors
 
     errors = quick_check(banks)
     if errors:
-        err.print("refused: `quizgen check` finds errors (--no-check writes anyway)")
-        raise BankErrors(errors)
+        _refuse(errors)
+
+
+def _refuse(errors: list[Any]) -> NoReturn:
+    """Refuse to write, for the pre-check's errors (`quizgen check`'s messages)."""
+    from quizgen.errors import BankErrors
+
+    err.print("refused: `quizgen check` finds errors (--no-check writes anyway)")
+    raise BankErrors(errors)
 
 
 JobsOpt = Annotated[
@@ -718,7 +724,13 @@ def export_command(
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
     from quizgen.bank import load_banks
-    from quizgen.export import check_output_path, check_variants, export_file, get_exporter
+    from quizgen.export import (
+        CheckRefused,
+        check_output_path,
+        check_variants,
+        export_file,
+        get_exporter,
+    )
     from quizgen.pool import default_jobs
 
     exporter = get_exporter(to)
@@ -727,22 +739,25 @@ def export_command(
     if manifest is not None:
         _check_manifest_path(to, manifest)
     loaded = load_banks(banks)
-    _pre_check(loaded, no_check)
-    with _progress("drawing and writing pools") as progress:
-        result = export_file(
-            loaded,
-            to,
-            out_file,
-            variants=variants,
-            seed=seed,
-            pick=pick,
-            strict=strict,
-            title=title,
-            template_dir=templates,
-            progress=progress,
-            jobs=jobs or default_jobs(),
-            keep_pools=manifest is not None,
-        )
+    try:  # the pre-check runs beside the drawing; its refusal is _pre_check's
+        with _progress("drawing and writing pools") as progress:
+            result = export_file(
+                loaded,
+                to,
+                out_file,
+                variants=variants,
+                seed=seed,
+                pick=pick,
+                strict=strict,
+                title=title,
+                template_dir=templates,
+                progress=progress,
+                jobs=jobs or default_jobs(),
+                keep_pools=manifest is not None,
+                check=not no_check,
+            )
+    except CheckRefused as refused:
+        _refuse(refused.errors)
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     out.print(
