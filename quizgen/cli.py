@@ -723,22 +723,23 @@ def export_command(
     jobs: JobsOpt = None,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
-    from quizgen.bank import load_banks
-    from quizgen.export import (
-        CheckRefused,
-        check_output_path,
-        check_variants,
-        export_file,
-        get_exporter,
-    )
-    from quizgen.pool import default_jobs
+    with _collector_paused():
+        from quizgen.bank import load_banks
+        from quizgen.export import (
+            CheckRefused,
+            check_output_path,
+            check_variants,
+            export_file,
+            get_exporter,
+        )
+        from quizgen.pool import default_jobs
 
-    exporter = get_exporter(to)
-    check_variants(variants)  # before the banks are read and checked
-    check_output_path(out_file, exporter.suffix)
-    if manifest is not None:
-        _check_manifest_path(to, manifest)
-    loaded = load_banks(banks)
+        exporter = get_exporter(to)
+        check_variants(variants)  # before the banks are read and checked
+        check_output_path(out_file, exporter.suffix)
+        if manifest is not None:
+            _check_manifest_path(to, manifest)
+        loaded = load_banks(banks)
     try:  # the pre-check runs beside the drawing; its refusal is _pre_check's
         with _progress("drawing and writing pools") as progress:
             result = export_file(
@@ -768,6 +769,25 @@ def export_command(
         _write_manifest(to, out_file, result, title or loaded[0].title, manifest)
     if validate:
         _report_validation(to, out_file.read_bytes())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while sympy and the rest load and the banks are read.
+
+    They allocate about a million objects that live as long as the process, and each
+    collection triggered meanwhile walks all of them again, for nothing: about 0.1 s of a
+    command that must start drawing as soon as it can (docs/performance.md).
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _write_manifest(
