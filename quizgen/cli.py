@@ -723,7 +723,7 @@ def export_command(
     jobs: JobsOpt = None,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
-    with _collector_paused():
+    with _frozen_once_loaded() as loaded:
         from quizgen.bank import load_banks
         from quizgen.export import (
             CheckRefused,
@@ -739,53 +739,65 @@ def export_command(
         check_output_path(out_file, exporter.suffix)
         if manifest is not None:
             _check_manifest_path(to, manifest)
-        loaded = load_banks(banks)
-    try:  # the pre-check runs beside the drawing; its refusal is _pre_check's
-        with _progress("drawing and writing pools") as progress:
-            result = export_file(
-                loaded,
-                to,
-                out_file,
-                variants=variants,
-                seed=seed,
-                pick=pick,
-                strict=strict,
-                title=title,
-                template_dir=templates,
-                progress=progress,
-                jobs=jobs or default_jobs(),
-                keep_pools=manifest is not None,
-                check=not no_check,
-            )
-    except CheckRefused as refused:
-        _refuse(refused.errors)
-    for warning in result.warnings:
-        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        f"[green]Wrote[/green] {len(result.pools)} question pool(s), "
-        f"{result.variant_count} variant(s) to {out_file}"
-    )
-    if manifest is not None:
-        _write_manifest(to, out_file, result, title or loaded[0].title, manifest)
-    if validate:
-        _report_validation(to, out_file.read_bytes())
+        banks_read = load_banks(banks)
+        loaded()
+        try:  # the pre-check runs beside the drawing; its refusal is _pre_check's
+            with _progress("drawing and writing pools") as progress:
+                result = export_file(
+                    banks_read,
+                    to,
+                    out_file,
+                    variants=variants,
+                    seed=seed,
+                    pick=pick,
+                    strict=strict,
+                    title=title,
+                    template_dir=templates,
+                    progress=progress,
+                    jobs=jobs or default_jobs(),
+                    keep_pools=manifest is not None,
+                    check=not no_check,
+                )
+        except CheckRefused as refused:
+            _refuse(refused.errors)
+        for warning in result.warnings:
+            err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        out.print(
+            f"[green]Wrote[/green] {len(result.pools)} question pool(s), "
+            f"{result.variant_count} variant(s) to {out_file}"
+        )
+        if manifest is not None:
+            _write_manifest(to, out_file, result, title or banks_read[0].title, manifest)
+        if validate:
+            _report_validation(to, out_file.read_bytes())
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while sympy and the rest load and the banks are read.
+def _frozen_once_loaded() -> Iterator[Callable[[], None]]:
+    """Python's cycle collector kept off what sympy, the models and the banks allocate.
 
-    They allocate about a million objects that live as long as the process, and each
-    collection triggered meanwhile walks all of them again, for nothing: about 0.1 s of a
-    command that must start drawing as soon as it can (docs/performance.md).
+    Loading them allocates about a million objects that live as long as the command. Every
+    collection triggered while they load walks all of them again, and so does the first
+    collection after (they all wait in the youngest generation): 0.1-0.2 s each way, of
+    the part of an export no worker can share. So the collector is paused until the
+    caller calls the function yielded (once loaded), which freezes what is there (the
+    collector never looks at it again) and lets it run; frozen objects are handed back to
+    it when the block ends (a process that runs more commands, a test's, collects them).
     """
     import gc
 
     enabled = gc.isenabled()
     gc.disable()
+
+    def loaded() -> None:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
     try:
-        yield
+        yield loaded
     finally:
+        gc.unfreeze()
         if enabled:
             gc.enable()
 
