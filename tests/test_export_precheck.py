@@ -190,6 +190,26 @@ def test_unchecked_a_bank_that_does_not_compile_is_refused_with_compile_bank_s_e
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_unchecked_a_question_pick_leaves_out_must_compile_all_the_same(
+    jobs, forks, tmp_path
+) -> None:
+    """Regression: a question left out by --pick was not compiled, so its error went unseen."""
+    others = GOOD + GOOD.replace("good", "good2") + MISTAKE_IS_ANSWER
+    broken = _bank(others + DOES_NOT_COMPILE)
+    # The oracle for what --pick 1 takes: the same bank with the broken question mended
+    # (picking reads only topics and order).
+    mended = _bank(others + DOES_NOT_COMPILE.replace("k +* 2", "k + 2"))
+    assert [q.id for q in export_questions([mended], "s", 1)] == ["good", "mistake"]
+    with pytest.raises(BankErrors) as compiled:
+        compile_bank(broken)
+    with pytest.raises(BankErrors) as refused:
+        export_file([broken], "gift", tmp_path / "q.gift", variants=6, seed="s", pick=1,
+                    jobs=jobs)  # fmt: skip
+    assert _said(refused.value.errors) == _said(compiled.value.errors)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("fmt", sorted(EXPORTERS))
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_checked_export_of_a_bank_the_check_passes_writes_the_same_bytes(

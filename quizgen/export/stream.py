@@ -86,16 +86,20 @@ class _Done:
 
 
 def _task(index: int) -> _Done:
-    """Pre-check question ``index`` of the job (when asked), then draw and map its pool if
-    the export takes it (a worker's task). A question the check refuses is not drawn: the
-    export will be refused."""
+    """Pre-check question ``index`` of the job (when asked), compile it, then draw and map
+    its pool if the export takes it (a worker's task). A question the check refuses is not
+    drawn: the export will be refused. One that does not compile fails the export even when
+    ``--pick`` leaves it out, as it did when every bank was compiled first."""
     job = _JOB
     assert job is not None, "stream_export sets the job before any task runs"
     listed = job.listed[index]
     errors = _check(listed) if job.check else []
-    if errors or not listed.drawn:
+    if errors:
         return _Done(errors, None)
-    return _Done(errors, _draw_and_map(compile_question(listed.bank, listed.index), job))
+    question = compile_question(listed.bank, listed.index)  # raises BankErrors
+    if not listed.drawn:
+        return _Done(errors, None)
+    return _Done(errors, _draw_and_map(question, job))
 
 
 def _check(listed: Listed) -> list[BankError]:
@@ -165,9 +169,9 @@ def stream_export(
 
     Args:
         exporter: the format.
-        listed: every question of the banks, in order (:func:`quizgen.export.base.listed`):
-            those the export takes get a pool each; all are compiled, and pre-checked when
-            ``check``.
+        listed: every question of the banks, in order
+            (:func:`quizgen.export.base.listed_questions`): those the export takes get a pool
+            each; all are compiled, and pre-checked when ``check``.
         options: the export's settings (``options.variants`` per pool, ``options.seed``).
         out: a binary file to write to.
         jobs: worker processes to draw and map pools in (1: in this process); the bytes
