@@ -34,7 +34,14 @@ from quizgen.variant import (
     typed_mistake,
 )
 
-__all__ = ["BankReport", "QuestionReport", "check_bank", "check_question", "quick_check"]
+__all__ = [
+    "BankReport",
+    "QuestionReport",
+    "check_bank",
+    "check_question",
+    "quick_check",
+    "quick_check_question",
+]
 
 
 @dataclass
@@ -135,7 +142,18 @@ def quick_check(banks: list[Bank]) -> list[BankError]:
     One draw per question (no sweep), so that it costs little next to the writing; the
     messages are those of ``quizgen check``.
     """
-    return [e for bank in banks for e in check_bank(bank, variants=1).all_errors()]
+    return [
+        e
+        for bank in banks
+        for index, question in enumerate(bank.questions)
+        if question is not None  # invalid: its errors came from loading (a partial bank)
+        for e in quick_check_question(bank, index)
+    ]
+
+
+def quick_check_question(bank: Bank, index: int) -> list[BankError]:
+    """:func:`quick_check` of one question (``export`` checks each beside its drawing)."""
+    return check_question(bank, index, variants=1).errors
 
 
 def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> None:

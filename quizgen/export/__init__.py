@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from quizgen.bank.model import Bank
-from quizgen.errors import UsageError
+from quizgen.errors import BankErrors, UsageError
 from quizgen.export.base import (
     Exporter,
     ExportError,
@@ -28,19 +28,20 @@ from quizgen.export.base import (
     ExportWarning,
     Pool,
     build_pools,
-    export_questions,
+    listed_questions,
     run_export,
 )
 from quizgen.export.canvas import CanvasExporter
 from quizgen.export.gift import GiftExporter
 from quizgen.export.moodle import MoodleExporter
 from quizgen.export.qti21 import Qti21Exporter
-from quizgen.export.stream import StreamResult, stream_export
+from quizgen.export.stream import CheckRefused, StreamResult, stream_export
 from quizgen.output import atomic_file, write_bytes_atomic
 
 __all__ = [
     "EXPORTERS",
     "MAX_VARIANTS",
+    "CheckRefused",
     "ExportError",
     "ExportOptions",
     "ExportResult",
@@ -177,6 +178,7 @@ def export_file(
     progress: Callable[[int, int], None] | None = None,
     jobs: int = 1,
     keep_pools: bool = False,
+    check: bool = False,
 ) -> StreamResult:
     """Export ``banks`` into the file ``path``, written as the pools are drawn.
 
@@ -189,6 +191,8 @@ def export_file(
         jobs: processes to draw and map the pools in (small exports use one).
         keep_pools: keep the pools' variants in the result (a manifest needs them; memory
             then grows with the variants).
+        check: also run :func:`quizgen.check.quick_check` on the banks, beside the drawing;
+            its errors refuse the export as if it had run first.
 
     Returns:
         The pools (variants only if kept), the warnings and the number of variants.
@@ -197,28 +201,49 @@ def export_file(
         UsageError: unknown format, bad ``variants``, no banks, or a path that cannot be
             written.
         ExportError: ``strict`` and the format cannot express something (nothing is written).
+        CheckRefused: ``check``, and the check finds errors (nothing is written).
         BankErrors: a bank's formulas or templates do not compile.
     """
     exporter, options = _prepare(banks, to, variants, seed, strict, title, template_dir)
     path = check_output_path(path, exporter.suffix)
-    questions = export_questions(banks, seed, pick)
+    listed = listed_questions(banks, seed, pick)
+    made = _missing_folders(path)
     try:
         with atomic_file(path) as out:
             result = stream_export(
                 exporter,
-                questions,
+                listed,
                 options,
                 out,
                 jobs=jobs,
                 progress=progress,
                 keep_pools=keep_pools,
+                check=check,
             )
             if strict and result.refused:
                 raise ExportError(exporter.name, result.refused)  # and nothing is written
+    except BankErrors:  # refused before anything is drawn, as if checked and compiled first
+        _remove_empty(made)
+        raise
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UsageError(f"cannot write {path}: {reason}") from None
     return result
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """The folders above ``path`` that do not exist yet, deepest first."""
+    return [p for p in path.absolute().parents if not p.exists()]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) where they are empty: an export refused for the
+    bank's sake leaves no trace, as when it was refused before any file was opened."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 #: Suffixes a format's file may have besides its own: Moodle imports GIFT from ``.txt`` files.

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
@@ -33,6 +33,7 @@ __all__ = [
     "ExportResult",
     "ExportWarning",
     "Exporter",
+    "Listed",
     "Notes",
     "Pool",
     "PoolStream",
@@ -44,6 +45,7 @@ __all__ = [
     "export_questions",
     "ident",
     "is_small",
+    "listed_questions",
     "pool_of",
     "run_export",
     "small_pools_warning",
@@ -299,6 +301,38 @@ def export_questions(
     """
     questions = [q for bank in banks for q in compile_bank(bank)]
     return select_questions(questions, pick, seed, PICK_KEY)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One question of a bank as an export lists it, before it is compiled.
+
+    Attributes:
+        bank: the question's bank.
+        index: its index in ``bank.questions``.
+        drawn: True when the export takes it (``--pick`` may leave it out).
+    """
+
+    bank: Bank
+    index: int
+    drawn: bool = True
+
+    @property
+    def question(self) -> Any:
+        """The bank's question (what picking by topic reads)."""
+        return self.bank.questions[self.index]
+
+
+def listed_questions(banks: Sequence[Bank], seed: str, pick: int | None = None) -> list[Listed]:
+    """Every question of ``banks`` in order, marked as :func:`export_questions` picks it.
+
+    The same choice without compiling anything: picking reads only each question's topic
+    and place, so the questions can be compiled later, in the processes that draw them.
+    """
+    every = [Listed(bank, i) for bank in banks for i in range(len(bank.questions))]
+    # select_questions reads .question.topic and the order, which a Listed has too.
+    chosen = {id(q) for q in select_questions(cast(Any, every), pick, seed, PICK_KEY)}
+    return [replace(entry, drawn=id(entry) in chosen) for entry in every]
 
 
 def draw_pool(question: CompiledQuestion, seed: str, count: int) -> Pool:
