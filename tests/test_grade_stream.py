@@ -134,6 +134,21 @@ def test_hand_marks_are_reported_in_the_order_of_the_file(exam, whole, tmp_path)
     assert "a second mark" in report.rejections[2].reason
 
 
+@pytest.mark.parametrize("shown", [3, 22, 27, 40])
+def test_a_mark_inside_a_run_of_absent_students_cuts_it(exam, tmp_path, shown):
+    """s20 to s30 sent nothing and a mark names s25: the run is written in two parts around
+    s25, whose mark is refused; the summary lists the first ``shown`` students in order."""
+    gone = {f"s{n}" for n in range(20, 31)}
+    subs = [s for s in _submissions(exam) if s.student_id not in gone]
+    marks = [_mark("s25", "why-gates", "1", 2), _mark("s5", "why-gates", "2", 3)]
+    whole = apply_marks(grade_exam(exam, subs, clock=_clock), marks)
+    done = grade_into(tmp_path, start_grading(exam, subs, clock=_clock), marks, shown=shown)
+    for name, text in [("grading.json", grading_json(whole)), ("grades.csv", grades_csv(whole))]:
+        assert (tmp_path / name).read_text(encoding="utf-8") == text
+    assert [r.source for r in done.report.rejections] == ["o.csv:2"]
+    assert done.report.students == whole.students[:shown]
+
+
 def test_no_submission_at_all_lists_every_student(exam, tmp_path):
     run = start_grading(exam, [], clock=_clock)
     grade_into(tmp_path, run, [], gradebook="moodle")
@@ -180,6 +195,62 @@ def test_a_missing_students_entry_is_pydantics(tmp_path_factory, ident, name, nu
     folder.close(report)
     assert (out / "grading.json").read_text(encoding="utf-8") == grading_json(report)
     assert (out / "grades.csv").read_text(encoding="utf-8") == grades_csv(report)
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(
+    people=st.lists(
+        st.tuples(_TEXT.filter(bool), _TEXT, st.sampled_from([0, 5, 7.25, 2.5e-10])),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda p: p[0],
+    ),
+    cut=st.integers(0, 6),
+    gradebook=st.sampled_from(["canvas", "moodle"]),
+)
+def test_runs_of_missing_students_are_the_whole_reports(tmp_path_factory, people, cut, gradebook):
+    """Students without a submission written in runs (plain ids among others with commas,
+    quotes, line breaks): every file as the whole report's writers make it."""
+    out = tmp_path_factory.mktemp("runs")
+    rows = [StudentRow(i, 0, name, n, points) for n, (i, name, points) in enumerate(people, 1)]
+    report = GradeReport(
+        exam_title="t",
+        exam="f",
+        seed="s",
+        students=[missing_grade(row) for row in rows],
+        stats=GradeStats(items=0, checks=0, cache_hits=0),
+    )
+    folder = GradingFolder(out, make_exam_stub(), report, gradebook=gradebook, assignment="t")
+    folder.add_missing(rows[:cut])
+    folder.add_missing(rows[cut:])
+    folder.close(report)
+    # Bytes: a name may hold a carriage return, which reading as text would turn into "\n".
+    assert (out / "grading.json").read_bytes().decode() == grading_json(report)
+    assert (out / "grades.csv").read_bytes().decode() == grades_csv(report)
+    book = {"canvas": canvas_csv, "moodle": moodle_csv}[gradebook](report, "t")
+    assert (out / f"gradebook-{gradebook}.csv").read_bytes().decode() == book
+
+
+@pytest.mark.parametrize("name", ["Ana\rBell", "\r", "Ana\r\nBell", "a,\rb"])
+def test_a_name_with_a_carriage_return_keeps_grades_and_gradebook_whole(tmp_path, name):
+    """Regression: the spooled rows were written with minimal quoting, which leaves a lone
+    carriage return bare; read back, it ended the row (IndexError in the gradebook)."""
+    rows = [StudentRow("s1", 0, name, 1, 4.0), StudentRow("s2", 0, "Bo", 2, 4.0)]
+    students = [missing_grade(row) for row in rows]
+    report = GradeReport(
+        exam_title="t",
+        exam="f",
+        seed="s",
+        students=students,
+        stats=GradeStats(items=0, checks=0, cache_hits=0),
+    )
+    folder = GradingFolder(tmp_path, make_exam_stub(), report, gradebook="moodle")
+    for student in students:
+        folder.add(student)  # one by one, through the spooled rows
+    folder.close(report)
+    assert (tmp_path / "grades.csv").read_bytes().decode() == grades_csv(report)
+    book = (tmp_path / "gradebook-moodle.csv").read_bytes().decode()
+    assert book == moodle_csv(report, make_exam_stub().title)
 
 
 @functools.lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -441,6 +442,58 @@ def _stems(ids: list[str]) -> list[str]:
     return list(ids) if plain else file_stems(ids)
 
 
+_MISSING_PIECES = re.split("%[sd]", _MISSING_JSON)  # around: id, name, number, max
+
+
+def _missing_blocks(rows: Sequence[StudentRow], most: list[float]) -> str:
+    """``",\n" + _MISSING_JSON % (id, name, number, max)`` of each row, joined: pieces
+    put together in C, not 100,000 formattings (the usual ids and names need no escape)."""
+    ids, names = [r.student_id for r in rows], [r.name for r in rows]
+    plain = _PLAIN_TEXT.fullmatch("".join(ids)) and _PLAIN_TEXT.fullmatch("".join(names))
+    q = '"' if plain else ""  # plain: quoted as pydantic quotes them, as they are
+    before_id, before_name, before_number, before_max, end = _MISSING_PIECES
+    pieces = zip(
+        repeat(",\n" + before_id + q),
+        ids if plain else map(_json_text, ids),
+        repeat(q + before_name + q),
+        names if plain else map(_json_text, names),
+        repeat(q + before_number),
+        map(str, [r.number for r in rows]),
+        repeat(before_max),
+        map(_float_json, most),
+        repeat(end),
+    )
+    return "".join(chain.from_iterable(pieces))
+
+
+def _maxima(rows: Sequence[StudentRow]) -> list[float]:
+    """Each row's points as :func:`~quizgen.grade.pipeline.missing_grade` rounds them
+    (a class has a handful of distinct totals: each is rounded once)."""
+    points = [r.points for r in rows]
+    rounded = {p: round(float(p), 9) for p in set(points)}
+    return [rounded[p] for p in points]
+
+
+_CSV_PLAIN = re.compile(r'[^,"\r\n]*')  # a cell that no csv writer quotes
+
+
+def _missing_csv(rows: Sequence[StudentRow], columns: int) -> str:
+    """The grades.csv lines of students without a submission: what ``csv.writer`` writes
+    of ``[id, name, "missing", "0", max, "0", "", …]`` with ``columns`` blank cells."""
+    ids, names = [r.student_id for r in rows], [r.name for r in rows]
+    most = [_cached_num(m) for m in _maxima(rows)]
+    blanks = "," * columns
+    if not (_CSV_PLAIN.fullmatch("".join(ids)) and _CSV_PLAIN.fullmatch("".join(names))):
+        buffer = io.StringIO()
+        cells = [""] * columns
+        csv.writer(buffer, lineterminator="\n").writerows(
+            [i, n, "missing", "0", m, "0", *cells] for i, n, m in zip(ids, names, most, strict=True)
+        )
+        return buffer.getvalue()
+    pieces = zip(ids, repeat(","), names, repeat(",missing,0,"), most, repeat(f",0{blanks}\n"))
+    return "".join(chain.from_iterable(pieces))
+
+
 def _missing_json(student: StudentGrade) -> bytes:
     """:func:`_student_json` of a student without a submission, without pydantic's walk of
     the model (a large class's key lists 100,000 of them): the same bytes."""
@@ -658,6 +711,7 @@ class GradingFolder:
         self._last: tuple[str, ...] = ()
         self._max = 0.0
         self._students = 0
+        self._absent: list[Sequence[StudentRow]] = []  # the runs given to add_missing
         self._feedback = (
             _Feedback(self.out, exam, feedback, jobs, self._flush, staged) if feedback else None
         )
@@ -665,7 +719,9 @@ class GradingFolder:
         self._spool = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close() or abort()
             "w+", encoding="utf-8", newline="", dir=self.out
         )
-        self._rows = csv.writer(self._spool, lineterminator="\n")
+        # Every cell quoted: a lone carriage return in a name, which the minimal quoting
+        # leaves bare, would read back as the end of a row.
+        self._rows = csv.writer(self._spool, lineterminator="\n", quoting=csv.QUOTE_ALL)
         try:
             self._json = self._open("grading.json")
             self._to_grade = self._open("to-grade.csv")
@@ -724,18 +780,15 @@ class GradingFolder:
         a run of them at once (a large class's key lists 100,000)."""
         if not rows:
             return
-        most = [round(float(r.points), 9) for r in rows]
-        blocks = [
-            _MISSING_JSON % (_json_text(r.student_id), _json_text(r.name), r.number, _float_json(m))
-            for r, m in zip(rows, most, strict=True)
-        ]
-        self._json.write((",\n" if self._students else "\n").encode() + ",\n".join(blocks).encode())
+        most = _maxima(rows)
+        text = _missing_blocks(rows, most)  # each block starts with ",\n"
+        self._json.write(((",\n" if self._students else "\n") + text[2:]).encode())
         self._students += len(rows)
         self._max = max(self._max, *most)
-        self._rows.writerows(
-            [r.student_id, r.name, "missing", "0", _cached_num(m), "0", ""]
-            for r, m in zip(rows, most, strict=True)
-        )
+        # The grades.csv rows are made at the end from the rows themselves (kept here: the
+        # key's index holds them anyway); the spool gets one line that says which run.
+        self._rows.writerow([str(len(self._absent))])
+        self._absent.append(rows)
 
     def _grades_row(self, student: StudentGrade) -> None:
         """Spool (id, name, status, total, max, percent, LMS grade, column, cell, …)."""
@@ -799,7 +852,9 @@ class GradingFolder:
         rows.writerow(GRADES_HEADER + columns)
         blanks = [""] * len(columns)
         for row in self._spooled():
-            if len(row) == 7:
+            if len(row) == 1:  # a run of students without a submission (add_missing)
+                buffer.write(_missing_csv(self._absent[int(row[0])], len(columns)))
+            elif len(row) == 7:
                 rows.writerow(row[:6] + blanks)
             else:
                 cells = dict(zip(row[7::2], row[8::2], strict=True))
@@ -814,7 +869,15 @@ class GradingFolder:
     def _gradebook_csv(self) -> Path:
         assert self.gradebook is not None
         build = _GRADEBOOK_ROWS[self.gradebook]
-        students = (GradebookRow(row[0], row[1], row[6]) for row in self._spooled())
+        students = (
+            student
+            for row in self._spooled()
+            for student in (
+                [GradebookRow(r.student_id, r.name, "") for r in self._absent[int(row[0])]]
+                if len(row) == 1  # a run of students without a submission: no grade
+                else [GradebookRow(row[0], row[1], row[6])]
+            )
+        )
         path = self.out / f"gradebook-{self.gradebook}.csv"
         write_text_atomic(path, build(students, self._max, self.assignment))
         return path
@@ -862,6 +925,20 @@ def write_grading(
 # --- grading into a folder -------------------------------------------------------------------
 
 
+def _split_marked(
+    rows: list[StudentRow], book: MarkBook
+) -> Iterator[tuple[int, int, StudentRow | None]]:
+    """``rows`` cut before each student that a mark names: (start, end, that student or
+    None at the end); such a student goes through the marks (which refuse the mark)."""
+    start = 0
+    if book:
+        for at, row in enumerate(rows):
+            if book.marks_of(row.student_id):
+                yield start, at, row
+                start = at + 1
+    yield start, len(rows), None
+
+
 @dataclass(frozen=True)
 class GradingSummary:
     """What a run graded into a folder reports: the run's report with only its first
@@ -896,7 +973,9 @@ def grade_into(
     Raises:
         UsageError: no such gradebook.
     """
-    book = MarkBook(marks, dict.fromkeys(r.student_id for r in student_rows(run.exam)))
+    # Without marks no student id is looked up (a large class's key lists 100,000).
+    ids = dict.fromkeys(r.student_id for r in student_rows(run.exam)) if marks else ()
+    book = MarkBook(marks, ids)
     folder = GradingFolder(
         out,
         run.exam,
@@ -908,29 +987,30 @@ def grade_into(
         staged=staged,
     )
     first: list[StudentGrade] = []
-    absent: list[StudentRow] = []  # a run of students without a submission, written at once
     students = graded = manual = 0
+
+    def add(student: StudentGrade, paper: Paper | None) -> None:
+        nonlocal graded, manual
+        marked, applied = book.apply(student)
+        folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
+        graded += marked.status != "missing"
+        manual += marked.manual
+        if len(first) < shown:
+            first.append(marked)
+
     try:
-        for found, paper in run.rows():
-            students += 1
-            if isinstance(found, StudentRow) and not book.marks_of(found.student_id):
-                absent.append(found)
-                if len(absent) >= 1000:
-                    folder.add_missing(absent)
-                    absent = []
-                if len(first) < shown:
-                    first.append(missing_grade(found))
+        for found in run.runs():
+            if not isinstance(found, list):
+                students += 1
+                add(*found)
                 continue
-            folder.add_missing(absent)
-            absent = []
-            student = missing_grade(found) if isinstance(found, StudentRow) else found
-            marked, applied = book.apply(student)
-            folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
-            graded += marked.status != "missing"
-            manual += marked.manual
-            if len(first) < shown:
-                first.append(marked)
-        folder.add_missing(absent)
+            students += len(found)  # a run of students without a submission
+            for start, end, marked in _split_marked(found, book):
+                folder.add_missing(found[start:end])  # written at once
+                room = max(0, min(end - start, shown - len(first)))  # the summary's first rows
+                first += [missing_grade(r) for r in found[start : start + room]]
+                if marked is not None:  # a mark for a student who sent nothing: refused
+                    add(missing_grade(marked), None)
     except BaseException:
         folder.abort()
         raise
