@@ -19,6 +19,7 @@ from quizgen.grade.overrides import Mark, apply_marks
 from quizgen.grade.pipeline import (
     GradeReport,
     GradeStats,
+    ItemResult,
     grade_exam,
     missing_grade,
     start_grading,
@@ -122,6 +123,24 @@ def test_the_streamed_folder_is_the_whole_report_byte_for_byte(exam, whole, tmp_
         own = feedback_files(exam, paper(exam, student.student_id), student)
         assert text(f"feedback/{student.student_id}.md") == own[".md"]
         assert text(f"feedback/{student.student_id}.html") == own[".html"]
+
+
+def test_items_are_what_validation_makes(exam):
+    """Items are built without pydantic's validation (200,000 a run): each must be the
+    very item validation makes of the same values, value types included (an int where a
+    float belongs would change grading.json), with blank, wrong and unreadable answers."""
+    run = start_grading(exam, _submissions(exam), clock=_clock)
+    statuses = set()
+    for student, _ in run.students():
+        for item in student.items:
+            validated = ItemResult(**item.model_dump())
+            assert item == validated
+            assert [type(v) for v in item.__dict__.values()] == [
+                type(v) for v in validated.__dict__.values()
+            ]
+            assert item.model_dump_json() == validated.model_dump_json()
+            statuses.add(item.status)
+    assert statuses >= {"correct", "incorrect", "blank", "invalid", "manual"}
 
 
 def test_hand_marks_are_reported_in_the_order_of_the_file(exam, whole, tmp_path):

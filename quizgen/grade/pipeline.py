@@ -203,6 +203,7 @@ class _Grader:
     cache: dict[tuple[str, Hashable], Verdict] = field(default_factory=dict)
     key_ids: dict[int, str] = field(default_factory=dict)
     keys: list[AnswerKey] = field(default_factory=list)  # keeps id()s in key_ids valid
+    shown: dict[int, str] = field(default_factory=dict)  # id(key) → answer_markdown(key)
     checks: int = 0
     hits: int = 0
 
@@ -211,6 +212,14 @@ class _Grader:
         if found is None:
             found = self.key_ids[id(key)] = key.model_dump_json()
             self.keys.append(key)
+        return found
+
+    def expected(self, key: AnswerKey) -> str:
+        """``answer_markdown(key)``, made once per key."""
+        found = self.shown.get(id(key))
+        if found is None:
+            self.keys.append(key)  # kept, so that its id() stays its own
+            found = self.shown[id(key)] = answer_markdown(key)
         return found
 
     def verdict(self, key: AnswerKey, response: Response) -> tuple[Verdict, bool, float]:
@@ -247,6 +256,67 @@ def _item(
     )
 
 
+_UNCHECKED = {"feedback", "method", "mistake", "cached", "seconds"}  # not given a blank
+_ITEM_SET = frozenset(ItemResult.model_fields) - _UNCHECKED
+_ITEM_SET_CHECKED = frozenset(ItemResult.model_fields)
+_BLANK = ("blank", 0.0, "", "", None, False, 0.0)  # status, score, feedback, method, …
+
+
+def _item_of(
+    paper: Paper,
+    variant: Variant,
+    part_id: str,
+    key: AnswerKey,
+    points: float,
+    expected: str,
+    response: Response,
+    verdict: tuple[str, float, str, str, int | None, bool, float],
+) -> ItemResult:
+    """The :class:`ItemResult` that :func:`_item` validates, made without validation (two
+    hundred thousand a run): every value already has its field's type (the key's and the
+    verdict's were validated when they were read or made; the numbers are made floats as
+    validation makes them), and the instance is what validation gives, fields set included.
+    ``verdict``: status, score, feedback, method, mistake, cached, seconds.
+    """
+    status, score, feedback, method, mistake, cached, seconds = verdict
+    points, score = float(points), float(score)
+    item = _new_item(ItemResult)
+    _set_attr(
+        item,
+        "__dict__",
+        {
+            "student_id": paper.student_id,
+            "question_id": variant.question_id,
+            "part_id": part_id,
+            "bank_id": variant.bank_id,
+            "topic": variant.topic,
+            "kind": key.kind,
+            "variant_uid": variant.uid,
+            "response": response,
+            "response_text": response_text(response),
+            "status": status,
+            "score": score,
+            "points": points,
+            "earned": round(points * score, 9),
+            "feedback": feedback,
+            "method": method,
+            "mistake": mistake,
+            "expected": expected,
+            "cached": cached,
+            "seconds": seconds,
+        },
+    )
+    given = _ITEM_SET if verdict is _BLANK else _ITEM_SET_CHECKED
+    _set_attr(item, "__pydantic_fields_set__", set(given))
+    _set_attr(item, "__pydantic_extra__", None)
+    _set_attr(item, "__pydantic_private__", None)
+    return item
+
+
+_new_item = ItemResult.__new__
+_set_attr = object.__setattr__
+
+
 def _response(answers: dict[str, Any], question_id: str, part_id: str) -> Response:
     value = answers.get(question_id)
     if part_id:
@@ -264,25 +334,20 @@ def _grade_item(
     answers: dict[str, Any],
 ) -> ItemResult:
     response = _response(answers, variant.question_id, part_id)
-    shown = {"response": response, "response_text": response_text(response)}
+    expected = grader.expected(key)
     if _is_blank(response):
-        return _item(paper, variant, part_id, key, points, status="blank", **shown)
+        return _item_of(paper, variant, part_id, key, points, expected, response, _BLANK)
     verdict, cached, seconds = grader.verdict(key, response)
-    return _item(
-        paper,
-        variant,
-        part_id,
-        key,
-        points,
-        status=verdict.status,
-        score=verdict.score,
-        feedback=verdict.feedback,
-        method=verdict.method,
-        mistake=verdict.mistake,
-        cached=cached,
-        seconds=seconds,
-        **shown,
+    found = (
+        verdict.status,
+        verdict.score,
+        verdict.feedback,
+        verdict.method,
+        verdict.mistake,
+        cached,
+        seconds,
     )
+    return _item_of(paper, variant, part_id, key, points, expected, response, found)
 
 
 def _student(paper: Paper, items: list[ItemResult], received: Received | None) -> StudentGrade:
