@@ -95,3 +95,12 @@ def test_the_bank_package_still_offers_its_names() -> None:
         "assert Tolerance(absolute=0.5) == Tolerance.model_validate(0.5)"
     )
     assert "quizgen.bank.model" in modules
+
+
+@pytest.mark.parametrize("module", ["quizgen.grade.write", "quizgen.render.feedback"])
+def test_grading_with_feedback_does_not_build_the_bank_model(module: str) -> None:
+    """`quizgen grade` renders feedback from the key alone: the bank's pydantic model and
+    its YAML reader (~60 ms to import) are not needed."""
+    modules = _modules_after(f"import {module}")
+    assert "quizgen.bank.model" not in modules
+    assert "yaml" not in modules
