@@ -15,6 +15,7 @@ from classroom import make_exam, paper, right_answers, submission
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quizgen.grade.checkers import check_response
 from quizgen.grade.overrides import Mark, apply_marks
 from quizgen.grade.pipeline import (
     GradeReport,
@@ -141,6 +142,42 @@ def test_items_are_what_validation_makes(exam):
             assert item.model_dump_json() == validated.model_dump_json()
             statuses.add(item.status)
     assert statuses >= {"correct", "incorrect", "blank", "invalid", "manual"}
+
+
+def test_an_answer_given_again_is_graded_as_the_first_time(exam):
+    """Items of answers given before (most of a class) are remembered, not made again. The
+    oracle is the checker itself, called afresh for every answer, and the rule for
+    ``cached``: true exactly when the same answer to the same key was checked before."""
+    run = start_grading(exam, _submissions(exam), clock=_clock)
+    seen: set[tuple[str, str]] = set()
+    checked = 0
+    for student, read in run.students():
+        if read is None:
+            continue
+        items = iter(student.items)
+        for variant in read.variants:
+            for part_id, key, points in variant.gradable():
+                item = next(items)
+                assert (item.student_id, item.variant_uid) == (student.student_id, variant.uid)
+                assert (item.part_id, item.points) == (part_id, points)
+                if item.status == "blank":
+                    continue
+                checked += 1
+                fresh = check_response(key, item.response)
+                assert (item.status, item.score, item.feedback, item.method, item.mistake) == (
+                    fresh.status,
+                    fresh.score,
+                    fresh.feedback,
+                    fresh.method,
+                    fresh.mistake,
+                )
+                answer = (key.model_dump_json(), repr(item.response))
+                assert item.cached == (answer in seen)
+                assert item.cached or item.seconds == 0.0  # the test's clock stands still
+                seen.add(answer)
+    stats = run.stats()
+    assert (stats.checks, stats.cache_hits) == (len(seen), checked - len(seen))
+    assert stats.cache_hits > stats.checks  # the class repeats itself: the case at stake
 
 
 def test_hand_marks_are_reported_in_the_order_of_the_file(exam, whole, tmp_path):

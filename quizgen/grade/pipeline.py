@@ -204,8 +204,41 @@ class _Grader:
     key_ids: dict[int, str] = field(default_factory=dict)
     keys: list[AnswerKey] = field(default_factory=list)  # keeps id()s in key_ids valid
     shown: dict[int, str] = field(default_factory=dict)  # id(key) → answer_markdown(key)
+    # (id(variant), part, response) → (variant, the item's values, checked): see item()
+    answered: dict[tuple[int, str, Hashable], tuple[Variant, dict[str, Any], bool]] = field(
+        default_factory=dict
+    )
     checks: int = 0
     hits: int = 0
+
+    def item(
+        self,
+        paper: Paper,
+        variant: Variant,
+        part_id: str,
+        key: AnswerKey,
+        points: float,
+        response: Response,
+    ) -> ItemResult:
+        """:func:`_grade_item`'s item. Most answers of a class were given before, to the
+        same variant: such an item is the earlier one's values with this student's id (its
+        verdict comes from the cache, as :meth:`verdict` would give it: ``cached``, no time,
+        one more cache hit)."""
+        memo = (id(variant), part_id, _cache_key(response))
+        found = self.answered.get(memo)
+        if found is not None and found[0] is variant:  # is: an id() may be reused
+            _, values, checked = found
+            self.hits += checked
+            values = values.copy()  # in field order, the id first
+            values["student_id"] = paper.student_id
+            return _made_item(values, checked)
+        item = _grade_item(self, paper, variant, part_id, key, points, response)
+        if len(self.answered) >= _ANSWERED:
+            self.answered.clear()
+        checked = item.status != "blank"
+        again = {**item.__dict__, "cached": True, "seconds": 0.0} if checked else item.__dict__
+        self.answered[memo] = (variant, again, checked)
+        return item
 
     def key_id(self, key: AnswerKey) -> str:
         found = self.key_ids.get(id(key))
@@ -280,39 +313,42 @@ def _item_of(
     """
     status, score, feedback, method, mistake, cached, seconds = verdict
     points, score = float(points), float(score)
+    values = {
+        "student_id": paper.student_id,
+        "question_id": variant.question_id,
+        "part_id": part_id,
+        "bank_id": variant.bank_id,
+        "topic": variant.topic,
+        "kind": key.kind,
+        "variant_uid": variant.uid,
+        "response": response,
+        "response_text": response_text(response),
+        "status": status,
+        "score": score,
+        "points": points,
+        "earned": round(points * score, 9),
+        "feedback": feedback,
+        "method": method,
+        "mistake": mistake,
+        "expected": expected,
+        "cached": cached,
+        "seconds": seconds,
+    }
+    return _made_item(values, verdict is not _BLANK)
+
+
+def _made_item(values: dict[str, Any], checked: bool) -> ItemResult:
+    """An :class:`ItemResult` of ``values`` (every field, in field order), as validation
+    makes it: its fields set are those :func:`_item` passes (``checked``: a verdict's)."""
     item = _new_item(ItemResult)
-    _set_attr(
-        item,
-        "__dict__",
-        {
-            "student_id": paper.student_id,
-            "question_id": variant.question_id,
-            "part_id": part_id,
-            "bank_id": variant.bank_id,
-            "topic": variant.topic,
-            "kind": key.kind,
-            "variant_uid": variant.uid,
-            "response": response,
-            "response_text": response_text(response),
-            "status": status,
-            "score": score,
-            "points": points,
-            "earned": round(points * score, 9),
-            "feedback": feedback,
-            "method": method,
-            "mistake": mistake,
-            "expected": expected,
-            "cached": cached,
-            "seconds": seconds,
-        },
-    )
-    given = _ITEM_SET if verdict is _BLANK else _ITEM_SET_CHECKED
-    _set_attr(item, "__pydantic_fields_set__", set(given))
+    _set_attr(item, "__dict__", values)
+    _set_attr(item, "__pydantic_fields_set__", set(_ITEM_SET_CHECKED if checked else _ITEM_SET))
     _set_attr(item, "__pydantic_extra__", None)
     _set_attr(item, "__pydantic_private__", None)
     return item
 
 
+_ANSWERED = 100_000  # items remembered by _Grader.item (a few hundred bytes each)
 _new_item = ItemResult.__new__
 _set_attr = object.__setattr__
 
@@ -331,9 +367,8 @@ def _grade_item(
     part_id: str,
     key: AnswerKey,
     points: float,
-    answers: dict[str, Any],
+    response: Response,
 ) -> ItemResult:
-    response = _response(answers, variant.question_id, part_id)
     expected = grader.expected(key)
     if _is_blank(response):
         return _item_of(paper, variant, part_id, key, points, expected, response, _BLANK)
@@ -374,8 +409,8 @@ def _grade_paper(grader: _Grader, paper: Paper, received: Received | None) -> St
             if received is None:
                 items.append(_item(paper, variant, part_id, key, points, status="missing"))
             else:
-                answers = received.submission.answers
-                items.append(_grade_item(grader, paper, variant, part_id, key, points, answers))
+                response = _response(received.submission.answers, variant.question_id, part_id)
+                items.append(grader.item(paper, variant, part_id, key, points, response))
     return _student(paper, items, received)
 
 
