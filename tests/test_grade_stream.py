@@ -118,7 +118,7 @@ def test_the_streamed_folder_is_the_whole_report_byte_for_byte(exam, whole, tmp_
     names = sorted(p.name for p in (tmp_path / "feedback").iterdir())
     submitted = sorted(s.student_id for s in whole.students if s.status != "missing")
     assert names == sorted(f"{sid}{suffix}" for sid in submitted for suffix in (".html", ".md"))
-    for student in whole.students[:12]:
+    for student in whole.students:  # the last 14 rendered in a worker with jobs 2
         if student.status == "missing":
             continue
         own = feedback_files(exam, paper(exam, student.student_id), student)
