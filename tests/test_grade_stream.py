@@ -325,6 +325,11 @@ def make_exam_stub() -> Exam:
         ["Ana María", "Ana_Mar_a"],
         ["ok-1.2_3", "line\nbreak"],
         ["a\nb", "a"],  # a line break must not pass for two plain ids
+        ["a", "_b", "c"],  # an edge inside the list
+        ["a", "b.", "c"],
+        ["Ab", "aB", "c"],  # capitals, alike when folded
+        ["Ab", "Cd"],  # capitals, unique when folded
+        ["s1", "s1"],  # the same id twice
     ],
 )
 def test_quick_stems_are_file_stems(ids):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -427,7 +428,15 @@ def _float_json(value: float) -> str:
 
 _cached_num = functools.lru_cache(maxsize=256)(_num)
 _SAFE_IDS = re.compile(r"[A-Za-z0-9._\n-]*")
-_EDGES = re.compile(r"(?:^|\n)[._]|[._](?:\n|$)")
+_EDGES = ("\n.", "\n_", ".\n", "_\n")  # an id that starts or ends with . or _ (inner ones)
+
+
+def _unique_folded(joined: str, ids: list[str]) -> bool:
+    """Whether ``ids`` (``joined`` by line breaks) stay unique with case folded."""
+    lowered = joined.lower()
+    if lowered == joined:  # no capitals (the usual roster): the ids' own hashes serve
+        return len(set(ids)) == len(ids)
+    return len(set(lowered.split("\n"))) == len(ids)
 
 
 def _stems(ids: list[str]) -> list[str]:
@@ -438,9 +447,11 @@ def _stems(ids: list[str]) -> list[str]:
         all(ids)
         and joined.count("\n") == len(ids) - 1  # no id holds a line break
         and _SAFE_IDS.fullmatch(joined) is not None
-        and _EDGES.search(joined) is None
+        and joined[0] not in "._"  # joined is not empty: all(ids)
+        and joined[-1] not in "._"
+        and not any(edge in joined for edge in _EDGES)
         and max(map(len, ids), default=0) <= 80
-        and len(set(joined.lower().split("\n"))) == len(ids)
+        and _unique_folded(joined, ids)
     )
     return list(ids) if plain else file_stems(ids)
 
@@ -461,12 +472,21 @@ def _missing_blocks(rows: Sequence[StudentRow], most: list[float]) -> str:
         repeat(q + before_name + q),
         names if plain else map(_json_text, names),
         repeat(q + before_number),
-        map(str, [r.number for r in rows]),
+        map(str, map(_NUMBER, rows)),
         repeat(before_max),
-        map(_float_json, most),
+        _each_formatted(most, _float_json),
         repeat(end),
     )
     return "".join(chain.from_iterable(pieces))
+
+
+_NUMBER = itemgetter(3)  # StudentRow.number
+
+
+def _each_formatted(values: list[float], form: Callable[[float], str]) -> list[str]:
+    """``[form(v) for v in values]``, each distinct value formatted once."""
+    done = {v: form(v) for v in set(values)}
+    return list(map(done.__getitem__, values))
 
 
 def _maxima(rows: Sequence[StudentRow]) -> list[float]:
@@ -484,7 +504,7 @@ def _missing_csv(rows: Sequence[StudentRow], columns: int) -> str:
     """The grades.csv lines of students without a submission: what ``csv.writer`` writes
     of ``[id, name, "missing", "0", max, "0", "", …]`` with ``columns`` blank cells."""
     ids, names = [r.student_id for r in rows], [r.name for r in rows]
-    most = [_cached_num(m) for m in _maxima(rows)]
+    most = _each_formatted(_maxima(rows), _num)
     blanks = "," * columns
     if not (_CSV_PLAIN.fullmatch("".join(ids)) and _CSV_PLAIN.fullmatch("".join(names))):
         buffer = io.StringIO()
