@@ -13,11 +13,15 @@ key the papers are a :class:`KeyPapers` sequence that loads a paper when it is a
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -221,6 +225,27 @@ def _text_json(raw: bytes, at: int) -> bytes:
     return raw[head:-2]
 
 
+_new_row = partial(tuple.__new__, StudentRow)
+_INDEX_TYPES = ({str}, {int}, {str}, {int}, {float, int})  # of each column of the index
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large record is parsed.
+
+    Parsing a 100,000-student index allocates 600,000 objects and no cycle: each of the
+    collections that so many allocations trigger would walk the growing heap for nothing
+    (about a third of the time of reading the index).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class _Reader:
     """Random and sequential access to the records of a v2 key file."""
 
@@ -328,16 +353,20 @@ class _Reader:
             raise _Corrupt(
                 "the last line is not the index trailer (is the file cut off?)"
             ) from None
-        rows = self.record(at).get("index")
-        if type(rows) is not list:
-            raise _Corrupt(f"no index at byte {at}")
-        try:
-            found = [StudentRow(*r) for r in rows]
-        except TypeError:
-            raise _Corrupt("the index has a malformed entry") from None
-        shapes = {tuple(map(type, r)) for r in found}  # one or two shapes: quick to check
-        if not shapes <= {(str, int, str, int, float), (str, int, str, int, int)}:
-            raise _Corrupt("the index has a malformed entry")
+        with _collector_paused():  # 600,000 new objects for 100,000 students, no cycles
+            rows = self.record(at).get("index")
+            if type(rows) is not list:
+                raise _Corrupt(f"no index at byte {at}")
+            try:  # StudentRow(*entry) for each, without a Python call per entry
+                if not set(map(len, rows)) <= {len(StudentRow._fields)}:
+                    raise TypeError
+                found = list(map(_new_row, rows))
+            except TypeError:
+                raise _Corrupt("the index has a malformed entry") from None
+        # Column by column, at C speed: str, int, str, int, float or int.
+        for at, allowed in enumerate(_INDEX_TYPES):
+            if not set(map(type, map(itemgetter(at), found))) <= allowed:
+                raise _Corrupt("the index has a malformed entry")
         return found
 
 

@@ -124,6 +124,40 @@ def test_a_damaged_key_is_refused_with_a_message(tmp_path: Path, damage, message
         open_key(key)
 
 
+def _with_index_entry(key: Path, change) -> None:
+    """Rewrite the index's first entry with ``change`` (the index starts where it did)."""
+    data = key.read_bytes()
+    start = data.index(b'{"index":')
+    end = data.index(b"\n", start)
+    index = json.loads(data[start:end])
+    index["index"][0] = change(index["index"][0])
+    line = json.dumps(index, separators=(",", ":")).encode()
+    key.write_bytes(data[:start] + line + data[end:])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda e: [7, *e[1:]],  # an id that is a number
+        lambda e: [e[0], str(e[1]), *e[2:]],  # an offset that is text
+        lambda e: [*e[:2], None, *e[3:]],  # no name
+        lambda e: [*e[:3], 1.5, e[4]],  # a number that is not whole
+        lambda e: [*e[:4], True],  # points that are a bool
+        lambda e: [*e[:4], "5"],  # points that are text
+        lambda e: e[:4],  # a field short
+        lambda e: [*e, 0],  # a field too many
+        lambda e: dict(zip("abcde", e, strict=True)),  # an object
+        lambda e: "abcde",  # five characters
+    ],
+)
+def test_a_malformed_index_entry_is_refused(tmp_path: Path, change) -> None:
+    key = _v2(make_exam(3), tmp_path)
+    assert len(open_key(key).papers) == 3
+    _with_index_entry(key, change)
+    with pytest.raises(UsageError, match="malformed entry"):
+        open_key(key)
+
+
 def _tree(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -258,3 +258,12 @@ def test_a_bank_with_one_formula_still_loads_sympy(tmp_path: Path) -> None:
     numeric += "    answer: 2 + 2\n"
     bank.write_text(NO_FORMULAS + numeric, encoding="utf-8")
     assert "sympy" in _modules_of_command("check", bank)
+
+
+@pytest.mark.parametrize("module", ["quizgen.grade.write", "quizgen.render.feedback"])
+def test_grading_with_feedback_does_not_build_the_bank_model(module: str) -> None:
+    """`quizgen grade` renders feedback from the key alone: the bank's pydantic model and
+    its YAML reader (~60 ms to import) are not needed."""
+    modules = _modules_after(f"import {module}")
+    assert "quizgen.bank.model" not in modules
+    assert "yaml" not in modules

@@ -130,11 +130,14 @@ def deadline(seconds: float) -> Iterator[None]:
     outermost = not _stack
     if outermost:
         previous_handler = signal.signal(signal.SIGPROF, _on_alarm)
-        previous_timer = signal.setitimer(_TIMER, 0)
-        started = _clock()
-    _stack.append((_clock() + seconds, token))
+        previous_timer = (0.0, 0.0)
+    started = _clock()
+    _stack.append((started + seconds, token))
     try:
-        _arm()
+        if outermost:  # armed for the whole budget at once; the caller's timer comes back
+            previous_timer = signal.setitimer(_TIMER, seconds)
+        else:
+            _arm()
         yield
     except _Expired as exc:
         if exc.token is not token:
@@ -146,16 +149,17 @@ def deadline(seconds: float) -> Iterator[None]:
             signal.setitimer(_TIMER, 0)
             # None: a handler installed from C; the default is the best we can give back.
             signal.signal(signal.SIGPROF, previous_handler or signal.SIG_DFL)
-            _restore_timer(previous_timer, _clock() - started)
+            _restore_timer(previous_timer, started)
         else:
             _arm()
 
 
-def _restore_timer(previous: tuple[float, float], elapsed: float) -> None:
-    """Give back a caller's SIGPROF timer, shortened by the CPU time we held it."""
+def _restore_timer(previous: tuple[float, float], started: float) -> None:
+    """Give back a caller's SIGPROF timer, shortened by the CPU time we held it (since
+    ``started``)."""
     delay, interval = previous
     if delay > 0:
-        signal.setitimer(_TIMER, max(delay - elapsed, 1e-5), interval)
+        signal.setitimer(_TIMER, max(delay - (_clock() - started), 1e-5), interval)
 
 
 def run_bounded(fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:

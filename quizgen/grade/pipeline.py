@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, compress, count
+from operator import itemgetter
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -201,14 +203,56 @@ class _Grader:
     cache: dict[tuple[str, Hashable], Verdict] = field(default_factory=dict)
     key_ids: dict[int, str] = field(default_factory=dict)
     keys: list[AnswerKey] = field(default_factory=list)  # keeps id()s in key_ids valid
+    shown: dict[int, str] = field(default_factory=dict)  # id(key) → answer_markdown(key)
+    # (id(variant), part, response) → (variant, the item's values, checked): see item()
+    answered: dict[tuple[int, str, Hashable], tuple[Variant, dict[str, Any], bool]] = field(
+        default_factory=dict
+    )
     checks: int = 0
     hits: int = 0
+
+    def item(
+        self,
+        paper: Paper,
+        variant: Variant,
+        part_id: str,
+        key: AnswerKey,
+        points: float,
+        response: Response,
+    ) -> ItemResult:
+        """:func:`_grade_item`'s item. Most answers of a class were given before, to the
+        same variant: such an item is the earlier one's values with this student's id (its
+        verdict comes from the cache, as :meth:`verdict` would give it: ``cached``, no time,
+        one more cache hit)."""
+        memo = (id(variant), part_id, _cache_key(response))
+        found = self.answered.get(memo)
+        if found is not None and found[0] is variant:  # is: an id() may be reused
+            _, values, checked = found
+            self.hits += checked
+            values = values.copy()  # in field order, the id first
+            values["student_id"] = paper.student_id
+            return _made_item(values, checked)
+        item = _grade_item(self, paper, variant, part_id, key, points, response)
+        if len(self.answered) >= _ANSWERED:
+            self.answered.clear()
+        checked = item.status != "blank"
+        again = {**item.__dict__, "cached": True, "seconds": 0.0} if checked else item.__dict__
+        self.answered[memo] = (variant, again, checked)
+        return item
 
     def key_id(self, key: AnswerKey) -> str:
         found = self.key_ids.get(id(key))
         if found is None:
             found = self.key_ids[id(key)] = key.model_dump_json()
             self.keys.append(key)
+        return found
+
+    def expected(self, key: AnswerKey) -> str:
+        """``answer_markdown(key)``, made once per key."""
+        found = self.shown.get(id(key))
+        if found is None:
+            self.keys.append(key)  # kept, so that its id() stays its own
+            found = self.shown[id(key)] = answer_markdown(key)
         return found
 
     def verdict(self, key: AnswerKey, response: Response) -> tuple[Verdict, bool, float]:
@@ -245,6 +289,70 @@ def _item(
     )
 
 
+_UNCHECKED = {"feedback", "method", "mistake", "cached", "seconds"}  # not given a blank
+_ITEM_SET = frozenset(ItemResult.model_fields) - _UNCHECKED
+_ITEM_SET_CHECKED = frozenset(ItemResult.model_fields)
+_BLANK = ("blank", 0.0, "", "", None, False, 0.0)  # status, score, feedback, method, …
+
+
+def _item_of(
+    paper: Paper,
+    variant: Variant,
+    part_id: str,
+    key: AnswerKey,
+    points: float,
+    expected: str,
+    response: Response,
+    verdict: tuple[str, float, str, str, int | None, bool, float],
+) -> ItemResult:
+    """The :class:`ItemResult` that :func:`_item` validates, made without validation (two
+    hundred thousand a run): every value already has its field's type (the key's and the
+    verdict's were validated when they were read or made; the numbers are made floats as
+    validation makes them), and the instance is what validation gives, fields set included.
+    ``verdict``: status, score, feedback, method, mistake, cached, seconds.
+    """
+    status, score, feedback, method, mistake, cached, seconds = verdict
+    points, score = float(points), float(score)
+    values = {
+        "student_id": paper.student_id,
+        "question_id": variant.question_id,
+        "part_id": part_id,
+        "bank_id": variant.bank_id,
+        "topic": variant.topic,
+        "kind": key.kind,
+        "variant_uid": variant.uid,
+        "response": response,
+        "response_text": response_text(response),
+        "status": status,
+        "score": score,
+        "points": points,
+        "earned": round(points * score, 9),
+        "feedback": feedback,
+        "method": method,
+        "mistake": mistake,
+        "expected": expected,
+        "cached": cached,
+        "seconds": seconds,
+    }
+    return _made_item(values, verdict is not _BLANK)
+
+
+def _made_item(values: dict[str, Any], checked: bool) -> ItemResult:
+    """An :class:`ItemResult` of ``values`` (every field, in field order), as validation
+    makes it: its fields set are those :func:`_item` passes (``checked``: a verdict's)."""
+    item = _new_item(ItemResult)
+    _set_attr(item, "__dict__", values)
+    _set_attr(item, "__pydantic_fields_set__", set(_ITEM_SET_CHECKED if checked else _ITEM_SET))
+    _set_attr(item, "__pydantic_extra__", None)
+    _set_attr(item, "__pydantic_private__", None)
+    return item
+
+
+_ANSWERED = 100_000  # items remembered by _Grader.item (a few hundred bytes each)
+_new_item = ItemResult.__new__
+_set_attr = object.__setattr__
+
+
 def _response(answers: dict[str, Any], question_id: str, part_id: str) -> Response:
     value = answers.get(question_id)
     if part_id:
@@ -259,28 +367,22 @@ def _grade_item(
     part_id: str,
     key: AnswerKey,
     points: float,
-    answers: dict[str, Any],
+    response: Response,
 ) -> ItemResult:
-    response = _response(answers, variant.question_id, part_id)
-    shown = {"response": response, "response_text": response_text(response)}
+    expected = grader.expected(key)
     if _is_blank(response):
-        return _item(paper, variant, part_id, key, points, status="blank", **shown)
+        return _item_of(paper, variant, part_id, key, points, expected, response, _BLANK)
     verdict, cached, seconds = grader.verdict(key, response)
-    return _item(
-        paper,
-        variant,
-        part_id,
-        key,
-        points,
-        status=verdict.status,
-        score=verdict.score,
-        feedback=verdict.feedback,
-        method=verdict.method,
-        mistake=verdict.mistake,
-        cached=cached,
-        seconds=seconds,
-        **shown,
+    found = (
+        verdict.status,
+        verdict.score,
+        verdict.feedback,
+        verdict.method,
+        verdict.mistake,
+        cached,
+        seconds,
     )
+    return _item_of(paper, variant, part_id, key, points, expected, response, found)
 
 
 def _student(paper: Paper, items: list[ItemResult], received: Received | None) -> StudentGrade:
@@ -307,8 +409,8 @@ def _grade_paper(grader: _Grader, paper: Paper, received: Received | None) -> St
             if received is None:
                 items.append(_item(paper, variant, part_id, key, points, status="missing"))
             else:
-                answers = received.submission.answers
-                items.append(_grade_item(grader, paper, variant, part_id, key, points, answers))
+                response = _response(received.submission.answers, variant.question_id, part_id)
+                items.append(grader.item(paper, variant, part_id, key, points, response))
     return _student(paper, items, received)
 
 
@@ -381,6 +483,33 @@ def _graded_rows(
             yield _grade_paper(grader, paper, received), paper
 
 
+RUN = 10_000  # students without a submission handed on at once by GradeRun.runs()
+
+
+def _graded_runs(
+    exam: Exam, checked: Submissions, grader: _Grader
+) -> Iterator[list[StudentRow] | tuple[StudentGrade, Paper]]:
+    """:func:`_graded_rows` with ``rows_for_missing``, but consecutive students without a
+    submission come as one list of their index rows (at most :data:`RUN`), not one by one:
+    stepping through 99,900 absent students of a large class's key, one at a time, costs
+    more than writing them."""
+    by_student = {r.submission.student_id: r for r in checked.received}
+    rows = student_rows(exam)
+    papers = papers_by_id(exam) if by_student else {}
+    # The positions of the students who submitted, found at C speed.
+    ids = map(itemgetter(0), rows)  # StudentRow.student_id
+    submitted = compress(count(), map(by_student.__contains__, ids)) if by_student else ()
+    start = 0
+    for at in chain(submitted, [len(rows)]):
+        for cut in range(start, at, RUN):
+            yield rows[cut : min(at, cut + RUN)]
+        if at < len(rows):
+            row = rows[at]
+            paper = papers[row.student_id]
+            yield _grade_paper(grader, paper, by_student[row.student_id]), paper
+        start = at + 1
+
+
 @dataclass
 class GradeRun:
     """A grading run in progress: students are graded one at a time, as they are asked for.
@@ -408,6 +537,21 @@ class GradeRun:
         them, and most outputs need only the row."""
         return self._each(rows_for_missing=True)
 
+    def runs(self) -> Iterator[list[StudentRow] | tuple[StudentGrade, Paper]]:
+        """As :meth:`rows`, but consecutive students without a submission come together:
+        a list of their index rows (at most :data:`RUN`), in paper order; a student who
+        submitted comes as (grade, paper)."""
+        self._grader = _Grader(timeout=self.timeout, clock=self.clock)
+        with _long_lived_objects_frozen():
+            for found in _graded_runs(self.exam, self.checked, self._grader):
+                if not isinstance(found, list):
+                    self._count(found[0])
+                yield found
+
+    def _count(self, student: StudentGrade) -> None:
+        self._items += len(student.items)
+        self._invalid += sum(i.status == "invalid" for i in student.items)
+
     def _each(
         self, rows_for_missing: bool
     ) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
@@ -416,9 +560,7 @@ class GradeRun:
             graded = _graded_rows(self.exam, self.checked, self._grader, rows_for_missing)
             for student, paper in graded:
                 if paper is not None:
-                    items = student.items  # type: ignore[union-attr]
-                    self._items += len(items)
-                    self._invalid += sum(i.status == "invalid" for i in items)
+                    self._count(student)  # type: ignore[arg-type]
                 yield student, paper
 
     def stats(self) -> GradeStats:

@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -116,8 +118,11 @@ def _student_status(student: StudentGrade) -> str:
     return "needs manual grading" if student.manual else "graded"
 
 
+_NO_CELL = ("manual", "missing")
+
+
 def _cell(item: ItemResult) -> str:
-    return "" if item.status in ("manual", "missing") else _num(item.earned)
+    return "" if item.status in _NO_CELL else _num(item.earned)
 
 
 # --- CSV and JSON files ----------------------------------------------------------------------
@@ -423,7 +428,15 @@ def _float_json(value: float) -> str:
 
 _cached_num = functools.lru_cache(maxsize=256)(_num)
 _SAFE_IDS = re.compile(r"[A-Za-z0-9._\n-]*")
-_EDGES = re.compile(r"(?:^|\n)[._]|[._](?:\n|$)")
+_EDGES = ("\n.", "\n_", ".\n", "_\n")  # an id that starts or ends with . or _ (inner ones)
+
+
+def _unique_folded(joined: str, ids: list[str]) -> bool:
+    """Whether ``ids`` (``joined`` by line breaks) stay unique with case folded."""
+    lowered = joined.lower()
+    if lowered == joined:  # no capitals (the usual roster): the ids' own hashes serve
+        return len(set(ids)) == len(ids)
+    return len(set(lowered.split("\n"))) == len(ids)
 
 
 def _stems(ids: list[str]) -> list[str]:
@@ -434,11 +447,74 @@ def _stems(ids: list[str]) -> list[str]:
         all(ids)
         and joined.count("\n") == len(ids) - 1  # no id holds a line break
         and _SAFE_IDS.fullmatch(joined) is not None
-        and _EDGES.search(joined) is None
+        and joined[0] not in "._"  # joined is not empty: all(ids)
+        and joined[-1] not in "._"
+        and not any(edge in joined for edge in _EDGES)
         and max(map(len, ids), default=0) <= 80
-        and len(set(joined.lower().split("\n"))) == len(ids)
+        and _unique_folded(joined, ids)
     )
     return list(ids) if plain else file_stems(ids)
+
+
+_MISSING_PIECES = re.split("%[sd]", _MISSING_JSON)  # around: id, name, number, max
+
+
+def _missing_blocks(rows: Sequence[StudentRow], most: list[float]) -> str:
+    """``",\n" + _MISSING_JSON % (id, name, number, max)`` of each row, joined: pieces
+    put together in C, not 100,000 formattings (the usual ids and names need no escape)."""
+    ids, names = [r.student_id for r in rows], [r.name for r in rows]
+    plain = _PLAIN_TEXT.fullmatch("".join(ids)) and _PLAIN_TEXT.fullmatch("".join(names))
+    q = '"' if plain else ""  # plain: quoted as pydantic quotes them, as they are
+    before_id, before_name, before_number, before_max, end = _MISSING_PIECES
+    pieces = zip(
+        repeat(",\n" + before_id + q),
+        ids if plain else map(_json_text, ids),
+        repeat(q + before_name + q),
+        names if plain else map(_json_text, names),
+        repeat(q + before_number),
+        map(str, map(_NUMBER, rows)),
+        repeat(before_max),
+        _each_formatted(most, _float_json),
+        repeat(end),
+    )
+    return "".join(chain.from_iterable(pieces))
+
+
+_NUMBER = itemgetter(3)  # StudentRow.number
+
+
+def _each_formatted(values: list[float], form: Callable[[float], str]) -> list[str]:
+    """``[form(v) for v in values]``, each distinct value formatted once."""
+    done = {v: form(v) for v in set(values)}
+    return list(map(done.__getitem__, values))
+
+
+def _maxima(rows: Sequence[StudentRow]) -> list[float]:
+    """Each row's points as :func:`~quizgen.grade.pipeline.missing_grade` rounds them
+    (a class has a handful of distinct totals: each is rounded once)."""
+    points = [r.points for r in rows]
+    rounded = {p: round(float(p), 9) for p in set(points)}
+    return [rounded[p] for p in points]
+
+
+_CSV_PLAIN = re.compile(r'[^,"\r\n]*')  # a cell that no csv writer quotes
+
+
+def _missing_csv(rows: Sequence[StudentRow], columns: int) -> str:
+    """The grades.csv lines of students without a submission: what ``csv.writer`` writes
+    of ``[id, name, "missing", "0", max, "0", "", …]`` with ``columns`` blank cells."""
+    ids, names = [r.student_id for r in rows], [r.name for r in rows]
+    most = _each_formatted(_maxima(rows), _num)
+    blanks = "," * columns
+    if not (_CSV_PLAIN.fullmatch("".join(ids)) and _CSV_PLAIN.fullmatch("".join(names))):
+        buffer = io.StringIO()
+        cells = [""] * columns
+        csv.writer(buffer, lineterminator="\n").writerows(
+            [i, n, "missing", "0", m, "0", *cells] for i, n, m in zip(ids, names, most, strict=True)
+        )
+        return buffer.getvalue()
+    pieces = zip(ids, repeat(","), names, repeat(",missing,0,"), most, repeat(f",0{blanks}\n"))
+    return "".join(chain.from_iterable(pieces))
 
 
 def _missing_json(student: StudentGrade) -> bytes:
@@ -530,7 +606,7 @@ class _Feedback:
             _STATE.update(out=self.out, exam=self.exam, feedback=self.feedback, staged=self.staged)
             context = multiprocessing.get_context("fork")
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet)
-        task = [(stem, student, None) for stem, student, _ in chunk]  # papers: read there
+        task = [(stem, _packed(student)) for stem, student, _ in chunk]  # papers: read there
         self.pending.append(self.pool.submit(_feedback_task, task))
         while len(self.pending) >= 2 * self.jobs:  # a window: results must not pile up
             self.written += self.pending.popleft().result()
@@ -588,13 +664,15 @@ def _feedback_range(
     """Write the feedback files of ``todo`` (stem, grade, and the paper or None: then it is
     read through ``papers()``, a mapping id → paper); plainly when ``out`` is ``staged``."""
     write = _write_plain if staged else write_text_atomic
+    folder = out / "feedback"
     written = []
     for stem, student, paper in todo:
         if paper is None:
             paper = papers()[student.student_id]
         for suffix, text in feedback(exam, paper, student).items():
-            write(out / f"feedback/{stem}{suffix}", text)
-            written.append(out / f"feedback/{stem}{suffix}")
+            path = folder / f"{stem}{suffix}"  # made once: 20,000 paths cost ~0.1 s each time
+            write(path, text)
+            written.append(path)
     return written
 
 
@@ -604,10 +682,43 @@ def _worker_papers() -> Any:
     return _STATE["papers"]
 
 
-def _feedback_task(todo: list[tuple[str, StudentGrade, None]]) -> list[Path]:
+def _feedback_task(todo: list[tuple[str, _Packed]]) -> list[Path]:
     """:func:`_feedback_range` in a worker, with what it inherited."""
     out, exam, feedback = _STATE["out"], _STATE["exam"], _STATE["feedback"]
-    return _feedback_range(out, exam, feedback, todo, _worker_papers, _STATE["staged"])
+    students = [(stem, _unpacked(packed), None) for stem, packed in todo]
+    return _feedback_range(out, exam, feedback, students, _worker_papers, _STATE["staged"])
+
+
+#: A student's grade as plain values: the student's fields but the items, and each item's.
+_Packed = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
+_STUDENT_FIELDS = tuple(name for name in StudentGrade.model_fields if name != "items")
+_ITEM_FIELDS = tuple(ItemResult.model_fields)
+
+
+def _packed(student: StudentGrade) -> _Packed:
+    """``student`` as plain tuples, for a feedback worker: pickling the pydantic models
+    costs twice as much (~80 µs a student, in the busiest process; as dicts, more still)."""
+    values = student.__dict__
+    items = [tuple(map(item.__dict__.__getitem__, _ITEM_FIELDS)) for item in student.items]
+    return tuple(map(values.__getitem__, _STUDENT_FIELDS)), items
+
+
+def _unpacked(packed: _Packed) -> StudentGrade:
+    """The :class:`StudentGrade` that was :func:`_packed`, with the same field values (its
+    fields set are all its fields: rendering feedback never asks)."""
+    values, items = packed
+    made = [_built(ItemResult, dict(zip(_ITEM_FIELDS, item, strict=True))) for item in items]
+    return _built(StudentGrade, {**dict(zip(_STUDENT_FIELDS, values, strict=True)), "items": made})
+
+
+def _built(cls: Any, values: dict[str, Any]) -> Any:
+    """``cls`` with ``values`` (every field, in field order), without validating them again."""
+    made = cls.__new__(cls)
+    object.__setattr__(made, "__dict__", values)
+    object.__setattr__(made, "__pydantic_fields_set__", set(values))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
 
 
 class GradingFolder:
@@ -658,6 +769,7 @@ class GradingFolder:
         self._last: tuple[str, ...] = ()
         self._max = 0.0
         self._students = 0
+        self._absent: list[Sequence[StudentRow]] = []  # the runs given to add_missing
         self._feedback = (
             _Feedback(self.out, exam, feedback, jobs, self._flush, staged) if feedback else None
         )
@@ -665,7 +777,9 @@ class GradingFolder:
         self._spool = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close() or abort()
             "w+", encoding="utf-8", newline="", dir=self.out
         )
-        self._rows = csv.writer(self._spool, lineterminator="\n")
+        # Every cell quoted: a lone carriage return in a name, which the minimal quoting
+        # leaves bare, would read back as the end of a row.
+        self._rows = csv.writer(self._spool, lineterminator="\n", quoting=csv.QUOTE_ALL)
         try:
             self._json = self._open("grading.json")
             self._to_grade = self._open("to-grade.csv")
@@ -724,18 +838,15 @@ class GradingFolder:
         a run of them at once (a large class's key lists 100,000)."""
         if not rows:
             return
-        most = [round(float(r.points), 9) for r in rows]
-        blocks = [
-            _MISSING_JSON % (_json_text(r.student_id), _json_text(r.name), r.number, _float_json(m))
-            for r, m in zip(rows, most, strict=True)
-        ]
-        self._json.write((",\n" if self._students else "\n").encode() + ",\n".join(blocks).encode())
+        most = _maxima(rows)
+        text = _missing_blocks(rows, most)  # each block starts with ",\n"
+        self._json.write(((",\n" if self._students else "\n") + text[2:]).encode())
         self._students += len(rows)
         self._max = max(self._max, *most)
-        self._rows.writerows(
-            [r.student_id, r.name, "missing", "0", _cached_num(m), "0", ""]
-            for r, m in zip(rows, most, strict=True)
-        )
+        # The grades.csv rows are made at the end from the rows themselves (kept here: the
+        # key's index holds them anyway); the spool gets one line that says which run.
+        self._rows.writerow([str(len(self._absent))])
+        self._absent.append(rows)
 
     def _grades_row(self, student: StudentGrade) -> None:
         """Spool (id, name, status, total, max, percent, LMS grade, column, cell, …)."""
@@ -745,13 +856,18 @@ class GradingFolder:
                 [student.student_id, student.name, status, "0", _num(student.max), "0", lms]
             )
             return
-        sequence = tuple(_column(i) for i in student.items)
+        sequence = tuple(map(_column, student.items))
         if sequence != self._last:  # papers alike (no --pick): one merge, not one each
             _merge(self._columns, list(sequence))
             self._last = sequence
         head = [student.student_id, student.name, status, _num(student.total)]
         numbers = [_num(student.max), _num(student.percent), lms]
-        cells = [x for item in student.items for x in (_column(item), _cell(item))]
+        # _cell of each item; a class earns a handful of distinct scores: each formatted once
+        cells = [
+            x
+            for column, item in zip(sequence, student.items, strict=True)
+            for x in (column, "" if item.status in _NO_CELL else _cached_num(item.earned))
+        ]
         self._rows.writerow(head + numbers + cells)
 
     def close(self, tail: GradeReport) -> list[Path]:
@@ -799,7 +915,9 @@ class GradingFolder:
         rows.writerow(GRADES_HEADER + columns)
         blanks = [""] * len(columns)
         for row in self._spooled():
-            if len(row) == 7:
+            if len(row) == 1:  # a run of students without a submission (add_missing)
+                buffer.write(_missing_csv(self._absent[int(row[0])], len(columns)))
+            elif len(row) == 7:
                 rows.writerow(row[:6] + blanks)
             else:
                 cells = dict(zip(row[7::2], row[8::2], strict=True))
@@ -814,7 +932,15 @@ class GradingFolder:
     def _gradebook_csv(self) -> Path:
         assert self.gradebook is not None
         build = _GRADEBOOK_ROWS[self.gradebook]
-        students = (GradebookRow(row[0], row[1], row[6]) for row in self._spooled())
+        students = (
+            student
+            for row in self._spooled()
+            for student in (
+                [GradebookRow(r.student_id, r.name, "") for r in self._absent[int(row[0])]]
+                if len(row) == 1  # a run of students without a submission: no grade
+                else [GradebookRow(row[0], row[1], row[6])]
+            )
+        )
         path = self.out / f"gradebook-{self.gradebook}.csv"
         write_text_atomic(path, build(students, self._max, self.assignment))
         return path
@@ -862,6 +988,20 @@ def write_grading(
 # --- grading into a folder -------------------------------------------------------------------
 
 
+def _split_marked(
+    rows: list[StudentRow], book: MarkBook
+) -> Iterator[tuple[int, int, StudentRow | None]]:
+    """``rows`` cut before each student that a mark names: (start, end, that student or
+    None at the end); such a student goes through the marks (which refuse the mark)."""
+    start = 0
+    if book:
+        for at, row in enumerate(rows):
+            if book.marks_of(row.student_id):
+                yield start, at, row
+                start = at + 1
+    yield start, len(rows), None
+
+
 @dataclass(frozen=True)
 class GradingSummary:
     """What a run graded into a folder reports: the run's report with only its first
@@ -896,7 +1036,9 @@ def grade_into(
     Raises:
         UsageError: no such gradebook.
     """
-    book = MarkBook(marks, dict.fromkeys(r.student_id for r in student_rows(run.exam)))
+    # Without marks no student id is looked up (a large class's key lists 100,000).
+    ids = dict.fromkeys(r.student_id for r in student_rows(run.exam)) if marks else ()
+    book = MarkBook(marks, ids)
     folder = GradingFolder(
         out,
         run.exam,
@@ -908,29 +1050,30 @@ def grade_into(
         staged=staged,
     )
     first: list[StudentGrade] = []
-    absent: list[StudentRow] = []  # a run of students without a submission, written at once
     students = graded = manual = 0
+
+    def add(student: StudentGrade, paper: Paper | None) -> None:
+        nonlocal graded, manual
+        marked, applied = book.apply(student)
+        folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
+        graded += marked.status != "missing"
+        manual += marked.manual
+        if len(first) < shown:
+            first.append(marked)
+
     try:
-        for found, paper in run.rows():
-            students += 1
-            if isinstance(found, StudentRow) and not book.marks_of(found.student_id):
-                absent.append(found)
-                if len(absent) >= 1000:
-                    folder.add_missing(absent)
-                    absent = []
-                if len(first) < shown:
-                    first.append(missing_grade(found))
+        for found in run.runs():
+            if not isinstance(found, list):
+                students += 1
+                add(*found)
                 continue
-            folder.add_missing(absent)
-            absent = []
-            student = missing_grade(found) if isinstance(found, StudentRow) else found
-            marked, applied = book.apply(student)
-            folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
-            graded += marked.status != "missing"
-            manual += marked.manual
-            if len(first) < shown:
-                first.append(marked)
-        folder.add_missing(absent)
+            students += len(found)  # a run of students without a submission
+            for start, end, marked in _split_marked(found, book):
+                folder.add_missing(found[start:end])  # written at once
+                room = max(0, min(end - start, shown - len(first)))  # the summary's first rows
+                first += [missing_grade(r) for r in found[start : start + room]]
+                if marked is not None:  # a mark for a student who sent nothing: refused
+                    add(missing_grade(marked), None)
     except BaseException:
         folder.abort()
         raise

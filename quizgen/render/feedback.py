@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from string import ascii_lowercase
 
@@ -152,23 +153,17 @@ def _item_view(item: ItemResult, label: str, prompt: str, solution: str, fmt: _T
     )
 
 
-def _item_key(item: ItemResult) -> tuple[object, ...]:
-    """Everything of an item that its view shows (see :func:`_item_view`)."""
-    return (
-        item.response_text,
-        item.status,
-        item.method,
-        item.earned,
-        item.points,
-        item.feedback,
-        item.expected,
-    )
+#: Everything of an item that its view shows (see :func:`_item_view`), as one tuple.
+_item_key = attrgetter(
+    "response_text", "status", "method", "earned", "points", "feedback", "expected"
+)
 
 
 _QUESTION_VIEWS = 20_000  # views kept: a few kB each; past it, the caches start afresh
 _answer_ids: dict[tuple[object, ...], int] = {}  # (number, uid, items' keys) → small id
 _question_views: dict[tuple[int, int], QuestionView] = {}  # (format, answer id) → view
 _sections: dict[tuple[int, int], Markup] = {}  # (template, answer id) → rendered question
+_shown_as: dict[tuple[int, int, int], tuple[QuestionView, Markup]] = {}  # both of the above
 _views_of: list[Exam] = []  # the exam the cached views belong to
 
 #: One question of a student's page: its number, variant, the student's items on it, and
@@ -189,6 +184,7 @@ def _answered(exam: Exam, paper: Paper, student: StudentGrade) -> list[_Answered
         _answer_ids.clear()
         _question_views.clear()
         _sections.clear()
+        _shown_as.clear()
         _views_of[:] = [exam]
     by_question: dict[str, list[ItemResult]] = {}
     for item in student.items:
@@ -196,7 +192,7 @@ def _answered(exam: Exam, paper: Paper, student: StudentGrade) -> list[_Answered
     found = []
     for n, variant in enumerate(paper.variants, start=1):
         items = by_question[variant.question_id]
-        key = (n, variant.uid, tuple([_item_key(i) for i in items]))
+        key = (n, variant.uid, tuple(map(_item_key, items)))
         ident = _answer_ids.get(key)
         if ident is None:
             ident = _answer_ids[key] = len(_answer_ids)
@@ -223,6 +219,19 @@ def _section(template: jinja2.Template, ident: int, view: QuestionView) -> Marku
     found = _sections.get(key)
     if found is None:
         found = _sections[key] = Markup(template.render(q=view))
+    return found
+
+
+def _shown(
+    answered: _Answered, fmt: _Text, template: jinja2.Template
+) -> tuple[QuestionView, Markup]:
+    """(:func:`_shared_question_view`, :func:`_section`) of one question: one lookup for
+    a question already shown (400,000 of them for 10,000 students' two pages)."""
+    key = (id(fmt), id(template), answered[3])
+    found = _shown_as.get(key)
+    if found is None:
+        view = _shared_question_view(answered, fmt)
+        found = _shown_as[key] = (view, _section(template, answered[3], view))
     return found
 
 
@@ -256,7 +265,7 @@ def _feedback_context(
 ) -> dict:
     """What the feedback templates receive: ``exam``, ``student``, ``questions`` and
     ``sections`` (each question rendered by ``section``)."""
-    views = [_shared_question_view(a, fmt) for a in answered]
+    shown = [_shown(a, fmt, section) for a in answered]
     return {
         "exam": student_exam_view(exam),
         "student": StudentView(
@@ -267,8 +276,8 @@ def _feedback_context(
             percent=_num(student.percent),
             manual=student.manual,
         ),
-        "questions": views,
-        "sections": [_section(section, a[3], v) for a, v in zip(answered, views, strict=True)],
+        "questions": [view for view, _ in shown],
+        "sections": [rendered for _, rendered in shown],
     }
 
 

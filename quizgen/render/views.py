@@ -21,7 +21,7 @@ from functools import lru_cache
 from string import ascii_lowercase
 from typing import Any
 
-from quizgen.bank.answers import Tolerance
+from quizgen.bank.answers import Tolerance  # not via bank.model: grade needs no bank
 from quizgen.fingerprint import exam_fingerprint
 from quizgen.variant import (
     AnswerKey,
