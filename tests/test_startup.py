@@ -251,6 +251,24 @@ def test_a_bank_without_formulas_loads_no_sympy(command: str, tmp_path: Path) ->
         assert len(list((tmp_path / "exam" / "papers").iterdir())) == 6  # 3 × HTML + Markdown
 
 
+@pytest.mark.parametrize(
+    "fmt,ext", [("canvas", "zip"), ("moodle", "xml"), ("gift", "gift"), ("qti21", "zip")]
+)
+def test_exporting_a_bank_without_formulas_loads_no_sympy(
+    fmt: str, ext: str, tmp_path: Path
+) -> None:
+    """An LMS export of choices and texts: the exporters' number helpers need no sympy
+    (regression: export/answers.py imported the evaluator at the top)."""
+    bank = tmp_path / "words.yaml"
+    bank.write_text(NO_FORMULAS, encoding="utf-8")
+    out = tmp_path / f"pool.{ext}"
+    args = ("export", bank, "--to", fmt, "--variants", 3, "--seed", SEED, "--out", out)
+    modules = _modules_of_command(*args, "--jobs", 1)
+    assert "quizgen.export.answers" in modules
+    assert "sympy" not in modules
+    assert out.stat().st_size > 0
+
+
 def test_a_bank_with_one_formula_still_loads_sympy(tmp_path: Path) -> None:
     """The same bank with one numeric answer: the guard above is not vacuous."""
     bank = tmp_path / "words.yaml"

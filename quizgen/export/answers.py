@@ -34,7 +34,7 @@ import mpmath
 from quizgen.bank.model import Tolerance
 from quizgen.errors import QuizgenError
 from quizgen.grade.predicates import decade
-from quizgen.math.evaluate import EXACT, compile_expr, exact
+from quizgen.math.mp import EXACT, exact
 from quizgen.math.numbers import fraction_of
 from quizgen.variant import ChoiceKey, NumericKey, Variant, accepted_markdown
 
@@ -210,6 +210,7 @@ def _placeholder(i: int) -> str:
 
 @lru_cache(maxsize=1024)
 def _skeleton_fn(skeleton: str, count: int) -> Callable[[dict[str, Any]], Any]:
+    from quizgen.math.evaluate import compile_expr  # sympy: only for a computed answer
     from quizgen.math.parse import parse_math
 
     names = [_placeholder(i) for i in range(count)]
