@@ -246,7 +246,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     steps = {"generate", "grade", "export", "startup"}
-    args.steps = [s for s in args.steps if s in steps] or sorted(steps)  # bench/run.py e2e
+    args.steps = [s for s in args.steps if s in steps] or sorted(steps)
     print(f"{os.cpu_count()} cores; quizgen from {ROOT}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         if "generate" in args.steps:
