@@ -9,8 +9,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 if __name__ == "__main__":
+    chosen = sys.argv[1:]
     for script in sorted(HERE.glob("bench_*.py")):
-        if len(sys.argv) > 1 and not any(name in script.name for name in sys.argv[1:]):
+        if chosen and not any(name in script.name for name in chosen):
             continue
         print(f"== {script.name}", flush=True)
         # The names given select benchmarks; they are not the benchmark's own arguments
