@@ -251,16 +251,20 @@ def _load_with_libyaml(text: str, file: str) -> Located | None:
     except (yaml.YAMLError, ValueError):  # ValueError: a lone surrogate cannot be UTF-8
         return None
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Located({}, file, {(): (1, 1)})
-        builder = _Builder(loader, file, text)
-        data = builder.build(node, ())
+        return _compose(loader, text, file)
     except (yaml.YAMLError, ValueError):
         return None
     finally:
         loader.dispose()
-    return Located(data, file, builder.positions, builder.errors)
+
+
+def _compose(loader: yaml.SafeLoader | yaml.CSafeLoader, text: str, file: str) -> Located:
+    """The one document of ``loader``'s text as data with positions (either parser's nodes)."""
+    node = loader.get_single_node()
+    if node is None:
+        return Located({}, file, {(): (1, 1)})
+    builder = _Builder(loader, file, text)
+    return Located(builder.build(node, ()), file, builder.positions, builder.errors)
 
 
 def _load_in_python(text: str, file: str) -> Located:
@@ -274,11 +278,7 @@ def _load_in_python(text: str, file: str) -> Located:
         char = f"U+{code:04X}"
         raise BankError(f"invalid YAML: a control character ({char})", file, line, column) from None
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Located({}, file, {(): (1, 1)})
-        builder = _Builder(loader, file, text)
-        data = builder.build(node, ())
+        return _compose(loader, text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -291,7 +291,6 @@ def _load_in_python(text: str, file: str) -> Located:
         raise BankError(_yaml_problem("", ""), file) from None
     finally:
         loader.dispose()
-    return Located(data, file, builder.positions, builder.errors)
 
 
 def read_bank_text(path: Path) -> str:
