@@ -467,17 +467,16 @@ def _long_lived_objects_frozen() -> Iterator[None]:
 
 
 def _graded_rows(
-    exam: Exam, checked: Submissions, grader: _Grader, rows_for_missing: bool = False
-) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
+    exam: Exam, checked: Submissions, grader: _Grader
+) -> Iterator[tuple[StudentGrade, Paper | None]]:
     """Each student of ``exam`` in paper order, graded, with the paper that was read (None
-    for a student without a submission: their paper is not read). With
-    ``rows_for_missing`` such a student is their index row, not a :class:`StudentGrade`."""
+    for a student without a submission: their paper is not read)."""
     by_student = {r.submission.student_id: r for r in checked.received}
     papers = papers_by_id(exam) if by_student else {}
     for row in student_rows(exam):
         received = by_student.get(row.student_id)
         if received is None:
-            yield (row if rows_for_missing else missing_grade(row)), None
+            yield missing_grade(row), None
         else:
             paper = papers[row.student_id]
             yield _grade_paper(grader, paper, received), paper
@@ -489,8 +488,8 @@ RUN = 10_000  # students without a submission handed on at once by GradeRun.runs
 def _graded_runs(
     exam: Exam, checked: Submissions, grader: _Grader
 ) -> Iterator[list[StudentRow] | tuple[StudentGrade, Paper]]:
-    """:func:`_graded_rows` with ``rows_for_missing``, but consecutive students without a
-    submission come as one list of their index rows (at most :data:`RUN`), not one by one:
+    """:func:`_graded_rows`, but consecutive students without a submission come as one
+    list of their index rows (at most :data:`RUN`), not one grade at a time:
     stepping through 99,900 absent students of a large class's key, one at a time, costs
     more than writing them."""
     by_student = {r.submission.student_id: r for r in checked.received}
@@ -529,18 +528,18 @@ class GradeRun:
 
     def students(self) -> Iterator[tuple[StudentGrade, Paper | None]]:
         """(grade, paper read or None) of each student, in paper order, as each is graded."""
-        return self._each(rows_for_missing=False)  # type: ignore[return-value]
-
-    def rows(self) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
-        """As :meth:`students`, but a student without a submission comes as their index row
-        (:func:`missing_grade` makes their grade): a large class's key lists 100,000 of
-        them, and most outputs need only the row."""
-        return self._each(rows_for_missing=True)
+        self._grader = _Grader(timeout=self.timeout, clock=self.clock)
+        with _long_lived_objects_frozen():
+            for student, paper in _graded_rows(self.exam, self.checked, self._grader):
+                if paper is not None:
+                    self._count(student)
+                yield student, paper
 
     def runs(self) -> Iterator[list[StudentRow] | tuple[StudentGrade, Paper]]:
-        """As :meth:`rows`, but consecutive students without a submission come together:
-        a list of their index rows (at most :data:`RUN`), in paper order; a student who
-        submitted comes as (grade, paper)."""
+        """As :meth:`students`, but consecutive students without a submission come
+        together: a list of their index rows (at most :data:`RUN`; :func:`missing_grade`
+        makes a grade of one), in paper order; a student who submitted comes as (grade,
+        paper)."""
         self._grader = _Grader(timeout=self.timeout, clock=self.clock)
         with _long_lived_objects_frozen():
             for found in _graded_runs(self.exam, self.checked, self._grader):
@@ -551,17 +550,6 @@ class GradeRun:
     def _count(self, student: StudentGrade) -> None:
         self._items += len(student.items)
         self._invalid += sum(i.status == "invalid" for i in student.items)
-
-    def _each(
-        self, rows_for_missing: bool
-    ) -> Iterator[tuple[StudentGrade | StudentRow, Paper | None]]:
-        self._grader = _Grader(timeout=self.timeout, clock=self.clock)
-        with _long_lived_objects_frozen():
-            graded = _graded_rows(self.exam, self.checked, self._grader, rows_for_missing)
-            for student, paper in graded:
-                if paper is not None:
-                    self._count(student)  # type: ignore[arg-type]
-                yield student, paper
 
     def stats(self) -> GradeStats:
         """How much checking the run did (after :meth:`students` was exhausted)."""
