@@ -33,6 +33,7 @@ __all__ = [
     "Variant",
     "accepted_markdown",
     "answer_markdown",
+    "assembled",
     "built",
     "correct_options",
     "numeric_text",
@@ -69,9 +70,16 @@ def built(cls: type[M], **values: Any) -> M:
                 data[name] = values[name]
             else:
                 data[name] = field.get_default(call_default_factory=True, validated_data=data)
+    return assembled(cls, data, set(values))
+
+
+def assembled(cls: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
+    """An instance of ``cls`` whose ``__dict__`` is ``data`` (every field, in field order,
+    each value already of its field's type), as validation or ``model_construct`` would leave
+    it with ``fields_set``; nothing is checked, so only for data this program made."""
     m = cls.__new__(cls)
     _set(m, "__dict__", data)
-    _set(m, "__pydantic_fields_set__", set(values))
+    _set(m, "__pydantic_fields_set__", fields_set)
     _set(m, "__pydantic_extra__", None)
     _set(m, "__pydantic_private__", None)
     return m

@@ -38,6 +38,7 @@ from quizgen.variant import (
     Paper,
     Variant,
     answer_markdown,
+    assembled,
 )
 
 __all__ = [
@@ -340,17 +341,10 @@ def _item_of(
 def _made_item(values: dict[str, Any], checked: bool) -> ItemResult:
     """An :class:`ItemResult` of ``values`` (every field, in field order), as validation
     makes it: its fields set are those :func:`_item` passes (``checked``: a verdict's)."""
-    item = _new_item(ItemResult)
-    _set_attr(item, "__dict__", values)
-    _set_attr(item, "__pydantic_fields_set__", set(_ITEM_SET_CHECKED if checked else _ITEM_SET))
-    _set_attr(item, "__pydantic_extra__", None)
-    _set_attr(item, "__pydantic_private__", None)
-    return item
+    return assembled(ItemResult, values, set(_ITEM_SET_CHECKED if checked else _ITEM_SET))
 
 
 _ANSWERED = 100_000  # items remembered by _Grader.item (a few hundred bytes each)
-_new_item = ItemResult.__new__
-_set_attr = object.__setattr__
 
 
 def _response(answers: dict[str, Any], question_id: str, part_id: str) -> Response:

@@ -44,7 +44,7 @@ from quizgen.grade.pipeline import (
 from quizgen.keyfile import StudentRow, papers_by_id, student_rows
 from quizgen.output import file_stems, write_text_atomic
 from quizgen.pool import default_jobs
-from quizgen.variant import Exam, Paper
+from quizgen.variant import Exam, Paper, assembled
 
 __all__ = [
     "GRADEBOOKS",
@@ -707,18 +707,12 @@ def _unpacked(packed: _Packed) -> StudentGrade:
     """The :class:`StudentGrade` that was :func:`_packed`, with the same field values (its
     fields set are all its fields: rendering feedback never asks)."""
     values, items = packed
-    made = [_built(ItemResult, dict(zip(_ITEM_FIELDS, item, strict=True))) for item in items]
-    return _built(StudentGrade, {**dict(zip(_STUDENT_FIELDS, values, strict=True)), "items": made})
-
-
-def _built(cls: Any, values: dict[str, Any]) -> Any:
-    """``cls`` with ``values`` (every field, in field order), without validating them again."""
-    made = cls.__new__(cls)
-    object.__setattr__(made, "__dict__", values)
-    object.__setattr__(made, "__pydantic_fields_set__", set(values))
-    object.__setattr__(made, "__pydantic_extra__", None)
-    object.__setattr__(made, "__pydantic_private__", None)
-    return made
+    made = [
+        assembled(ItemResult, dict(zip(_ITEM_FIELDS, item, strict=True)), set(_ITEM_FIELDS))
+        for item in items
+    ]
+    student = {**dict(zip(_STUDENT_FIELDS, values, strict=True)), "items": made}
+    return assembled(StudentGrade, student, set(student))
 
 
 class GradingFolder:
