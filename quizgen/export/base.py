@@ -11,14 +11,13 @@ turns those notes into an :class:`ExportError`.
 
 from __future__ import annotations
 
-import gc
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
+from quizgen import collector
 from quizgen.bank.model import Bank
 from quizgen.errors import UsageError
 from quizgen.generate.compile import CompiledQuestion, compile_bank
@@ -383,24 +382,6 @@ def small_pools_warning(small: Sequence[tuple[str, int]], count: int) -> list[Ex
     return [ExportWarning("", message)]
 
 
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a format is written.
-
-    Writing thousands of variants allocates millions of short-lived, acyclic objects (strings,
-    tuples), which reference counting frees at once; but the allocations keep triggering full
-    collections that walk every live object (the pools, sympy's caches). Pausing the collector
-    halves the export time (``bench/bench_export.py``); it is restored, as it was, afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def run_export(
     exporter: Exporter,
     pools: Sequence[Pool],
@@ -413,7 +394,7 @@ def run_export(
         ExportError: ``options.strict`` and the format cannot express something.
     """
     notes = Notes()
-    with cycle_collector_paused():
+    with collector.paused():  # writing: many acyclic objects
         data = export_bytes(exporter, pools, options, notes)
     refused = [w for w in notes.warnings if w.cannot_express]
     if options.strict and refused:

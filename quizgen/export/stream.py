@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
+from quizgen import collector
 from quizgen.bank.model import Bank
 from quizgen.errors import BankError, BankErrors
 from quizgen.export.base import (
@@ -32,7 +33,6 @@ from quizgen.export.base import (
     Notes,
     Pool,
     PoolStream,
-    cycle_collector_paused,
     distinct_variants,
     export_questions,
     pool_of,
@@ -225,7 +225,7 @@ def stream_export(
         # live heap is a pool or two, and at 5,000 variants a question memory still levels
         # off (docs/performance.md).
         try:
-            with cycle_collector_paused():
+            with collector.paused():
                 exporter.write(stream, options, out)
         except Exception as exc:
             tasks.close()  # the workers stop (after the tasks in flight)

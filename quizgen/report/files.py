@@ -6,14 +6,12 @@ expected (the CLI turns it into a message and exit code 2). Files are written at
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic_core import from_json
 
+from quizgen.collector import paused as gc_paused  # the name bench_report.py uses
 from quizgen.errors import UsageError
 from quizgen.keyfile import KEY_FORMAT, key_format
 from quizgen.output import write_text_atomic
@@ -39,24 +37,6 @@ __all__ = [
 ]
 
 GRADING_FILE = "grading.json"
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Keep the cyclic garbage collector from rescanning the parsed files while we work.
-
-    A 1,000-student key parses into millions of objects; every collection triggered by the
-    records and rows built afterwards walks all of them again, which more than doubled the
-    time to read and analyse (bench/bench_report.py). Nothing here builds reference cycles
-    that must be freed early; collection resumes afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _json(path: Path, what: str) -> Any:
