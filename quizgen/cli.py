@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from quizgen import collector
 from quizgen.errors import QuizgenError, UsageError, format_error
 
 if TYPE_CHECKING:
@@ -728,7 +729,7 @@ def export_command(
     jobs: JobsOpt = None,
 ) -> None:
     """Export banks to an LMS as random pools: N distinct variants per question."""
-    with _frozen_once_loaded() as loaded:
+    with collector.frozen_once_loaded() as loaded:
         from quizgen.bank import load_banks
         from quizgen.export import (
             CheckRefused,
@@ -775,36 +776,6 @@ def export_command(
             _write_manifest(to, out_file, result, title or banks_read[0].title, manifest)
         if validate:
             _report_validation(to, out_file.read_bytes())
-
-
-@contextmanager
-def _frozen_once_loaded() -> Iterator[Callable[[], None]]:
-    """Python's cycle collector kept off what sympy, the models and the banks allocate.
-
-    Loading them allocates about a million objects that live as long as the command. Every
-    collection triggered while they load walks all of them again, and so does the first
-    collection after (they all wait in the youngest generation): 0.1-0.2 s each way, of
-    the part of an export no worker can share. So the collector is paused until the
-    caller calls the function yielded (once loaded), which freezes what is there (the
-    collector never looks at it again) and lets it run; frozen objects are handed back to
-    it when the block ends (a process that runs more commands, a test's, collects them).
-    """
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-
-    def loaded() -> None:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-    try:
-        yield loaded
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
 
 
 def _write_manifest(
