@@ -111,17 +111,24 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
 
 def check_question(bank: Bank, index: int, variants: int = 200) -> QuestionReport:
     """Compile ``bank.questions[index]``, sweep ``variants`` draws and verify its examples."""
+    return _checked(bank, index, variants)[1]
+
+
+def _checked(
+    bank: Bank, index: int, variants: int
+) -> tuple[CompiledQuestion | None, QuestionReport]:
+    """:func:`check_question`'s report, and the question compiled (None if it does not)."""
     question = bank.questions[index]
     qr = QuestionReport(question.id, question.kind, question.topic)
     try:
         compiled = compile_question(bank, index)
     except BankErrors as exc:
         qr.errors.extend(exc.errors)
-        return qr
+        return None, qr
     _sweep(compiled, qr, variants)
     _check_examples(compiled, qr)
     qr.errors = _unique(qr.errors)
-    return qr
+    return compiled, qr
 
 
 def _unique(errors: list[BankError]) -> list[BankError]:
@@ -147,13 +154,16 @@ def quick_check(banks: list[Bank]) -> list[BankError]:
         for bank in banks
         for index, question in enumerate(bank.questions)
         if question is not None  # invalid: its errors came from loading (a partial bank)
-        for e in quick_check_question(bank, index)
+        for e in quick_check_question(bank, index)[1]
     ]
 
 
-def quick_check_question(bank: Bank, index: int) -> list[BankError]:
-    """:func:`quick_check` of one question (``export`` checks each beside its drawing)."""
-    return check_question(bank, index, variants=1).errors
+def quick_check_question(bank: Bank, index: int) -> tuple[CompiledQuestion | None, list[BankError]]:
+    """:func:`quick_check` of one question, and the question as compiled for it (None when
+    it does not compile), so that ``export``, which checks each question beside its
+    drawing, compiles it once."""
+    compiled, qr = _checked(bank, index, 1)
+    return compiled, qr.errors
 
 
 def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> None:

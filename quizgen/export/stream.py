@@ -93,17 +93,21 @@ def _task(index: int) -> _Done:
     job = _JOB
     assert job is not None, "stream_export sets the job before any task runs"
     listed = job.listed[index]
-    errors = _check(listed) if job.check else []
-    if errors:
-        return _Done(errors, None)
-    question = compile_question(listed.bank, listed.index)  # raises BankErrors
+    if job.check:
+        question, errors = _checked(listed)
+        if errors:
+            return _Done(errors, None)
+        assert question is not None, "a question that does not compile has errors"
+    else:
+        question = compile_question(listed.bank, listed.index)  # raises BankErrors
     if not listed.drawn:
-        return _Done(errors, None)
-    return _Done(errors, _draw_and_map(question, job))
+        return _Done([], None)
+    return _Done([], _draw_and_map(question, job))
 
 
-def _check(listed: Listed) -> list[BankError]:
-    """The pre-check's errors of one question (imported here: only a checked export runs it)."""
+def _checked(listed: Listed) -> tuple[CompiledQuestion | None, list[BankError]]:
+    """One question compiled, with the pre-check's errors (imported here: only a checked
+    export runs it)."""
     from quizgen.check import quick_check_question
 
     return quick_check_question(listed.bank, listed.index)
@@ -258,7 +262,7 @@ def _settle(
         errors = [
             e
             for i, entry in enumerate(listed)
-            for e in (checked[i] if i in checked else _check(entry))
+            for e in (checked[i] if i in checked else _checked(entry)[1])
         ]
         if errors:
             raise CheckRefused(errors) from None
