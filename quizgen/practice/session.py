@@ -136,7 +136,8 @@ class Session:
         """
         compiled = self._compiled.get(item.key)
         if compiled is None:
-            from quizgen.generate.compile import compile_question  # imports sympy: not before
+            # imported on the first draw: a session that never draws loads no drawing code
+            from quizgen.generate.compile import compile_question
 
             compiled = self._compiled[item.key] = compile_question(item.bank, item.index)
         n = self._rounds[item.key]
