@@ -36,12 +36,18 @@ from quizgen.variant import (
 
 __all__ = [
     "BankReport",
+    "CheckRefused",
     "QuestionReport",
     "check_bank",
     "check_question",
     "quick_check",
     "quick_check_question",
 ]
+
+
+class CheckRefused(BankErrors):
+    """The pre-check that ``generate`` runs beside its drawing found errors
+    (:func:`quick_check`'s, all of them, in its order); nothing was written."""
 
 
 @dataclass
@@ -109,15 +115,22 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
     return report
 
 
-def check_question(bank: Bank, index: int, variants: int = 200) -> QuestionReport:
-    """Compile ``bank.questions[index]``, sweep ``variants`` draws and verify its examples."""
+def check_question(
+    bank: Bank, index: int, variants: int = 200, compiled: CompiledQuestion | None = None
+) -> QuestionReport:
+    """Compile ``bank.questions[index]``, sweep ``variants`` draws and verify its examples.
+
+    ``compiled`` is that question compiled already (``generate`` compiles each question once
+    for the check and the drawing); the report is the same either way.
+    """
     question = bank.questions[index]
     qr = QuestionReport(question.id, question.kind, question.topic)
-    try:
-        compiled = compile_question(bank, index)
-    except BankErrors as exc:
-        qr.errors.extend(exc.errors)
-        return qr
+    if compiled is None:
+        try:
+            compiled = compile_question(bank, index)
+        except BankErrors as exc:
+            qr.errors.extend(exc.errors)
+            return qr
     _sweep(compiled, qr, variants)
     _check_examples(compiled, qr)
     qr.errors = _unique(qr.errors)
@@ -151,9 +164,12 @@ def quick_check(banks: list[Bank]) -> list[BankError]:
     ]
 
 
-def quick_check_question(bank: Bank, index: int) -> list[BankError]:
-    """:func:`quick_check` of one question (``export`` checks each beside its drawing)."""
-    return check_question(bank, index, variants=1).errors
+def quick_check_question(
+    bank: Bank, index: int, compiled: CompiledQuestion | None = None
+) -> list[BankError]:
+    """:func:`quick_check` of one question (``export`` and ``generate`` check each beside
+    their drawing); ``compiled``: the question compiled already (not compiled again)."""
+    return check_question(bank, index, variants=1, compiled=compiled).errors
 
 
 def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> None:
