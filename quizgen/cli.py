@@ -370,9 +370,8 @@ def generate(
         numbered_students,
         read_roster,
     )
-    from quizgen.generate.write import write_stream
+    from quizgen.generate.write import default_jobs, write_stream
     from quizgen.output import staged_dir
-    from quizgen.pool import default_jobs
 
     if (count is None) == (roster is None):
         raise UsageError("give exactly one of --count N or --roster FILE")
@@ -405,7 +404,7 @@ def generate(
                 renderers,
                 drawn=half(0),
                 progress=half(1),
-                jobs=jobs or default_jobs(),
+                jobs=jobs or default_jobs(len(students), sum(len(b.questions) for b in loaded)),
                 key_only=key_only,
                 started=lambda: _seed_warning(seed),
             )

@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # drawing (sympy) is imported by whoever draws, not by `quizg
 
 __all__ = [
     "KEY_PAGE",
+    "MIN_PARALLEL",
+    "default_jobs",
     "key_json",
     "render_key",
     "stale_files",
@@ -47,8 +49,20 @@ __all__ = [
 KEY_PAGE = 100
 #: Students rendered per task of the process pool.
 CHUNK = 50
+#: Below this many question variants (students × questions), ``generate`` without
+#: ``--jobs`` works in one process: forking workers costs more than they save there
+#: (whole-process timings in docs/performance.md, "Small jobs in one process").
+MIN_PARALLEL = 2_000
 
 Progress = Callable[[int, int], None]
+
+
+def default_jobs(students: int, questions: int) -> int:
+    """The processes ``generate`` uses when ``--jobs`` is not given: one for a small exam
+    (fewer than :data:`MIN_PARALLEL` variants), else one per core."""
+    from quizgen.pool import default_jobs as cores
+
+    return 1 if students * questions < MIN_PARALLEL else cores()
 
 
 def key_json(exam: Exam) -> str:
