@@ -5,7 +5,8 @@ its CPU time (user + system, the process and every worker it waited for) and its
 resident memory (the largest single process, from ``os.wait4``). Steps:
 
 - ``generate`` 1,000 and 10,000 students of ``banks/rnn-lstm.yaml`` (100,000 with
-  ``--large``), both formats, ``--jobs 1`` and the default (one process per core);
+  ``--large``), both formats, ``--jobs 1`` and the default (one process per core); at 1,000
+  also ``--key-only`` (the drawing side alone: pre-check, drawing, ``key.json``);
 - ``grade`` 1,000 and 10,000 JSON submissions of ``bench/bank-grade.yaml`` (answered as in
   ``bench_grade.py``: right, wrong, known mistakes, blanks, invalid), with feedback files;
 - ``grade`` 100 submissions against a 100,000-student key (the key is assembled from 1,000
@@ -94,6 +95,11 @@ def bench_generate(tmp: Path, sizes: list[int]) -> None:
             key = (out / "key.json").stat().st_size / 1e6
             label = f"generate {n:,} × {per} q (--jobs {jobs or 'cores'}), key {key:.0f} MB"
             show(label, m, n * per, "variants")
+            subprocess.run(["rm", "-rf", str(out)], check=True)
+        if n <= 1000:  # the drawing side alone: pre-check, draw, key.json (no rendering)
+            out = tmp / f"gen-{n}-key"
+            m = run("generate", GEN_BANK, "--count", n, "--seed", SEED, "--out", out, "--key-only")
+            show(f"generate {n:,} × {per} q --key-only (--jobs cores)", m, n * per, "variants")
             subprocess.run(["rm", "-rf", str(out)], check=True)
 
 

@@ -36,12 +36,18 @@ from quizgen.variant import (
 
 __all__ = [
     "BankReport",
+    "CheckRefused",
     "QuestionReport",
     "check_bank",
     "check_question",
     "quick_check",
     "quick_check_question",
 ]
+
+
+class CheckRefused(BankErrors):
+    """The pre-check that ``generate`` runs beside its drawing found errors
+    (:func:`quick_check`'s, all of them, in its order); nothing was written."""
 
 
 @dataclass
@@ -109,26 +115,26 @@ def check_bank(bank: Bank, variants: int = 200, need: int = 0) -> BankReport:
     return report
 
 
-def check_question(bank: Bank, index: int, variants: int = 200) -> QuestionReport:
-    """Compile ``bank.questions[index]``, sweep ``variants`` draws and verify its examples."""
-    return _checked(bank, index, variants)[1]
+def check_question(
+    bank: Bank, index: int, variants: int = 200, compiled: CompiledQuestion | None = None
+) -> QuestionReport:
+    """Compile ``bank.questions[index]``, sweep ``variants`` draws and verify its examples.
 
-
-def _checked(
-    bank: Bank, index: int, variants: int
-) -> tuple[CompiledQuestion | None, QuestionReport]:
-    """:func:`check_question`'s report, and the question compiled (None if it does not)."""
+    ``compiled`` is that question compiled already (``generate`` compiles each question once
+    for the check and the drawing); the report is the same either way.
+    """
     question = bank.questions[index]
     qr = QuestionReport(question.id, question.kind, question.topic)
-    try:
-        compiled = compile_question(bank, index)
-    except BankErrors as exc:
-        qr.errors.extend(exc.errors)
-        return None, qr
+    if compiled is None:
+        try:
+            compiled = compile_question(bank, index)
+        except BankErrors as exc:
+            qr.errors.extend(exc.errors)
+            return qr
     _sweep(compiled, qr, variants)
     _check_examples(compiled, qr)
     qr.errors = _unique(qr.errors)
-    return compiled, qr
+    return qr
 
 
 def _unique(errors: list[BankError]) -> list[BankError]:
@@ -154,16 +160,16 @@ def quick_check(banks: list[Bank]) -> list[BankError]:
         for bank in banks
         for index, question in enumerate(bank.questions)
         if question is not None  # invalid: its errors came from loading (a partial bank)
-        for e in quick_check_question(bank, index)[1]
+        for e in quick_check_question(bank, index)
     ]
 
 
-def quick_check_question(bank: Bank, index: int) -> tuple[CompiledQuestion | None, list[BankError]]:
-    """:func:`quick_check` of one question, and the question as compiled for it (None when
-    it does not compile), so that ``export``, which checks each question beside its
-    drawing, compiles it once."""
-    compiled, qr = _checked(bank, index, 1)
-    return compiled, qr.errors
+def quick_check_question(
+    bank: Bank, index: int, compiled: CompiledQuestion | None = None
+) -> list[BankError]:
+    """:func:`quick_check` of one question (``export`` and ``generate`` check each beside
+    their drawing); ``compiled``: the question compiled already (not compiled again)."""
+    return check_question(bank, index, variants=1, compiled=compiled).errors
 
 
 def _sweep(compiled: CompiledQuestion, qr: QuestionReport, variants: int) -> None:

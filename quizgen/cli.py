@@ -280,6 +280,32 @@ def _pre_check(banks: list[Any], skip: bool) -> None:
         _refuse(errors)
 
 
+def _check_refused() -> type[BaseException]:
+    """The pre-check's refusal when it runs beside the drawing (``generate``)."""
+    from quizgen.check import CheckRefused
+
+    return CheckRefused
+
+
+def _missing_dirs(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist, deepest first."""
+    missing = []
+    for folder in (Path(path), *Path(path).parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_dirs(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) that are still empty: a refused run leaves none."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 def _refuse(errors: list[Any]) -> NoReturn:
     """Refuse to write, for the pre-check's errors (`quizgen check`'s messages)."""
     from quizgen.errors import BankErrors
@@ -344,37 +370,47 @@ def generate(
         numbered_students,
         read_roster,
     )
-    from quizgen.generate.write import write_stream
+    from quizgen.generate.write import default_jobs, write_stream
     from quizgen.output import staged_dir
-    from quizgen.pool import default_jobs
 
     if (count is None) == (roster is None):
         raise UsageError("give exactly one of --count N or --roster FILE")
     renderers = _renderers(formats, templates)
     students = numbered_students(count) if count is not None else read_roster(roster)
     loaded = load_banks(banks)
-    _pre_check(loaded, no_check)
-    target = _out_dir(out_dir, force)
-    _seed_warning(seed)
+    # The pre-check runs beside the drawing (write_stream), yet refuses as if it ran first:
+    # before a bad output folder is named, with no seed warning, and with no folder left.
+    made = _missing_dirs(out_dir)
+    try:
+        target = _out_dir(out_dir, force)
+    except UsageError:
+        _pre_check(loaded, no_check)
+        raise
     exam_seed = seed or new_seed()
     head = exam_head(loaded, exam_seed, pick=pick, title=title)
-    papers = Draw(loaded, students, exam_seed, pick=pick)
-    with staged_dir(target) as stage, _progress("drawing papers, then writing files") as bar:
-        # One bar over both halves: papers drawn into key.json, then files rendered from it.
-        def half(second: int) -> Callable[[int, int], None] | None:
-            return None if bar is None else lambda d, n: bar(second * n + d, 2 * n)
+    papers = Draw(loaded, students, exam_seed, pick=pick, check=not no_check)
+    refusal = () if no_check else _check_refused()  # () catches nothing
+    try:
+        with staged_dir(target) as stage, _progress("drawing papers, then writing files") as bar:
+            # One bar over both halves: papers drawn into key.json, then files rendered from it.
+            def half(second: int) -> Callable[[int, int], None] | None:
+                return None if bar is None else lambda d, n: bar(second * n + d, 2 * n)
 
-        staged = write_stream(
-            head,
-            papers,
-            len(students),
-            stage,
-            renderers,
-            drawn=half(0),
-            progress=half(1),
-            jobs=jobs or default_jobs(),
-            key_only=key_only,
-        )
+            staged = write_stream(
+                head,
+                papers,
+                len(students),
+                stage,
+                renderers,
+                drawn=half(0),
+                progress=half(1),
+                jobs=jobs or default_jobs(len(students), sum(len(b.questions) for b in loaded)),
+                key_only=key_only,
+                started=lambda: _seed_warning(seed),
+            )
+    except refusal as refused:
+        _remove_dirs(made)
+        _refuse(refused.errors)
     written = [target / p.relative_to(stage) for p in staged]
     if key_only:
         out.print(

@@ -7,6 +7,7 @@ render for remembered texts, the grid formula for tabled parameters.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -115,3 +116,52 @@ def test_a_remembered_formula_gives_the_evaluators_values_and_never_remembers_an
     for _ in range(2):
         with pytest.raises(ValueError, match="'a' is text"):
             remembered({"a": "cat", "b": 1})
+
+
+def _where(texts: list[str], names: str = "a b c t"):
+    """The ``where`` comparisons of a one-question bank, compiled."""
+    from quizgen.bank.model import parse_bank
+
+    params = ", ".join(f"{n}: {{range: [-12, 12]}}" for n in names.split())
+    wheres = "".join(f"      - '{t}'\n" for t in texts)
+    bank = parse_bank(
+        "id: b\ntitle: B\nquestions:\n  - id: q\n    kind: numeric\n    topic: t\n"
+        f"    params: {{{params}}}\n    where:\n{wheres}    answer: a\n    prompt: x\n"
+    )
+    return compile_bank(bank)[0].space.where
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(*[st.integers(-12, 12)] * 4), min_size=1, max_size=30))
+def test_a_remembered_constraint_holds_exactly_when_it_holds(draws) -> None:
+    """The oracle: integer arithmetic (math.isqrt), not the evaluator."""
+    square, root = _where(["floor(sqrt(a^2 + b^2 + c^2))^2 == a^2 + b^2 + c^2", "sqrt(a^2) != t"])
+    assert square.key is not None and root.key is not None  # costly: remembered
+    for a, b, c, t in draws * 2:  # each draw twice: the second answer is a remembered one
+        env = {"a": a, "b": b, "c": c, "t": t}
+        assert square.holds(env) is (
+            math.isqrt(a * a + b * b + c * c) ** 2 == a * a + b * b + c * c
+        )
+        assert root.holds(env) is (abs(a) != t)
+
+
+def test_a_cheap_constraint_is_not_remembered_and_the_memo_stays_bounded(monkeypatch) -> None:
+    from quizgen.generate import params
+
+    (cheap,) = _where(["a^2 + b != 3"])
+    assert cheap.key is None
+    (costly,) = _where(["floor(sqrt(a^2 + b^2)) > c"])
+    monkeypatch.setattr(params, "HOLDS_MEMO_MAX", 10)
+    for a in range(-12, 13):
+        for b in range(-12, 13):
+            env = {"a": a, "b": b, "c": 5, "t": 0}
+            assert costly.holds(env) is (math.isqrt(a * a + b * b) > 5)
+            assert len(costly.memo) <= 10
+
+
+def test_a_remembered_constraint_answers_exact_and_inexact_values_by_their_own_test() -> None:
+    (costly,) = _where(["sqrt(a) == 2"])
+    assert costly.holds({"a": 4}) is True
+    assert costly.holds({"a": Fraction(4)}) is True
+    assert costly.holds({"a": MP.mpf("4.0000001")}) is False  # not the exact 4's answer
+    assert costly.holds({"a": 5}) is False

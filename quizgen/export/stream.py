@@ -93,24 +93,24 @@ def _task(index: int) -> _Done:
     job = _JOB
     assert job is not None, "stream_export sets the job before any task runs"
     listed = job.listed[index]
-    if job.check:
-        question, errors = _checked(listed)
-        if errors:
-            return _Done(errors, None)
-        assert question is not None, "a question that does not compile has errors"
-    else:
-        question = compile_question(listed.bank, listed.index)  # raises BankErrors
-    if not listed.drawn:
-        return _Done([], None)
-    return _Done([], _draw_and_map(question, job))
+    try:
+        question = compile_question(listed.bank, listed.index)
+    except BankErrors as exc:
+        if not job.check:
+            raise
+        return _Done(exc.errors, None)  # as the check reports a question that does not compile
+    errors = _check(listed, question) if job.check else []
+    if errors or not listed.drawn:
+        return _Done(errors, None)
+    return _Done(errors, _draw_and_map(question, job))
 
 
-def _checked(listed: Listed) -> tuple[CompiledQuestion | None, list[BankError]]:
-    """One question compiled, with the pre-check's errors (imported here: only a checked
-    export runs it)."""
+def _check(listed: Listed, question: CompiledQuestion | None = None) -> list[BankError]:
+    """The pre-check's errors of one question, on ``question`` when it is compiled already
+    (imported here: only a checked export runs it)."""
     from quizgen.check import quick_check_question
 
-    return quick_check_question(listed.bank, listed.index)
+    return quick_check_question(listed.bank, listed.index, question)
 
 
 def _draw_and_map(question: CompiledQuestion, job: _Job) -> _Drawn:
@@ -262,7 +262,7 @@ def _settle(
         errors = [
             e
             for i, entry in enumerate(listed)
-            for e in (checked[i] if i in checked else _checked(entry)[1])
+            for e in (checked[i] if i in checked else _check(entry))
         ]
         if errors:
             raise CheckRefused(errors) from None

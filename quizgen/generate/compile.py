@@ -197,7 +197,7 @@ class _Compiler:
         if not ops:
             self.error(path, "a condition needs a comparison (<, <=, >, >=, ==, !=)")
             return None
-        return Comparison(text, tuple(sides), tuple(ops), path)
+        return Comparison(text, tuple(sides), tuple(ops), path, key=_comparison_key(sides))
 
     def _side(self, piece: str, text: str, offset: int, path: Path) -> Formula | None:
         """One side of a comparison; a caret points into the whole condition."""
@@ -297,6 +297,17 @@ def _evaluator(expr: sympy.Basic) -> Callable[[Mapping[str, Any]], Any]:
         return found
 
     return remembered
+
+
+def _comparison_key(sides: list[Formula]) -> Callable[[Mapping[str, Any]], tuple] | None:
+    """The memo key of a comparison's names' values (with their types, as a formula's memo
+    has them), or None when every side is integer arithmetic (testing it is as cheap)."""
+    import sympy
+
+    if all(_cheap(node) for side in sides for node in sympy.preorder_traversal(side.expr)):
+        return None
+    names = tuple(sorted({s.name for side in sides for s in side.expr.free_symbols}))
+    return lambda env: tuple([_memo_key(env[n]) for n in names])
 
 
 def _cheap(node: sympy.Basic) -> bool:

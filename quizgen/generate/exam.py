@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quizgen.bank.model import Bank
-from quizgen.errors import UsageError
+from quizgen.errors import BankError, UsageError
 from quizgen.fingerprint import compute_fingerprint
 from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.solve import draw_variant
@@ -247,12 +247,19 @@ def draw_papers(
 @dataclass(frozen=True)
 class Draw:
     """The papers of a class, to be drawn: by :func:`draw_papers` in order, or by ranges of
-    students in several processes (:func:`quizgen.generate.write.write_stream`)."""
+    students in several processes (:func:`quizgen.generate.write.write_stream`).
+
+    With ``check``, the bank pre-check (:func:`quizgen.check.quick_check`) is part of the
+    draw: question by question (:meth:`check_question`) on the questions compiled for the
+    drawing, before any paper is handed on; :meth:`refusal` is the check run whole, for the
+    paths that stop early.
+    """
 
     banks: Sequence[Bank]
     students: Sequence[Student]
     seed: str
     pick: int | None = None
+    check: bool = False
 
     def __len__(self) -> int:
         return len(self.students)
@@ -261,6 +268,40 @@ class Draw:
     def compiled(self) -> list[CompiledQuestion]:
         """The questions, compiled once (forked workers inherit them)."""
         return [q for b in self.banks for q in compile_bank(b)]
+
+    @property
+    def checks(self) -> int:
+        """How many questions the pre-check checks (none without ``check``)."""
+        return len(self._checked) if self.check else 0
+
+    @functools.cached_property
+    def _checked(self) -> list[tuple[Bank, int]]:
+        """(bank, question index) of every question, in the pre-check's order."""
+        return [
+            (bank, index)
+            for bank in self.banks
+            for index, question in enumerate(bank.questions)
+            if question is not None
+        ]
+
+    def check_question(self, number: int) -> list[BankError]:
+        """The pre-check's errors of the ``number``-th question (in the check's order), on
+        the question as compiled for the drawing: compiled once for both."""
+        from quizgen.check import quick_check_question
+
+        bank, index = self._checked[number]
+        return quick_check_question(bank, index, self._compiled_at.get((id(bank), index)))
+
+    @functools.cached_property
+    def _compiled_at(self) -> dict[tuple[int, int], CompiledQuestion]:
+        return {(id(q.bank), q.index): q for q in self.compiled}
+
+    def refusal(self) -> list[BankError]:
+        """The whole pre-check's errors, every question checked here (and compiled again):
+        what ``quick_check`` reports before anything is drawn."""
+        from quizgen.check import quick_check
+
+        return quick_check(list(self.banks)) if self.check else []
 
     def __iter__(self) -> Iterator[Paper]:
         return self.papers(0, len(self.students))

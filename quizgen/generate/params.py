@@ -84,17 +84,45 @@ class Formula:
         return self.fn(env)
 
 
+#: Outcomes a costly comparison keeps (a question's constraint on three integers from -12 to
+#: 12 has 15,625), bounded for one whose names take millions of values together.
+HOLDS_MEMO_MAX = 16_384
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """``a < b`` or a chain ``0 < a < b``, from ``where`` or a truefalse answer."""
+    """``a < b`` or a chain ``0 < a < b``, from ``where`` or a truefalse answer.
+
+    ``key``, given for a comparison that costs more to test than to look up (a function or
+    a root: ``floor(sqrt(a^2 + b^2 + c^2))^2 == a^2 + b^2 + c^2``), makes the memo key of
+    its names' values: the outcome is a pure function of them, and rejection sampling meets
+    the same values again and again while the other parameters vary.
+    """
 
     text: str
     sides: tuple[Formula, ...]
     ops: tuple[str, ...]
     path: Path
+    key: Callable[[Mapping[str, Any]], tuple] | None = field(default=None, compare=False)
+    memo: dict[tuple, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def holds(self, env: Mapping[str, Any]) -> bool:
         """Whether every comparison of the chain holds (exactly, unless a side is irrational)."""
+        if self.key is None:
+            return self._holds(env)
+        try:
+            key = self.key(env)
+        except KeyError:  # a name without a value: the formula says which
+            return self._holds(env)
+        memo = self.memo
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= HOLDS_MEMO_MAX:
+                memo.clear()
+            found = memo[key] = self._holds(env)
+        return found
+
+    def _holds(self, env: Mapping[str, Any]) -> bool:
         values = [f.fn(env) for f in self.sides]
         for v in values:
             if v.__class__ is not int and not isinstance(v, EXACT):

@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # drawing (sympy) is imported by whoever draws, not by `quizg
 
 __all__ = [
     "KEY_PAGE",
+    "MIN_PARALLEL",
+    "default_jobs",
     "key_json",
     "render_key",
     "stale_files",
@@ -47,8 +49,20 @@ __all__ = [
 KEY_PAGE = 100
 #: Students rendered per task of the process pool.
 CHUNK = 50
+#: Below this many question variants (students × questions), ``generate`` without
+#: ``--jobs`` works in one process: forking workers costs more than they save there
+#: (whole-process timings in docs/performance.md, "Small jobs in one process").
+MIN_PARALLEL = 2_000
 
 Progress = Callable[[int, int], None]
+
+
+def default_jobs(students: int, questions: int) -> int:
+    """The processes ``generate`` uses when ``--jobs`` is not given: one for a small exam
+    (fewer than :data:`MIN_PARALLEL` variants), else one per core."""
+    from quizgen.pool import default_jobs as cores
+
+    return 1 if students * questions < MIN_PARALLEL else cores()
 
 
 def key_json(exam: Exam) -> str:
@@ -84,6 +98,7 @@ def write_stream(
     drawn: Progress | None = None,
     jobs: int = 1,
     key_only: bool = False,
+    started: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Write ``key.json`` as ``papers`` arrive, then every file rendered from it.
 
@@ -97,13 +112,19 @@ def write_stream(
         drawn: called after each paper is drawn with (done, total).
         jobs: processes to render with (1: this one); the files are the same for any value.
         key_only: write ``key.json`` alone (render it later, in shards: :func:`render_key`).
+        started: called once before the first paper is drawn or, when ``papers`` is a
+            :class:`~quizgen.generate.exam.Draw` with its pre-check, once the check passed.
 
     Returns:
         The files written: key.json, then per range of students their files.
+
+    Raises:
+        CheckRefused: the draw's pre-check found errors; nothing is written, ``key.json``
+            included.
     """
     with _fewer_collections():
         key = Path(out) / "key.json"
-        fingerprint = _write_key(head, papers, total, key, drawn, jobs)
+        fingerprint = _write_key(head, papers, total, key, drawn, jobs, started)
         if key_only:
             return [key]
         exam = open_key(key)
@@ -193,7 +214,13 @@ def _render(
 
 
 def _write_key(
-    head: Exam, papers: Iterable[Paper], total: int, path: Path, drawn: Progress | None, jobs: int
+    head: Exam,
+    papers: Iterable[Paper],
+    total: int,
+    path: Path,
+    drawn: Progress | None,
+    jobs: int,
+    started: Callable[[], None] | None = None,
 ) -> str:
     """Stream the papers into the v2 key; return the fingerprint.
 
@@ -203,7 +230,9 @@ def _write_key(
     hasher = Fingerprinter(head)
     writer = KeyWriter(path, head)
     try:
-        for done, (paper_json, paper, dump) in enumerate(_drawn(papers, total, jobs), start=1):
+        for done, (paper_json, paper, dump) in enumerate(
+            _drawn(papers, total, jobs, started), start=1
+        ):
             hasher.add_json(paper_json)
             writer.add_drawn(paper, dump)
             if drawn is not None:
@@ -220,26 +249,108 @@ DRAW_CHUNK = 50  # students per drawing task
 
 
 def _drawn(
-    papers: Iterable[Paper], total: int, jobs: int
+    papers: Iterable[Paper], total: int, jobs: int, started: Callable[[], None] | None = None
 ) -> Iterator[tuple[bytes, DrawnPaper, Callable[[str], dict[str, Any]]]]:
-    """(paper JSON for the fingerprint, the paper's record, its variants' JSON data by uid)."""
+    """(paper JSON for the fingerprint, the paper's record, its variants' JSON data by uid).
+
+    A :class:`~quizgen.generate.exam.Draw` that asks for the pre-check is checked first,
+    question by question (in the worker processes beside the drawing when there are
+    several); ``started`` is called once it passed, before the first paper is yielded.
+
+    Raises:
+        CheckRefused: the pre-check found errors (:func:`quizgen.check.quick_check`'s, all
+            of them and in its order, whatever else failed); nothing has been yielded.
+    """
     # A Draw exists only once its module is loaded; importing that module here would load
     # the drawing (sympy) for callers that never draw, such as `quizgen render`.
     drawing = sys.modules.get("quizgen.generate.exam")
-    if jobs > 1 and drawing is not None and isinstance(papers, drawing.Draw) and total > DRAW_CHUNK:
-        _DRAWING["draw"] = papers
-        tasks = [(a, min(a + DRAW_CHUNK, total)) for a in range(0, total, DRAW_CHUNK)]
-        try:
-            for chunk, dumps in ordered_map(_draw_range, tasks, jobs):
-                for paper_json, paper in chunk:
-                    yield paper_json, paper, dumps.__getitem__
-        finally:
-            _DRAWING.clear()
+    if drawing is None or not isinstance(papers, drawing.Draw):
+        _started(started)
+        for paper in papers:
+            yield _drawn_here(paper)
         return
-    for paper in papers:
-        by_uid = {v.uid: v for v in paper.variants}
-        dump = _dumper(by_uid)
-        yield paper.model_dump_json().encode("utf-8"), DrawnPaper.of(paper), dump
+    draw = papers
+    if not draw.check:
+        _started(started)
+        started = None  # called: without a check, the drawing starts now
+    else:  # imported once here, not once in every worker
+        import quizgen.check
+        import quizgen.grade.checkers  # noqa: F401
+    try:
+        draw.compiled  # noqa: B018 -- compiled once, here: the check and every worker use them
+    except Exception:
+        _refuse_if_checked(draw)
+        raise
+    if jobs > 1 and total > DRAW_CHUNK:
+        yield from _drawn_in_workers(draw, total, jobs, started)
+        return
+    try:
+        errors = [e for number in range(draw.checks) for e in draw.check_question(number)]
+    except Exception:
+        _refuse_if_checked(draw)
+        raise
+    _refuse(errors)
+    _started(started)
+    for paper in draw:
+        yield _drawn_here(paper)
+
+
+def _drawn_here(paper: Paper) -> tuple[bytes, DrawnPaper, Callable[[str], dict[str, Any]]]:
+    """What :func:`_drawn` yields of a paper drawn in this process."""
+    by_uid = {v.uid: v for v in paper.variants}
+    return paper.model_dump_json().encode("utf-8"), DrawnPaper.of(paper), _dumper(by_uid)
+
+
+def _drawn_in_workers(
+    draw: Draw, total: int, jobs: int, started: Callable[[], None] | None
+) -> Iterator[tuple[bytes, DrawnPaper, Callable[[str], dict[str, Any]]]]:
+    """:func:`_drawn` in ``jobs`` processes: a task per checked question, then a task per
+    range of students; the checks' results come back first (tasks yield in order), while
+    the workers go on to draw."""
+    _DRAWING["draw"] = draw
+    checks = [("check", number, 0) for number in range(draw.checks)]
+    ranges = [("draw", a, min(a + DRAW_CHUNK, total)) for a in range(0, total, DRAW_CHUNK)]
+    results = ordered_map(_draw_task, [*checks, *ranges], jobs)
+    try:
+        errors = []
+        try:
+            for _ in checks:
+                errors.extend(next(results))
+        except Exception:
+            results.close()  # the workers stop (after the tasks in flight)
+            _refuse_if_checked(draw)
+            raise
+        if errors:
+            results.close()
+            _refuse(errors)
+        _started(started)
+        for chunk, dumps in results:
+            for paper_json, paper in chunk:
+                yield paper_json, paper, dumps.__getitem__
+    finally:
+        results.close()
+        _DRAWING.clear()
+
+
+def _started(started: Callable[[], None] | None) -> None:
+    """Call ``started`` if given."""
+    if started is not None:
+        started()
+
+
+def _refuse(errors: list[Any]) -> None:
+    """Refuse with the pre-check's ``errors``, if there are any."""
+    if errors:
+        from quizgen.check import CheckRefused
+
+        raise CheckRefused(errors)
+
+
+def _refuse_if_checked(draw: Draw) -> None:
+    """The drawing stopped before the pre-check had its say: say it now, as if it had run
+    first (it did, before the pre-check moved beside the drawing); the caller re-raises
+    the failure when the check finds nothing."""
+    _refuse(draw.refusal())
 
 
 def _dumper(by_uid: dict[str, Variant]) -> Callable[[str], dict[str, Any]]:
@@ -247,6 +358,14 @@ def _dumper(by_uid: dict[str, Variant]) -> Callable[[str], dict[str, Any]]:
 
 
 _DRAWING: dict[str, Draw] = {}  # inherited by forked workers (quizgen.pool)
+
+
+def _draw_task(kind: str, first: int, end: int) -> Any:
+    """A worker's task: the pre-check's errors of question ``first`` (``kind`` "check"), or
+    what :func:`_write_key` needs of students ``first``..``end`` ("draw")."""
+    if kind == "check":
+        return _DRAWING["draw"].check_question(first)
+    return _draw_range(first, end)
 
 
 def _draw_range(first: int, end: int) -> tuple[list[tuple[bytes, DrawnPaper]], dict]:
