@@ -45,7 +45,8 @@ __all__ = [
 #: larger one gets ``keys/key-<first>-<last>`` pages and ``key.html``/``key.md`` as an index.
 #: 100 papers of 33 questions are about 9 MB of HTML, which a browser opens in a second.
 KEY_PAGE = 100
-#: Students rendered per task of the process pool.
+#: Students rendered per task of the process pool when the class fits on one key page; a
+#: larger class is rendered a key page per task (see :func:`_ranges`).
 CHUNK = 50
 
 Progress = Callable[[int, int], None]
@@ -278,15 +279,21 @@ def _templates(renderers: Sequence[Any]) -> Path | None:
 def _ranges(
     count: int, page: int, lo: int = 0, hi: int | None = None
 ) -> list[tuple[int, int, bool]]:
-    """(first, end, writes the key page) of each task over students ``lo``..``hi`` (0-based):
-    key pages split into pool chunks; a page is written by the task holding its first student.
+    """(first, end, writes the key page) of each task over students ``lo``..``hi`` (0-based);
+    a page is written by the task holding its first student.
+
+    A class of several key pages is rendered a page per task: the task that writes a page
+    reads all its papers and builds their views anyway, so a second task for the same
+    students, maybe in another process, would read and build them again. A class on one
+    page is split into chunks of :data:`CHUNK`, so that a small class still uses every core.
     """
     hi = count if hi is None else hi
+    step = page if count > page else CHUNK
     tasks = []
     for first in range(0, count, max(page, 1)):
         end = min(first + page, count)
-        for start in range(first, end, CHUNK):
-            a, b = max(start, lo), min(start + CHUNK, end, hi)
+        for start in range(first, end, step):
+            a, b = max(start, lo), min(start + step, end, hi)
             if a < b:
                 tasks.append((a, b, a == first))
     return tasks
