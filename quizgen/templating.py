@@ -14,14 +14,19 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import TracebackType
 from typing import Any, NoReturn
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+try:  # MarkupSafe 3: the C routine behind escape() for a str, without its Python wrapper
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # pragma: no cover - MarkupSafe 2 or a build without the speed-ups
+    _escape_inner = None
 
 from quizgen.errors import UsageError
 from quizgen.math.numbers import Num, display
@@ -99,6 +104,51 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         raise TemplateError(f"{where}: template failed: {message}", hint=hint) from None
 
 
+# Makes a Markup of a str without Markup.__new__'s ``__html__`` check (a str has none).
+_markup = partial(str.__new__, Markup)
+
+
+def _page_escape(value: Any) -> Markup:
+    """markupsafe's ``escape``, the same result for every value, faster for the two kinds
+    a page template prints hundreds of thousands of times.
+
+    A :class:`~markupsafe.Markup` is returned as it is (``escape`` makes an equal copy: a
+    Markup is immutable, so the page's text is the same); a ``str`` is escaped by the routine
+    ``escape`` itself calls. Anything else, a Markup subclass included, goes to ``escape``.
+    """
+    kind = type(value)
+    if kind is Markup:
+        return value
+    if kind is str and _escape_inner is not None:
+        return _markup(_escape_inner(value))
+    return escape(value)
+
+
+class _PageTemplate(jinja2.Template):
+    """A template file of an output format: autoescaped output goes through
+    :func:`_page_escape`.
+
+    jinja compiles ``{{ value }}`` in an autoescaped template to ``escape(value)``, a name
+    of the template module's own namespace; it is rebound there once, when the file is
+    compiled. Only the cost changes: the sandbox, the undefined and the output are jinja's.
+    """
+
+    @classmethod
+    def from_code(
+        cls,
+        environment: jinja2.Environment,
+        code: Any,
+        globals: Any,  # jinja's name for the template's globals
+        uptodate: Callable[[], bool] | None = None,
+    ) -> jinja2.Template:
+        """jinja's, then ``escape`` rebound in the compiled module's namespace."""
+        template = super().from_code(environment, code, globals, uptodate)
+        namespace = template.root_render_func.__globals__
+        if namespace.get("escape") is escape:
+            namespace["escape"] = _page_escape
+        return template
+
+
 def _template_location(error: jinja2.TemplateError, tb: TracebackType | None) -> str:
     """``file:line`` of the innermost template frame (or of a syntax error)."""
     if isinstance(error, jinja2.TemplateSyntaxError):
@@ -131,9 +181,12 @@ def sandboxed_environment(
         An :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`: attributes starting with
         ``_`` and methods that change lists, dicts and sets are refused.
     """
-    return _Sandbox(
+    env = _Sandbox(
         loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined, **options
     )
+    if loader is not None:  # template files of an output format (bank text keeps jinja's)
+        env.template_class = _PageTemplate
+    return env
 
 
 def _exact(value: Any) -> Any:

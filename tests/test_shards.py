@@ -105,3 +105,31 @@ def test_a_missing_or_broken_key_is_refused(tmp_path: Path, quizgen_cli) -> None
         assert run.code == 2 and "Traceback" not in run.stderr, run.stderr
     assert "nothing.json" in runs[0].stderr and "key.json" in runs[1].stderr
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    ("count", "shard"),
+    [(1, None), (49, None), (KEY_PAGE, None), (KEY_PAGE + 1, None), (COUNT, None)]
+    + [(COUNT, (int(a) - 1, int(b))) for a, b in (s.split("-") for s in SHARDS)],
+)
+def test_render_tasks_cover_each_student_once_and_write_each_key_page_once(
+    count: int, shard: tuple[int, int] | None
+) -> None:
+    """The pool's tasks: every student of the range in exactly one task, in order; a class of
+    several key pages gets one task per page (its papers are read and viewed once); a class on
+    one page is still split, so that a small class uses more than one core."""
+    from quizgen.generate.write import CHUNK, _ranges
+
+    page = KEY_PAGE if count > KEY_PAGE else count
+    lo, hi = shard or (0, count)
+    tasks = _ranges(count, page, lo, hi)
+    covered = [s for a, b, _ in tasks for s in range(a, b)]
+    assert covered == list(range(lo, hi))
+    writers = [a for a, _, whole in tasks if whole]
+    assert writers == [f for f in range(0, count, page) if lo <= f < hi]
+    for a, b, _ in tasks:  # no task crosses a key page
+        assert a // page == (b - 1) // page
+    if count > KEY_PAGE:
+        assert len(tasks) == len({a // page for a, _, _ in tasks})
+    else:
+        assert all(b - a <= CHUNK for a, b, _ in tasks)

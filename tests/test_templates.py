@@ -14,6 +14,9 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup
 
 from quizgen.render.templates import template_environment
 from quizgen.templating import TemplateError, bank_environment, compile_text
@@ -95,6 +98,67 @@ def test_bank_text_keeps_jinja_errors_for_the_bank_loader() -> None:
         compile_text("{{ oops }")
     with pytest.raises(jinja2.exceptions.SecurityError):
         compile_text("{{ ''.__class__ }}").render()
+
+
+# --- autoescaping in page templates: jinja's output, whatever the value -----------------------
+
+
+class _Shown:
+    """An object that says how it is shown in HTML (as a view may)."""
+
+    def __html__(self) -> str:
+        return "<em>shown</em>"
+
+    def __str__(self) -> str:
+        return "<never printed>"
+
+
+class _LoudMarkup(Markup):
+    """A Markup subclass: printed as its own ``__html__`` says."""
+
+    def __html__(self) -> Markup:
+        return Markup("<loud/>")
+
+
+PRINTED = [
+    pytest.param("plain", id="str"),
+    pytest.param("<script>alert('x')</script> & \"q\"", id="str-specials"),
+    pytest.param("", id="empty"),
+    pytest.param(Markup("<math><mn>2</mn></math>"), id="markup"),
+    pytest.param(Markup(""), id="empty-markup"),
+    pytest.param(_LoudMarkup("ignored"), id="markup-subclass"),
+    pytest.param(_Shown(), id="has-__html__"),
+    pytest.param(42, id="int"),
+    pytest.param(-0.5, id="float"),
+    pytest.param(None, id="none"),
+    pytest.param(True, id="bool"),
+    pytest.param(("<a>", 1), id="tuple"),
+]
+PAGE = "<p>{{ value }}</p>{{ value ~ '<b>' }}{% set joined = 'a' ~ value %}{{ joined }}"
+
+
+def _plain_jinja(source: str, **values: object) -> str:
+    """The oracle: jinja's own unsandboxed environment, autoescaping."""
+    return jinja2.Environment(autoescape=True).from_string(source).render(**values)
+
+
+@pytest.mark.parametrize("value", PRINTED)
+def test_page_templates_escape_every_value_as_jinja_does(value: object) -> None:
+    page = template_environment("html").from_string(PAGE)
+    assert page.render(value=value) == _plain_jinja(PAGE, value=value)
+
+
+def test_page_templates_escape_hostile_text() -> None:
+    page = template_environment("html").from_string("<p>{{ value }}</p>")
+    out = page.render(value="<script>alert(1)</script>")
+    assert out == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+
+
+@given(st.text())
+def test_page_templates_escape_any_text_as_jinja_does(text: str) -> None:
+    page = template_environment("html").from_string(PAGE)
+    assert page.render(value=text) == _plain_jinja(PAGE, value=text)
+    assert page.render(value=Markup(text)) == _plain_jinja(PAGE, value=Markup(text))
 
 
 # --- through the real console script ----------------------------------------------------------

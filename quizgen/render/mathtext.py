@@ -41,6 +41,7 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 _NO_MARKERS = str.maketrans({_OPEN: "\ufffd", _CLOSE: "\ufffd"})
 _DEFERRED_MATH = re.compile("\ue000([IB])(.*?)\ue001", re.DOTALL)
 _DIGITS = re.compile(r"[0-9]+")
+_DIGIT_RUNS = re.compile(r"([0-9]+)")  # split keeps the runs
 # Where a digit's value matters to Markdown: links and autolinks copy it into an attribute,
 # character references read it, and a list marker's number is its start ("3. ", only "1. "
 # may interrupt a paragraph). A decimal at the start of a line ("0.25 is left") is no marker.
@@ -139,15 +140,13 @@ def _with_digits(text: str, inline: bool, math: str) -> str:
     parsed directly, as is any text whose runs do not come back one for one (a code block's
     info string, say).
     """
-    runs = _DIGITS.findall(text)
-    if not runs or _DIGITS_MATTER.search(text):
+    pieces = _DIGIT_RUNS.split(text)  # text, run, text, …, run, text: one pass
+    if len(pieces) == 1 or _DIGITS_MATTER.search(text):
         return _parse(text, inline, math)
-    slots = _slots(_DIGITS.sub("0", text), inline, math)
-    if slots is None or len(slots) != len(runs) + 1:
+    slots = _slots("0".join(pieces[::2]), inline, math)
+    if slots is None or len(slots) != len(pieces) // 2 + 1:
         return _parse(text, inline, math)
-    pieces = [slots[0]]
-    for run, slot in zip(runs, slots[1:], strict=True):
-        pieces += (run, slot)
+    pieces[::2] = slots  # the runs stay where they are, between the skeleton's cut pieces
     return "".join(pieces)
 
 
