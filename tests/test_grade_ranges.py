@@ -1,0 +1,145 @@
+"""Grading a class in ranges of students, in several processes (issue 14): every file is the
+whole report's, byte for byte, for any ``--jobs`` and any cut of the class.
+
+Each process keeps its own verdict cache, so a worker checks afresh an answer that another
+worker checked for an earlier student; the ranges are merged in paper order and such a
+verdict is then counted as reused (``cached``, as one process grading the whole class has
+it). The oracle is :func:`grade_exam` + :func:`apply_marks` through the whole-report writers.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_grade_stream import CLASS, MARKS, _clock, _mark, _submissions
+
+from quizgen.grade import write
+from quizgen.grade.overrides import apply_marks
+from quizgen.grade.pipeline import RUN, grade_exam, start_grading
+from quizgen.grade.write import (
+    canvas_csv,
+    grade_into,
+    grades_csv,
+    grading_json,
+    rejected_csv,
+    timing_csv,
+    to_grade_csv,
+)
+from quizgen.keyfile import StudentRow
+from quizgen.render.feedback import feedback_files
+
+
+@pytest.fixture(scope="module")
+def exam():
+    from classroom import make_exam
+
+    return make_exam(CLASS)
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Counts the checks that the merge found made before (by another process)."""
+    found: list[int] = []
+    add_range = write.GradingFolder.add_range
+
+    def spy(self, graded, checked):
+        again = add_range(self, graded, checked)
+        found.append(len(again))
+        return again
+
+    monkeypatch.setattr(write.GradingFolder, "add_range", spy)
+    return found
+
+
+@pytest.mark.parametrize(("size", "gap", "jobs"), [(3, 64, 2), (4, 2, 3), (5, 1, 1), (50, 64, 2)])
+def test_ranges_in_any_process_give_the_whole_reports_files(
+    exam, tmp_path, monkeypatch, settled, size, gap, jobs
+):
+    monkeypatch.setattr(write, "_RANGE", size)
+    monkeypatch.setattr(write, "_GAP", gap)
+    gone = {f"s{n}" for n in range(20, 26)}  # a run of absent students, one of them marked
+    subs = [s for s in _submissions(exam) if s.student_id not in gone]
+    marks = [*MARKS, _mark("s22", "why-gates", "1", 8)]
+    whole = apply_marks(grade_exam(exam, subs, clock=_clock), marks)
+    run = start_grading(exam, subs, clock=_clock)
+    feedback = functools.partial(feedback_files, templates=None)
+    done = grade_into(
+        tmp_path, run, marks, gradebook="canvas", feedback=feedback, jobs=jobs, shown=30
+    )
+
+    def text(name: str) -> str:
+        return (tmp_path / name).read_bytes().decode()
+
+    assert text("grading.json") == grading_json(whole)  # the cached flags and the stats too
+    assert text("timing.csv") == timing_csv(whole)  # the test's clock stands still
+    assert text("grades.csv") == grades_csv(whole)
+    assert text("to-grade.csv") == to_grade_csv(whole)
+    assert text("rejected.csv") == rejected_csv(whole)
+    assert text("gradebook-canvas.csv") == canvas_csv(whole, exam.title)
+    assert done.report.students == whole.students[:30]
+    assert done.report.stats == whole.stats
+    assert (done.graded, done.manual) == (len(subs), sum(s.manual for s in whole.students))
+    for student in whole.students:
+        if student.status != "missing":
+            own = feedback_files(exam, exam.papers[student.number - 1], student)
+            assert text(f"feedback/{student.student_id}.md") == own[".md"]
+    if jobs > 1 and size < 10:  # the case at stake: checks made again in another process
+        assert sum(settled) > 0
+    else:
+        assert sum(settled) == 0  # one process, or workers that inherited every check
+
+
+def test_the_first_range_is_graded_here_then_workers_take_the_rest(exam, tmp_path, settled):
+    """With one range only, no worker is started and nothing is made again."""
+    subs = _submissions(exam)[:5]
+    run = start_grading(exam, subs, clock=_clock)
+    grade_into(tmp_path, run, [], jobs=2)
+    assert (tmp_path / "grading.json").read_text() == grading_json(grade_exam(exam, subs))
+    assert settled == [0]
+
+
+def _rows(n: int) -> list[StudentRow]:
+    return [StudentRow(f"s{i}", 0, "", i + 1, 1.0) for i in range(n)]
+
+
+@settings(max_examples=80, derandomize=True, deadline=None)
+@given(st.lists(st.booleans(), max_size=400), st.integers(1, 7), st.integers(0, 9))
+def test_a_plan_covers_the_class_in_order(sent, size, gap):
+    """Ranges hold at most ``size`` students who submitted; runs of absent students longer
+    than ``gap`` are left out of them; every student is in exactly one task, in order."""
+    rows = _rows(len(sent))
+    submitted = {r.student_id: True for r, s in zip(rows, sent, strict=True) if s}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(write, "_RANGE", size)
+        patch.setattr(write, "_GAP", gap)
+        plan = write._plan(rows, submitted)
+    if not rows:
+        assert plan == []
+        return
+    assert [start for start, _, _ in plan] == [0] + [end for _, end, _ in plan[:-1]]
+    assert plan[-1][1] == len(rows)
+    for start, end, graded in plan:
+        taken = sum(sent[start:end])
+        assert end > start
+        assert graded == (taken > 0)
+        assert taken <= size
+        if not graded:
+            assert end - start <= RUN
+    for (start, end, graded), (_, _, after) in itertools.pairwise(plan):
+        if graded and after:  # two ranges meet only where the first is full
+            assert sum(sent[start:end]) == size
+    graded_at = [i for i, (_, _, graded) in enumerate(plan) if graded]
+    for i, j in itertools.pairwise(graded_at):
+        if j > i + 1:  # absent students between two ranges: a run longer than the gap
+            assert plan[j][0] - plan[i][1] > gap
+
+
+def test_a_few_submissions_of_a_large_class_are_two_ranges_and_runs_of_the_rest():
+    rows = _rows(100_000)
+    plan = write._plan(rows, {f"s{i}": True for i in range(100)})
+    assert plan[:2] == [(0, 50, True), (50, 100, True)]
+    assert plan[2:] == [(a, min(a + RUN, 100_000), False) for a in range(100, 100_000, RUN)]
