@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -143,3 +144,44 @@ def test_a_few_submissions_of_a_large_class_are_two_ranges_and_runs_of_the_rest(
     plan = write._plan(rows, {f"s{i}": True for i in range(100)})
     assert plan[:2] == [(0, 50, True), (50, 100, True)]
     assert plan[2:] == [(a, min(a + RUN, 100_000), False) for a in range(100, 100_000, RUN)]
+
+
+def _a_mixed_folder(exam, folder):
+    """Good files among bad ones: bad JSON, another exam, an unknown student, an answer
+    not on the paper, a student twice, a file without an id, and a forms CSV."""
+    from classroom import csv_row, submission, write_json
+
+    folder.mkdir()
+    for n in range(1, 12):
+        write_json(folder / f"s{n}.json", submission(exam, f"s{n}"))
+    write_json(folder / "s12.json", submission(exam, "s12", {"no-such": "1", "rnn-count": "3"}))
+    write_json(folder / "s13-again.json", submission(exam, "s13", submitted_at="2025-03-02T10:00"))
+    write_json(folder / "s13.json", submission(exam, "s13", submitted_at="2025-03-01T10:00"))
+    write_json(folder / "ghost.json", {**submission(exam, "s19"), "student_id": "nobody"})
+    write_json(folder / "other.json", {**submission(exam, "s14"), "exam": "0" * 16})
+    write_json(folder / "s15.json", {"answers": {"rnn-count": "4"}})  # the id from the name
+    (folder / "broken.json").write_text('{"student_id": "s16", "answers": {', encoding="utf-8")
+    rows = [csv_row(exam, "s17"), csv_row(exam, "s18")]
+    header = ["student_id", *rows[0]]
+    lines = [",".join(header), ",".join(["s17", *rows[0].values()])]
+    lines.append(",".join(["s18", *(f'"{v}"' for v in rows[1].values())]))
+    (folder / "forms.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_files_read_in_several_processes_are_what_one_reads(exam, tmp_path, monkeypatch, jobs):
+    """Read by ranges of 3 files in other processes, each submission's answers checked
+    against its paper there: the same submissions, rejections and notes, in the same order."""
+    from quizgen.grade import submissions
+
+    _a_mixed_folder(exam, tmp_path / "subs")
+    alone = submissions.read_submissions([tmp_path / "subs"], exam)
+    monkeypatch.setattr(submissions, "READ_RANGE", 3)
+    apart = submissions.read_submissions([tmp_path / "subs"], exam, jobs=jobs)
+    assert apart == alone
+    assert len(alone.received) == 16  # s1-s13, s15 (named by its file), s17, s18
+    reasons = " | ".join(r.reason for r in alone.rejections)
+    for expected in ("unknown question 'no-such'", "superseded", "nobody", "wrong exam"):
+        assert expected in reasons
+    assert "broken.json" in {Path(r.source).name for r in alone.rejections}
+    assert len(alone.notes) == 1
