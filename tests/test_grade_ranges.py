@@ -185,3 +185,56 @@ def test_files_read_in_several_processes_are_what_one_reads(exam, tmp_path, monk
         assert expected in reasons
     assert "broken.json" in {Path(r.source).name for r in alone.rejections}
     assert len(alone.notes) == 1
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=10)
+_NUMBER = st.one_of(st.floats(0, 1, allow_nan=False), st.sampled_from([0.0, 1.0, 1 / 3]))
+_ITEM = st.fixed_dictionaries(
+    {
+        "question_id": st.sampled_from(["q1", "q2", 'q"3']),
+        "part_id": st.sampled_from(["", "a"]),
+        "bank_id": _TEXT,
+        "topic": _TEXT,
+        "kind": st.sampled_from(["numeric", "choice"]),
+        "variant_uid": st.sampled_from(["u1", "u2"]),
+        "response": st.one_of(st.none(), st.booleans(), _TEXT, st.lists(_TEXT, max_size=3)),
+        "status": st.sampled_from(["correct", "incorrect", "invalid", "manual", "blank"]),
+        "score": _NUMBER,
+        "points": st.sampled_from([1.0, 2.5, 1e-7, 3.0]),
+        "earned": _NUMBER,
+        "feedback": _TEXT,
+        "method": _TEXT,
+        "mistake": st.one_of(st.none(), st.integers(0, 3)),
+        "expected": _TEXT,
+        "cached": st.booleans(),
+        "seconds": st.floats(0, 1),
+    }
+)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    people=st.lists(st.tuples(_TEXT.filter(bool), _TEXT, st.one_of(st.none(), _TEXT)), min_size=1),
+    items=st.lists(_ITEM, min_size=1, max_size=4),
+    total=_NUMBER,
+)
+def test_an_entry_put_together_from_its_items_json_is_pydantics(people, items, total):
+    """grading.json entries assembled from each distinct item's JSON (made once for all
+    the students who gave it) around the student's own fields: pydantic's bytes, for ids,
+    names and answers with quotes, escapes and any character, and items met again."""
+    from quizgen.grade.pipeline import ItemResult, StudentGrade
+
+    for number, (ident, name, source) in enumerate(people, 1):
+        grade = StudentGrade(
+            student_id=ident,
+            name=name,
+            number=number,
+            status="graded",
+            source=source,
+            total=total,
+            max=float(len(items)),
+            percent=round(100 * total / len(items), 2),
+            manual=number % 3,
+            items=[ItemResult(student_id=ident, **item) for item in items],
+        )
+        assert write._student_json_quick(grade) == write._student_json(grade)

@@ -384,6 +384,66 @@ def _student_json(student: StudentGrade) -> bytes:
     return b"  " + data.replace(b"\n", b"\n  ")
 
 
+_ITEM_TEXTS = 50_000  # items' JSON kept (a few hundred bytes each); past it, afresh
+_item_texts: dict[tuple[Any, ...], bytes] = {}  # an item's values but its student → its JSON
+_ITEM_HEAD = b'    {\n     "student_id": '
+
+
+def _item_json(item: ItemResult) -> bytes:
+    """The item's entry in its student's entry (:func:`_student_json`) after its student
+    id: pydantic's own dump, made once for all the students who gave the same answer (an
+    item's values, its student's id aside, recur for most of a class)."""
+    values = item.__dict__
+    response = values["response"]
+    key = (
+        *_ITEM_KEY(values),
+        type(response),
+        tuple(response) if type(response) is list else response,
+    )
+    found = _item_texts.get(key)
+    if found is None:
+        data = item.__pydantic_serializer__.to_json(item, indent=1, exclude={"seconds"})
+        data = b"    " + data.replace(b"\n", b"\n    ")
+        found = data.split(b"\n", 2)[2]  # after '    {' and the student id's line
+        if len(_item_texts) >= _ITEM_TEXTS:
+            _item_texts.clear()
+        _item_texts[key] = found
+    return found
+
+
+#: Every field of an item but its student, response (may be a list) and time, with the
+#: types of the numbers (1 == 1.0 == True as keys, not as JSON).
+_ITEM_KEY = itemgetter(
+    *(f for f in ItemResult.model_fields if f not in ("student_id", "response", "seconds"))
+)
+
+
+def _student_json_quick(student: StudentGrade) -> bytes:
+    """:func:`_student_json`, the items' JSON made once per distinct item (see
+    :func:`_item_json`) and the student's own fields put around them: the same bytes."""
+    if not student.items or not all(type(v) is float for v in _NUMBERS(student.__dict__)):
+        return _student_json(student)
+    sid = _json_text(student.student_id).encode()
+    head = b",\n".join(_ITEM_HEAD + sid + b",\n" + _item_json(i) for i in student.items)
+    source = student.source
+    fields = (
+        b'  {\n   "student_id": ' + sid,
+        b'   "name": ' + _json_text(student.name).encode(),
+        b'   "number": ' + str(student.number).encode(),
+        b'   "status": ' + _json_text(student.status).encode(),
+        b'   "source": ' + (b"null" if source is None else _json_text(source).encode()),
+        b'   "total": ' + _float_json(student.total).encode(),
+        b'   "max": ' + _float_json(student.max).encode(),
+        b'   "percent": ' + _float_json(student.percent).encode(),
+        b'   "manual": ' + str(student.manual).encode(),
+        b'   "items": [\n' + head + b"\n   ]\n  }",
+    )
+    return b",\n".join(fields)
+
+
+_NUMBERS = itemgetter("total", "max", "percent")
+
+
 _MISSING_JSON = (
     "  {\n"
     '   "student_id": %s,\n'
@@ -1203,7 +1263,8 @@ class _RangeWriter:
         self.json: list[bytes] = []
         self.block = io.BytesIO()
         self.timing: list[str] = []
-        self.times = io.StringIO()
+        self.times: list[str] = []  # the piece of timing.csv being written, line by line
+        self.timed = csv.writer(_Lines(self.times), lineterminator="\n")
         self.fresh: list[tuple[Hashable, str | None, int, int]] = []
         self.to_grade = io.StringIO()
         self.spool = io.StringIO()
@@ -1244,12 +1305,12 @@ class _RangeWriter:
         holes = set()
         for i, key in fresh:
             hole = marked.items[i] is student.items[i]  # else a mark replaced the item
-            ms = f"{1000 * student.items[i].seconds:.3f}" if hole else None
+            ms = _ms(student.items[i].seconds) if hole else None
             self.fresh.append((key, ms, self.students, i))
             if hole:
                 holes.add(i)
         self._separate()
-        rest = _cut_json(_student_json(marked), holes, self._cut)  # which starts a new block
+        rest = _cut_json(_student_json_quick(marked), holes, self._cut)  # which starts a new block
         self.block.write(rest)
         self._common(marked, shown)
         self.graded += 1
@@ -1285,23 +1346,28 @@ class _RangeWriter:
         self.block = io.BytesIO()
 
     def _timing(self, student: StudentGrade, holes: set[int]) -> None:
+        """The student's ``timing.csv`` rows; a check made afresh ends a piece of the text
+        before its "cached,ms" cells (settled in paper order: a hole)."""
+        sid, rows, times = student.student_id, [], self.times
         for i, item in enumerate(student.items):
             if item.status in ("blank", "missing"):
                 continue
-            cells = [student.student_id, item.question_id, item.part_id, item.kind]
-            cells += [item.status, item.method]
-            if i in holes:  # "cached,ms" settled in paper order: a hole
-                self.times.write(_csv([cells])[:-1] + ",")
-                self.timing.append(self.times.getvalue())
-                self.times = io.StringIO()
-                self.times.write("\n")
+            cells = [sid, item.question_id, item.part_id, item.kind, item.status, item.method]
+            if i not in holes:
+                cells += ("yes" if item.cached else "no", _ms(item.seconds))
+                rows.append(cells)
                 continue
-            cached = "yes" if item.cached else "no"
-            self.times.write(_csv([[*cells, cached, f"{1000 * item.seconds:.3f}"]]))
+            self.timed.writerows(rows)
+            rows = []
+            self.timed.writerow(cells)
+            times[-1] = times[-1][:-1] + ","  # the row so far, its line break taken off
+            self.timing.append("".join(times))
+            times[:] = ["\n"]
+        self.timed.writerows(rows)
 
     def done(self) -> _Graded:
         self.json.append(self.block.getvalue())
-        self.timing.append(self.times.getvalue())
+        self.timing.append("".join(self.times))
         c = self.counts
         return _Graded(
             self.json,
@@ -1319,6 +1385,19 @@ class _RangeWriter:
             self.outcomes,
             self.written,
         )
+
+
+class _Lines:
+    """A file for ``csv.writer`` that keeps each row's text as an item of ``lines``."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
+
+
+@functools.lru_cache(maxsize=4096)
+def _ms(seconds: float) -> str:
+    """A check's time in ms as ``timing.csv`` shows it (most are 0: a reused verdict)."""
+    return f"{1000 * seconds:.3f}"
 
 
 _CACHED = b'"cached": '
