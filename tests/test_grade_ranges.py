@@ -20,7 +20,7 @@ from test_grade_stream import CLASS, MARKS, _clock, _mark, _submissions
 
 from quizgen.grade import write
 from quizgen.grade.overrides import apply_marks
-from quizgen.grade.pipeline import RUN, grade_exam, start_grading
+from quizgen.grade.pipeline import RUN, GradeRun, grade_exam, start_grading
 from quizgen.grade.write import (
     canvas_csv,
     grade_into,
@@ -56,10 +56,17 @@ def settled(monkeypatch):
     return found
 
 
-@pytest.mark.parametrize(("size", "gap", "jobs"), [(3, 64, 2), (4, 2, 3), (5, 1, 1), (50, 64, 2)])
+@pytest.mark.parametrize(
+    ("size", "gap", "jobs", "told"),
+    [(3, 64, 2, True), (3, 64, 2, False), (4, 2, 3, True), (5, 1, 1, True), (50, 64, 2, True)],
+)
 def test_ranges_in_any_process_give_the_whole_reports_files(
-    exam, tmp_path, monkeypatch, settled, size, gap, jobs
+    exam, tmp_path, monkeypatch, settled, size, gap, jobs, told
 ):
+    """``told``: workers learn the verdicts checked by the ranges merged last; without
+    that, many checks are made again in another process (the merge must settle them)."""
+    if not told:
+        monkeypatch.setattr(GradeRun, "learn", lambda self, verdicts: None)
     monkeypatch.setattr(write, "_RANGE", size)
     monkeypatch.setattr(write, "_GAP", gap)
     gone = {f"s{n}" for n in range(20, 26)}  # a run of absent students, one of them marked
@@ -88,10 +95,10 @@ def test_ranges_in_any_process_give_the_whole_reports_files(
         if student.status != "missing":
             own = feedback_files(exam, exam.papers[student.number - 1], student)
             assert text(f"feedback/{student.student_id}.md") == own[".md"]
-    if jobs > 1 and size < 10:  # the case at stake: checks made again in another process
+    if not told:  # the case at stake: checks made again in another process
         assert sum(settled) > 0
-    else:
-        assert sum(settled) == 0  # one process, or workers that inherited every check
+    elif jobs == 1 or size == 50:  # one process, or workers that inherited every check
+        assert sum(settled) == 0
 
 
 def test_the_first_range_is_graded_here_then_workers_take_the_rest(exam, tmp_path, settled):
@@ -238,3 +245,23 @@ def test_an_entry_put_together_from_its_items_json_is_pydantics(people, items, t
             items=[ItemResult(student_id=ident, **item) for item in items],
         )
         assert write._student_json_quick(grade) == write._student_json(grade)
+
+
+def test_verdicts_learned_from_another_process_are_reused(exam):
+    """A process told the verdicts that another checked for an earlier student reuses them
+    (the items are cached, nothing is checked); untold, it checks them itself."""
+    from quizgen.keyfile import student_rows
+
+    subs = _submissions(exam)
+    row = student_rows(exam)[0]
+    there = start_grading(exam, subs, clock=_clock)
+    first, _, fresh, checks, _ = there.graded(row)
+    assert checks == len(fresh) > 0
+    told, untold = start_grading(exam, subs, clock=_clock), start_grading(exam, subs, clock=_clock)
+    told.learn(there.verdicts(key for _, key in fresh))
+    again, _, none, no_checks, hits = told.graded(row)
+    assert (none, no_checks, hits) == ([], 0, checks)
+    assert [i.model_dump(exclude={"cached"}) for i in again.items] == [
+        i.model_dump(exclude={"cached"}) for i in first.items
+    ]
+    assert untold.graded(row)[3] == checks

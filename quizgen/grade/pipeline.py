@@ -345,6 +345,8 @@ def _made_item(values: dict[str, Any], checked: bool) -> ItemResult:
     return assembled(ItemResult, values, set(_ITEM_SET_CHECKED if checked else _ITEM_SET))
 
 
+_VERDICT_FIELDS = tuple(Verdict.model_fields)
+_VERDICT = itemgetter(*_VERDICT_FIELDS)
 _ANSWERED = 100_000  # items remembered by _Grader.item (a few hundred bytes each)
 
 
@@ -577,15 +579,34 @@ class GradeRun:
         another process for an earlier student; whoever merges the ranges in paper order
         decides (:meth:`absorb` takes the counts it settles on).
         """
-        if self._ranges is None:
-            self._ranges = _Grader(timeout=self.timeout, clock=self.clock)
-            self._papers = papers_by_id(self.exam)
-        grader = self._ranges
+        grader = self._range_grader()
         checks, hits = grader.checks, grader.hits
         fresh: list[Fresh] = []
         paper = self._papers[row.student_id]
         student = _grade_paper(grader, paper, self.submitted()[row.student_id], fresh)
         return student, paper, fresh, grader.checks - checks, grader.hits - hits
+
+    def _range_grader(self) -> _Grader:
+        if self._ranges is None:
+            self._ranges = _Grader(timeout=self.timeout, clock=self.clock)
+            self._papers = papers_by_id(self.exam)
+        return self._ranges
+
+    def verdicts(self, keys: Iterable[Hashable]) -> list[tuple[Hashable, tuple[Any, ...]]]:
+        """The verdicts that :meth:`graded` found in this process for ``keys`` (the keys of
+        its :data:`Fresh` checks), as (key, plain values) for :meth:`learn` elsewhere."""
+        cache = self._range_grader().cache
+        return [(key, _VERDICT(cache[key].__dict__)) for key in keys]
+
+    def learn(self, verdicts: Iterable[tuple[Hashable, tuple[Any, ...]]]) -> None:
+        """Take :meth:`verdicts` checked in another process for earlier students (in paper
+        order): the same answer to the same key is then reused here too, as one process
+        grading the class in order would reuse it."""
+        cache = self._range_grader().cache
+        for key, values in verdicts:
+            if key not in cache:
+                made = dict(zip(_VERDICT_FIELDS, values, strict=True))
+                cache[key] = assembled(Verdict, made, set(_VERDICT_FIELDS))
 
     def frozen(self) -> Any:
         """A context in which the cycle collector leaves what exists now alone (wrap a

@@ -44,7 +44,7 @@ from quizgen.grade.pipeline import (
 )
 from quizgen.keyfile import StudentRow, papers_by_id, student_rows
 from quizgen.output import file_stems, write_text_atomic
-from quizgen.pool import default_jobs, ordered_map
+from quizgen.pool import default_jobs
 from quizgen.variant import Exam, Paper, assembled
 
 __all__ = [
@@ -1162,11 +1162,7 @@ def grade_into(
         for task in plan[:first]:  # up to the first range, here
             tally.add(task, _range_task(*task))
         folder._flush()  # the workers must not inherit what waits in a buffer
-        rest = plan[first:]
-        for task, done in zip(
-            rest, ordered_map(_range_task, rest, jobs or default_jobs()), strict=True
-        ):
-            tally.add(task, done)
+        _in_workers(plan[first:], jobs or default_jobs(), tally)
     except BaseException:
         folder.abort()
         raise
@@ -1221,6 +1217,31 @@ def _plan(rows: list[StudentRow], submitted: Mapping[str, Any]) -> list[_Task]:
     return plan
 
 
+def _in_workers(tasks: list[_Task], jobs: int, tally: _Tally) -> None:
+    """Run ``tasks`` in ``jobs`` forked processes (here when one suffices) and add them to
+    ``tally`` in order. Each task carries the verdicts checked afresh by the ranges added
+    last (each worker takes one task in about ``jobs``), so that a worker does not check
+    again what another checked for earlier students: all of them precede its range."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(tasks) <= 1 or not forkable:
+        for task in tasks:
+            tally.add(task, _range_task(*task))
+        return
+    context = multiprocessing.get_context("fork")
+    recent: deque[list[tuple[Hashable, Any]]] = deque(maxlen=jobs)
+    workers = min(jobs, len(tasks))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet) as pool:
+        pending: deque[tuple[_Task, Future[_Graded | None]]] = deque()
+        for task in tasks:
+            news = [pair for batch in recent for pair in batch] if task[2] else []
+            pending.append((task, pool.submit(_range_task, *task, news)))
+            if len(pending) >= 2 * jobs:  # a window: results must not pile up
+                done, future = pending.popleft()
+                recent.append(tally.add(done, future.result()))
+        for done, future in pending:
+            tally.add(done, future.result())
+
+
 def _feedback_stems(out: Path, rows: list[StudentRow]) -> dict[str, str]:
     """Every student's feedback file stem, and the feedback folder made."""
     ids = [r.student_id for r in rows]
@@ -1253,6 +1274,7 @@ class _Graded:
     first: list[tuple[int, _Packed]]  # the students the summary lists, by place in the range
     outcomes: list[tuple[str, dict[int, Any]]]  # hand marks: student id → outcomes
     written: list[Path]  # feedback files
+    learned: list[tuple[Hashable, tuple[Any, ...]]]  # the verdicts of the fresh checks
 
 
 class _RangeWriter:
@@ -1366,6 +1388,7 @@ class _RangeWriter:
         self.timed.writerows(rows)
 
     def done(self) -> _Graded:
+        learned = _STATE["run"].verdicts(key for key, *_ in self.fresh)
         self.json.append(self.block.getvalue())
         self.timing.append("".join(self.times))
         c = self.counts
@@ -1384,6 +1407,7 @@ class _RangeWriter:
             self.first,
             self.outcomes,
             self.written,
+            learned,
         )
 
 
@@ -1432,12 +1456,16 @@ def _filled(pieces: Sequence[Any], holes: Sequence[Any]) -> Any:
     return pieces[0][:0].join(joined)
 
 
-def _range_task(start: int, end: int, graded: bool) -> _Graded | None:
+def _range_task(
+    start: int, end: int, graded: bool, news: Sequence[tuple[Hashable, Any]] = ()
+) -> _Graded | None:
     """Grade ``rows[start:end]`` of the class in :data:`_STATE` (None for a run of absent
-    students: the parent writes those from the key's index)."""
+    students: the parent writes those from the key's index). ``news``: verdicts checked
+    in other processes for earlier students (see :meth:`GradeRun.learn`)."""
     if not graded:
         return None
     state = _STATE
+    state["run"].learn(news)
     writer = _RangeWriter(start)
     book, shown, rows = state["book"], state["shown"], state["rows"]
     submitted = state["run"].submitted()
@@ -1463,11 +1491,12 @@ class _Tally:
         self.students = self.graded = self.manual = 0
         self.counts = [0, 0, 0, 0]  # items, invalid, checks, cache hits
 
-    def add(self, task: _Task, done: _Graded | None) -> None:
+    def add(self, task: _Task, done: _Graded | None) -> list[tuple[Hashable, Any]]:
+        """Write a task's students; return the verdicts its range checked afresh."""
         start, end, _ = task
         if done is None:
             self._absent(self.rows[start:end])
-            return
+            return []
         again = self.folder.add_range(done, self.checked)
         for student_id, outcomes in done.outcomes:
             self.book.record(student_id, outcomes)
@@ -1484,6 +1513,7 @@ class _Tally:
             if again:
                 student = _reused(student, {i for s, i in again if s == at})
             self.first.append(student)
+        return done.learned
 
     def _absent(self, rows: list[StudentRow]) -> None:
         """A run of students without a submission (cut where a mark names one)."""
