@@ -576,6 +576,7 @@ def grade(
     from quizgen.grade.submissions import read_key, read_submissions
     from quizgen.grade.write import grade_into, gradebook_writer
     from quizgen.output import staged_dir
+    from quizgen.pool import default_jobs
     from quizgen.render.feedback import feedback_files
 
     if gradebook:
@@ -589,7 +590,7 @@ def grade(
         exam, changes = regrade_exam(exam, load_banks(regrade))
         out.print(_regrade_table(changes))
     shard = _students_range(exam, students)  # a bad range fails before any reading
-    found = read_submissions(submissions, exam, first=first)
+    found = read_submissions(submissions, exam, first=first, jobs=jobs or default_jobs())
     if shard is not None:
         exam, found = _shard(exam, found, shard, students)
     target = _out_dir(out_dir, force)

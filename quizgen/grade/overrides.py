@@ -263,6 +263,21 @@ class MarkBook:
             applied.append(record)
         return (_regraded(student, items) if applied else student), applied
 
+    def apply_recorded(
+        self, student: StudentGrade
+    ) -> tuple[StudentGrade, list[HandMark], dict[int, HandMark | Rejection]]:
+        """:meth:`apply`, and the outcome of each of the student's marks by its place in
+        the file: what :meth:`record` takes (a copy of this book in another process applies
+        the marks of the students it grades; this one records the outcomes)."""
+        places = [at for at, _ in self._by_student.get(student.student_id, [])]
+        marked, applied = self.apply(student)
+        return marked, applied, {at: self._outcomes[at] for at in places}
+
+    def record(self, student_id: str, outcomes: dict[int, HandMark | Rejection]) -> None:
+        """Take the outcomes of ``student_id``'s marks as :meth:`apply_recorded` gave them."""
+        self._by_student.pop(student_id, None)
+        self._outcomes.update(outcomes)
+
     def results(self) -> tuple[list[HandMark], list[Rejection]]:
         """The marks applied and the marks rejected, in the order of the file."""
         outcomes = [self._outcomes[at] for at in sorted(self._outcomes)]

@@ -43,6 +43,7 @@ from quizgen.variant import (
 
 __all__ = [
     "GRADES_FORMAT",
+    "Fresh",
     "GradeReport",
     "GradeRun",
     "GradeStats",
@@ -344,6 +345,8 @@ def _made_item(values: dict[str, Any], checked: bool) -> ItemResult:
     return assembled(ItemResult, values, set(_ITEM_SET_CHECKED if checked else _ITEM_SET))
 
 
+_VERDICT_FIELDS = tuple(Verdict.model_fields)
+_VERDICT = itemgetter(*_VERDICT_FIELDS)
 _ANSWERED = 100_000  # items remembered by _Grader.item (a few hundred bytes each)
 
 
@@ -396,15 +399,26 @@ def _student(paper: Paper, items: list[ItemResult], received: Received | None) -
     )
 
 
-def _grade_paper(grader: _Grader, paper: Paper, received: Received | None) -> StudentGrade:
+#: A check made afresh: (the item's place on the paper, what its verdict was cached under).
+Fresh = tuple[int, Hashable]
+
+
+def _grade_paper(
+    grader: _Grader, paper: Paper, received: Received | None, fresh: list[Fresh] | None = None
+) -> StudentGrade:
+    """The student's grade; each item checked afresh here (not found in the grader's cache)
+    is appended to ``fresh``, when given."""
     items = []
     for variant in paper.variants:
         for part_id, key, points in variant.gradable():
             if received is None:
                 items.append(_item(paper, variant, part_id, key, points, status="missing"))
-            else:
-                response = _response(received.submission.answers, variant.question_id, part_id)
-                items.append(grader.item(paper, variant, part_id, key, points, response))
+                continue
+            response = _response(received.submission.answers, variant.question_id, part_id)
+            item = grader.item(paper, variant, part_id, key, points, response)
+            if fresh is not None and not item.cached and item.status != "blank":
+                fresh.append((len(items), (grader.key_id(key), _cache_key(response))))
+            items.append(item)
     return _student(paper, items, received)
 
 
@@ -519,6 +533,11 @@ class GradeRun:
     _grader: _Grader | None = None
     _items: int = 0
     _invalid: int = 0
+    _checks: int = 0  # counted by graded() ranges, here or in workers (see absorb())
+    _hits: int = 0
+    _ranges: _Grader | None = None  # the grader of graded(): this process's own
+    _papers: Any = None
+    _by_student: dict[str, Received] | None = None
 
     def students(self) -> Iterator[tuple[StudentGrade, Paper | None]]:
         """(grade, paper read or None) of each student, in paper order, as each is graded."""
@@ -545,13 +564,69 @@ class GradeRun:
         self._items += len(student.items)
         self._invalid += sum(i.status == "invalid" for i in student.items)
 
+    def submitted(self) -> dict[str, Received]:
+        """Student id → the submission graded, of every student who sent one."""
+        if self._by_student is None:
+            self._by_student = {r.submission.student_id: r for r in self.checked.received}
+        return self._by_student
+
+    def graded(self, row: StudentRow) -> tuple[StudentGrade, Paper, list[Fresh], int, int]:
+        """Grade one student who submitted, for a range of students graded in any process
+        (:func:`quizgen.grade.write.grade_into` splits a class into such ranges).
+
+        Returns (grade, paper, the checks made afresh, checks, cache hits): each process
+        has its own verdict cache, so a check made afresh here may have been made by
+        another process for an earlier student; whoever merges the ranges in paper order
+        decides (:meth:`absorb` takes the counts it settles on).
+        """
+        grader = self._range_grader()
+        checks, hits = grader.checks, grader.hits
+        fresh: list[Fresh] = []
+        paper = self._papers[row.student_id]
+        student = _grade_paper(grader, paper, self.submitted()[row.student_id], fresh)
+        return student, paper, fresh, grader.checks - checks, grader.hits - hits
+
+    def _range_grader(self) -> _Grader:
+        if self._ranges is None:
+            self._ranges = _Grader(timeout=self.timeout, clock=self.clock)
+            self._papers = papers_by_id(self.exam)
+        return self._ranges
+
+    def verdicts(self, keys: Iterable[Hashable]) -> list[tuple[Hashable, tuple[Any, ...]]]:
+        """The verdicts that :meth:`graded` found in this process for ``keys`` (the keys of
+        its :data:`Fresh` checks), as (key, plain values) for :meth:`learn` elsewhere."""
+        cache = self._range_grader().cache
+        return [(key, _VERDICT(cache[key].__dict__)) for key in keys]
+
+    def learn(self, verdicts: Iterable[tuple[Hashable, tuple[Any, ...]]]) -> None:
+        """Take :meth:`verdicts` checked in another process for earlier students (in paper
+        order): the same answer to the same key is then reused here too, as one process
+        grading the class in order would reuse it."""
+        cache = self._range_grader().cache
+        for key, values in verdicts:
+            if key not in cache:
+                made = dict(zip(_VERDICT_FIELDS, values, strict=True))
+                cache[key] = assembled(Verdict, made, set(_VERDICT_FIELDS))
+
+    def frozen(self) -> Any:
+        """A context in which the cycle collector leaves what exists now alone (wrap a
+        range of :meth:`graded` students in it; see :func:`_long_lived_objects_frozen`)."""
+        return _long_lived_objects_frozen()
+
+    def absorb(self, items: int, invalid: int, checks: int, hits: int) -> None:
+        """Add the counts of a range of students graded by :meth:`graded` to :meth:`stats`."""
+        self._items += items
+        self._invalid += invalid
+        self._checks += checks
+        self._hits += hits
+
     def stats(self) -> GradeStats:
         """How much checking the run did (after :meth:`students` was exhausted)."""
         grader = self._grader
         return GradeStats(
             items=self._items,
-            checks=grader.checks if grader else 0,
-            cache_hits=grader.hits if grader else 0,
+            checks=self._checks + (grader.checks if grader else 0),
+            cache_hits=self._hits + (grader.hits if grader else 0),
             invalid=self._invalid,
         )
 

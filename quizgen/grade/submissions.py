@@ -18,7 +18,7 @@ Every file is read through :mod:`quizgen.inputs` (bounded size, depth and number
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +51,7 @@ from quizgen.inputs import (
 )
 from quizgen.keyfile import open_key, papers_by_id, student_rows
 from quizgen.output import file_stem
+from quizgen.pool import ordered_map
 from quizgen.variant import ChoiceKey, EssayKey, Exam, ExpressionKey, Paper, TrueFalseKey
 
 __all__ = [
@@ -423,23 +424,59 @@ def _read_file(path: Path, exam: Exam, students: _Students) -> Submissions:
     return found
 
 
-def read_submissions(paths: Iterable[Path], exam: Exam, *, first: bool = False) -> Submissions:
+def read_submissions(
+    paths: Iterable[Path], exam: Exam, *, first: bool = False, jobs: int = 1
+) -> Submissions:
     """Read every submission file (or folder of them) and check them against ``exam``.
 
     Args:
         paths: files and folders, as given on the command line.
         exam: the exam the submissions answer.
         first: of two submissions by one student, grade the first one read (not the latest).
+        jobs: processes that read the files (and check each one's answers against the
+            student's paper), by ranges of :data:`READ_RANGE` files; what is found does
+            not depend on it.
 
     Raises:
         UsageError: see :func:`submission_files`.
     """
     files, rejections = submission_files(paths)
     found = Submissions(rejections=rejections)
-    students = _Students(exam)
-    for path in files:
+    _READING.update(files=files, exam=exam, students=_Students(exam), mine=exam_fingerprint(exam))
+    try:
+        ranges = [(at, at + READ_RANGE) for at in range(0, len(files), READ_RANGE)]
+        answers: list[_Answers | None] = []
+        for part, checked in ordered_map(_read_range, ranges, jobs):
+            found.extend(part)
+            answers += checked
+    finally:
+        _READING.clear()
+    return validate_submissions(exam, found, first=first, answers=answers)
+
+
+READ_RANGE = 250  # submission files per task of a reading process
+_READING: dict[str, Any] = {}  # what the reading processes inherit (see quizgen.pool)
+#: A submission with the answers its paper does not have dropped, and a reason for each.
+_Answers = tuple[Received, list[Rejection]]
+
+
+def _read_range(start: int, end: int) -> tuple[Submissions, list[_Answers | None]]:
+    """Read ``files[start:end]`` of :data:`_READING`, and check the answers of each
+    submission that names a student of the exam against that student's paper (what
+    :func:`validate_submissions` does with it; None for any other)."""
+    exam, students, mine = _READING["exam"], _READING["students"], _READING["mine"]
+    found = Submissions()
+    for path in _READING["files"][start:end]:
         found.extend(_read_file(path, exam, students))
-    return validate_submissions(exam, found, first=first)
+    papers = papers_by_id(exam)
+    accepted = {mine, exam.seed}
+    answers = [
+        None
+        if _admission(r.submission, accepted, mine, papers)
+        else _check_answers(r, papers[r.submission.student_id])
+        for r in found.received
+    ]
+    return found, answers
 
 
 # --- checks against the exam -----------------------------------------------------------------
@@ -546,13 +583,20 @@ def _admission(sub: Submission, accepted: set[str], mine: str, papers: dict) -> 
     return None
 
 
-def validate_submissions(exam: Exam, found: Submissions, *, first: bool = False) -> Submissions:
+def validate_submissions(
+    exam: Exam,
+    found: Submissions,
+    *,
+    first: bool = False,
+    answers: Sequence[_Answers | None] | None = None,
+) -> Submissions:
     """Keep the submissions that belong to ``exam``; report the rest.
 
     Rejected whole: a submission for another exam or for a student not in the exam, and
     every submission of a student but the one graded (see :func:`_latest`: the latest, or
     with ``first`` the first one read). Rejected answer by answer: a question or part that
-    is not on the student's paper.
+    is not on the student's paper. ``answers``: each received submission's answers checked
+    against its paper already (see :func:`_read_range`), so that no paper is read here.
     """
     papers = papers_by_id(exam)
     mine = exam_fingerprint(exam)
@@ -572,7 +616,8 @@ def validate_submissions(exam: Exam, found: Submissions, *, first: bool = False)
         if i in reasons:
             out.reject(received.source, reasons[i], sid)
             continue
-        kept, problems = _check_answers(received, papers[sid])
+        done = answers[i] if answers is not None else None
+        kept, problems = done if done is not None else _check_answers(received, papers[sid])
         out.received.append(kept)
         out.rejections.extend(problems)
     return out

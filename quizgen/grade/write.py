@@ -20,10 +20,10 @@ import re
 import signal
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,6 +33,7 @@ from pydantic_core import to_json
 from quizgen.errors import UsageError
 from quizgen.grade.overrides import Mark, MarkBook
 from quizgen.grade.pipeline import (
+    RUN,
     GradeReport,
     GradeRun,
     HandMark,
@@ -383,6 +384,66 @@ def _student_json(student: StudentGrade) -> bytes:
     return b"  " + data.replace(b"\n", b"\n  ")
 
 
+_ITEM_TEXTS = 50_000  # items' JSON kept (a few hundred bytes each); past it, afresh
+_item_texts: dict[tuple[Any, ...], bytes] = {}  # an item's values but its student → its JSON
+_ITEM_HEAD = b'    {\n     "student_id": '
+
+
+def _item_json(item: ItemResult) -> bytes:
+    """The item's entry in its student's entry (:func:`_student_json`) after its student
+    id: pydantic's own dump, made once for all the students who gave the same answer (an
+    item's values, its student's id aside, recur for most of a class)."""
+    values = item.__dict__
+    response = values["response"]
+    key = (
+        *_ITEM_KEY(values),
+        type(response),
+        tuple(response) if type(response) is list else response,
+    )
+    found = _item_texts.get(key)
+    if found is None:
+        data = item.__pydantic_serializer__.to_json(item, indent=1, exclude={"seconds"})
+        data = b"    " + data.replace(b"\n", b"\n    ")
+        found = data.split(b"\n", 2)[2]  # after '    {' and the student id's line
+        if len(_item_texts) >= _ITEM_TEXTS:
+            _item_texts.clear()
+        _item_texts[key] = found
+    return found
+
+
+#: Every field of an item but its student, response (may be a list) and time, with the
+#: types of the numbers (1 == 1.0 == True as keys, not as JSON).
+_ITEM_KEY = itemgetter(
+    *(f for f in ItemResult.model_fields if f not in ("student_id", "response", "seconds"))
+)
+
+
+def _student_json_quick(student: StudentGrade) -> bytes:
+    """:func:`_student_json`, the items' JSON made once per distinct item (see
+    :func:`_item_json`) and the student's own fields put around them: the same bytes."""
+    if not student.items or not all(type(v) is float for v in _NUMBERS(student.__dict__)):
+        return _student_json(student)
+    sid = _json_text(student.student_id).encode()
+    head = b",\n".join(_ITEM_HEAD + sid + b",\n" + _item_json(i) for i in student.items)
+    source = student.source
+    fields = (
+        b'  {\n   "student_id": ' + sid,
+        b'   "name": ' + _json_text(student.name).encode(),
+        b'   "number": ' + str(student.number).encode(),
+        b'   "status": ' + _json_text(student.status).encode(),
+        b'   "source": ' + (b"null" if source is None else _json_text(source).encode()),
+        b'   "total": ' + _float_json(student.total).encode(),
+        b'   "max": ' + _float_json(student.max).encode(),
+        b'   "percent": ' + _float_json(student.percent).encode(),
+        b'   "manual": ' + str(student.manual).encode(),
+        b'   "items": [\n' + head + b"\n   ]\n  }",
+    )
+    return b",\n".join(fields)
+
+
+_NUMBERS = itemgetter("total", "max", "percent")
+
+
 _MISSING_JSON = (
     "  {\n"
     '   "student_id": %s,\n'
@@ -715,6 +776,24 @@ def _unpacked(packed: _Packed) -> StudentGrade:
     return assembled(StudentGrade, student, set(student))
 
 
+def _spooled_row(student: StudentGrade) -> tuple[list[str], tuple[str, ...]]:
+    """The student's spooled row (id, name, status, total, max, percent, LMS grade, column,
+    cell, …) and the columns of their items, in paper order (none without a submission)."""
+    status, lms = _student_status(student), _lms_grade(student)
+    if not student.items:  # no submission (a large class's key is not read for these)
+        return [student.student_id, student.name, status, "0", _num(student.max), "0", lms], ()
+    sequence = tuple(map(_column, student.items))
+    head = [student.student_id, student.name, status, _num(student.total)]
+    numbers = [_num(student.max), _num(student.percent), lms]
+    # _cell of each item; a class earns a handful of distinct scores: each formatted once
+    cells = [
+        x
+        for column, item in zip(sequence, student.items, strict=True)
+        for x in (column, "" if item.status in _NO_CELL else _cached_num(item.earned))
+    ]
+    return head + numbers + cells, sequence
+
+
 class GradingFolder:
     """The output folder of a grading run, written as each student is graded.
 
@@ -843,26 +922,51 @@ class GradingFolder:
         self._absent.append(rows)
 
     def _grades_row(self, student: StudentGrade) -> None:
-        """Spool (id, name, status, total, max, percent, LMS grade, column, cell, …)."""
-        status, lms = _student_status(student), _lms_grade(student)
-        if not student.items:  # no submission (a large class's key is not read for these)
-            self._rows.writerow(
-                [student.student_id, student.name, status, "0", _num(student.max), "0", lms]
-            )
-            return
-        sequence = tuple(map(_column, student.items))
-        if sequence != self._last:  # papers alike (no --pick): one merge, not one each
+        """Spool the student's row (see :func:`_spooled_row`)."""
+        row, sequence = _spooled_row(student)
+        self._columns_of(sequence)
+        self._rows.writerow(row)
+
+    def _columns_of(self, sequence: tuple[str, ...]) -> None:
+        """Merge a paper's item columns (in order) into the columns of ``grades.csv``."""
+        if sequence and sequence != self._last:  # papers alike (no --pick): one merge
             _merge(self._columns, list(sequence))
             self._last = sequence
-        head = [student.student_id, student.name, status, _num(student.total)]
-        numbers = [_num(student.max), _num(student.percent), lms]
-        # _cell of each item; a class earns a handful of distinct scores: each formatted once
-        cells = [
-            x
-            for column, item in zip(sequence, student.items, strict=True)
-            for x in (column, "" if item.status in _NO_CELL else _cached_num(item.earned))
-        ]
-        self._rows.writerow(head + numbers + cells)
+
+    def add_range(self, graded: _Graded, checked: set[Hashable]) -> set[tuple[int, int]]:
+        """Write a range of students graded by :func:`_range_task` (the next in paper order).
+
+        Each check that the range made afresh is settled here, in paper order: when an
+        earlier student (of another range, graded in another process) had the same answer
+        to the same key, the item's verdict counts as reused (``cached``, no time), as one
+        process grading the whole class has it. ``checked`` holds the cache keys of the
+        checks so far; it grows by the range's new ones.
+
+        Returns:
+            The (student, item) places in the range of the checks found made before.
+        """
+        again: set[tuple[int, int]] = set()
+        cached: list[bytes] = []
+        timed: list[str] = []
+        for key, ms, student, item in graded.fresh:
+            seen = key in checked
+            if seen:
+                again.add((student, item))
+            else:
+                checked.add(key)
+            if ms is not None:  # a hole in the range's text (a hand mark leaves none)
+                cached.append(b"true" if seen else b"false")
+                timed.append("yes,0.000" if seen else f"no,{ms}")
+        self._json.write((b",\n" if self._students else b"\n") + _filled(graded.json, cached))
+        self._students += graded.students
+        self._max = max(self._max, graded.most)
+        self._spool.write(graded.spool)
+        for sequence in graded.sequences:
+            self._columns_of(sequence)
+        if graded.to_grade:
+            self._to_grade.write(graded.to_grade.encode())
+        self._timing.write(_filled(graded.timing, timed).encode())
+        return again
 
     def close(self, tail: GradeReport) -> list[Path]:
         """Finish every file and return the paths written.
@@ -1020,60 +1124,417 @@ def grade_into(
     staged: bool = False,
     shown: int = 40,
 ) -> GradingSummary:
-    """Grade ``run`` student by student into the folder ``out``, applying hand ``marks``.
+    """Grade ``run`` into the folder ``out``, applying hand ``marks``.
 
     The files are those :func:`write_grading` writes of ``apply_marks(grade_exam(...))``,
-    byte for byte; each student is written as they are graded and then dropped. Feedback
-    files are rendered in ``jobs`` processes (default: one per core). ``staged``: ``out``
-    is a staged folder (see :class:`GradingFolder`).
+    byte for byte, whatever ``jobs``. The class is cut into ranges of students
+    (:func:`_plan`); each range is read, graded, marked and rendered (feedback files) by
+    :func:`_range_task` in one of ``jobs`` forked processes (default: one per core), the
+    first here (so that the workers inherit what checking and rendering import), and this
+    process writes the ranges in paper order (:meth:`GradingFolder.add_range`). Students
+    without a submission in long runs are written here from the key's index. ``staged``:
+    ``out`` is a staged folder (see :class:`GradingFolder`). Memory stays flat in the class.
 
     Raises:
         UsageError: no such gradebook.
     """
+    rows = student_rows(run.exam)
     # Without marks no student id is looked up (a large class's key lists 100,000).
-    ids = dict.fromkeys(r.student_id for r in student_rows(run.exam)) if marks else ()
-    book = MarkBook(marks, ids)
+    book = MarkBook(marks, dict.fromkeys(r.student_id for r in rows) if marks else ())
     folder = GradingFolder(
-        out,
-        run.exam,
-        run.report([]),
-        gradebook=gradebook,
-        assignment=assignment,
-        feedback=feedback,
-        jobs=jobs or default_jobs(),
-        staged=staged,
+        out, run.exam, run.report([]), gradebook=gradebook, assignment=assignment, staged=staged
     )
-    first: list[StudentGrade] = []
-    students = graded = manual = 0
-
-    def add(student: StudentGrade, paper: Paper | None) -> None:
-        nonlocal graded, manual
-        marked, applied = book.apply(student)
-        folder.add(marked, paper, {(m.question_id, m.part_id): m for m in applied})
-        graded += marked.status != "missing"
-        manual += marked.manual
-        if len(first) < shown:
-            first.append(marked)
-
+    plan = _plan(rows, run.submitted())
+    graded = [task for task in plan if task[2]]
+    _STATE.update(
+        run=run,
+        rows=rows,
+        book=book,
+        feedback=feedback,
+        out=folder.out,
+        staged=staged,
+        shown=shown,
+        stems=_feedback_stems(folder.out, rows) if feedback and graded else {},
+    )
+    tally = _Tally(rows, book, folder, shown)
     try:
-        for found in run.runs():
-            if not isinstance(found, list):
-                students += 1
-                add(*found)
-                continue
-            students += len(found)  # a run of students without a submission
-            for start, end, marked in _split_marked(found, book):
-                folder.add_missing(found[start:end])  # written at once
-                room = max(0, min(end - start, shown - len(first)))  # the summary's first rows
-                first += [missing_grade(r) for r in found[start : start + room]]
-                if marked is not None:  # a mark for a student who sent nothing: refused
-                    add(missing_grade(marked), None)
+        first = plan.index(graded[0]) + 1 if graded else len(plan)
+        for task in plan[:first]:  # up to the first range, here
+            tally.add(task, _range_task(*task))
+        folder._flush()  # the workers must not inherit what waits in a buffer
+        _in_workers(plan[first:], jobs or default_jobs(), tally)
     except BaseException:
         folder.abort()
         raise
+    finally:
+        _STATE.clear()
+    run.absorb(*tally.counts)
     applied, rejected = book.results()
-    report = run.report(first).model_copy(
+    report = run.report(tally.first).model_copy(
         update={"rejections": [*run.checked.rejections, *rejected], "hand_marks": applied}
     )
-    written = folder.close(report)
-    return GradingSummary(report, students, graded, manual, written)
+    written = folder.close(report) + tally.written
+    return GradingSummary(report, tally.students, tally.graded, tally.manual, written)
+
+
+# --- ranges of students, graded in any process -----------------------------------------------
+
+_RANGE = 50  # students who submitted, per range (a worker's task)
+_GAP = 64  # students in a row without a submission past which they are written as a run
+
+#: A range of the class's index rows: (start, end, whether anyone in it submitted).
+_Task = tuple[int, int, bool]
+
+
+def _plan(rows: list[StudentRow], submitted: Mapping[str, Any]) -> list[_Task]:
+    """``rows`` cut into ranges of at most :data:`_RANGE` students who submitted (with the
+    absent students among them) and runs of more than :data:`_GAP` absent students (at
+    most :data:`~quizgen.grade.pipeline.RUN` each), in paper order."""
+    ids = map(itemgetter(0), rows)  # StudentRow.student_id
+    at_c_speed = compress(count(), map(submitted.__contains__, ids)) if submitted else ()
+    plan: list[_Task] = []
+    start = end = taken = 0  # the open range: rows[start:end], with `taken` who submitted
+
+    def absent(first: int, last: int) -> None:
+        plan.extend((cut, min(last, cut + RUN), False) for cut in range(first, last, RUN))
+
+    for at in at_c_speed:
+        if at - end > _GAP:  # a long run without submissions ends the open range
+            if taken:
+                plan.append((start, end, True))
+            absent(end, at)
+            start, taken = at, 0
+        taken, end = taken + 1, at + 1
+        if taken == _RANGE:
+            plan.append((start, end, True))
+            start, taken = end, 0
+    if taken and len(rows) - end <= _GAP:
+        plan.append((start, len(rows), True))
+    else:
+        if taken:
+            plan.append((start, end, True))
+        absent(end, len(rows))
+    return plan
+
+
+def _in_workers(tasks: list[_Task], jobs: int, tally: _Tally) -> None:
+    """Run ``tasks`` in ``jobs`` forked processes (here when one suffices) and add them to
+    ``tally`` in order. Each task carries the verdicts checked afresh by the ranges added
+    last (each worker takes one task in about ``jobs``), so that a worker does not check
+    again what another checked for earlier students: all of them precede its range."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(tasks) <= 1 or not forkable:
+        for task in tasks:
+            tally.add(task, _range_task(*task))
+        return
+    context = multiprocessing.get_context("fork")
+    recent: deque[list[tuple[Hashable, Any]]] = deque(maxlen=jobs)
+    workers = min(jobs, len(tasks))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet) as pool:
+        pending: deque[tuple[_Task, Future[_Graded | None]]] = deque()
+        for task in tasks:
+            news = [pair for batch in recent for pair in batch] if task[2] else []
+            pending.append((task, pool.submit(_range_task, *task, news)))
+            if len(pending) >= 2 * jobs:  # a window: results must not pile up
+                done, future = pending.popleft()
+                recent.append(tally.add(done, future.result()))
+        for done, future in pending:
+            tally.add(done, future.result())
+
+
+def _feedback_stems(out: Path, rows: list[StudentRow]) -> dict[str, str]:
+    """Every student's feedback file stem, and the feedback folder made."""
+    ids = [r.student_id for r in rows]
+    (out / "feedback").mkdir(exist_ok=True)
+    return dict(zip(ids, _stems(ids), strict=True))
+
+
+@dataclass(slots=True)
+class _Graded:
+    """A range of students graded, marked and written as text by :func:`_range_task`.
+
+    ``json`` (the range's ``grading.json`` entries) and ``timing`` (its ``timing.csv``
+    rows) are cut at a hole for each check made afresh in the worker: ``fresh`` lists
+    those checks in paper order as (cache key, the check's time in ms for its hole, or
+    None when a hand mark replaced the item and left no hole, student, item), the student
+    and item by their place in the range. :meth:`GradingFolder.add_range` fills the holes.
+    """
+
+    json: list[bytes]
+    timing: list[str]
+    fresh: list[tuple[Hashable, str | None, int, int]]
+    to_grade: str
+    spool: str  # the rows of grades.csv and the gradebook, as GradingFolder spools them
+    sequences: list[tuple[str, ...]]  # each paper's columns, when they change
+    most: float
+    students: int
+    graded: int
+    manual: int
+    counts: tuple[int, int, int, int]  # items, invalid, checks, cache hits
+    first: list[tuple[int, _Packed]]  # the students the summary lists, by place in the range
+    outcomes: list[tuple[str, dict[int, Any]]]  # hand marks: student id → outcomes
+    written: list[Path]  # feedback files
+    learned: list[tuple[Hashable, tuple[Any, ...]]]  # the verdicts of the fresh checks
+
+
+class _RangeWriter:
+    """Builds a :class:`_Graded` range, student by student (in a worker, or here)."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.json: list[bytes] = []
+        self.block = io.BytesIO()
+        self.timing: list[str] = []
+        self.times: list[str] = []  # the piece of timing.csv being written, line by line
+        self.timed = csv.writer(_Lines(self.times), lineterminator="\n")
+        self.fresh: list[tuple[Hashable, str | None, int, int]] = []
+        self.to_grade = io.StringIO()
+        self.spool = io.StringIO()
+        self.rows = csv.writer(self.spool, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self.sequences: list[tuple[str, ...]] = []
+        self.most = 0.0
+        self.students = self.graded = self.manual = 0
+        self.counts = [0, 0, 0, 0]
+        self.first: list[tuple[int, _Packed]] = []
+        self.outcomes: list[tuple[str, dict[int, Any]]] = []
+        self.written: list[Path] = []
+
+    def absent(self, row: StudentRow, book: MarkBook, shown: int) -> None:
+        """A student without a submission (a mark that names them is refused)."""
+        student = missing_grade(row)
+        if book.marks_of(row.student_id):
+            student, _, outcomes = book.apply_recorded(student)
+            self.outcomes.append((row.student_id, outcomes))
+        self._separate()
+        self.block.write(_missing_json(student))
+        self._common(student, shown)
+
+    def submitted(self, row: StudentRow, book: MarkBook, shown: int) -> None:
+        """A student who submitted: graded, marked, written and their feedback rendered."""
+        state = _STATE
+        student, paper, fresh, checks, hits = state["run"].graded(row)
+        counts = self.counts
+        counts[0] += len(student.items)
+        counts[1] += sum(i.status == "invalid" for i in student.items)
+        counts[2] += checks
+        counts[3] += hits
+        marks: dict[tuple[str, str], HandMark] = {}
+        marked = student
+        if book.marks_of(row.student_id):
+            marked, applied, outcomes = book.apply_recorded(student)
+            self.outcomes.append((row.student_id, outcomes))
+            marks = {(m.question_id, m.part_id): m for m in applied}
+        holes = set()
+        for i, key in fresh:
+            hole = marked.items[i] is student.items[i]  # else a mark replaced the item
+            ms = _ms(student.items[i].seconds) if hole else None
+            self.fresh.append((key, ms, self.students, i))
+            if hole:
+                holes.add(i)
+        self._separate()
+        rest = _cut_json(_student_json_quick(marked), holes, self._cut)  # which starts a new block
+        self.block.write(rest)
+        self._common(marked, shown)
+        self.graded += 1
+        self.manual += marked.manual
+        if rows := _to_grade_rows(marked, marks):
+            self.to_grade.write(_csv(rows))
+        self._timing(marked, holes)
+        if state["feedback"] is not None:
+            todo = [(state["stems"][row.student_id], marked, paper)]
+            self.written += _feedback_range(
+                state["out"], state["run"].exam, state["feedback"], todo, dict, state["staged"]
+            )
+
+    def _separate(self) -> None:
+        if self.students:
+            self.block.write(b",\n")
+
+    def _common(self, student: StudentGrade, shown: int) -> None:
+        """What every student of the range adds, once their entry is written."""
+        row, sequence = _spooled_row(student)
+        self.rows.writerow(row)
+        if sequence and (not self.sequences or self.sequences[-1] != sequence):
+            self.sequences.append(sequence)
+        self.most = max(self.most, student.max)
+        if self.start + self.students < shown:
+            self.first.append((self.students, _packed(student)))
+        self.students += 1
+
+    def _cut(self, before: bytes) -> None:
+        """End the current piece of ``grading.json`` at a hole."""
+        self.block.write(before)
+        self.json.append(self.block.getvalue())
+        self.block = io.BytesIO()
+
+    def _timing(self, student: StudentGrade, holes: set[int]) -> None:
+        """The student's ``timing.csv`` rows; a check made afresh ends a piece of the text
+        before its "cached,ms" cells (settled in paper order: a hole)."""
+        sid, rows, times = student.student_id, [], self.times
+        for i, item in enumerate(student.items):
+            if item.status in ("blank", "missing"):
+                continue
+            cells = [sid, item.question_id, item.part_id, item.kind, item.status, item.method]
+            if i not in holes:
+                cells += ("yes" if item.cached else "no", _ms(item.seconds))
+                rows.append(cells)
+                continue
+            self.timed.writerows(rows)
+            rows = []
+            self.timed.writerow(cells)
+            times[-1] = times[-1][:-1] + ","  # the row so far, its line break taken off
+            self.timing.append("".join(times))
+            times[:] = ["\n"]
+        self.timed.writerows(rows)
+
+    def done(self) -> _Graded:
+        learned = _STATE["run"].verdicts(key for key, *_ in self.fresh)
+        self.json.append(self.block.getvalue())
+        self.timing.append("".join(self.times))
+        c = self.counts
+        return _Graded(
+            self.json,
+            self.timing,
+            self.fresh,
+            self.to_grade.getvalue(),
+            self.spool.getvalue(),
+            self.sequences,
+            self.most,
+            self.students,
+            self.graded,
+            self.manual,
+            (c[0], c[1], c[2], c[3]),
+            self.first,
+            self.outcomes,
+            self.written,
+            learned,
+        )
+
+
+class _Lines:
+    """A file for ``csv.writer`` that keeps each row's text as an item of ``lines``."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
+
+
+@functools.lru_cache(maxsize=4096)
+def _ms(seconds: float) -> str:
+    """A check's time in ms as ``timing.csv`` shows it (most are 0: a reused verdict)."""
+    return f"{1000 * seconds:.3f}"
+
+
+_CACHED = b'"cached": '
+
+
+def _cut_json(block: bytes, holes: set[int], cut: Callable[[bytes], None]) -> bytes:
+    """``block`` (a student's entry) with the ``cached`` value of each item in ``holes``
+    taken out: ``cut`` gets the text up to each hole, the rest is returned. In JSON a
+    quote inside a string is escaped, so ``"cached": `` is found only as an item's key."""
+    if not holes:
+        return block
+    pieces = block.split(_CACHED)
+    text = pieces[0]
+    for i, piece in enumerate(pieces[1:]):
+        if i in holes:
+            if not piece.startswith(b"false"):
+                raise AssertionError(f"item {i} was not checked afresh")
+            cut(text + _CACHED)
+            text = piece[5:]
+        else:
+            text += _CACHED + piece
+    return text
+
+
+def _filled(pieces: Sequence[Any], holes: Sequence[Any]) -> Any:
+    """``pieces`` joined with ``holes`` between them (one fewer hole than pieces)."""
+    if not holes:
+        return pieces[0]
+    joined = [pieces[0]]
+    for hole, piece in zip(holes, pieces[1:], strict=True):
+        joined += (hole, piece)
+    return pieces[0][:0].join(joined)
+
+
+def _range_task(
+    start: int, end: int, graded: bool, news: Sequence[tuple[Hashable, Any]] = ()
+) -> _Graded | None:
+    """Grade ``rows[start:end]`` of the class in :data:`_STATE` (None for a run of absent
+    students: the parent writes those from the key's index). ``news``: verdicts checked
+    in other processes for earlier students (see :meth:`GradeRun.learn`)."""
+    if not graded:
+        return None
+    state = _STATE
+    state["run"].learn(news)
+    writer = _RangeWriter(start)
+    book, shown, rows = state["book"], state["shown"], state["rows"]
+    submitted = state["run"].submitted()
+    with state["run"].frozen():
+        for row in rows[start:end]:
+            if row.student_id in submitted:
+                writer.submitted(row, book, shown)
+            else:
+                writer.absent(row, book, shown)
+    return writer.done()
+
+
+class _Tally:
+    """What :func:`grade_into` adds up over the ranges, in paper order."""
+
+    def __init__(
+        self, rows: list[StudentRow], book: MarkBook, folder: GradingFolder, shown: int
+    ) -> None:
+        self.rows, self.book, self.folder, self.shown = rows, book, folder, shown
+        self.checked: set[Hashable] = set()
+        self.first: list[StudentGrade] = []
+        self.written: list[Path] = []
+        self.students = self.graded = self.manual = 0
+        self.counts = [0, 0, 0, 0]  # items, invalid, checks, cache hits
+
+    def add(self, task: _Task, done: _Graded | None) -> list[tuple[Hashable, Any]]:
+        """Write a task's students; return the verdicts its range checked afresh."""
+        start, end, _ = task
+        if done is None:
+            self._absent(self.rows[start:end])
+            return []
+        again = self.folder.add_range(done, self.checked)
+        for student_id, outcomes in done.outcomes:
+            self.book.record(student_id, outcomes)
+        items, invalid, checks, hits = done.counts
+        c = self.counts
+        c[0], c[1] = c[0] + items, c[1] + invalid
+        c[2], c[3] = c[2] + checks - len(again), c[3] + hits + len(again)
+        self.students += done.students
+        self.graded += done.graded
+        self.manual += done.manual
+        self.written += done.written
+        for at, packed in done.first:
+            student = _unpacked(packed)
+            if again:
+                student = _reused(student, {i for s, i in again if s == at})
+            self.first.append(student)
+        return done.learned
+
+    def _absent(self, rows: list[StudentRow]) -> None:
+        """A run of students without a submission (cut where a mark names one)."""
+        self.students += len(rows)
+        for start, end, marked in _split_marked(rows, self.book):
+            self.folder.add_missing(rows[start:end])  # written at once
+            room = max(0, min(end - start, self.shown - len(self.first)))
+            self.first += [missing_grade(r) for r in rows[start : start + room]]
+            if marked is not None:  # a mark for a student who sent nothing: refused
+                student, _ = self.book.apply(missing_grade(marked))
+                self.folder.add(student)
+                if len(self.first) < self.shown:
+                    self.first.append(student)
+
+
+def _reused(student: StudentGrade, items: set[int]) -> StudentGrade:
+    """``student`` with the verdicts of ``items`` counted as reused (cached, no time)."""
+    made = list(student.items)
+    for i in items:
+        if made[i].method != "hand":  # a hand mark's item is not cached
+            made[i] = made[i].model_copy(update={"cached": True, "seconds": 0.0})
+        else:
+            made[i] = made[i].model_copy(update={"seconds": 0.0})
+    return student.model_copy(update={"items": made})
