@@ -265,3 +265,23 @@ def test_verdicts_learned_from_another_process_are_reused(exam):
         i.model_dump(exclude={"cached"}) for i in first.items
     ]
     assert untold.graded(row)[3] == checks
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_range_that_fails_stops_the_run_and_leaves_no_half_files(
+    exam, tmp_path, monkeypatch, jobs
+):
+    """A range that raises in a worker raises here; no grading file is left half written."""
+    monkeypatch.setattr(write, "_RANGE", 5)
+    graded = GradeRun.graded
+
+    def failing(self, row):
+        if row.student_id == "s41":
+            raise ValueError("a damaged paper")
+        return graded(self, row)
+
+    monkeypatch.setattr(GradeRun, "graded", failing)
+    run = start_grading(exam, _submissions(exam), clock=_clock)
+    with pytest.raises(ValueError, match="a damaged paper"):
+        grade_into(tmp_path, run, [], jobs=jobs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -1232,14 +1232,20 @@ def _in_workers(tasks: list[_Task], jobs: int, tally: _Tally) -> None:
     workers = min(jobs, len(tasks))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet) as pool:
         pending: deque[tuple[_Task, Future[_Graded | None]]] = deque()
-        for task in tasks:
-            news = [pair for batch in recent for pair in batch] if task[2] else []
-            pending.append((task, pool.submit(_range_task, *task, news)))
-            if len(pending) >= 2 * jobs:  # a window: results must not pile up
+        try:
+            for task in tasks:
+                news = [pair for batch in recent for pair in batch] if task[2] else []
+                pending.append((task, pool.submit(_range_task, *task, news)))
+                if len(pending) >= 2 * jobs:  # a window: results must not pile up
+                    done, future = pending.popleft()
+                    recent.append(tally.add(done, future.result()))
+            while pending:
                 done, future = pending.popleft()
-                recent.append(tally.add(done, future.result()))
-        for done, future in pending:
-            tally.add(done, future.result())
+                tally.add(done, future.result())
+        except BaseException:  # Ctrl-C or a failed range: wait for no other range
+            for _, future in pending:
+                future.cancel()
+            raise
 
 
 def _feedback_stems(out: Path, rows: list[StudentRow]) -> dict[str, str]:
