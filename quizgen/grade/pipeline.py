@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, compress, count
 from operator import itemgetter
 from typing import Any, Literal
 
@@ -490,31 +489,7 @@ def _graded_rows(
             yield _grade_paper(grader, paper, received), paper
 
 
-RUN = 10_000  # students without a submission handed on at once by GradeRun.runs()
-
-
-def _graded_runs(
-    exam: Exam, checked: Submissions, grader: _Grader
-) -> Iterator[list[StudentRow] | tuple[StudentGrade, Paper]]:
-    """:func:`_graded_rows`, but consecutive students without a submission come as one
-    list of their index rows (at most :data:`RUN`), not one grade at a time:
-    stepping through 99,900 absent students of a large class's key, one at a time, costs
-    more than writing them."""
-    by_student = {r.submission.student_id: r for r in checked.received}
-    rows = student_rows(exam)
-    papers = papers_by_id(exam) if by_student else {}
-    # The positions of the students who submitted, found at C speed.
-    ids = map(itemgetter(0), rows)  # StudentRow.student_id
-    submitted = compress(count(), map(by_student.__contains__, ids)) if by_student else ()
-    start = 0
-    for at in chain(submitted, [len(rows)]):
-        for cut in range(start, at, RUN):
-            yield rows[cut : min(at, cut + RUN)]
-        if at < len(rows):
-            row = rows[at]
-            paper = papers[row.student_id]
-            yield _grade_paper(grader, paper, by_student[row.student_id]), paper
-        start = at + 1
+RUN = 10_000  # students without a submission written at once (grade.write's plan of ranges)
 
 
 @dataclass
@@ -547,18 +522,6 @@ class GradeRun:
                 if paper is not None:
                     self._count(student)
                 yield student, paper
-
-    def runs(self) -> Iterator[list[StudentRow] | tuple[StudentGrade, Paper]]:
-        """As :meth:`students`, but consecutive students without a submission come
-        together: a list of their index rows (at most :data:`RUN`; :func:`missing_grade`
-        makes a grade of one), in paper order; a student who submitted comes as (grade,
-        paper)."""
-        self._grader = _Grader(timeout=self.timeout, clock=self.clock)
-        with _long_lived_objects_frozen():
-            for found in _graded_runs(self.exam, self.checked, self._grader):
-                if not isinstance(found, list):
-                    self._count(found[0])
-                yield found
 
     def _count(self, student: StudentGrade) -> None:
         self._items += len(student.items)
