@@ -68,6 +68,37 @@ def _draw_cost(banks, students, repeats: int) -> None:
     )
 
 
+def _compile_and_check(repeats: int) -> None:
+    """CPU of what ``generate`` does before the first paper of banks/rnn-lstm.yaml: compile
+    every question (the caches of compiled texts and formulas emptied first) and the bank
+    pre-check on the compiled questions. Medians of repeats in one process: sympy's own
+    caches and the check's first imports are paid in the first repeat only, so a new
+    process pays more (about 0.45 s to compile, 0.25 s to check)."""
+    from quizgen.generate import compile as compiling
+    from quizgen.generate.exam import Draw
+
+    bank = load_bank(ROOT / "banks" / "rnn-lstm.yaml")
+    compile_times, check_times = [], []
+    for _ in range(repeats):
+        compiling._TEXTS.clear()
+        compiling._FORMULAS.clear()
+        draw = Draw([bank], numbered_students(1), "bench", check=True)
+        start = time.process_time()
+        draw.compiled  # noqa: B018 -- compiled here, timed
+        compile_times.append(time.process_time() - start)
+        start = time.process_time()
+        errors = [e for number in range(draw.checks) for e in draw.check_question(number)]
+        check_times.append(time.process_time() - start)
+        assert not errors, errors
+    count = len(bank.questions)
+    for label, times in (
+        ("compile, CPU", compile_times),
+        ("pre-check (compiled), CPU", check_times),
+    ):
+        cpu = statistics.median(times)
+        print(f"{label:28} {count:6} questions {cpu:6.2f} s  ({1e3 * cpu / count:.1f} ms each)")
+
+
 def _naive_solve(banks, exam) -> int:
     """Baseline: substitute each numeric variant's values into its sympy answer and evalf."""
     import sympy
@@ -110,6 +141,7 @@ def main(repeats: int = 3) -> None:
     t_build, exam = _median_time(lambda: build_exam(banks, students, "bench"), repeats)
     _line("draw + solve", variants, t_build)
     _draw_cost(banks, students, repeats)
+    _compile_and_check(repeats)
     renderers = [get_renderer("html"), get_renderer("md")]
     papers = keys = 0.0
     for renderer in renderers:

@@ -165,3 +165,60 @@ def test_a_remembered_constraint_answers_exact_and_inexact_values_by_their_own_t
     assert costly.holds({"a": Fraction(4)}) is True
     assert costly.holds({"a": MP.mpf("4.0000001")}) is False  # not the exact 4's answer
     assert costly.holds({"a": 5}) is False
+
+
+def _bank_texts() -> list[str]:
+    """Every text with a template of the shipped banks."""
+    import yaml
+
+    def strings(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for v in node.values():
+                yield from strings(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from strings(v)
+
+    banks = sorted((BANK.parent).glob("*.yaml"))
+    return [s for b in banks for s in strings(yaml.safe_load(b.read_text("utf-8"))) if "{" in s]
+
+
+def test_a_text_of_plain_substitutions_reads_the_names_jinja_finds() -> None:
+    """The oracle is jinja's own analysis of the template (templating.template_names)."""
+    from quizgen.generate.compile import _substituted
+    from quizgen.templating import simple_pieces, template_names
+
+    texts = _bank_texts()
+    fast = [t for t in texts if _substituted(simple_pieces(t)) is not None]
+    assert len(fast) > len(texts) / 2, "most shipped texts only substitute names"
+    for text in fast:
+        assert _substituted(simple_pieces(text)) == template_names(text), text
+
+
+@pytest.mark.parametrize(
+    ("source", "jinja"),
+    [
+        ("Twice {{ n }} is?", False),
+        ("{{ p | sig(3) }} and {{ n | thousands }}", False),
+        ("{{ none }} is a jinja constant, not a name", True),
+        ("{{ loop }}", True),
+        ("{% if n > 1 %}many{% endif %}", True),
+    ],
+)
+def test_only_a_text_jinja_must_read_is_compiled_by_jinja(source: str, jinja: bool) -> None:
+    from quizgen.bank.model import parse_bank
+    from quizgen.templating import compile_text
+
+    bank = parse_bank(
+        "id: b\ntitle: B\nquestions:\n  - id: q\n    kind: numeric\n    topic: t\n"
+        "    params: {n: {range: [1, 9]}, p: {choice: [0.5]}, none: {choice: [1]},"
+        " loop: {choice: [2]}}\n"
+        f"    answer: n\n    prompt: {source!r}\n"
+    )
+    prompt = compile_bank(bank)[0].prompt
+    assert (prompt.template is not None) is jinja
+    context = {"n": Num(1234), "p": Num(Fraction(1, 2)), "none": Num(1), "loop": Num(2)}
+    if not jinja:  # what jinja itself renders: the oracle
+        assert prompt.render(context) == compile_text(source).render(**context).strip()

@@ -18,6 +18,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_export_precheck import (  # the banks export's pre-check is tested with
+    DIVIDES_BY_ZERO_LATER,
+    GOOD,
+    HEAD,
+    MISTAKE_IS_ANSWER,
+    REFUSED,
+    WRONG_EXAMPLE,
+)
 
 import quizgen.check
 import quizgen.generate.compile
@@ -29,69 +37,7 @@ from quizgen.generate.exam import Draw, exam_head, numbered_students
 from quizgen.generate.params import DrawError
 from quizgen.generate.write import write_stream
 
-HEAD = "id: b\ntitle: B\nquestions:\n"
-GOOD = """\
-  - id: good
-    kind: numeric
-    topic: t
-    params: {n: {range: [1, 50]}}
-    answer: n*2
-    prompt: 'Twice {{ n }}?'
-"""
 GOOD2 = GOOD.replace("good", "good2").replace("n*2", "n*3")
-WRONG_EXAMPLE = """\
-  - id: wrong-example
-    kind: numeric
-    topic: t
-    params: {h: {choice: [2, 3]}}
-    answer: h*3
-    prompt: 'Thrice {{ h }}?'
-    examples: [{params: {h: 2}, answer: 9}]
-"""
-# The check's one draw of this question has a != 2; a class's draws reach a = 2.
-DIVIDES_BY_ZERO_LATER = """\
-  - id: later
-    kind: numeric
-    topic: u
-    params: {a: {range: [1, 3]}}
-    let: {c: 1/(a - 2)}
-    answer: c
-    prompt: 'x {{ a }}'
-"""
-NEVER_MET = """\
-  - id: never
-    kind: numeric
-    topic: u
-    params: {a: {range: [1, 3]}}
-    where: ['a > 5']
-    answer: a
-    prompt: 'y {{ a }}'
-"""
-MISTAKE_IS_ANSWER = """\
-  - id: mistake
-    kind: numeric
-    topic: u
-    params: {m: {range: [1, 9]}}
-    answer: m + 1
-    prompt: 'One more than {{ m }}?'
-    mistakes: [{answer: 1 + m, feedback: the same}]
-"""
-DOES_NOT_COMPILE = """\
-  - id: broken
-    kind: numeric
-    topic: u
-    params: {k: {range: [1, 9]}}
-    answer: k +* 2
-    prompt: 'k is {{ k }}'
-"""
-
-REFUSED = {
-    "a wrong example, last": GOOD + GOOD2 + WRONG_EXAMPLE,
-    "a draw error before a wrong example": DIVIDES_BY_ZERO_LATER + WRONG_EXAMPLE,
-    "a constraint never met": GOOD + NEVER_MET + GOOD2,
-    "a mistake that grades as correct, first": MISTAKE_IS_ANSWER + GOOD + WRONG_EXAMPLE,
-    "a formula that does not compile": GOOD + DOES_NOT_COMPILE + WRONG_EXAMPLE,
-}
 # More students than one drawing task holds: with jobs=2 the papers are drawn in workers.
 CLASS = write.DRAW_CHUNK + 10
 

@@ -54,12 +54,13 @@ _COMPARISON = re.compile(r"(<=|>=|==|!=|<|>)")
 
 @dataclass(frozen=True)
 class Text:
-    """A compiled jinja template of bank text."""
+    """A compiled bank text: static, plain substitutions (``pieces``), or a jinja template."""
 
     source: str
-    template: jinja2.Template | None = field(repr=False)  # None: static text
+    template: jinja2.Template | None = field(repr=False)  # None: static text, or pieces
     path: Path
-    pieces: tuple[Piece, ...] | None = field(default=None, repr=False)  # plain substitutions
+    # Plain substitutions, rendered by concatenation (no template is compiled for them).
+    pieces: tuple[Piece, ...] | None = field(default=None, repr=False)
     # The names the text reads, when it reads so few that their values repeat across draws
     # (feedback naming one or two values): its renders are then remembered by those values.
     names: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
@@ -71,7 +72,7 @@ class Text:
         Raises:
             TemplateFailure: the template raised (e.g. arithmetic on a value).
         """
-        if self.template is None:
+        if self.template is None and self.pieces is None:
             return self.source.strip()
         if self.names is None:
             return self._render(context)
@@ -217,8 +218,12 @@ class _Compiler:
         if "{" not in source:
             return Text(source, None, path)
         known = set(self.names) | set(extra_names)
+        pieces = simple_pieces(source)
+        names = _substituted(pieces)
+        template: jinja2.Template | None = None
         try:
-            template, names = _compiled_text(source)
+            if names is None or not names <= known:
+                template, names = _compiled_text(source)
             unknown = sorted(names - known)
         except jinja2.TemplateSyntaxError as exc:
             self.error(path, f"template syntax error on its line {exc.lineno}: {exc.message}")
@@ -231,7 +236,26 @@ class _Compiler:
             )
             return Text(source, template, path)
         remembered = tuple(sorted(names)) if len(names) <= _MEMO_NAMES else None
-        return Text(source, template, path, simple_pieces(source), remembered)
+        return Text(source, template, path, pieces, remembered)
+
+
+# Names jinja does not look up in the context (constants, its own specials).
+_JINJA_NAMES = frozenset(
+    {"true", "false", "none", "True", "False", "None"}
+    | {"self", "loop", "super", "caller", "varargs", "kwargs"}
+)
+
+
+def _substituted(pieces: tuple[Piece, ...] | None) -> frozenset[str] | None:
+    """The names a text of plain substitutions reads, or None when jinja must say.
+
+    Such a text renders by concatenation, so its template is never used: compiling it (and
+    asking jinja for its names, a second parse) was most of a question's compile time.
+    """
+    if pieces is None:
+        return None
+    names = frozenset(p[0] for p in pieces if not isinstance(p, str))
+    return None if names & _JINJA_NAMES else names
 
 
 _CACHE_MAX = 4096

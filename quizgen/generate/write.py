@@ -14,6 +14,7 @@ large class is drawn once and rendered in shards on as many machines as there ar
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 import sys
@@ -307,11 +308,13 @@ def _drawn_here(paper: Paper) -> tuple[bytes, DrawnPaper, Callable[[str], dict[s
 def _drawn_in_workers(
     draw: Draw, total: int, jobs: int, started: Callable[[], None] | None
 ) -> Iterator[tuple[bytes, DrawnPaper, Callable[[str], dict[str, Any]]]]:
-    """:func:`_drawn` in ``jobs`` processes: a task per checked question, then a task per
-    range of students; the checks' results come back first (tasks yield in order), while
-    the workers go on to draw."""
+    """:func:`_drawn` in ``jobs`` processes: ``jobs`` tasks that check a share of the
+    questions each, then a task per range of students; the checks' results come back first
+    (tasks yield in order), while the workers go on to draw. Few check tasks, not one per
+    question: on a loaded machine each task handed over costs the parent a wake-up."""
     _DRAWING["draw"] = draw
-    checks = [("check", number, 0) for number in range(draw.checks)]
+    cuts = [draw.checks * k // jobs for k in range(jobs + 1)]
+    checks = [("check", a, b) for a, b in itertools.pairwise(cuts) if a < b]
     ranges = [("draw", a, min(a + DRAW_CHUNK, total)) for a in range(0, total, DRAW_CHUNK)]
     results = ordered_map(_draw_task, [*checks, *ranges], jobs)
     try:
@@ -364,10 +367,12 @@ _DRAWING: dict[str, Draw] = {}  # inherited by forked workers (quizgen.pool)
 
 
 def _draw_task(kind: str, first: int, end: int) -> Any:
-    """A worker's task: the pre-check's errors of question ``first`` (``kind`` "check"), or
-    what :func:`_write_key` needs of students ``first``..``end`` ("draw")."""
+    """A worker's task: the pre-check's errors of questions ``first``..``end`` in the check's
+    order (``kind`` "check"), or what :func:`_write_key` needs of students ``first``..``end``
+    ("draw")."""
     if kind == "check":
-        return _DRAWING["draw"].check_question(first)
+        draw = _DRAWING["draw"]
+        return [e for number in range(first, end) for e in draw.check_question(number)]
     return _draw_range(first, end)
 
 
