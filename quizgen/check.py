@@ -18,7 +18,7 @@ from typing import Any
 from quizgen.bank.model import Bank, Example
 from quizgen.check_markup import MarkupLint
 from quizgen.check_rounding import RoundingSweep
-from quizgen.errors import BankError, BankErrors
+from quizgen.errors import BankError, BankErrors, CheckRefused
 from quizgen.generate.compile import CompiledQuestion, compile_question
 from quizgen.generate.params import ConstraintError
 from quizgen.generate.solve import draw_variant
@@ -43,11 +43,6 @@ __all__ = [
     "quick_check",
     "quick_check_question",
 ]
-
-
-class CheckRefused(BankErrors):
-    """The pre-check that ``generate`` runs beside its drawing found errors
-    (:func:`quick_check`'s, all of them, in its order); nothing was written."""
 
 
 @dataclass

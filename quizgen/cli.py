@@ -25,7 +25,7 @@ import typer
 from rich.console import Console
 
 from quizgen import collector
-from quizgen.errors import QuizgenError, UsageError, format_error
+from quizgen.errors import CheckRefused, QuizgenError, UsageError, format_error
 
 if TYPE_CHECKING:
     from rich.table import Table  # loaded by the commands that print a table
@@ -280,13 +280,6 @@ def _pre_check(banks: list[Any], skip: bool) -> None:
         _refuse(errors)
 
 
-def _check_refused() -> type[BaseException]:
-    """The pre-check's refusal when it runs beside the drawing (``generate``)."""
-    from quizgen.check import CheckRefused
-
-    return CheckRefused
-
-
 def _missing_dirs(path: Path) -> list[Path]:
     """``path`` and those of its parents that do not exist, deepest first."""
     missing = []
@@ -389,7 +382,6 @@ def generate(
     exam_seed = seed or new_seed()
     head = exam_head(loaded, exam_seed, pick=pick, title=title)
     papers = Draw(loaded, students, exam_seed, pick=pick, check=not no_check)
-    refusal = () if no_check else _check_refused()  # () catches nothing
     try:
         with staged_dir(target) as stage, _progress("drawing papers, then writing files") as bar:
             # One bar over both halves: papers drawn into key.json, then files rendered from it.
@@ -408,7 +400,7 @@ def generate(
                 key_only=key_only,
                 started=lambda: _seed_warning(seed),
             )
-    except refusal as refused:
+    except CheckRefused as refused:  # the pre-check ran beside the drawing
         _remove_dirs(made)
         _refuse(refused.errors)
     written = [target / p.relative_to(stage) for p in staged]
@@ -769,7 +761,6 @@ def export_command(
     with collector.frozen_once_loaded() as loaded:
         from quizgen.bank import load_banks
         from quizgen.export import (
-            CheckRefused,
             check_output_path,
             check_variants,
             export_file,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "BankError",
     "BankErrors",
+    "CheckRefused",
     "MathSyntaxError",
     "QuizgenError",
     "UsageError",
@@ -119,6 +120,11 @@ class BankErrors(QuizgenError):
         # The bank made of what validated (a quizgen.bank.model.Bank, or None), so that
         # `quizgen check` can run the later stages on it and report everything in one run.
         self.partial = partial
+
+
+class CheckRefused(BankErrors):
+    """The bank pre-check that ``generate`` and ``export`` run beside their drawing found
+    errors (``quizgen.check.quick_check``'s, all of them, in its order); nothing was written."""
 
 
 def format_error(error: BaseException) -> str:

@@ -227,7 +227,8 @@ def test_a_checked_export_of_a_bank_the_check_passes_writes_the_same_bytes(
 
 
 def test_cli_export_refuses_as_generate_does_with_any_jobs(quizgen_cli, tmp_path) -> None:
-    """``generate`` still checks before it draws: its refusal is the oracle for export's."""
+    """Export refuses with the very words of ``generate``'s refusal (whose errors
+    tests/test_generate_precheck.py holds against ``check_bank``), with any ``--jobs``."""
     bank = tmp_path / "wrong.yaml"
     bank.write_text(HEAD + MISTAKE_IS_ANSWER + GOOD + WRONG_EXAMPLE, encoding="utf-8")
     # 3 questions x 200 variants: enough for export to fork its workers.

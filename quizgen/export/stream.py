@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from quizgen import collector
 from quizgen.bank.model import Bank
-from quizgen.errors import BankError, BankErrors
+from quizgen.errors import BankError, BankErrors, CheckRefused
 from quizgen.export.base import (
     Exporter,
     ExportOptions,
@@ -46,10 +46,6 @@ __all__ = ["MIN_PARALLEL", "CheckRefused", "StreamResult", "stream_export"]
 #: Below this many variants in all, the pools are drawn in this process: forking workers
 #: costs more than they would save.
 MIN_PARALLEL = 400
-
-
-class CheckRefused(BankErrors):
-    """The bank pre-check found errors (``quick_check``'s, in its order); nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from json.encoder import encode_basestring as _encode_string  # json.dumps's, in
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from quizgen.errors import CheckRefused
 from quizgen.fingerprint import Fingerprinter
 from quizgen.keyfile import DrawnPaper, KeyWriter, open_key, student_rows
 from quizgen.output import file_stems, write_text_atomic
@@ -347,8 +348,6 @@ def _started(started: Callable[[], None] | None) -> None:
 def _refuse(errors: list[Any]) -> None:
     """Refuse with the pre-check's ``errors``, if there are any."""
     if errors:
-        from quizgen.check import CheckRefused
-
         raise CheckRefused(errors)
 
 
