@@ -108,19 +108,31 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 _markup = partial(str.__new__, Markup)
 
 
+# Pages print the same few hundred plain strings again and again (question numbers, kinds,
+# points, ids): each is escaped once. Bounded; emptied when full.
+_ESCAPED: dict[str, Markup] = {}
+_ESCAPED_SIZE = 4096
+
+
 def _page_escape(value: Any) -> Markup:
     """markupsafe's ``escape``, the same result for every value, faster for the two kinds
     a page template prints hundreds of thousands of times.
 
     A :class:`~markupsafe.Markup` is returned as it is (``escape`` makes an equal copy: a
     Markup is immutable, so the page's text is the same); a ``str`` is escaped by the routine
-    ``escape`` itself calls. Anything else, a Markup subclass included, goes to ``escape``.
+    ``escape`` itself calls, once per distinct string while it is remembered. Anything else,
+    a Markup subclass included, goes to ``escape``.
     """
     kind = type(value)
     if kind is Markup:
         return value
     if kind is str and _escape_inner is not None:
-        return _markup(_escape_inner(value))
+        found = _ESCAPED.get(value)
+        if found is None:
+            if len(_ESCAPED) >= _ESCAPED_SIZE:
+                _ESCAPED.clear()
+            found = _ESCAPED[value] = _markup(_escape_inner(value))
+        return found
     return escape(value)
 
 

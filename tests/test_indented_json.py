@@ -59,6 +59,13 @@ def test_edge_cases_match_json_dumps(data: object) -> None:
     assert indented_json(data) == _oracle(data)
 
 
+def test_circular_data_is_refused_as_json_dumps_refuses_it() -> None:
+    data: dict[str, object] = {}
+    data["self"] = data
+    with pytest.raises(ValueError, match="Circular reference"):
+        indented_json(data)
+
+
 def test_written_submission_templates_are_what_json_dumps_writes(tmp_path: Path) -> None:
     from classroom import make_exam
 

@@ -133,3 +133,21 @@ def test_render_tasks_cover_each_student_once_and_write_each_key_page_once(
         assert len(tasks) == len({a // page for a, _, _ in tasks})
     else:
         assert all(b - a <= CHUNK for a, b, _ in tasks)
+
+
+def test_rendering_from_a_key_leaves_no_reference_cycles(tmp_path: Path) -> None:
+    """Render tasks pause the cycle collector and freeze what they leave alive, which is
+    safe only because rendering makes no reference cycles: none may be left for it."""
+    import gc
+
+    from classroom import make_exam
+
+    from quizgen.generate.write import render_key, write_exam
+    from quizgen.render import get_renderer
+
+    renderers = [get_renderer("html"), get_renderer("md")]
+    write_exam(make_exam(KEY_PAGE + 30), tmp_path / "whole", renderers)  # set-up made once
+    gc.collect()
+    written = render_key(tmp_path / "whole" / "key.json", tmp_path / "again", renderers)
+    assert gc.collect() == 0
+    assert len(written) == 3 * (KEY_PAGE + 30) + 2 * 2 + 2  # papers, submissions, key pages

@@ -154,6 +154,14 @@ def test_page_templates_escape_hostile_text() -> None:
     assert out == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
 
 
+def test_page_templates_escape_many_distinct_strings_and_repeats_alike() -> None:
+    """More distinct strings than the escapes remembered, each printed twice, apart."""
+    source = "{% for v in values %}{{ v }}|{% endfor %}{% for v in values %}{{ v }}|{% endfor %}"
+    values = [f"<{i}> & '{i}'" for i in range(10_000)]
+    page = template_environment("html").from_string(source)
+    assert page.render(values=values) == _plain_jinja(source, values=values)
+
+
 @given(st.text())
 def test_page_templates_escape_any_text_as_jinja_does(text: str) -> None:
     page = template_environment("html").from_string(PAGE)

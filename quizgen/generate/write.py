@@ -25,6 +25,7 @@ from json.encoder import encode_basestring as _encode_string  # json.dumps's, in
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from quizgen import collector
 from quizgen.errors import CheckRefused
 from quizgen.fingerprint import Fingerprinter
 from quizgen.keyfile import DrawnPaper, KeyWriter, open_key, student_rows
@@ -441,7 +442,26 @@ def _open(plan: _Plan) -> tuple[Exam, list[Any]]:
 def _render_range(
     plan: _Plan, stems: list[str], first: int, end: int, whole: bool
 ) -> tuple[list[str], int]:
-    """Render students ``first``..``end`` (0-based): papers, submissions, their key page."""
+    """Render students ``first``..``end`` (0-based): papers, submissions, their key page.
+
+    The cycle collector is paused over the task, and what the task leaves alive (the
+    renderers' caches of views, texts and variants) is frozen out of its sight at its end.
+    Rendering makes no reference cycles (tested: after set-up, rendering leaves none; 200
+    and 500 students with the collector off leave the same 145 cyclic objects, all from
+    setting up), so the collections it triggered found nothing and only walked those
+    caches: 9 collections, 0.55-0.75 s, ~7 % of rendering 500 students. Memory stays flat
+    (reference counting frees everything, frozen or not: the same peak RSS); between
+    tasks only the progress display runs, and the write's end unfreezes all of it.
+    """
+    with collector.paused():
+        found = _render_task(plan, stems, first, end, whole)
+        gc.freeze()  # before the collector is back, or its first collection walks it all
+    return found
+
+
+def _render_task(
+    plan: _Plan, stems: list[str], first: int, end: int, whole: bool
+) -> tuple[list[str], int]:
     exam, renderers = _open(plan)
     page_end = min(first + KEY_PAGE, len(exam.papers)) if whole else end
     page = exam.papers[first:page_end]  # read once: the papers and, if whole, their key page
@@ -526,18 +546,18 @@ class _NotPlain(Exception):
 
 
 def indented_json(data: Any) -> str:
-    """``json.dumps(data, indent=2, ensure_ascii=False)``, the same text, about 5x faster.
+    """``json.dumps(data, indent=2, ensure_ascii=False)``: the same text, ~10x faster.
 
     With ``indent`` the standard library encodes in pure Python, and a submission template
-    (every question and part of a paper, with its hints) cost ~0.9 ms a student, more than
-    the key page's share of it. Here only the layout is Python: strings are encoded by the
-    standard library's own C routine. Dicts with string keys, lists, strings, integers,
-    booleans and None are written here; anything else (floats, other keys, subclasses) is
-    handed to ``json.dumps`` whole.
+    (every question and part of a paper, with its hints) cost ~0.85 ms a student. Here only
+    the layout is Python: strings are encoded by the standard library's own C routine.
+    Dicts with string keys, lists, strings, integers, booleans and None are written here;
+    anything else (floats, other keys, subclasses), and data nested too deep or circular,
+    is handed to ``json.dumps`` whole, which writes it or raises as it always did.
     """
     try:
         return "".join(_layout(data, "\n"))
-    except _NotPlain:
+    except (_NotPlain, RecursionError):
         return json.dumps(data, indent=2, ensure_ascii=False)
 
 
