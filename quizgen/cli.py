@@ -280,25 +280,6 @@ def _pre_check(banks: list[Any], skip: bool) -> None:
         _refuse(errors)
 
 
-def _missing_dirs(path: Path) -> list[Path]:
-    """``path`` and those of its parents that do not exist, deepest first."""
-    missing = []
-    for folder in (Path(path), *Path(path).parents):
-        if folder.exists():
-            break
-        missing.append(folder)
-    return missing
-
-
-def _remove_dirs(folders: list[Path]) -> None:
-    """Remove ``folders`` (deepest first) that are still empty: a refused run leaves none."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-
-
 def _refuse(errors: list[Any]) -> NoReturn:
     """Refuse to write, for the pre-check's errors (`quizgen check`'s messages)."""
     from quizgen.errors import BankErrors
@@ -364,7 +345,7 @@ def generate(
         read_roster,
     )
     from quizgen.generate.write import default_jobs, write_stream
-    from quizgen.output import staged_dir
+    from quizgen.output import missing_folders, remove_empty, staged_dir
 
     if (count is None) == (roster is None):
         raise UsageError("give exactly one of --count N or --roster FILE")
@@ -373,7 +354,7 @@ def generate(
     loaded = load_banks(banks)
     # The pre-check runs beside the drawing (write_stream), yet refuses as if it ran first:
     # before a bad output folder is named, with no seed warning, and with no folder left.
-    made = _missing_dirs(out_dir)
+    made = missing_folders(out_dir)
     try:
         target = _out_dir(out_dir, force)
     except UsageError:
@@ -401,7 +382,7 @@ def generate(
                 started=lambda: _seed_warning(seed),
             )
     except CheckRefused as refused:  # the pre-check ran beside the drawing
-        _remove_dirs(made)
+        remove_empty(made)
         _refuse(refused.errors)
     written = [target / p.relative_to(stage) for p in staged]
     if key_only:

@@ -26,7 +26,9 @@ __all__ = [
     "atomic_file",
     "file_stem",
     "file_stems",
+    "missing_folders",
     "prepare_out_dir",
+    "remove_empty",
     "staged_dir",
     "write_bytes_atomic",
     "write_text_atomic",
@@ -83,6 +85,27 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write UTF-8 ``text`` with ``\\n`` line endings to ``path`` atomically."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first: what a
+    run that writes into ``folder`` will make (:func:`remove_empty` takes them back)."""
+    missing = []
+    for path in (Path(folder), *Path(folder).parents):
+        if path.exists():
+            break
+        missing.append(path)
+    return missing
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) while they are empty: a run refused for the
+    bank's sake leaves no folder it made behind."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def prepare_out_dir(path: Path, force: bool = False) -> Path:

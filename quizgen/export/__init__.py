@@ -36,7 +36,7 @@ from quizgen.export.gift import GiftExporter
 from quizgen.export.moodle import MoodleExporter
 from quizgen.export.qti21 import Qti21Exporter
 from quizgen.export.stream import CheckRefused, StreamResult, stream_export
-from quizgen.output import atomic_file, write_bytes_atomic
+from quizgen.output import atomic_file, missing_folders, remove_empty, write_bytes_atomic
 
 __all__ = [
     "EXPORTERS",
@@ -207,7 +207,7 @@ def export_file(
     exporter, options = _prepare(banks, to, variants, seed, strict, title, template_dir)
     path = check_output_path(path, exporter.suffix)
     listed = listed_questions(banks, seed, pick)
-    made = _missing_folders(path)
+    made = missing_folders(path.absolute().parent)
     try:
         with atomic_file(path) as out:
             result = stream_export(
@@ -223,27 +223,12 @@ def export_file(
             if strict and result.refused:
                 raise ExportError(exporter.name, result.refused)  # and nothing is written
     except BankErrors:  # refused before anything is drawn, as if checked and compiled first
-        _remove_empty(made)
+        remove_empty(made)
         raise
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UsageError(f"cannot write {path}: {reason}") from None
     return result
-
-
-def _missing_folders(path: Path) -> list[Path]:
-    """The folders above ``path`` that do not exist yet, deepest first."""
-    return [p for p in path.absolute().parents if not p.exists()]
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove ``folders`` (deepest first) where they are empty: an export refused for the
-    bank's sake leaves no trace, as when it was refused before any file was opened."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
 
 
 #: Suffixes a format's file may have besides its own: Moodle imports GIFT from ``.txt`` files.
