@@ -19,11 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from classroom import make_exam
+from classroom import BANK, SEED, make_exam
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quizgen import keyfile
+from quizgen.bank.model import load_bank
+from quizgen.generate import write
+from quizgen.generate.exam import Draw, exam_head, numbered_students
+from quizgen.generate.write import write_stream
 from quizgen.keyfile import DrawnPaper, KeyWriter, prepare_variant
 
 
@@ -160,3 +164,22 @@ def test_the_writer_forgets_texts_as_the_format_says(tmp_path: Path, monkeypatch
     got, start = _written(tmp_path, variants, lambda data: prepare_variant(data, texts))
     assert got == _expected(variants, start, remembered=2)
     assert got.count(b'"value":"' + b"a" * 50) == 3  # a, then after two clearings
+
+
+@pytest.mark.parametrize("kept", [1, 4_096])
+def test_workers_remembering_few_records_write_the_same_key(tmp_path: Path, monkeypatch, kept):
+    """Drawing workers keep the records they made for the next ranges (few or many): the
+    key is the one a single process writes, which never uses that memory."""
+    bank = load_bank(BANK)
+    students = 3 * write.DRAW_CHUNK + 7  # four ranges: two or more per worker
+
+    def key(jobs: int, out: Path) -> bytes:
+        draw = Draw([bank], numbered_students(students), SEED)
+        out.mkdir()
+        head = exam_head([bank], SEED)
+        write_stream(head, draw, students, out, [], jobs=jobs, key_only=True)
+        return (out / "key.json").read_bytes()
+
+    monkeypatch.setattr(write, "RECORDS_KEPT", kept)  # forked workers inherit it
+    assert key(2, tmp_path / "two") == key(1, tmp_path / "one")
+    assert write._RECORDS == {}  # nothing of this draw is kept after it
