@@ -120,7 +120,8 @@ Text = tuple[str, bytes]
 #: A variant's record line, prepared where it was drawn (:func:`prepare_variant`): bytes
 #: with a :data:`Text` wherever the line refers to a shared text. The writer fills in each
 #: text's offset (writing the text first if it is new) and joins: no JSON is made there.
-Prepared = tuple[bytes | Text, ...]
+#: Or, rarely, the variant's JSON data itself, which the writer turns into the line.
+Prepared = tuple[bytes | Text, ...] | dict[str, Any]
 
 _no_default = json.JSONEncoder().default  # json.dumps's: raises TypeError
 
@@ -131,8 +132,9 @@ def prepare_variant(data: dict[str, Any], texts: dict[str, Text] | None = None) 
     to its text record (whose offset only the writer knows).
 
     The line is json.dumps's own encoder's output, with every string it encodes passed
-    through :func:`_string` instead of the usual C routine: a long one is written as a NUL,
-    which JSON never holds raw (json.dumps escapes it), so the line is cut at its NULs.
+    through a function of ours instead of the usual C routine (which it calls for the
+    others): a long one is written as a raw NUL, which json.dumps never writes (it escapes
+    one in a string as \\u0000), so the line is cut at its NULs.
 
     Args:
         data: the variant's ``model_dump(mode="json")``.
@@ -212,11 +214,11 @@ class KeyWriter:
             at = self._texts[digest] = self._write(line)
         return at
 
-    def _variant(self, uid: str, prepared: Callable[[str], Prepared | dict[str, Any]]) -> int:
+    def _variant(self, uid: str, prepared: Callable[[str], Prepared]) -> int:
         at = self._variants.get(uid)
         if at is None:
             pieces = prepared(uid)
-            if type(pieces) is dict:  # not prepared (a NUL in a string): made here
+            if type(pieces) is dict:  # not prepared (a long key; no C encoder): made here
                 line = _line({"variant": self._shared(pieces)})
             else:
                 line = b"".join(

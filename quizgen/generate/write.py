@@ -395,9 +395,10 @@ def _draw_task(kind: str, first: int, end: int) -> Any:
 def _draw_range(first: int, end: int) -> tuple[list[tuple[bytes, DrawnPaper]], dict[str, Prepared]]:
     """Draw students ``first``..``end`` in a worker: what :func:`_write_key` needs of them.
 
-    The variants' key records are made here, as bytes (:func:`~quizgen.keyfile.prepare_variant`):
-    the parent, which writes the key alone while the workers wait for it, only joins them,
-    and bytes cost it little to unpickle where nested JSON data cost more than writing.
+    The variants' key records are made here (:func:`~quizgen.keyfile.prepare_variant`):
+    the parent, which writes the key alone on the cores the workers draw on, only joins
+    their bytes, and bytes cost it little to unpickle where nested JSON data cost it about
+    as much as writing them did.
     """
     chunk, dumps = [], {}
     texts: dict[str, Text] = {}
