@@ -130,6 +130,46 @@ def _naive_solve(banks, exam) -> int:
     return solved
 
 
+def _key_cost(exam, repeats: int) -> tuple[float, float]:
+    """Wall seconds (medians) of ``key.json`` as ``generate --jobs N`` makes it: the drawing
+    workers prepare each range's variant records and the paper JSON the fingerprint hashes
+    (:func:`quizgen.keyfile.prepare_variant`); the parent, alone and in paper order, hashes
+    and writes them (the serial part)."""
+    import tempfile
+
+    from quizgen.fingerprint import Fingerprinter
+    from quizgen.generate.write import DRAW_CHUNK
+    from quizgen.keyfile import DrawnPaper, KeyWriter, prepare_variant
+
+    head = exam.model_copy(update={"papers": [], "fingerprint": None})
+
+    def records() -> list:
+        ranges = []
+        for first in range(0, len(exam.papers), DRAW_CHUNK):
+            chunk, prepared, texts = [], {}, {}
+            for paper in exam.papers[first : first + DRAW_CHUNK]:
+                for v in paper.variants:
+                    if v.uid not in prepared:
+                        prepared[v.uid] = prepare_variant(v.model_dump(mode="json"), texts)
+                chunk.append((paper.model_dump_json().encode(), DrawnPaper.of(paper)))
+            ranges.append((chunk, prepared))
+        return ranges
+
+    t_records, ranges = _median_time(records, repeats)
+
+    def write() -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            hasher, writer = Fingerprinter(head), KeyWriter(Path(folder) / "key.json", head)
+            for chunk, prepared in ranges:
+                for paper_json, paper in chunk:
+                    hasher.add_json(paper_json)
+                    writer.add_drawn(paper, prepared.__getitem__)
+            writer.close(hasher.hexdigest())
+
+    t_write, _ = _median_time(write, repeats)
+    return t_records, t_write
+
+
 def _line(label: str, count: int, seconds: float) -> None:
     print(f"{label:28} {count:6} variants {seconds:7.2f} s {count / seconds:9.0f} variants/s")
 
@@ -152,8 +192,10 @@ def main(repeats: int = 3) -> None:
         t_key, _ = _median_time(lambda r=renderer: r.key(exam), repeats)
         _line(f"render {renderer.name} key", variants, t_key)
         papers, keys = papers + t_render, keys + t_key
-    t_json, _ = _median_time(lambda: exam.model_dump_json(indent=1), repeats)
-    _line("key.json", variants, t_json)
+    t_records, t_write = _key_cost(exam, repeats)
+    _line("key.json records (workers)", variants, t_records)
+    _line("key.json written (parent)", variants, t_write)
+    t_json = t_records + t_write
     student_side = t_build + papers + t_json
     _line("papers: rendered (x2 formats)", 2 * variants, student_side)
     _line("papers+keys: rendered (x2)", 2 * variants, student_side + keys)

@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -61,7 +62,6 @@ READ_VARIANTS = 4_000
 READ_TEXTS = 20_000
 _TRAILER = '{{"index_at":{:020d}}}\n'
 _TRAILER_BYTES = len(_TRAILER.format(0))
-_REF = "$text"
 _LINE_BYTES = 64 * 1024 * 1024  # one record; a variant is a few kB
 
 
@@ -115,6 +115,73 @@ def _line(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+#: A text as a drawing process hands it over: its digest, and its whole record line.
+Text = tuple[str, bytes]
+#: A variant's record line, prepared where it was drawn (:func:`prepare_variant`): bytes
+#: with a :data:`Text` wherever the line refers to a shared text. The writer fills in each
+#: text's offset (writing the text first if it is new) and joins: no JSON is made there.
+#: Or, rarely, the variant's JSON data itself, which the writer turns into the line.
+Prepared = tuple[bytes | Text, ...] | dict[str, Any]
+
+_no_default = json.JSONEncoder().default  # json.dumps's: raises TypeError
+
+
+def prepare_variant(data: dict[str, Any], texts: dict[str, Text] | None = None) -> Prepared:
+    """A variant's key record, ready for :meth:`KeyWriter.add_drawn`, made by the process
+    that drew it: the line the writer writes, cut where a long string becomes a reference
+    to its text record (whose offset only the writer knows).
+
+    The line is json.dumps's own encoder's output, with every string it encodes passed
+    through a function of ours instead of the usual C routine (which it calls for the
+    others): a long one is written as a raw NUL, which json.dumps never writes (it escapes
+    one in a string as \\u0000), so the line is cut at its NULs.
+
+    Args:
+        data: the variant's ``model_dump(mode="json")``.
+        texts: a cache text -> :data:`Text` that the caller keeps across variants.
+
+    Returns:
+        The pieces of the line: bytes, and a :data:`Text` for each long string in the
+        order the line holds them; or ``data`` itself, unprepared (the writer then makes
+        the line from it, as it used to), if a key is that long or this Python's json has
+        no C encoder.
+    """
+    if c_make_encoder is None:
+        return data
+    found: list[str] = []
+
+    def string(text: str) -> str:
+        if len(text) >= SHARED_TEXT:
+            found.append(text)
+            return "\x00"
+        return encode_basestring(text)
+
+    # json.dumps(..., ensure_ascii=False, separators=(",", ":")): check_circular (a dict
+    # of markers), default, strings, no indent, separators, sort_keys, skipkeys, allow_nan.
+    encode = c_make_encoder({}, _no_default, string, None, ":", ",", False, False, True)
+    cuts = "".join(encode({"variant": data}, 0)).split("\x00")
+    if any(cut.startswith(":") for cut in cuts[1:]):
+        return data  # a key of SHARED_TEXT characters: keys are never shared
+    cache = {} if texts is None else texts
+    pieces: list[bytes | Text] = []
+    for cut, text in zip(cuts[:-1], found, strict=True):
+        pieces.append(cut.encode("utf-8"))
+        record = cache.get(text)
+        if record is None:
+            if len(cache) >= REMEMBERED:
+                cache.clear()
+            digest = _digest(text)
+            record = cache[text] = (digest, _line({"text": digest, "value": text}))
+        pieces.append(record)
+    pieces.append((cuts[-1] + "\n").encode("utf-8"))
+    return tuple(pieces)
+
+
+def _digest(text: str) -> str:
+    """A text's name in the key: its content hash."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 class KeyWriter:
     """Writes a v2 key as papers arrive; :meth:`close` adds the index and the fingerprint.
 
@@ -126,52 +193,67 @@ class KeyWriter:
         self._exam = exam
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self._file.write(_header(exam, "0" * 16))
+        self._at = 0  # where the next record starts (kept here: tell() costs a system call)
+        self._write(_header(exam, "0" * 16))
         self._texts: dict[str, int] = {}
         self._variants: dict[str, int] = {}
         self._index: list[list[Any]] = []
 
     def _write(self, data: bytes) -> int:
-        at = self._file.tell()
+        at = self._at
         self._file.write(data)
+        self._at = at + len(data)
         return at
 
-    def _text(self, text: str) -> int:
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    def _text(self, digest: str, line: bytes) -> int:
+        """The offset of the text named ``digest``; its ``line`` is written if it is new."""
         at = self._texts.get(digest)
         if at is None:
             if len(self._texts) >= REMEMBERED:
                 self._texts.clear()
-            at = self._texts[digest] = self._write(_line({"text": digest, "value": text}))
+            at = self._texts[digest] = self._write(line)
+        return at
+
+    def _variant(self, uid: str, prepared: Callable[[str], Prepared]) -> int:
+        at = self._variants.get(uid)
+        if at is None:
+            pieces = prepared(uid)
+            if type(pieces) is dict:  # not prepared (a long key; no C encoder): made here
+                line = _line({"variant": self._shared(pieces)})
+            else:
+                line = b"".join(
+                    piece if type(piece) is bytes else b'{"$text":%d}' % self._text(*piece)
+                    for piece in pieces
+                )
+            if len(self._variants) >= REMEMBERED:
+                self._variants.clear()
+            at = self._variants[uid] = self._write(line)
         return at
 
     def _shared(self, data: Any) -> Any:
-        """``data`` with every long string replaced by a reference to its text line."""
+        """``data`` with every long string value replaced by a reference to its text line."""
         if isinstance(data, str):
-            return {_REF: self._text(data)} if len(data) >= SHARED_TEXT else data
+            if len(data) < SHARED_TEXT:
+                return data
+            digest = _digest(data)
+            return {"$text": self._text(digest, _line({"text": digest, "value": data}))}
         if isinstance(data, dict):
             return {k: self._shared(v) for k, v in data.items()}
         if isinstance(data, list):
             return [self._shared(v) for v in data]
         return data
 
-    def _variant(self, uid: str, dump: Callable[[str], dict[str, Any]]) -> int:
-        at = self._variants.get(uid)
-        if at is None:
-            data = self._shared(dump(uid))
-            if len(self._variants) >= REMEMBERED:
-                self._variants.clear()
-            at = self._variants[uid] = self._write(_line({"variant": data}))
-        return at
-
     def add(self, paper: Paper) -> None:
         """Append one student's paper (its new texts and variants first)."""
         by_uid = {v.uid: v for v in paper.variants}
-        self.add_drawn(DrawnPaper.of(paper), lambda uid: by_uid[uid].model_dump(mode="json"))
+        self.add_drawn(
+            DrawnPaper.of(paper), lambda uid: prepare_variant(by_uid[uid].model_dump(mode="json"))
+        )
 
-    def add_drawn(self, paper: DrawnPaper, dump: Callable[[str], dict[str, Any]]) -> None:
-        """Append a paper drawn elsewhere: ``dump(uid)`` gives a variant's JSON data."""
-        refs = [self._variant(uid, dump) for uid in paper.uids]
+    def add_drawn(self, paper: DrawnPaper, prepared: Callable[[str], Prepared]) -> None:
+        """Append a paper drawn elsewhere: ``prepared(uid)`` gives a variant's record as
+        :func:`prepare_variant` made it, asked for only when the key does not hold it yet."""
+        refs = [self._variant(uid, prepared) for uid in paper.uids]
         line = {
             "student": paper.student_id,
             "name": paper.name,
