@@ -134,16 +134,16 @@ def _with_digits(text: str, inline: bool, math: str) -> str:
     is refused, and the text is parsed directly.
     """
     pieces = mdshape.split(text)  # text, number, text, …, number, text: one pass
-    if len(pieces) == 1 or mdshape.marker_one(text):
+    if len(pieces) == 1:
         return _parse(text, inline, math)
-    slots = _slots(mdshape.shape(pieces), inline, math)
-    if slots is None:
+    shape = _slots(mdshape.shape(pieces), inline, math)
+    if shape is None or (shape.markers and mdshape.marker_one(text)):
         return _parse(text, inline, math)
-    return mdshape.fill(pieces, slots)
+    return mdshape.fill(pieces, shape.slots)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _slots(skeleton: str, inline: bool, math: str) -> tuple[str, ...] | None:
+def _slots(skeleton: str, inline: bool, math: str) -> mdshape.Shape | None:
     """The parsed shape cut at each of its numbers; None if it cannot serve its texts."""
     return mdshape.slots(skeleton, lambda source: _render(source, inline, math))
 

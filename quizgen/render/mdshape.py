@@ -35,13 +35,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
-__all__ = ["fill", "marker_one", "may_share", "shape", "slots", "split"]
+__all__ = ["Shape", "fill", "marker_one", "may_share", "shape", "slots", "split"]
 
 # A number: digits, with decimal points or thousands commas between digits, and a minus only
 # after a space, an opening bracket, a comma or "=" (never after *, _, $, a backslash or a
 # digit, where it would change emphasis, the dollar rules, an escape, or merge two numbers).
-_NUMBER = re.compile(r"((?:(?<![^\s(\[{,=])-)?[0-9]+(?:[.,][0-9]+)*)")
+# The regex takes any minus (a lookbehind in it costs 3x on every text); split gives back
+# the others.
+_NUMBER = re.compile(r"(-?[0-9]+(?:[.,][0-9]+)*)")
+_BEFORE_MINUS = frozenset("([{,=")
 _DIGITS = re.compile(r"[0-9]+")
 _ZERO = re.compile("0")
 _HEADING = re.compile(r"</?h[1-6]>")  # the only tags whose digits are not the text's
@@ -50,16 +54,35 @@ _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
 # reference, and the inside of an autolink (no space, "<" or ">" inside, as markdown-it reads
 # them).
 _VALUE_MATTERS = re.compile(r"&#?[A-Za-z0-9]*0|<[^<>\x00-\x20]*0[^<>\x00-\x20]*>")
-# An ordered-list marker numbered 1 at a line's start, after any container markers (on the
-# text itself): only 1 lets a list interrupt a paragraph, and the shape's 0 never does.
-_MARKER_ONE = re.compile(r"(?:^|(?<=[\n\r]))[ \t>*+\-]*0*1[.)](?=[ \t\r\n]|$)")
+# An ordered-list marker at a line's start, after any container markers: in a shape (its
+# number is 0), and numbered 1 in a text. Only 1 lets a list interrupt a paragraph, and the
+# shape's 0 never does. markdown-it reads a lone CR as a line break too.
+_MARKER = re.compile(r"(?:^|(?<=[\n\r]))[ \t>*+\-]*0[.)](?=[ \t\r\n]|$)")
+_MARKER_ONE = re.compile(r"^[ \t>*+\-]*0*1[.)](?:[ \t\n]|$)", re.MULTILINE)
 # Probe digits are 2-9: none can be taken for the shape's 0, and none is a list's 1.
 _PROBE_BASE = 8
 
 
+class Shape(NamedTuple):
+    """A shape's parse cut at its numbers (:func:`slots`)."""
+
+    slots: tuple[str, ...]  # the HTML between the numbers: one more than the numbers
+    markers: bool  # a line may start with a list marker: a text's 1 is checked (marker_one)
+
+
 def split(text: str) -> list[str]:
     """``text`` cut at its numbers: text, number, text, …, number, text (one piece if none)."""
-    return _NUMBER.split(text)
+    pieces = _NUMBER.split(text)
+    for index in range(1, len(pieces), 2):
+        number = pieces[index]
+        if number[0] == "-":
+            before = pieces[index - 1]
+            # At the text's start, after a space or ( [ { , =; not after the number before,
+            # a letter, *, _, $, a backslash …, where the minus stays text.
+            if not (before[-1].isspace() or before[-1] in _BEFORE_MINUS if before else index == 1):
+                pieces[index - 1] = before + "-"
+                pieces[index] = number[1:]
+    return pieces
 
 
 def shape(pieces: list[str]) -> str:
@@ -80,7 +103,7 @@ def fill(pieces: list[str], cut: tuple[str, ...]) -> str:
 
 def marker_one(text: str) -> bool:
     """Whether ``text`` has an ordered-list marker numbered 1 (then it is parsed directly)."""
-    return _MARKER_ONE.search(text) is not None
+    return _MARKER_ONE.search(text.replace("\r", "\n")) is not None
 
 
 def may_share(skeleton: str) -> bool:
@@ -88,7 +111,7 @@ def may_share(skeleton: str) -> bool:
     return _VALUE_MATTERS.search(skeleton) is None
 
 
-def slots(skeleton: str, parse: Callable[[str], str]) -> tuple[str, ...] | None:
+def slots(skeleton: str, parse: Callable[[str], str]) -> Shape | None:
     """The HTML of a shape cut at each of its numbers, or None where it cannot be shared.
 
     Args:
@@ -96,9 +119,10 @@ def slots(skeleton: str, parse: Callable[[str], str]) -> tuple[str, ...] | None:
         parse: text to HTML, the parse the texts would get directly.
 
     Returns:
-        The pieces of the shape's HTML between its numbers, one more than the numbers; None
-        when the shape is refused by :func:`may_share`, or its parse, or a probe's, does not
-        write each number once, as text, in order, around the same markup.
+        The pieces of the shape's HTML between its numbers, and whether its texts must be
+        checked by :func:`marker_one`; None when the shape is refused by :func:`may_share`,
+        or its parse, or a probe's, does not write each number once, as text, in order,
+        around the same markup.
     """
     count = skeleton.count("0")
     if not may_share(skeleton):
@@ -112,7 +136,7 @@ def slots(skeleton: str, parse: Callable[[str], str]) -> tuple[str, ...] | None:
         if probe is None or probe != (base[0], _probe_digits(count, weight)):
             return None
         weight *= _PROBE_BASE
-    return base[0]
+    return Shape(base[0], _MARKER.search(skeleton) is not None)
 
 
 def _numbered(skeleton: str, weight: int) -> str:
