@@ -49,7 +49,7 @@ _BEFORE_MINUS = frozenset("([{,=")
 _DIGITS = re.compile(r"[0-9]+")
 _ZERO = re.compile("0")
 _HEADING = re.compile(r"</?h[1-6]>")  # the only tags whose digits are not the text's
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
+_TAG_OR_DIGITS = re.compile(r"<[^>]*>|([0-9]+)")  # a tag, or a run of digits in the text
 # Where a number's value matters (on the shape, whose numbers are all "0"): a character
 # reference, and the inside of an autolink (no space, "<" or ">" inside, as markdown-it reads
 # them).
@@ -154,18 +154,15 @@ def _cut(markup: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     None if a tag holds a digit other than a heading's level."""
     pieces: list[str] = []
     runs: list[str] = []
-    current: list[str] = []
-    for tag, body in _TAG_OR_TEXT.findall(markup):
-        if tag:
-            if _DIGITS.search(tag) and not _HEADING.fullmatch(tag):
+    start = 0
+    for match in _TAG_OR_DIGITS.finditer(markup):
+        run = match[1]
+        if run is None:  # a tag
+            if _DIGITS.search(match[0]) and not _HEADING.fullmatch(match[0]):
                 return None
-            current.append(tag)
             continue
-        chunks = _DIGITS.split(body)
-        runs += _DIGITS.findall(body)
-        current.append(chunks[0])
-        for chunk in chunks[1:]:
-            pieces.append("".join(current))
-            current = [chunk]
-    pieces.append("".join(current))
+        pieces.append(markup[start : match.start()])
+        runs.append(run)
+        start = match.end()
+    pieces.append(markup[start:])
     return tuple(pieces), tuple(runs)
