@@ -170,6 +170,63 @@ def _key_cost(exam, repeats: int) -> tuple[float, float]:
     return t_records, t_write
 
 
+def _markdown_texts(exam) -> list[tuple[str, bool]]:
+    """The distinct Markdown texts (with their inline flag) the HTML papers and key render."""
+    from quizgen.render import mathtext
+
+    seen: dict[tuple[str, bool], None] = {}
+    cached = mathtext._markdown
+
+    def spy(text: str, inline: bool, math: str) -> str:
+        seen[text, inline] = None
+        return cached(text, inline, math)
+
+    mathtext._markdown = spy
+    try:
+        renderer = get_renderer("html")
+        renderer.key(exam)
+        for paper in exam.papers:
+            renderer.paper(exam, paper)
+    finally:
+        mathtext._markdown = cached
+    return list(seen)
+
+
+def markdown_shapes(exam, repeats: int) -> None:
+    """CPU of the Markdown alone (LMS style: TeX, so no MathML conversion): every distinct text
+    of the exam rendered from empty caches, the way a run meets them, by shape (variants that
+    differ only in their numbers share one parse) and, as the baseline in the same process,
+    each text parsed by markdown-it itself."""
+    from markdown_it import MarkdownIt
+
+    from quizgen.render import mathtext
+
+    texts = _markdown_texts(exam)
+
+    def by_shape() -> None:
+        mathtext.clear_caches()
+        for text, inline in texts:
+            mathtext.markdown_to_html(text, inline=inline, math="tex")
+
+    parser: MarkdownIt = mathtext._parser("tex")
+
+    def each_parsed() -> None:
+        for text, inline in texts:
+            parser.renderInline(text) if inline else parser.render(text)
+
+    for label, func in (
+        ("Markdown by shape, CPU", by_shape),
+        ("Markdown each parsed, CPU", each_parsed),
+    ):
+        times = []
+        for _ in range(repeats):
+            start = time.process_time()
+            func()
+            times.append(time.process_time() - start)
+        cpu = statistics.median(times)
+        print(f"{label:28} {len(texts):6} texts    {cpu:7.2f} s {len(texts) / cpu:9.0f} texts/s")
+
+
 def _line(label: str, count: int, seconds: float) -> None:
     print(f"{label:28} {count:6} variants {seconds:7.2f} s {count / seconds:9.0f} variants/s")
 
@@ -196,6 +253,10 @@ def main(repeats: int = 3) -> None:
     _line("key.json records (workers)", variants, t_records)
     _line("key.json written (parent)", variants, t_write)
     t_json = t_records + t_write
+
+    markdown_shapes(exam, repeats)
+    t_json, _ = _median_time(lambda: exam.model_dump_json(indent=1), repeats)
+    _line("key.json", variants, t_json)
     student_side = t_build + papers + t_json
     _line("papers: rendered (x2 formats)", 2 * variants, student_side)
     _line("papers+keys: rendered (x2)", 2 * variants, student_side + keys)

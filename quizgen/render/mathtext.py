@@ -9,7 +9,8 @@ differ only in the ``math`` style (:data:`MATH_STYLES`); everything else is shar
 * **one link policy**: bank text is untrusted, so raw HTML comes out escaped, images are never
   rendered (a fetch), and only http, https and mailto links stay links;
 * **one cache**: the variants of a question differ in their numbers, so texts that differ
-  only in numbers share one parse (:func:`_with_digits`), and whole texts are cached too.
+  only in numbers share one parse of their shape (:mod:`quizgen.render.mdshape`), and whole
+  texts are cached too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from quizgen.render import mathml
+from quizgen.render import mathml, mdshape
 from quizgen.render.mathml import math_to_mathml
 
 __all__ = ["MATH_STYLES", "MathStyle", "clear_caches", "markdown_to_html", "use_dollar_math"]
@@ -40,13 +41,6 @@ _SAFE_SCHEMES = ("http:", "https:", "mailto:")
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _NO_MARKERS = str.maketrans({_OPEN: "\ufffd", _CLOSE: "\ufffd"})
 _DEFERRED_MATH = re.compile("\ue000([IB])(.*?)\ue001", re.DOTALL)
-_DIGITS = re.compile(r"[0-9]+")
-_DIGIT_RUNS = re.compile(r"([0-9]+)")  # split keeps the runs
-# Where a digit's value matters to Markdown: links and autolinks copy it into an attribute,
-# character references read it, and a list marker's number is its start ("3. ", only "1. "
-# may interrupt a paragraph). A decimal at the start of a line ("0.25 is left") is no marker.
-_DIGITS_MATTER = re.compile(r"[\[<&]|^[ \t>*+\-]*[0-9]+[.)](?:[ \t]|$)", re.MULTILINE)
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
 
 
 def _identity(text: str) -> str:
@@ -54,7 +48,8 @@ def _identity(text: str) -> str:
 
 
 def _mathml_marker(tex: str, display: bool) -> str:
-    return f"{_OPEN}{'B' if display else 'I'}{html.escape(tex)}{_CLOSE}"
+    # quote=False: a quote escaped as "&#x27;" would write digits of its own into the parse.
+    return f"{_OPEN}{'B' if display else 'I'}{html.escape(tex, quote=False)}{_CLOSE}"
 
 
 def _convert_marker(match: re.Match[str]) -> str:
@@ -132,46 +127,34 @@ def _markdown(text: str, inline: bool, math: str) -> str:
 def _with_digits(text: str, inline: bool, math: str) -> str:
     """HTML for ``text``, sharing one parse among texts that differ only in their numbers.
 
-    A Markdown parse costs far more than a substitution. Every run of digits becomes one
-    ``0`` (still a digit, so the dollar and emphasis rules decide the same; a run's length
-    matters to CommonMark only in a list marker, and those texts are parsed directly), the
-    skeleton is parsed once and cut at its zeros (:func:`_slots`, cached), and the runs are
-    put back, in order. Texts where a digit's value matters (:data:`_DIGITS_MATTER`) are
-    parsed directly, as is any text whose runs do not come back one for one (a code block's
-    info string, say).
+    A Markdown parse costs far more than a substitution: the text's shape (its numbers
+    replaced by ``0``, :mod:`quizgen.render.mdshape`) is parsed once and cut at its numbers
+    (:func:`_slots`, cached), and the text's numbers are put back, in order. A shape whose
+    numbers could matter to Markdown, or whose parse does not write them back one for one,
+    is refused, and the text is parsed directly.
     """
-    pieces = _DIGIT_RUNS.split(text)  # text, run, text, …, run, text: one pass
-    if len(pieces) == 1 or _DIGITS_MATTER.search(text):
+    pieces = mdshape.split(text)  # text, number, text, …, number, text: one pass
+    if len(pieces) == 1:
         return _parse(text, inline, math)
-    slots = _slots("0".join(pieces[::2]), inline, math)
-    if slots is None or len(slots) != len(pieces) // 2 + 1:
+    shape = _slots(mdshape.shape(pieces), inline, math)
+    if shape is None or (shape.markers and mdshape.marker_one(text)):
         return _parse(text, inline, math)
-    pieces[::2] = slots  # the runs stay where they are, between the skeleton's cut pieces
-    return "".join(pieces)
+    return mdshape.fill(pieces, shape.slots)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _slots(skeleton: str, inline: bool, math: str) -> tuple[str, ...] | None:
-    """The parsed skeleton cut at each run of digits in its text; None if a tag holds one."""
-    slots: list[str] = []
-    current: list[str] = []
-    for tag, body in _TAG_OR_TEXT.findall(_parse(skeleton, inline, math)):
-        if tag:
-            if "0" in tag:
-                return None
-            current.append(tag)
-            continue
-        chunks = _DIGITS.split(body)
-        current.append(chunks[0])
-        for chunk in chunks[1:]:
-            slots.append("".join(current))
-            current = [chunk]
-    slots.append("".join(current))
-    return tuple(slots)
+def _slots(skeleton: str, inline: bool, math: str) -> mdshape.Shape | None:
+    """The parsed shape cut at each of its numbers; None if it cannot serve its texts."""
+    return mdshape.slots(skeleton, lambda source: _render(source, inline, math))
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _parse(text: str, inline: bool, math: str) -> str:
+    return _render(text, inline, math)
+
+
+def _render(text: str, inline: bool, math: str) -> str:
+    """One parse of ``text`` by markdown-it (no cache, no shapes), stripped."""
     md = _parser(math)
     return (md.renderInline(text) if inline else md.render(text)).strip()
 
