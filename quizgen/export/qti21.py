@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR
 from fractions import Fraction
+from functools import lru_cache
 from typing import BinaryIO
 
 from markupsafe import Markup
@@ -103,20 +104,34 @@ class Item:
 
 # --- response processing helpers -------------------------------------------------------------
 
+# The fragments that repeat in every item of a pool (a response's variable, its points, the
+# score's update) are made once: a pool of thousands of items asks for the same few dozen.
+# Each is a pure function of its strings; bounded, as lru_cache is.
+_repeated = lru_cache(maxsize=4096)
 
+
+@_repeated
 def _var(identifier: str) -> str:
     return element("variable", (("identifier", identifier),))
 
 
+@_repeated
+def _correct(identifier: str) -> str:
+    return element("correct", (("identifier", identifier),))
+
+
+@_repeated
 def _base(base_type: str, value: str) -> str:
     return element("baseValue", (("baseType", base_type),), text=value)
 
 
+@_repeated
 def _add_score(expr: str) -> str:
     total = element("sum", children=(_var("SCORE"), expr))
     return element("setOutcomeValue", (("identifier", "SCORE"),), (total,))
 
 
+@_repeated
 def _points_times(points: str, expr: str | None = None) -> str:
     if expr is None:
         return _base("float", points)
@@ -178,7 +193,7 @@ def _numeric(b: _Build, rid: str, key: NumericKey, points: str) -> None:
     b.declarations.append(Declaration(rid, "single", "float", (target.value,)))
     b.blocks.append(Block("text", response=rid, numeric=True))
     branches: list[tuple[str | None, Sequence[str]]] = [
-        (_equal(target.margin, _var(rid), element("correct", (("identifier", rid),))),
+        (_equal(target.margin, _var(rid), _correct(rid)),
          [_add_score(_points_times(points))])
     ]  # fmt: skip
     for i, m in enumerate(numeric_mistakes(key)):
@@ -198,7 +213,7 @@ def _choice(b: _Build, rid: str, key: ChoiceKey, points: str) -> None:
     choices = tuple((b.choice_id(o.id), _xhtml(lms_html(o.text, inline=True))) for o in key.options)
     b.blocks.append(Block("choice", response=rid, choices=choices, max_choices=0 if multi else 1))
     if mapping is None:
-        match = element("match", children=(_var(rid), element("correct", (("identifier", rid),))))
+        match = element("match", children=(_var(rid), _correct(rid)))
         b.rules.append(_condition((match, [_add_score(_points_times(points))])))
     else:
         b.rules.append(_mapped_score(rid, key, points))
@@ -249,7 +264,7 @@ def _truefalse(b: _Build, rid: str, key: TrueFalseKey, points: str) -> None:
         Declaration(rid, "single", "identifier", (true if key.answer else false,))
     )
     b.blocks.append(Block("choice", response=rid, choices=((true, "True"), (false, "False"))))
-    match = element("match", children=(_var(rid), element("correct", (("identifier", rid),))))
+    match = element("match", children=(_var(rid), _correct(rid)))
     fid = b.add_feedback(f"{rid}-wrong", key.feedback)
     branches: list[tuple[str | None, Sequence[str]]] = [
         (match, [_add_score(_points_times(points))])
