@@ -360,3 +360,24 @@ def test_typed_forms_of_a_numeric_blank(key: NumericKey, forms: tuple[str, ...])
 )
 def test_moodle_tolerance_makes_room_for_moodles_epsilon(margin: str, written: str) -> None:
     assert moodle_tolerance(margin) == written
+
+
+@pytest.mark.parametrize(
+    ("html", "xhtml"),
+    [
+        ("<p>no list</p>", "<p>no list</p>"),
+        ('<ol start="3">\n<li>a</li>\n</ol>', "<ol>\n<li>a</li>\n</ol>"),
+        (
+            '<ol start="2"><li>x</li></ol><ol start="10"><li>y</li></ol>',
+            "<ol><li>x</li></ol><ol><li>y</li></ol>",
+        ),
+        ("<ol>\n<li>a</li>\n</ol>", "<ol>\n<li>a</li>\n</ol>"),
+        ('<p>ol start="3" said in text</p>', '<p>ol start="3" said in text</p>'),
+    ],
+)
+def test_qti21_lists_lose_their_start_attribute(html: str, xhtml: str) -> None:
+    """QTI 2.1's XHTML has no ``start`` on ``ol``; nothing else is touched."""
+    from quizgen.export.qti21 import _xhtml
+
+    assert _xhtml(html) == xhtml
+    assert _xhtml(lms_html("3. third\n4. fourth")) == "<ol>\n<li>third</li>\n<li>fourth</li>\n</ol>"
