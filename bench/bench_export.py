@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from quizgen.bank.model import load_bank
-from quizgen.export import EXPORTERS, answers
+from quizgen.export import EXPORTERS, answers, qti21
 from quizgen.export.base import ExportOptions, build_pools, run_export
 from quizgen.generate.compile import compile_bank
 from quizgen.render import mathtext
@@ -57,6 +57,11 @@ def _cold() -> None:
         answers._skeleton_fn,
         answers._typed_forms,
         answers.decimal_text,
+        qti21._var,  # the XML fragments each QTI 2.1 item of a pool repeats
+        qti21._correct,
+        qti21._base,
+        qti21._add_score,
+        qti21._points_times,
     )
     for cached in caches:
         cached.cache_clear()

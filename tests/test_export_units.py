@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from fractions import Fraction as F
 
 import pytest
@@ -45,6 +46,44 @@ from quizgen.variant import ChoiceKey, NumericKey, OptionKey
 )
 def test_decimal_text(value: F, text: str) -> None:
     assert decimal_text(value) == text
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.integers(-(10**60), 10**60),
+    st.integers(0, 25),
+    st.integers(0, 25),
+    st.sampled_from(["ROUND_HALF_EVEN", "ROUND_CEILING", "ROUND_FLOOR"]),
+)
+def test_decimal_text_of_a_terminating_value_is_exact_or_15_figures(
+    numerator: int, twos: int, fives: int, rounding: str
+) -> None:
+    """Up to 20 decimal places a value is written exactly (it reads back as itself, without
+    trailing zeros or an exponent); past 20 it is Decimal's 15 significant figures."""
+    value = F(numerator, 2**twos * 5**fives)
+    text = decimal_text(value, rounding)
+    places = next(p for p in range(60) if (value * 10**p).denominator == 1)
+    if places <= 20:
+        assert F(text) == value
+        assert "e" not in text.lower() and not (text.endswith("0") and "." in text)
+    else:
+        with localcontext() as ctx:
+            ctx.prec = 200
+            exact = Decimal(value.numerator) / Decimal(value.denominator)
+            top = exact.adjusted() + 1
+            rounded = exact.quantize(Decimal(1).scaleb(top - 15), rounding=rounding)
+        assert F(text) == F(rounded)
+
+
+def test_decimal_text_keeps_200_significant_digits_of_a_huge_value() -> None:
+    """Regression guard for the integer fast path: a value with more than 200 digits is
+    what Decimal's division at 200 digits gives, as before."""
+    value = F(3**500, 4)  # 239 digits, two decimal places
+    with localcontext() as ctx:
+        ctx.prec = 200
+        expected = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    assert decimal_text(value) == expected
+    assert F(decimal_text(value)) != value
 
 
 def test_decimal_text_rounds_bounds_outwards() -> None:
@@ -321,3 +360,24 @@ def test_typed_forms_of_a_numeric_blank(key: NumericKey, forms: tuple[str, ...])
 )
 def test_moodle_tolerance_makes_room_for_moodles_epsilon(margin: str, written: str) -> None:
     assert moodle_tolerance(margin) == written
+
+
+@pytest.mark.parametrize(
+    ("html", "xhtml"),
+    [
+        ("<p>no list</p>", "<p>no list</p>"),
+        ('<ol start="3">\n<li>a</li>\n</ol>', "<ol>\n<li>a</li>\n</ol>"),
+        (
+            '<ol start="2"><li>x</li></ol><ol start="10"><li>y</li></ol>',
+            "<ol><li>x</li></ol><ol><li>y</li></ol>",
+        ),
+        ("<ol>\n<li>a</li>\n</ol>", "<ol>\n<li>a</li>\n</ol>"),
+        ('<p>ol start="3" said in text</p>', '<p>ol start="3" said in text</p>'),
+    ],
+)
+def test_qti21_lists_lose_their_start_attribute(html: str, xhtml: str) -> None:
+    """QTI 2.1's XHTML has no ``start`` on ``ol``; nothing else is touched."""
+    from quizgen.export.qti21 import _xhtml
+
+    assert _xhtml(html) == xhtml
+    assert _xhtml(lms_html("3. third\n4. fourth")) == "<ol>\n<li>third</li>\n<li>fourth</li>\n</ol>"

@@ -6,6 +6,7 @@ import filecmp
 import json
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -276,6 +277,25 @@ def test_a_bank_with_one_formula_still_loads_sympy(tmp_path: Path) -> None:
     numeric += "    answer: 2 + 2\n"
     bank.write_text(NO_FORMULAS + numeric, encoding="utf-8")
     assert "sympy" in _modules_of_command("check", bank)
+
+
+@pytest.mark.parametrize(("formula", "loaded"), [(False, False), (True, True)])
+def test_a_forking_export_loads_sympy_before_the_workers_only_for_a_formula(
+    formula: bool, loaded: bool, tmp_path: Path
+) -> None:
+    """With workers (--jobs 2, enough variants to fork), `export` compiles the first question
+    before they fork, so sympy is loaded once there and the workers inherit it instead of
+    each importing it; a bank without formulas still never loads it."""
+    bank = tmp_path / "words.yaml"
+    numeric = "  - id: sum\n    kind: numeric\n    topic: t\n    prompt: 2 + 2?\n"
+    numeric += "    answer: 2 + 2\n"
+    text = NO_FORMULAS.replace("questions:\n", "questions:\n" + numeric, 1)  # drawn first
+    bank.write_text(text if formula else NO_FORMULAS, encoding="utf-8")
+    out = tmp_path / "pool.zip"
+    args = ("export", bank, "--to", "qti21", "--variants", 150, "--seed", SEED, "--out", out)
+    modules = _modules_of_command(*args, "--jobs", 2)
+    assert ("sympy" in modules) is loaded
+    assert zipfile.is_zipfile(out)
 
 
 @pytest.mark.parametrize("module", ["quizgen.grade.write", "quizgen.render.feedback"])

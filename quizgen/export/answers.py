@@ -61,6 +61,7 @@ _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
 WORKING_DIGITS = 30  # for irrational values, of which 15 are written
 SIGNIFICANT = 15  # digits kept when a value has no short exact decimal form
 MAX_EXACT_PLACES = 20
+_DECIMAL_PRECISION = 200  # significant digits of decimal_text's division
 # Moodle's question_bank::fraction_options(), in percent. 83.33333 stands for 250/3 and so on:
 # Moodle matches a grade within 0.001 percent, so the exact thirds, sevenths and ninths work.
 MOODLE_GRADES: tuple[Fraction, ...] = tuple(
@@ -74,20 +75,16 @@ MOODLE_GRADES: tuple[Fraction, ...] = tuple(
 # --- numbers ---------------------------------------------------------------------------------
 
 
-def _terminates(q: Fraction) -> bool:
-    return _places(q) is not None
-
-
 def _places(q: Fraction) -> int | None:
     """Decimal places of ``q`` when its expansion terminates, else None."""
-    d, places = q.denominator, 0
-    for p in (2, 5):
-        count = 0
-        while d % p == 0:
-            d //= p
-            count += 1
-        places = max(places, count)
-    return places if d == 1 else None
+    d = q.denominator
+    twos = (d & -d).bit_length() - 1  # the factors 2 at once: a float's value has dozens
+    d >>= twos
+    fives = 0
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    return max(twos, fives) if d == 1 else None
 
 
 @lru_cache(maxsize=4096)
@@ -100,10 +97,19 @@ def decimal_text(q: Fraction, rounding: str = ROUND_HALF_EVEN) -> str:
     """
     if q.denominator == 1:
         return str(q.numerator)
+    places = _places(q)
+    if places is not None and places <= MAX_EXACT_PLACES:
+        # Written out with integers: the digits the division below gives exactly, unless
+        # there are more than it keeps.
+        digits = str(abs(q.numerator) * (10**places // q.denominator))
+        if len(digits) <= _DECIMAL_PRECISION:
+            digits = digits.rjust(places + 1, "0")
+            sign = "-" if q < 0 else ""
+            return f"{sign}{digits[:-places]}.{digits[-places:]}"
     with localcontext() as ctx:
-        ctx.prec = 200
+        ctx.prec = _DECIMAL_PRECISION
         value = Decimal(q.numerator) / Decimal(q.denominator)
-        if not (_terminates(q) and -value.as_tuple().exponent <= MAX_EXACT_PLACES):
+        if not (places is not None and -value.as_tuple().exponent <= MAX_EXACT_PLACES):
             digits = value.adjusted() + 1
             value = value.quantize(Decimal(1).scaleb(digits - SIGNIFICANT), rounding=rounding)
         text = format(value, "f")
@@ -122,15 +128,25 @@ def tolerance_margin(
     (and for ``require_sigfigs``). No rule means an exact answer (margin 0).
     """
     absolute, relative = _tolerance_fractions(tolerance)
-    margins = [Fraction(0)]
+    margins = [_ZERO]
     if absolute is not None:
         margins.append(absolute)
     if relative is not None:
         margins.append(relative * abs(value))
     for n in (tolerance.sigfigs, require_sigfigs):
         if n is not None and value != 0:
-            margins.append(Fraction(10) ** (decade(value) - n + 1) / 2)
+            margins.append(_half_power_of_ten(decade(value) - n + 1))
     return max(margins)
+
+
+_ZERO = Fraction(0)
+
+
+def _half_power_of_ten(exponent: int) -> Fraction:
+    """``10**exponent / 2``, made from integers (Fraction's power and division cost more)."""
+    if exponent >= 0:
+        return Fraction(10**exponent, 2)
+    return Fraction(1, 2 * 10**-exponent)
 
 
 @lru_cache(maxsize=256)
@@ -180,7 +196,7 @@ def _target(value: str) -> Fraction:
         ValueError, ArithmeticError: it has no real value.
     """
     if _RATIONAL.fullmatch(value):
-        return Fraction(value)
+        return _rational(value)
     numbers = _NUMBER.findall(value)
     names = [_placeholder(i) for i in range(len(numbers))]
     pieces = iter(names)
@@ -314,7 +330,14 @@ def _typed_forms(
 def _key_value(text: str, approx: float) -> Fraction:
     """A key's value; an irrational one through the solver's float of it (correctly rounded
     by sympy, so the same on every platform): 15 written digits need no more."""
-    return Fraction(text) if _RATIONAL.fullmatch(text) else Fraction(approx)
+    return _rational(text) if _RATIONAL.fullmatch(text) else Fraction(approx)
+
+
+def _rational(text: str) -> Fraction:
+    """``Fraction(text)`` of a text that matches ``_RATIONAL``, from its integers (parsing the
+    text as Fraction does costs several times more)."""
+    numerator, _, denominator = text.partition("/")
+    return Fraction(int(numerator), int(denominator)) if denominator else Fraction(int(numerator))
 
 
 def _mistake_value(text: str, display: str) -> Fraction:

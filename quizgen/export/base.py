@@ -11,9 +11,11 @@ turns those notes into an :class:`ExportError`.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
@@ -43,6 +45,7 @@ __all__ = [
     "export_bytes",
     "export_questions",
     "ident",
+    "is_packaged_template",
     "is_small",
     "listed_questions",
     "pool_of",
@@ -219,6 +222,20 @@ class ExportResult:
     @property
     def variant_count(self) -> int:
         return sum(len(p.variants) for p in self.pools)
+
+
+@lru_cache(maxsize=64)
+def is_packaged_template(filename: str | None, kind: str, name: str, sha256: str) -> bool:
+    """Whether a loaded template's file is the packaged ``templates/<kind>/<name>`` and its
+    bytes have ``sha256``: then an exporter may write that template's text by Python (the
+    same characters, faster). An instructor's override, or an edited packaged template, is
+    another file or another hash, and is rendered by jinja as it always was."""
+    from quizgen.render.templates import packaged_template_dir
+
+    packaged = packaged_template_dir() / kind / name
+    if filename is None or Path(filename) != packaged:
+        return False
+    return hashlib.sha256(packaged.read_bytes()).hexdigest() == sha256
 
 
 def ident(prefix: str, *parts: object) -> str:

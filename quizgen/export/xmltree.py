@@ -15,7 +15,7 @@ from html import escape
 
 __all__ = ["element"]
 
-_PLAIN = re.compile(r"[\w .:/+\-]*")
+_PLAIN = re.compile(r"[\w .:/+\-]*").fullmatch
 
 
 def element(
@@ -28,7 +28,8 @@ def element(
 
     Attribute values and text are escaped; ``children`` are already XML.
     """
-    head = tag + "".join(f' {name}="{_escape(value)}"' for name, value in attrs)
+    # a list, not a generator: join makes one anyway, and this is a hot path
+    head = tag + "".join([f' {name}="{_escape(value)}"' for name, value in attrs])
     if children:
         return f"<{head}>{''.join(children)}</{tag}>"
     if text:
@@ -38,4 +39,4 @@ def element(
 
 def _escape(text: str) -> str:
     """XML-escaped text; most values are identifiers and numbers, which need nothing."""
-    return text if _PLAIN.fullmatch(text) else escape(text)
+    return text if _PLAIN(text) else escape(text)
