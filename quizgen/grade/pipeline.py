@@ -549,20 +549,6 @@ class GradeRun:
         student = _grade_paper(grader, paper, self.submitted()[row.student_id], fresh)
         return student, paper, fresh, grader.checks - checks, grader.hits - hits
 
-    def rehearse(self, row: StudentRow) -> tuple[StudentGrade, Paper]:
-        """Grade one student who submitted with a grader of its own, dropped at once: its
-        verdicts, counts and times count nowhere (the student is graded again, as usual,
-        in their range). What checking their answers loads (sympy, for an expression
-        answer) is then loaded in this process, ready for the processes forked from it.
-
-        Returns (the throwaway grade, the student's paper), e.g. to render its feedback
-        for the same reason.
-        """
-        self._range_grader()  # the papers, kept for graded()
-        paper = self._papers[row.student_id]
-        grader = _Grader(timeout=self.timeout, clock=self.clock)
-        return _grade_paper(grader, paper, self.submitted()[row.student_id]), paper
-
     def _range_grader(self) -> _Grader:
         if self._ranges is None:
             self._ranges = _Grader(timeout=self.timeout, clock=self.clock)

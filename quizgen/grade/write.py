@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import chain, compress, count, islice, repeat
+from itertools import chain, compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -1170,12 +1170,11 @@ def grade_into(
     )
     tally = _Tally(rows, book, folder, shown)
     try:
-        lead = plan.index(graded[0]) if graded else len(plan)
-        for task in plan[:lead]:  # absent students before the first range, here
+        first = plan.index(graded[0]) + 1 if graded else len(plan)
+        for task in plan[:first]:  # up to the first range, here
             tally.add(task, _range_task(*task))
         folder._flush()  # the workers must not inherit what waits in a buffer
-        rehearse = functools.partial(_rehearse, run, rows, graded[0], feedback) if graded else None
-        _in_workers(plan[lead:], jobs or default_jobs(), tally, rehearse)
+        _in_workers(plan[first:], jobs or default_jobs(), tally)
     except BaseException:
         folder.abort()
         raise
@@ -1230,45 +1229,28 @@ def _plan(rows: list[StudentRow], submitted: Mapping[str, Any]) -> list[_Task]:
     return plan
 
 
-def _in_workers(
-    tasks: list[_Task], jobs: int, tally: _Tally, rehearse: Callable[[], None] | None = None
-) -> None:
+def _in_workers(tasks: list[_Task], jobs: int, tally: _Tally) -> None:
     """Run ``tasks`` in ``jobs`` forked processes (here when one suffices) and add them to
-    ``tally`` in order.
-
-    With processes, ``rehearse`` runs first (it loads what grading and rendering need, so
-    that every worker inherits it), and the first task, a range of students who
-    submitted, is graded here while the workers take the next ones. Each task carries the
-    verdicts checked afresh by the ranges added last (each worker takes one task in about
-    ``jobs``), so that a worker does not check again what another checked for earlier
-    students: all of them precede its range.
-    """
+    ``tally`` in order. Each task carries the verdicts checked afresh by the ranges added
+    last (each worker takes one task in about ``jobs``), so that a worker does not check
+    again what another checked for earlier students: all of them precede its range."""
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(tasks) <= 1 or not forkable:
         for task in tasks:
             tally.add(task, _range_task(*task))
         return
-    if rehearse is not None:
-        rehearse()
-    here, rest = tasks[0], iter(tasks[1:])
     context = multiprocessing.get_context("fork")
     recent: deque[list[tuple[Hashable, Any]]] = deque(maxlen=jobs)
-    workers = min(jobs, len(tasks) - 1)
+    workers = min(jobs, len(tasks))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet) as pool:
         pending: deque[tuple[_Task, Future[_Graded | None]]] = deque()
-
-        def submit(task: _Task) -> None:
-            news = [pair for batch in recent for pair in batch] if task[2] else []
-            pending.append((task, pool.submit(_range_task, *task, news)))
-
         try:
-            for task in islice(rest, 2 * jobs):  # a window: results must not pile up
-                submit(task)
-            recent.append(tally.add(here, _range_task(*here)))  # beside the workers
-            for task in rest:
-                done, future = pending.popleft()
-                recent.append(tally.add(done, future.result()))
-                submit(task)
+            for task in tasks:
+                news = [pair for batch in recent for pair in batch] if task[2] else []
+                pending.append((task, pool.submit(_range_task, *task, news)))
+                if len(pending) >= 2 * jobs:  # a window: results must not pile up
+                    done, future = pending.popleft()
+                    recent.append(tally.add(done, future.result()))
             while pending:
                 done, future = pending.popleft()
                 tally.add(done, future.result())
@@ -1276,19 +1258,6 @@ def _in_workers(
             for _, future in pending:
                 future.cancel()
             raise
-
-
-def _rehearse(
-    run: GradeRun, rows: list[StudentRow], task: _Task, feedback: FeedbackWriter | None
-) -> None:
-    """Grade (and render the feedback of) the first student who submitted in ``task``'s
-    range, keeping nothing: what checking and rendering load (sympy, the templates,
-    Markdown and MathML) is then loaded once, here, for every worker forked after."""
-    submitted = run.submitted()
-    row = next(r for r in rows[task[0] : task[1]] if r.student_id in submitted)
-    student, paper = run.rehearse(row)
-    if feedback is not None:
-        feedback(run.exam, paper, student)
 
 
 def _feedback_stems(out: Path, rows: list[StudentRow]) -> dict[str, str]:
