@@ -1230,18 +1230,23 @@ def _plan(rows: list[StudentRow], submitted: Mapping[str, Any]) -> list[_Task]:
 
 
 def _in_workers(tasks: list[_Task], jobs: int, tally: _Tally) -> None:
-    """Run ``tasks`` in ``jobs`` forked processes (here when one suffices) and add them to
-    ``tally`` in order. Each task carries the verdicts checked afresh by the ranges added
-    last (each worker takes one task in about ``jobs``), so that a worker does not check
-    again what another checked for earlier students: all of them precede its range."""
+    """Run ``tasks`` in ``jobs`` forked processes and add them to ``tally`` in order.
+
+    Here, without processes, when at most one of them is a range of students who
+    submitted (the rest are runs of absent students, no work): e.g. 100 submissions
+    against a 100,000-student key, whose first range was graded here already. Each task
+    carries the verdicts checked afresh by the ranges added last (each worker takes one
+    task in about ``jobs``), so that a worker does not check again what another checked
+    for earlier students: all of them precede its range."""
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(tasks) <= 1 or not forkable:
+    graded = sum(task[2] for task in tasks)  # a run of absent students is no work for one
+    if jobs <= 1 or graded <= 1 or not forkable:
         for task in tasks:
             tally.add(task, _range_task(*task))
         return
     context = multiprocessing.get_context("fork")
     recent: deque[list[tuple[Hashable, Any]]] = deque(maxlen=jobs)
-    workers = min(jobs, len(tasks))
+    workers = min(jobs, graded)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet) as pool:
         pending: deque[tuple[_Task, Future[_Graded | None]]] = deque()
         try:
