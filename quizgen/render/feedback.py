@@ -35,6 +35,7 @@ _STATUS_TEXT = {
 _UNDECIDED = "Not decided automatically: your instructor will check"
 
 
+@lru_cache(maxsize=1024)  # a class earns a few hundred distinct scores and percentages
 def _num(value: float) -> str:
     """A score as shown: at most 3 decimals, no trailing zeros (``2.5``, ``3``)."""
     text = f"{round(value, 3):.3f}".rstrip("0").rstrip(".")
@@ -301,8 +302,11 @@ def _page(
 _Templates = tuple[jinja2.Template, jinja2.Template]
 
 
+@lru_cache(maxsize=16)
 def _templates(templates: Path | None, suffix: str) -> _Templates:
-    """The ``feedback`` templates of one format (``md``, ``html``)."""
+    """The ``feedback`` templates of one format (``md``, ``html``), looked up once per
+    folder (jinja's own lookup costs a few µs, twice per student; templates never change
+    mid-run, see :mod:`quizgen.render.templates`)."""
     from quizgen.render.templates import template_environment
 
     env = template_environment("feedback", templates)
