@@ -20,9 +20,11 @@ resident memory (the largest single process, from ``os.wait4``). Steps:
   them again from its ``key.json``.
 
 Run: ``python bench/bench_e2e.py [generate|grade|export|startup ...] [--large] [--quick]
-[--classes DIR] [--repeat N]`` (``--quick``: the smallest size of each step only; ``--classes
-DIR``: build the grading classes and the 100,000-student key in DIR once and reuse them;
-``--repeat N``: the 200-variant exports N times each, formats in turn, medians shown). The
+[--classes DIR] [--again] [--repeat N]`` (``--quick``: the smallest size of each step only;
+``--classes DIR``: build the grading classes and the 100,000-student key in DIR once and reuse
+them; ``--again``: grade each class a second time into its first run's folder, replacing its
+files, as a regrade does; ``--repeat N``: the 200-variant exports N times each, formats in
+turn, medians shown). The
 machine is shared: quote medians of several runs and the load average printed with each figure.
 """
 
@@ -160,10 +162,14 @@ def _answered_100k(folder: Path) -> Path:
     return subs
 
 
-def bench_grade(tmp: Path, sizes: list[int], classes: Path | None = None) -> None:
+def bench_grade(
+    tmp: Path, sizes: list[int], classes: Path | None = None, again: bool = False
+) -> None:
     """Grade classes of ``sizes`` and 100 of a 100,000-student key; with ``classes`` the
     classes are built there once and reused (paired runs of two checkouts grade the same
-    files), else in ``tmp``."""
+    files), else in ``tmp``. Each run writes a new folder; with ``again`` each class is
+    also graded a second time into the first run's folder (``--force``), which replaces
+    (and so deletes) every file of the first run."""
     home = classes or tmp
     for n in sizes:
         folder = home / f"class-{n}"
@@ -172,8 +178,12 @@ def bench_grade(tmp: Path, sizes: list[int], classes: Path | None = None) -> Non
             answers = sum(_answer_count(path) for path in subs)
         else:
             answers = _class(folder, n)
-        m = run("grade", folder / "key.json", folder / "answered", "--out", tmp / f"g-{n}")
+        command = ["grade", folder / "key.json", folder / "answered", "--out", tmp / f"g-{n}"]
+        m = run(*command)
         show(f"grade {n:,} submissions ({answers:,} answers), feedback", m, answers, "answers")
+        if again:
+            m = run(*command, "--force")
+            show("  the same again into its folder (--force)", m, answers, "answers")
     folder = home / "class-100k"
     subs = _answered_100k(folder)
     key_mb = (folder / "key.json").stat().st_size / 1e6
@@ -250,6 +260,11 @@ def main() -> int:
         type=Path,
         help="grade: build the classes and the 100,000-student key here once, reuse them after",
     )
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="grade: also grade each class again into its first run's folder (--force)",
+    )
     args = parser.parse_args()
     steps = {"generate", "grade", "export", "startup"}
     args.steps = [s for s in args.steps if s in steps] or sorted(steps)
@@ -260,7 +275,7 @@ def main() -> int:
             bench_generate(Path(tmp), [100_000] if args.large else sizes)
         if "grade" in args.steps:
             sizes = [1000] if args.quick else [1000, 10_000]
-            bench_grade(Path(tmp), sizes, args.classes)
+            bench_grade(Path(tmp), sizes, args.classes, args.again)
         if "export" in args.steps:
             bench_export(Path(tmp), [200] if args.quick else [200, 5000], args.repeat)
         if "startup" in args.steps:

@@ -154,12 +154,32 @@ def _move_into(stage: Path, target: Path) -> None:
         "quizgen was moving a new exam into this folder and was stopped; generate it again.\n",
         encoding="utf-8",
     )
-    for source in sorted(p for p in stage.rglob("*") if not p.is_dir()):
-        destination = target / source.relative_to(stage)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, destination)
+    made: set[tuple[str, ...]] = set()
+    for parts in _files_under(str(stage)):
+        folder = parts[:-1]
+        if folder not in made:  # once per folder, not per file (20,000 feedback files)
+            os.makedirs(os.path.join(target, *folder), exist_ok=True)
+            made.add(folder)
+        os.replace(os.path.join(stage, *parts), os.path.join(target, *parts))
     marker.unlink()
     shutil.rmtree(stage, ignore_errors=True)
+
+
+def _files_under(folder: str, above: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The files below ``folder`` as path parts relative to it, in the order of their
+    paths (``sorted`` of ``Path.rglob``'s files): the tree is walked with ``os.scandir``
+    and no path object per file. A link to a folder is neither entered nor a file."""
+    found: list[tuple[str, ...]] = []
+    with os.scandir(os.path.join(folder, *above)) as entries:
+        for entry in entries:
+            parts = (*above, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                found += _files_under(folder, parts)
+            elif not entry.is_dir():
+                found.append(parts)
+    if not above:
+        found.sort()
+    return found
 
 
 def _commit(stage: Path, target: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from functools import lru_cache, partial
@@ -20,6 +21,7 @@ from typing import Any, NoReturn
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -159,6 +161,27 @@ class _PageTemplate(jinja2.Template):
         if namespace.get("escape") is escape:
             namespace["escape"] = _page_escape
         return template
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,  # jinja's names
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> Context:
+        """jinja's, given the template's globals as one plain dict made now.
+
+        jinja keeps a template's globals as a ChainMap (its own over the environment's) and
+        copies it twice per render, key by key in Python: about 13 µs of a 40 µs page. The
+        same keys and values, flattened in C at each render (so a global added later is
+        still seen), give the same context.
+        """
+        chain = self.globals
+        if type(chain) is ChainMap:
+            flat: dict[str, Any] = {}
+            for mapping in reversed(chain.maps):
+                flat.update(mapping)
+            chain = flat
+        return new_context(self.environment, self.name, self.blocks, vars, shared, chain, locals)
 
 
 def _template_location(error: jinja2.TemplateError, tb: TracebackType | None) -> str:

@@ -110,6 +110,22 @@ def test_the_first_range_is_graded_here_then_workers_take_the_rest(exam, tmp_pat
     assert settled == [0]
 
 
+def test_a_second_range_alone_is_graded_here_too(exam, tmp_path, monkeypatch, settled):
+    """Two ranges of students who submitted, the rest of the class absent (a few
+    submissions against a large key): no worker is started for the second range either."""
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr(write, "_RANGE", 3)
+    monkeypatch.setattr(write, "ProcessPoolExecutor", no_pool)
+    subs = _submissions(exam)[:6]
+    run = start_grading(exam, subs, clock=_clock)
+    grade_into(tmp_path, run, [], jobs=2)
+    assert (tmp_path / "grading.json").read_text() == grading_json(grade_exam(exam, subs))
+    assert settled == [0, 0]
+
+
 def _rows(n: int) -> list[StudentRow]:
     return [StudentRow(f"s{i}", 0, "", i + 1, 1.0) for i in range(n)]
 

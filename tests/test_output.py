@@ -81,6 +81,31 @@ def test_staging_into_a_folder_with_other_files_keeps_them(tmp_path: Path) -> No
     assert not (target / INCOMPLETE).exists()
 
 
+def test_staging_into_a_folder_moves_every_file_in_path_order(tmp_path: Path) -> None:
+    """Nested folders, names that sort apart as strings and as paths (``a.txt`` before
+    ``a/b`` as strings, after it as paths), links: every staged file lands, in the order
+    ``sorted(Path.rglob)`` gives (the order files were moved in before)."""
+    from quizgen.output import _files_under
+
+    target = tmp_path / "exam"
+    write_text_atomic(target / "a" / "old.txt", "mine")
+    with staged_dir(target) as stage:
+        for name in ("a.txt", "a/b", "a/c/d", "a-b", "feedback/s2.md", "feedback/s10.md", "z"):
+            write_text_atomic(stage / name, name)
+        (stage / "to-a").symlink_to(stage / "a", target_is_directory=True)  # not a file
+        (stage / "gone").symlink_to(stage / "nowhere")  # a dangling link is one
+        oracle = sorted(p for p in stage.rglob("*") if not p.is_dir())
+        assert _files_under(str(stage)) == [p.relative_to(stage).parts for p in oracle]
+    assert _files(target) == {
+        **{name: name for name in ("a.txt", "a/b", "a/c/d", "a-b", "z")},
+        **{f"feedback/{n}": f"feedback/{n}" for n in ("s2.md", "s10.md")},
+        "a/old.txt": "mine",
+    }
+    assert (target / "gone").is_symlink()
+    assert not (target / "to-a").exists()
+    assert not (target / INCOMPLETE).exists()
+
+
 def test_a_key_in_a_folder_left_incomplete_is_refused(tmp_path: Path) -> None:
     from quizgen.grade.submissions import read_key
 

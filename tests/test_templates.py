@@ -169,6 +169,58 @@ def test_page_templates_escape_any_text_as_jinja_does(text: str) -> None:
     assert page.render(value=Markup(text)) == _plain_jinja(PAGE, value=Markup(text))
 
 
+# --- page templates' contexts: jinja's globals, flattened at each render -----------------------
+
+GLOBALS_PAGE = (
+    "{% for i in range(3) %}{{ i }}{{ cycle.next() }}{% endfor %}"
+    "{% set ns = namespace(n=0) %}{% set ns.n = ns.n + 2 %}{{ ns.n }}"
+    "{{ dict(a=1)['a'] }}|{{ title }}|{{ extra | default('none') }}"
+)
+
+
+def _page_loader(tmp_path: Path) -> jinja2.FileSystemLoader:
+    (tmp_path / "page.html.j2").write_text(GLOBALS_PAGE, encoding="utf-8")
+    (tmp_path / "macros.html.j2").write_text(
+        "{% macro shout(x) %}<b>{{ x }}</b>{{ title }}{% endmacro %}", encoding="utf-8"
+    )
+    (tmp_path / "uses.html.j2").write_text(
+        '{% from "macros.html.j2" import shout with context %}{{ shout(title) }}'
+        '{% include "page.html.j2" %}',
+        encoding="utf-8",
+    )
+    return jinja2.FileSystemLoader(str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["page.html.j2", "uses.html.j2"])
+def test_page_templates_see_globals_as_jinja_does(tmp_path: Path, name: str) -> None:
+    """Template globals (which hide the environment's of the same name), environment
+    globals, and the values given (which hide both), through an include and an import:
+    what plain jinja renders."""
+    from quizgen.templating import sandboxed_environment
+
+    ours = sandboxed_environment(loader=_page_loader(tmp_path), autoescape=True)
+    oracle = jinja2.Environment(loader=_page_loader(tmp_path), autoescape=True)
+    for env in (ours, oracle):
+        env.globals.update(title="<env title>", extra="the environment's")
+    mine = {"cycle": jinja2.utils.Cycler("x", "y"), "extra": "the template's"}
+    theirs = {"cycle": jinja2.utils.Cycler("x", "y"), "extra": "the template's"}
+    page = ours.get_template(name, globals=mine)
+    expected = oracle.get_template(name, globals=theirs)
+    assert page.render() == expected.render()
+    assert page.render(title="<given>") == expected.render(title="<given>")
+
+
+def test_page_templates_see_a_global_added_after_the_first_render(tmp_path: Path) -> None:
+    from quizgen.templating import sandboxed_environment
+
+    env = sandboxed_environment(loader=_page_loader(tmp_path), autoescape=True)
+    page = env.get_template("page.html.j2", globals={"cycle": jinja2.utils.Cycler("x")})
+    env.globals["title"] = "first"
+    assert page.render().endswith("|first|none")
+    env.globals["extra"] = "later"
+    assert page.render().endswith("|first|later")
+
+
 # --- through the real console script ----------------------------------------------------------
 
 

@@ -708,10 +708,22 @@ def _quiet() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
 def _write_plain(path: Path, text: str) -> None:
-    """Write a file of a staged folder: the folder is swapped in whole, or removed."""
-    with open(path, "wb") as handle:
-        handle.write(text.encode("utf-8"))
+    """Write a file of a staged folder: the folder is swapped in whole, or removed.
+
+    What ``open(path, "wb").write`` does (mode 0o666 less the umask), without a buffered
+    file object around the one write: ~15 µs less a file, 20,000 files for 10,000 students.
+    """
+    data = memoryview(text.encode("utf-8"))
+    fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
 
 
 def _feedback_range(
@@ -1218,18 +1230,23 @@ def _plan(rows: list[StudentRow], submitted: Mapping[str, Any]) -> list[_Task]:
 
 
 def _in_workers(tasks: list[_Task], jobs: int, tally: _Tally) -> None:
-    """Run ``tasks`` in ``jobs`` forked processes (here when one suffices) and add them to
-    ``tally`` in order. Each task carries the verdicts checked afresh by the ranges added
-    last (each worker takes one task in about ``jobs``), so that a worker does not check
-    again what another checked for earlier students: all of them precede its range."""
+    """Run ``tasks`` in ``jobs`` forked processes and add them to ``tally`` in order.
+
+    Here, without processes, when at most one of them is a range of students who
+    submitted (the rest are runs of absent students, no work): e.g. 100 submissions
+    against a 100,000-student key, whose first range was graded here already. Each task
+    carries the verdicts checked afresh by the ranges added last (each worker takes one
+    task in about ``jobs``), so that a worker does not check again what another checked
+    for earlier students: all of them precede its range."""
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(tasks) <= 1 or not forkable:
+    graded = sum(task[2] for task in tasks)  # a run of absent students is no work for one
+    if jobs <= 1 or graded <= 1 or not forkable:
         for task in tasks:
             tally.add(task, _range_task(*task))
         return
     context = multiprocessing.get_context("fork")
     recent: deque[list[tuple[Hashable, Any]]] = deque(maxlen=jobs)
-    workers = min(jobs, len(tasks))
+    workers = min(jobs, graded)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet) as pool:
         pending: deque[tuple[_Task, Future[_Graded | None]]] = deque()
         try:

@@ -35,6 +35,7 @@ _STATUS_TEXT = {
 _UNDECIDED = "Not decided automatically: your instructor will check"
 
 
+@lru_cache(maxsize=1024)  # a class earns a few hundred distinct scores and percentages
 def _num(value: float) -> str:
     """A score as shown: at most 3 decimals, no trailing zeros (``2.5``, ``3``)."""
     text = f"{round(value, 3):.3f}".rstrip("0").rstrip(".")
@@ -153,17 +154,19 @@ def _item_view(item: ItemResult, label: str, prompt: str, solution: str, fmt: _T
     )
 
 
+#: A question's view and its section, as :func:`_shown` keeps them.
+_Shown = tuple[QuestionView, Markup]
+
 #: Everything of an item that its view shows (see :func:`_item_view`), as one tuple.
 _item_key = attrgetter(
     "response_text", "status", "method", "earned", "points", "feedback", "expected"
 )
 
 
-_QUESTION_VIEWS = 20_000  # views kept: a few kB each; past it, the caches start afresh
+_QUESTION_VIEWS = 20_000  # answer ids kept (a view and a section each); past it, afresh
 _answer_ids: dict[tuple[object, ...], int] = {}  # (number, uid, items' keys) → small id
-_question_views: dict[tuple[int, int], QuestionView] = {}  # (format, answer id) → view
-_sections: dict[tuple[int, int], Markup] = {}  # (template, answer id) → rendered question
-_shown_as: dict[tuple[int, int, int], tuple[QuestionView, Markup]] = {}  # both of the above
+#: (format, section template) → (that template, answer id → (view, rendered section))
+_shown_as: dict[tuple[int, int], tuple[jinja2.Template, dict[int, _Shown]]] = {}
 _views_of: list[Exam] = []  # the exam the cached views belong to
 
 #: One question of a student's page: its number, variant, the student's items on it, and
@@ -182,16 +185,10 @@ def _answered(exam: Exam, paper: Paper, student: StudentGrade) -> list[_Answered
     """
     if not _views_of or _views_of[0] is not exam or len(_answer_ids) >= _QUESTION_VIEWS:
         _answer_ids.clear()
-        _question_views.clear()
-        _sections.clear()
         _shown_as.clear()
         _views_of[:] = [exam]
-    by_question: dict[str, list[ItemResult]] = {}
-    for item in student.items:
-        by_question.setdefault(item.question_id, []).append(item)
     found = []
-    for n, variant in enumerate(paper.variants, start=1):
-        items = by_question[variant.question_id]
+    for n, (variant, items) in enumerate(_by_question(paper, student.items), start=1):
         key = (n, variant.uid, tuple(map(_item_key, items)))
         ident = _answer_ids.get(key)
         if ident is None:
@@ -200,39 +197,55 @@ def _answered(exam: Exam, paper: Paper, student: StudentGrade) -> list[_Answered
     return found
 
 
-def _shared_question_view(answered: _Answered, fmt: _Text) -> QuestionView:
-    """:func:`_question_view`, built once per answer id and format."""
-    number, variant, items, ident = answered
-    key = (id(fmt), ident)
-    found = _question_views.get(key)
-    if found is None:
-        found = _question_views[key] = _question_view(number, variant, items, fmt)
-    return found
+def _by_question(paper: Paper, items: list[ItemResult]) -> list[tuple[Variant, list[ItemResult]]]:
+    """Each variant of ``paper`` with the items of its question, in order.
 
-
-def _section(template: jinja2.Template, ident: int, view: QuestionView) -> Markup:
-    """One question rendered by ``template`` (``question.*.j2``), once per answer id.
-
-    Markup: a section of an HTML page is HTML already (escaped by its own template).
+    A graded student's items come in paper order, a question's together: they are cut in
+    one pass. Anything else (items out of order, a question twice on a paper) is grouped
+    by question id, as it always was (a question without items raises KeyError).
     """
-    key = (id(template), ident)
-    found = _sections.get(key)
-    if found is None:
-        found = _sections[key] = Markup(template.render(q=view))
-    return found
+    variants = paper.variants
+    cut, at, end = [], 0, len(items)
+    for variant in variants:
+        question, start = variant.question_id, at
+        while at < end and items[at].question_id == question:
+            at += 1
+        if at == start:
+            break
+        cut.append((variant, items[start:at]))
+    else:
+        if at == end and len({v.question_id for v in variants}) == len(variants):
+            return cut
+    by_question: dict[str, list[ItemResult]] = {}
+    for item in items:
+        by_question.setdefault(item.question_id, []).append(item)
+    return [(v, by_question[v.question_id]) for v in variants]
 
 
 def _shown(
-    answered: _Answered, fmt: _Text, template: jinja2.Template
-) -> tuple[QuestionView, Markup]:
-    """(:func:`_shared_question_view`, :func:`_section`) of one question: one lookup for
-    a question already shown (400,000 of them for 10,000 students' two pages)."""
-    key = (id(fmt), id(template), answered[3])
-    found = _shown_as.get(key)
-    if found is None:
-        view = _shared_question_view(answered, fmt)
-        found = _shown_as[key] = (view, _section(template, answered[3], view))
-    return found
+    answered: list[_Answered], fmt: _Text, template: jinja2.Template
+) -> tuple[list[QuestionView], list[Markup]]:
+    """The views of a page's questions and each question rendered by ``template``
+    (``question.*.j2``), both made once per answer id: one lookup for a question already
+    shown (400,000 of them for 10,000 students' two pages).
+
+    A section is Markup: a section of an HTML page is HTML already (escaped by its own
+    template).
+    """
+    key = (id(fmt), id(template))
+    held = _shown_as.get(key)
+    if held is None or held[0] is not template:  # is: an id() may be reused
+        held = _shown_as[key] = (template, {})
+    table = held[1]
+    views, sections = [], []
+    for number, variant, items, ident in answered:
+        found = table.get(ident)
+        if found is None:
+            view = _question_view(number, variant, items, fmt)
+            found = table[ident] = (view, Markup(template.render(q=view)))
+        views.append(found[0])
+        sections.append(found[1])
+    return views, sections
 
 
 def _question_view(
@@ -256,16 +269,8 @@ def _question_view(
     )
 
 
-def _feedback_context(
-    exam: Exam,
-    student: StudentGrade,
-    answered: list[_Answered],
-    fmt: _Text,
-    section: jinja2.Template,
-) -> dict:
-    """What the feedback templates receive: ``exam``, ``student``, ``questions`` and
-    ``sections`` (each question rendered by ``section``)."""
-    shown = [_shown(a, fmt, section) for a in answered]
+def _student_context(exam: Exam, student: StudentGrade) -> dict:
+    """What both feedback pages of ``student`` show of the exam and the student."""
     return {
         "exam": student_exam_view(exam),
         "student": StudentView(
@@ -276,9 +281,36 @@ def _feedback_context(
             percent=_num(student.percent),
             manual=student.manual,
         ),
-        "questions": [view for view, _ in shown],
-        "sections": [rendered for _, rendered in shown],
     }
+
+
+def _page(
+    templates: _Templates,
+    fmt: _Text,
+    shared: dict,
+    answered: list[_Answered],
+    **extra: object,
+) -> str:
+    """One feedback page: ``templates`` (page, section) given ``exam``, ``student``,
+    ``questions`` and ``sections`` (each question rendered by the section template)."""
+    page, section = templates
+    questions, sections = _shown(answered, fmt, section)
+    return page.render(shared, questions=questions, sections=sections, **extra)
+
+
+#: A feedback page's template and its questions' template.
+_Templates = tuple[jinja2.Template, jinja2.Template]
+
+
+@lru_cache(maxsize=16)
+def _templates(templates: Path | None, suffix: str) -> _Templates:
+    """The ``feedback`` templates of one format (``md``, ``html``), looked up once per
+    folder (jinja's own lookup costs a few µs, twice per student; templates never change
+    mid-run, see :mod:`quizgen.render.templates`)."""
+    from quizgen.render.templates import template_environment
+
+    env = template_environment("feedback", templates)
+    return env.get_template(f"feedback.{suffix}.j2"), env.get_template(f"question.{suffix}.j2")
 
 
 @lru_cache(maxsize=8)
@@ -298,36 +330,23 @@ def feedback_markdown(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> str:
     """One student's feedback as Markdown: answers, verdicts, feedback, answers, solutions."""
-    return _markdown_page(exam, student, _answered(exam, paper, student), templates)
-
-
-def _markdown_page(
-    exam: Exam, student: StudentGrade, answered: list[_Answered], templates: Path | None
-) -> str:
-    from quizgen.render.templates import template_environment
-
-    env = template_environment("feedback", templates)
-    section = env.get_template("question.md.j2")
-    context = _feedback_context(exam, student, answered, _MD_TEXT, section)
-    return env.get_template("feedback.md.j2").render(context)
+    answered = _answered(exam, paper, student)
+    shared = _student_context(exam, student)
+    return _page(_templates(templates, "md"), _MD_TEXT, shared, answered)
 
 
 def feedback_html(
     exam: Exam, paper: Paper, student: StudentGrade, templates: Path | None = None
 ) -> str:
     """One student's feedback as a self-contained HTML page (math as MathML, no network)."""
-    return _html_page(exam, student, _answered(exam, paper, student), templates)
+    answered = _answered(exam, paper, student)
+    shared = _student_context(exam, student)
+    return _html_page(templates, shared, answered)
 
 
-def _html_page(
-    exam: Exam, student: StudentGrade, answered: list[_Answered], templates: Path | None
-) -> str:
-    from quizgen.render.templates import template_environment
-
-    env = template_environment("feedback", templates)
-    section = env.get_template("question.html.j2")
-    context = _feedback_context(exam, student, answered, _html_text(), section)
-    return env.get_template("feedback.html.j2").render(context, css=_style_css(templates))
+def _html_page(templates: Path | None, shared: dict, answered: list[_Answered]) -> str:
+    html = _templates(templates, "html")
+    return _page(html, _html_text(), shared, answered, css=_style_css(templates))
 
 
 def feedback_files(
@@ -335,7 +354,8 @@ def feedback_files(
 ) -> dict[str, str]:
     """Both feedback files of one student: suffix → text."""
     answered = _answered(exam, paper, student)  # once for both pages
+    shared = _student_context(exam, student)
     return {
-        ".md": _markdown_page(exam, student, answered, templates),
-        ".html": _html_page(exam, student, answered, templates),
+        ".md": _page(_templates(templates, "md"), _MD_TEXT, shared, answered),
+        ".html": _html_page(templates, shared, answered),
     }
