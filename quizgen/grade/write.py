@@ -615,92 +615,31 @@ def _umask() -> int:
     return mask
 
 
-_FEEDBACK_CHUNK = 50  # students per task
 _STATE: dict[str, Any] = {}  # what forked workers inherit (see quizgen.pool)
 
 
 class _Feedback:
-    """Feedback files, rendered here or, past the first few students, in ``jobs`` forked
-    processes, by ranges of students; the parent goes on grading meanwhile."""
+    """The feedback files of the students added to a :class:`GradingFolder`, rendered and
+    written as each one comes (ranges of a class rendered in workers: :func:`grade_into`)."""
 
-    def __init__(
-        self,
-        out: Path,
-        exam: Exam,
-        feedback: FeedbackWriter,
-        jobs: int,
-        before_fork: Callable[[], None],
-        staged: bool,
-    ) -> None:
-        self.out, self.exam, self.feedback = out, exam, feedback
-        self.staged = staged
-        self.before_fork = before_fork
-        forkable = "fork" in multiprocessing.get_all_start_methods()
-        self.jobs = jobs if forkable else 1
+    def __init__(self, out: Path, exam: Exam, feedback: FeedbackWriter, staged: bool) -> None:
+        self.out, self.exam, self.feedback, self.staged = out, exam, feedback, staged
         self.stems: dict[str, str] | None = None
-        self.chunk: list[tuple[str, StudentGrade, Paper | None]] = []
-        self.pool: ProcessPoolExecutor | None = None
-        self.pending: deque[Future[list[Path]]] = deque()
-        self.written: list[Path] = []
         self.papers: Any = None
-        self.warm = False  # a range was rendered here (so a fork inherits what it loaded)
+        self.written: list[Path] = []
 
     def add(self, student: StudentGrade, paper: Paper | None) -> None:
         if self.stems is None:  # the first student with feedback: every id's file stem
-            ids = [r.student_id for r in student_rows(self.exam)]
-            self.stems = dict(zip(ids, _stems(ids), strict=True))
-            (self.out / "feedback").mkdir(exist_ok=True)
-        self.chunk.append((self.stems[student.student_id], student, paper))
-        if len(self.chunk) >= _FEEDBACK_CHUNK:
-            self._flush()
+            self.stems = _feedback_stems(self.out, student_rows(self.exam))
+        todo = [(self.stems[student.student_id], student, paper)]
+        self.written += _feedback_range(
+            self.out, self.exam, self.feedback, todo, self._papers, self.staged
+        )
 
-    def _flush(self) -> None:
-        chunk, self.chunk = self.chunk, []
-        if self.jobs <= 1 or not self.warm:
-            # The first range here: what rendering imports (MathML, Markdown) and the shared
-            # views it builds are then inherited by the workers, not made again in each.
-            self.written += self._here(chunk)
-            self.warm = True
-            return
-        if self.pool is None:
-            self.before_fork()
-            _STATE.update(out=self.out, exam=self.exam, feedback=self.feedback, staged=self.staged)
-            context = multiprocessing.get_context("fork")
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet)
-        task = [(stem, _packed(student)) for stem, student, _ in chunk]  # papers: read there
-        self.pending.append(self.pool.submit(_feedback_task, task))
-        while len(self.pending) >= 2 * self.jobs:  # a window: results must not pile up
-            self.written += self.pending.popleft().result()
-
-    def _here(self, chunk: list[tuple[str, StudentGrade, Paper | None]]) -> list[Path]:
-        def papers() -> Any:
-            if self.papers is None:
-                self.papers = papers_by_id(self.exam)
-            return self.papers
-
-        return _feedback_range(self.out, self.exam, self.feedback, chunk, papers, self.staged)
-
-    def close(self) -> list[Path]:
-        if self.chunk and self.pool is None:  # a small class: no processes at all
-            self.written += self._here(self.chunk)
-            self.chunk = []
-        elif self.chunk:
-            self._flush()
-        while self.pending:
-            self.written += self.pending.popleft().result()
-        self._stop()
-        return self.written
-
-    def abort(self) -> None:
-        for task in self.pending:
-            task.cancel()
-        self._stop()
-
-    def _stop(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-            _STATE.clear()
+    def _papers(self) -> Any:
+        if self.papers is None:  # only for a student added without their paper
+            self.papers = papers_by_id(self.exam)
+        return self.papers
 
 
 def _quiet() -> None:
@@ -747,19 +686,6 @@ def _feedback_range(
             write(path, text)
             written.append(path)
     return written
-
-
-def _worker_papers() -> Any:
-    if "papers" not in _STATE:  # once per worker: a large class's index is long
-        _STATE["papers"] = papers_by_id(_STATE["exam"])
-    return _STATE["papers"]
-
-
-def _feedback_task(todo: list[tuple[str, _Packed]]) -> list[Path]:
-    """:func:`_feedback_range` in a worker, with what it inherited."""
-    out, exam, feedback = _STATE["out"], _STATE["exam"], _STATE["feedback"]
-    students = [(stem, _unpacked(packed), None) for stem, packed in todo]
-    return _feedback_range(out, exam, feedback, students, _worker_papers, _STATE["staged"])
 
 
 #: A student's grade as plain values: the student's fields but the items, and each item's.
@@ -827,7 +753,6 @@ class GradingFolder:
         gradebook: str | None = None,
         assignment: str | None = None,
         feedback: FeedbackWriter | None = None,
-        jobs: int = 1,
         staged: bool = False,
     ) -> None:
         """Open the files in ``out`` (which must exist).
@@ -840,7 +765,6 @@ class GradingFolder:
             gradebook: also write this LMS gradebook (``canvas``, ``moodle``).
             assignment: the gradebook's grade column (default: the exam's title).
             feedback: renders one student's feedback files.
-            jobs: processes that render feedback files (the files do not depend on it).
             staged: ``out`` is a staged folder (:func:`~quizgen.output.staged_dir`), swapped
                 in whole or removed: feedback files need not be written atomically.
 
@@ -855,9 +779,7 @@ class GradingFolder:
         self._max = 0.0
         self._students = 0
         self._absent: list[Sequence[StudentRow]] = []  # the runs given to add_missing
-        self._feedback = (
-            _Feedback(self.out, exam, feedback, jobs, self._flush, staged) if feedback else None
-        )
+        self._feedback = _Feedback(self.out, exam, feedback, staged) if feedback else None
         self._files: list[_Staged] = []
         self._spool = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close() or abort()
             "w+", encoding="utf-8", newline="", dir=self.out
@@ -997,7 +919,7 @@ class GradingFolder:
             if self.gradebook is not None:
                 written.append(self._gradebook_csv())
             if self._feedback is not None:
-                written += self._feedback.close()
+                written += self._feedback.written
         except BaseException:
             self.abort()
             raise
@@ -1006,8 +928,6 @@ class GradingFolder:
 
     def abort(self) -> None:
         """Remove the files not finished yet (feedback files already written stay)."""
-        if self._feedback is not None:
-            self._feedback.abort()
         for staged in self._files:
             if not staged.handle.closed:
                 staged.drop()
@@ -1067,23 +987,16 @@ def write_grading(
     gradebook: str | None = None,
     assignment: str | None = None,
     feedback: FeedbackWriter | None = None,
-    jobs: int = 1,
 ) -> list[Path]:
     """Write every output of a grading run into ``out`` (which must exist); return the paths.
 
     ``feedback`` renders one student's feedback files (suffix → text, e.g.
     :func:`quizgen.render.feedback.feedback_files`). Feedback is written only for students
     who submitted: the solutions are not sent to a student who may still sit the exam.
-    Feedback files are rendered in ``jobs`` processes (the files do not depend on it).
+    Everything is written in this process (:func:`grade_into` grades a class in several).
     """
     folder = GradingFolder(
-        out,
-        exam,
-        report,
-        gradebook=gradebook,
-        assignment=assignment,
-        feedback=feedback,
-        jobs=jobs,
+        out, exam, report, gradebook=gradebook, assignment=assignment, feedback=feedback
     )
     marks = _marks_by_student(report)
     try:
