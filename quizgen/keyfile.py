@@ -126,6 +126,30 @@ Prepared = tuple[bytes | Text, ...] | dict[str, Any]
 _no_default = json.JSONEncoder().default  # json.dumps's: raises TypeError
 
 
+def _c_line_encoder(string: Callable[[str], str]) -> Callable[[Any, int], Any]:
+    """json's C encoder as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``
+    sets it up (check_circular, default, strings, no indent, separators, sort_keys, skipkeys,
+    allow_nan), with ``string`` encoding every string."""
+    return c_make_encoder({}, _no_default, string, None, ":", ",", False, False, True)
+
+
+def _c_encoder_works() -> bool:
+    """Whether this Python's json has the C encoder, taking the arguments it took in
+    3.10-3.13 and writing what json.dumps writes. ``c_make_encoder`` is not public: if a
+    Python changes it, the records are made the old way rather than failing."""
+    if c_make_encoder is None:
+        return False
+    sample = {"a": [1, 2.5, -0.0, 'é\x00"', None, True, {"b": "c"}]}
+    expected = json.dumps({"variant": sample}, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return "".join(_c_line_encoder(encode_basestring)({"variant": sample}, 0)) == expected
+    except Exception:  # any failure means: do not use it
+        return False
+
+
+_C_ENCODER = _c_encoder_works()
+
+
 def prepare_variant(data: dict[str, Any], texts: dict[str, Text] | None = None) -> Prepared:
     """A variant's key record, ready for :meth:`KeyWriter.add_drawn`, made by the process
     that drew it: the line the writer writes, cut where a long string becomes a reference
@@ -144,9 +168,9 @@ def prepare_variant(data: dict[str, Any], texts: dict[str, Text] | None = None) 
         The pieces of the line: bytes, and a :data:`Text` for each long string in the
         order the line holds them; or ``data`` itself, unprepared (the writer then makes
         the line from it, as it used to), if a key is that long or this Python's json has
-        no C encoder.
+        no C encoder that works as it did (:func:`_c_encoder_works`).
     """
-    if c_make_encoder is None:
+    if not _C_ENCODER:
         return data
     found: list[str] = []
 
@@ -156,10 +180,7 @@ def prepare_variant(data: dict[str, Any], texts: dict[str, Text] | None = None) 
             return "\x00"
         return encode_basestring(text)
 
-    # json.dumps(..., ensure_ascii=False, separators=(",", ":")): check_circular (a dict
-    # of markers), default, strings, no indent, separators, sort_keys, skipkeys, allow_nan.
-    encode = c_make_encoder({}, _no_default, string, None, ":", ",", False, False, True)
-    cuts = "".join(encode({"variant": data}, 0)).split("\x00")
+    cuts = "".join(_c_line_encoder(string)({"variant": data}, 0)).split("\x00")
     if any(cut.startswith(":") for cut in cuts[1:]):
         return data  # a key of SHARED_TEXT characters: keys are never shared
     cache = {} if texts is None else texts

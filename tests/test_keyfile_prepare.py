@@ -137,6 +137,18 @@ def test_prepared_records_in_the_awkward_cases(tmp_path: Path, data: dict[str, A
     assert got == _expected(twice, start)
 
 
+def test_without_the_c_encoder_the_records_are_the_same(tmp_path: Path, monkeypatch) -> None:
+    """A Python whose json has no C encoder (or one that changed: it is not public) gets
+    each variant's data back unprepared, and the writer makes the same bytes from it."""
+    assert keyfile._C_ENCODER  # this Python's encoder passed the probe: the fast path ran
+    data = {"prompt": "p" * 60, "list": ["s" * 49, "short", {"u": "u" * 51}], "x": 1e-05}
+    monkeypatch.setattr(keyfile, "_C_ENCODER", False)
+    assert prepare_variant(data) is data
+    twice = [data, {"again": "p" * 60}]
+    got, start = _written(tmp_path, twice, prepare_variant)
+    assert got == _expected(twice, start)
+
+
 def test_records_prepared_in_a_worker_survive_pickling(tmp_path: Path) -> None:
     """What a worker sends (pickled) writes the key that a paper in memory writes."""
     exam = make_exam(3)
