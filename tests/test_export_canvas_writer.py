@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 
 from quizgen.bank.model import load_bank
 from quizgen.export import export
-from quizgen.export.base import Notes, distinct_variants, listed_questions, pool_of
+from quizgen.export.base import (
+    Notes,
+    distinct_variants,
+    is_packaged_template,
+    listed_questions,
+    pool_of,
+)
 from quizgen.export.canvas import (
     ASSESSMENT_TEMPLATE_SHA256,
     Item,
@@ -29,12 +35,14 @@ from quizgen.export.canvas import (
     assessment_pieces,
     canvas_item,
 )
+from quizgen.export.qti21 import ITEM_TEMPLATE_SHA256
 from quizgen.generate.compile import compile_question
 from quizgen.render.templates import packaged_template_dir, template_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BANKS = sorted((ROOT / "banks").glob("*.yaml"))
 TEST_BANK = ROOT / "tests" / "data" / "export-bank.yaml"
+SHA256 = {"canvas": ASSESSMENT_TEMPLATE_SHA256, "qti21": ITEM_TEMPLATE_SHA256}
 CONTEXT = {
     "assessment_id": "g1",
     "title": 'A & B <quiz> "one"',
@@ -143,15 +151,18 @@ def test_an_instructors_assessment_template_is_still_rendered_by_jinja(tmp_path:
     assert marker.encode() not in _assessment(plain.data)
 
 
-def test_an_unedited_copy_of_the_template_gives_the_same_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("canvas", "assessment.xml.j2"), ("qti21", "item.xml.j2")]
+)
+def test_an_unedited_copy_of_a_written_template_gives_the_same_file(
+    fmt: str, name: str, tmp_path: Path
+) -> None:
     """A copy in an override folder is rendered by jinja (it is not the packaged file) and
-    gives the bytes the writer gives."""
+    gives the bytes the Python writer gives (Canvas's assessment, QTI 2.1's items)."""
     bank = load_bank(TEST_BANK)
-    folder = tmp_path / "copy" / "canvas"
+    folder = tmp_path / "copy" / fmt
     folder.mkdir(parents=True)
-    (folder / "assessment.xml.j2").write_bytes(
-        (packaged_template_dir() / "canvas" / "assessment.xml.j2").read_bytes()
-    )
-    copied = export([bank], "canvas", variants=3, seed="s", template_dir=tmp_path / "copy")
-    assert copied.data == export([bank], "canvas", variants=3, seed="s").data
-    assert not _is_packaged(str(folder / "assessment.xml.j2"))
+    (folder / name).write_bytes((packaged_template_dir() / fmt / name).read_bytes())
+    copied = export([bank], fmt, variants=3, seed="s", template_dir=tmp_path / "copy")
+    assert copied.data == export([bank], fmt, variants=3, seed="s").data
+    assert not is_packaged_template(str(folder / name), fmt, name, SHA256[fmt])

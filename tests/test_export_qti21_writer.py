@@ -138,17 +138,3 @@ def test_an_instructors_item_template_is_still_rendered_by_jinja(tmp_path: Path)
     for name, data in plain.items():
         assert marker.encode() not in data
         assert mine[name] == data.replace(b"  <itemBody>", marker.encode() + b"\n  <itemBody>")
-
-
-def test_an_unedited_copy_of_the_template_gives_the_same_items(tmp_path: Path) -> None:
-    """A copy in an override folder is rendered by jinja (it is not the packaged file) and
-    gives the bytes the writer gives."""
-    bank = load_bank(TEST_BANK)
-    folder = tmp_path / "copy" / "qti21"
-    folder.mkdir(parents=True)
-    (folder / "item.xml.j2").write_bytes(
-        (packaged_template_dir() / "qti21" / "item.xml.j2").read_bytes()
-    )
-    copied = export([bank], "qti21", variants=3, seed="s", template_dir=tmp_path / "copy")
-    assert copied.data == export([bank], "qti21", variants=3, seed="s").data
-    assert not _is_packaged(str(folder / "item.xml.j2"))
