@@ -35,6 +35,7 @@ from quizgen.export.canvas import (
     assessment_pieces,
     canvas_item,
 )
+from quizgen.export.moodle import QUIZ_TEMPLATE_SHA256
 from quizgen.export.qti21 import ITEM_TEMPLATE_SHA256
 from quizgen.generate.compile import compile_question
 from quizgen.render.templates import packaged_template_dir, template_environment
@@ -42,7 +43,11 @@ from quizgen.render.templates import packaged_template_dir, template_environment
 ROOT = Path(__file__).resolve().parent.parent
 BANKS = sorted((ROOT / "banks").glob("*.yaml"))
 TEST_BANK = ROOT / "tests" / "data" / "export-bank.yaml"
-SHA256 = {"canvas": ASSESSMENT_TEMPLATE_SHA256, "qti21": ITEM_TEMPLATE_SHA256}
+SHA256 = {
+    "canvas": ASSESSMENT_TEMPLATE_SHA256,
+    "moodle": QUIZ_TEMPLATE_SHA256,
+    "qti21": ITEM_TEMPLATE_SHA256,
+}
 CONTEXT = {
     "assessment_id": "g1",
     "title": 'A & B <quiz> "one"',
@@ -152,13 +157,15 @@ def test_an_instructors_assessment_template_is_still_rendered_by_jinja(tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "name"), [("canvas", "assessment.xml.j2"), ("qti21", "item.xml.j2")]
+    ("fmt", "name"),
+    [("canvas", "assessment.xml.j2"), ("moodle", "quiz.xml.j2"), ("qti21", "item.xml.j2")],
 )
 def test_an_unedited_copy_of_a_written_template_gives_the_same_file(
     fmt: str, name: str, tmp_path: Path
 ) -> None:
     """A copy in an override folder is rendered by jinja (it is not the packaged file) and
-    gives the bytes the Python writer gives (Canvas's assessment, QTI 2.1's items)."""
+    gives the bytes the Python writer gives (Canvas's assessment, Moodle's quiz, QTI 2.1's
+    items)."""
     bank = load_bank(TEST_BANK)
     folder = tmp_path / "copy" / fmt
     folder.mkdir(parents=True)
