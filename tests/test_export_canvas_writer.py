@@ -31,7 +31,6 @@ from quizgen.export.canvas import (
     RespCondition,
     Response,
     _Group,
-    _is_packaged,
     assessment_pieces,
     canvas_item,
 )
@@ -79,14 +78,20 @@ def _groups(path: Path, variants: int) -> list[_Group]:
     return groups
 
 
-def test_the_packaged_template_is_the_one_the_writer_was_written_from() -> None:
-    """Fails when assessment.xml.j2 is edited: check assessment_pieces against it (the
-    tests below), then set ASSESSMENT_TEMPLATE_SHA256 to the new file's sha256. Until then
-    jinja renders it."""
-    path = packaged_template_dir() / "canvas" / "assessment.xml.j2"
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == ASSESSMENT_TEMPLATE_SHA256
-    template = template_environment("canvas").get_template("assessment.xml.j2")
-    assert _is_packaged(template.filename)
+WRITTEN = [("canvas", "assessment.xml.j2"), ("moodle", "quiz.xml.j2"), ("qti21", "item.xml.j2")]
+
+
+@pytest.mark.parametrize(("fmt", "name"), WRITTEN)
+def test_the_packaged_templates_are_the_ones_the_writers_were_written_from(
+    fmt: str, name: str
+) -> None:
+    """Fails when a written template is edited: check its writer against it (each format's
+    writer tests), then set the module's *_TEMPLATE_SHA256 to the new file's sha256. Until
+    then jinja renders it."""
+    path = packaged_template_dir() / fmt / name
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SHA256[fmt]
+    template = template_environment(fmt).get_template(name)
+    assert is_packaged_template(template.filename, fmt, name, SHA256[fmt])
 
 
 @pytest.mark.parametrize("path", [*BANKS, TEST_BANK], ids=lambda p: p.stem)
@@ -156,10 +161,7 @@ def test_an_instructors_assessment_template_is_still_rendered_by_jinja(tmp_path:
     assert marker.encode() not in _assessment(plain.data)
 
 
-@pytest.mark.parametrize(
-    ("fmt", "name"),
-    [("canvas", "assessment.xml.j2"), ("moodle", "quiz.xml.j2"), ("qti21", "item.xml.j2")],
-)
+@pytest.mark.parametrize(("fmt", "name"), WRITTEN)
 def test_an_unedited_copy_of_a_written_template_gives_the_same_file(
     fmt: str, name: str, tmp_path: Path
 ) -> None:
