@@ -18,23 +18,35 @@ from hypothesis import strategies as st
 
 from quizgen.bank.model import load_bank
 from quizgen.export import export
-from quizgen.export.base import Notes, distinct_variants, listed_questions, pool_of
+from quizgen.export.base import (
+    Notes,
+    distinct_variants,
+    is_packaged_template,
+    listed_questions,
+    pool_of,
+)
 from quizgen.export.canvas import (
     ASSESSMENT_TEMPLATE_SHA256,
     Item,
     RespCondition,
     Response,
     _Group,
-    _is_packaged,
     assessment_pieces,
     canvas_item,
 )
+from quizgen.export.moodle import QUIZ_TEMPLATE_SHA256
+from quizgen.export.qti21 import ITEM_TEMPLATE_SHA256
 from quizgen.generate.compile import compile_question
 from quizgen.render.templates import packaged_template_dir, template_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BANKS = sorted((ROOT / "banks").glob("*.yaml"))
 TEST_BANK = ROOT / "tests" / "data" / "export-bank.yaml"
+SHA256 = {
+    "canvas": ASSESSMENT_TEMPLATE_SHA256,
+    "moodle": QUIZ_TEMPLATE_SHA256,
+    "qti21": ITEM_TEMPLATE_SHA256,
+}
 CONTEXT = {
     "assessment_id": "g1",
     "title": 'A & B <quiz> "one"',
@@ -66,14 +78,20 @@ def _groups(path: Path, variants: int) -> list[_Group]:
     return groups
 
 
-def test_the_packaged_template_is_the_one_the_writer_was_written_from() -> None:
-    """Fails when assessment.xml.j2 is edited: check assessment_pieces against it (the
-    tests below), then set ASSESSMENT_TEMPLATE_SHA256 to the new file's sha256. Until then
-    jinja renders it."""
-    path = packaged_template_dir() / "canvas" / "assessment.xml.j2"
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == ASSESSMENT_TEMPLATE_SHA256
-    template = template_environment("canvas").get_template("assessment.xml.j2")
-    assert _is_packaged(template.filename)
+WRITTEN = [("canvas", "assessment.xml.j2"), ("moodle", "quiz.xml.j2"), ("qti21", "item.xml.j2")]
+
+
+@pytest.mark.parametrize(("fmt", "name"), WRITTEN)
+def test_the_packaged_templates_are_the_ones_the_writers_were_written_from(
+    fmt: str, name: str
+) -> None:
+    """Fails when a written template is edited: check its writer against it (each format's
+    writer tests), then set the module's *_TEMPLATE_SHA256 to the new file's sha256. Until
+    then jinja renders it."""
+    path = packaged_template_dir() / fmt / name
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SHA256[fmt]
+    template = template_environment(fmt).get_template(name)
+    assert is_packaged_template(template.filename, fmt, name, SHA256[fmt])
 
 
 @pytest.mark.parametrize("path", [*BANKS, TEST_BANK], ids=lambda p: p.stem)
@@ -143,15 +161,17 @@ def test_an_instructors_assessment_template_is_still_rendered_by_jinja(tmp_path:
     assert marker.encode() not in _assessment(plain.data)
 
 
-def test_an_unedited_copy_of_the_template_gives_the_same_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("fmt", "name"), WRITTEN)
+def test_an_unedited_copy_of_a_written_template_gives_the_same_file(
+    fmt: str, name: str, tmp_path: Path
+) -> None:
     """A copy in an override folder is rendered by jinja (it is not the packaged file) and
-    gives the bytes the writer gives."""
+    gives the bytes the Python writer gives (Canvas's assessment, Moodle's quiz, QTI 2.1's
+    items)."""
     bank = load_bank(TEST_BANK)
-    folder = tmp_path / "copy" / "canvas"
+    folder = tmp_path / "copy" / fmt
     folder.mkdir(parents=True)
-    (folder / "assessment.xml.j2").write_bytes(
-        (packaged_template_dir() / "canvas" / "assessment.xml.j2").read_bytes()
-    )
-    copied = export([bank], "canvas", variants=3, seed="s", template_dir=tmp_path / "copy")
-    assert copied.data == export([bank], "canvas", variants=3, seed="s").data
-    assert not _is_packaged(str(folder / "assessment.xml.j2"))
+    (folder / name).write_bytes((packaged_template_dir() / fmt / name).read_bytes())
+    copied = export([bank], fmt, variants=3, seed="s", template_dir=tmp_path / "copy")
+    assert copied.data == export([bank], fmt, variants=3, seed="s").data
+    assert not is_packaged_template(str(folder / name), fmt, name, SHA256[fmt])

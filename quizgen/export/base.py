@@ -25,6 +25,7 @@ from quizgen.errors import UsageError
 from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.exam import select_questions
 from quizgen.generate.solve import draw_variant
+from quizgen.render.templates import packaged_template_dir
 from quizgen.rng import stable_hash, stream_for
 from quizgen.variant import Variant
 
@@ -230,8 +231,6 @@ def is_packaged_template(filename: str | None, kind: str, name: str, sha256: str
     bytes have ``sha256``: then an exporter may write that template's text by Python (the
     same characters, faster). An instructor's override, or an edited packaged template, is
     another file or another hash, and is rendered by jinja as it always was."""
-    from quizgen.render.templates import packaged_template_dir
-
     packaged = packaged_template_dir() / kind / name
     if filename is None or Path(filename) != packaged:
         return False

@@ -504,8 +504,7 @@ def _item_text(item: Item) -> str:
     ):
         out += [_FIELD, label, _FIELD_ENTRY, value, _FIELD_END]
     out.append("          </qtimetadata>\n        </itemmetadata>\n        <presentation>\n")
-    out += ['          <material>\n            <mattext texttype="text/html">']
-    out += [escape(item.prompt), "</mattext>\n          </material>\n"]
+    _html_material(out, " " * 10, item.prompt)
     for response in item.responses:
         _response_text(out, response)
     out.append(_OUTCOMES)
@@ -522,11 +521,16 @@ def _item_text(item: Item) -> str:
     out.append("        </resprocessing>\n")
     for fid, html in item.feedback:
         out += ['        <itemfeedback ident="', escape(fid), '">\n          <flow_mat>\n']
-        out += ['            <material>\n              <mattext texttype="text/html">']
-        out += [escape(html), "</mattext>\n            </material>\n          </flow_mat>\n"]
-        out.append("        </itemfeedback>\n")
+        _html_material(out, " " * 12, html)
+        out.append("          </flow_mat>\n        </itemfeedback>\n")
     out.append("      </item>\n")
     return "".join(out)
+
+
+def _html_material(out: list[str], indent: str, html: str) -> None:
+    """A ``<material>`` holding HTML, escaped into its ``<mattext>`` (as Canvas writes it)."""
+    out += [indent, "<material>\n", indent, '  <mattext texttype="text/html">', escape(html)]
+    out += ["</mattext>\n", indent, "</material>\n"]
 
 
 def _response_text(out: list[str], r: Response) -> None:
@@ -542,8 +546,7 @@ def _response_text(out: list[str], r: Response) -> None:
         out.append("            <render_choice>\n")
         for label, text in r.labels:
             out += ['              <response_label ident="', escape(label), '">\n']
-            out += ['                <material>\n                  <mattext texttype="text/html">']
-            out += [escape(text), "</mattext>\n                </material>\n"]
+            _html_material(out, " " * 16, text)
             out.append("              </response_label>\n")
         out.append("            </render_choice>\n          </response_lid>\n")
     else:
