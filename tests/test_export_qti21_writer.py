@@ -7,6 +7,7 @@ still rendered by jinja.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -19,10 +20,12 @@ from quizgen.bank.model import load_bank
 from quizgen.export import export
 from quizgen.export.base import Notes, distinct_variants, listed_questions, pool_of
 from quizgen.export.qti21 import (
+    ITEM_TEMPLATE_SHA256,
     Block,
     Declaration,
     Item,
     Mapping,
+    _is_packaged,
     item_xml,
     qti21_item,
 )
@@ -48,6 +51,15 @@ def _items(path: Path, variants: int) -> list[Item]:
         pool = pool_of(question, variants_drawn[0])
         items += [qti21_item(v, pool, notes) for v in variants_drawn]
     return items
+
+
+def test_the_packaged_template_is_the_one_the_writer_was_written_from() -> None:
+    """Fails when item.xml.j2 is edited: check item_xml against it (the tests below), then
+    set ITEM_TEMPLATE_SHA256 to the new file's sha256. Until then jinja renders it."""
+    path = packaged_template_dir() / "qti21" / "item.xml.j2"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == ITEM_TEMPLATE_SHA256
+    template = template_environment("qti21").get_template("item.xml.j2")
+    assert _is_packaged(template.filename)
 
 
 @pytest.mark.parametrize("path", [*BANKS, TEST_BANK], ids=lambda p: p.stem)
@@ -126,3 +138,17 @@ def test_an_instructors_item_template_is_still_rendered_by_jinja(tmp_path: Path)
     for name, data in plain.items():
         assert marker.encode() not in data
         assert mine[name] == data.replace(b"  <itemBody>", marker.encode() + b"\n  <itemBody>")
+
+
+def test_an_unedited_copy_of_the_template_gives_the_same_items(tmp_path: Path) -> None:
+    """A copy in an override folder is rendered by jinja (it is not the packaged file) and
+    gives the bytes the writer gives."""
+    bank = load_bank(TEST_BANK)
+    folder = tmp_path / "copy" / "qti21"
+    folder.mkdir(parents=True)
+    (folder / "item.xml.j2").write_bytes(
+        (packaged_template_dir() / "qti21" / "item.xml.j2").read_bytes()
+    )
+    copied = export([bank], "qti21", variants=3, seed="s", template_dir=tmp_path / "copy")
+    assert copied.data == export([bank], "qti21", variants=3, seed="s").data
+    assert not _is_packaged(str(folder / "item.xml.j2"))

@@ -11,11 +11,9 @@ turns those notes into an :class:`ExportError`.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
@@ -25,7 +23,6 @@ from quizgen.errors import UsageError
 from quizgen.generate.compile import CompiledQuestion, compile_bank
 from quizgen.generate.exam import select_questions
 from quizgen.generate.solve import draw_variant
-from quizgen.render.templates import packaged_template_dir
 from quizgen.rng import stable_hash, stream_for
 from quizgen.variant import Variant
 
@@ -46,7 +43,6 @@ __all__ = [
     "export_bytes",
     "export_questions",
     "ident",
-    "is_packaged_template",
     "is_small",
     "listed_questions",
     "pool_of",
@@ -223,18 +219,6 @@ class ExportResult:
     @property
     def variant_count(self) -> int:
         return sum(len(p.variants) for p in self.pools)
-
-
-@lru_cache(maxsize=64)
-def is_packaged_template(filename: str | None, kind: str, name: str, sha256: str) -> bool:
-    """Whether a loaded template's file is the packaged ``templates/<kind>/<name>`` and its
-    bytes have ``sha256``: then an exporter may write that template's text by Python (the
-    same characters, faster). An instructor's override, or an edited packaged template, is
-    another file or another hash, and is rendered by jinja as it always was."""
-    packaged = packaged_template_dir() / kind / name
-    if filename is None or Path(filename) != packaged:
-        return False
-    return hashlib.sha256(packaged.read_bytes()).hexdigest() == sha256
 
 
 def ident(prefix: str, *parts: object) -> str:

@@ -7,18 +7,16 @@ with the same identifier. Every question is a section (a Canvas "question group"
 
 Python decides what each variant becomes (question type, responses, response conditions,
 feedback) as plain data; the templates in ``templates/canvas/`` only write it out. The mapping
-per kind is documented in ``docs/export.md``. The packaged ``assessment.xml.j2``'s text is
-written by :func:`assessment_pieces` (its jinja render of every item, in the parent process,
-was the writer's largest cost); an instructor's override is rendered by jinja.
+per kind is documented in ``docs/export.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from quizgen.export.answers import (
     grader_markdown,
@@ -26,15 +24,7 @@ from quizgen.export.answers import (
     numeric_target,
     typed_forms,
 )
-from quizgen.export.base import (
-    ExportOptions,
-    Notes,
-    Pool,
-    PoolStream,
-    ident,
-    is_packaged_template,
-    write_pieces,
-)
+from quizgen.export.base import ExportOptions, Notes, Pool, PoolStream, ident, write_pieces
 from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.package import ZipWriter
 from quizgen.export.text import lms_html, plain_text
@@ -51,15 +41,7 @@ from quizgen.variant import (
     Variant,
 )
 
-__all__ = [
-    "ASSESSMENT_TEMPLATE_SHA256",
-    "CanvasExporter",
-    "Item",
-    "RespCondition",
-    "Response",
-    "assessment_pieces",
-    "canvas_item",
-]
+__all__ = ["CanvasExporter", "Item", "RespCondition", "Response", "canvas_item"]
 
 SCORE_MAX = "100"
 
@@ -407,12 +389,8 @@ class CanvasExporter:
         with ZipWriter(out) as archive:
             groups = _groups(stream, totals)
             assessment = env.get_template("assessment.xml.j2")
-            if _is_packaged(assessment.filename):
-                pieces = assessment_pieces(context, groups)
-            else:
-                pieces = assessment.generate({**context, "groups": groups})
             with archive.entry(context["qti_file"]) as write:
-                write_pieces(pieces, write)
+                write_pieces(assessment.generate({**context, "groups": groups}), write)
             ending = {
                 **context,
                 "groups": (),
@@ -424,140 +402,6 @@ class CanvasExporter:
                 ("imsmanifest.xml", "imsmanifest.xml.j2"),
             ):
                 archive.add(name, env.get_template(template).render(ending).encode("utf-8"))
-
-
-# --- the packaged assessment template, written by Python --------------------------------------
-
-#: The sha256 of the packaged ``templates/canvas/assessment.xml.j2`` that
-#: :func:`assessment_pieces` writes. Another text (an edited template) is rendered by jinja:
-#: the file is the one source of the layout, and ``tests/test_export_canvas_writer.py`` fails
-#: until the two agree again.
-ASSESSMENT_TEMPLATE_SHA256 = "de1da2bce7e2ac16e2a67fa3be3b6ab4d4e19d74497a0dc96f80c6a3855570db"
-
-_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n<questestinterop'
-    ' xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2"'
-    ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
-    ' xsi:schemaLocation="http://www.imsglobal.org/xsd/ims_qtiasiv1p2'
-    ' http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd">\n  <assessment ident="'
-)
-_META = (
-    '">\n    <qtimetadata>\n      <qtimetadatafield>\n'
-    "        <fieldlabel>cc_maxattempts</fieldlabel>\n        <fieldentry>1</fieldentry>\n"
-    "      </qtimetadatafield>\n    </qtimetadata>\n"
-    '    <section ident="root_section">\n'
-)
-_SELECTION = (
-    '">\n      <selection_ordering>\n        <selection>\n'
-    "          <selection_number>1</selection_number>\n          <selection_extension>\n"
-    "            <points_per_item>"
-)
-_SELECTION_END = (
-    "</points_per_item>\n          </selection_extension>\n        </selection>\n"
-    "      </selection_ordering>\n"
-)
-_FIELD = "            <qtimetadatafield>\n              <fieldlabel>"
-_FIELD_ENTRY = "</fieldlabel>\n              <fieldentry>"
-_FIELD_END = "</fieldentry>\n            </qtimetadatafield>\n"
-_OUTCOMES = (
-    "        </presentation>\n        <resprocessing>\n          <outcomes>\n"
-    '            <decvar maxvalue="100" minvalue="0" varname="SCORE" vartype="Decimal"/>\n'
-    "          </outcomes>\n"
-)
-
-
-def _is_packaged(filename: str | None) -> bool:
-    """Whether a template file is the packaged ``assessment.xml.j2`` that
-    :func:`assessment_pieces` writes (an override, or an edited copy, is rendered by jinja)."""
-    return is_packaged_template(filename, "canvas", "assessment.xml.j2", ASSESSMENT_TEMPLATE_SHA256)
-
-
-def assessment_pieces(context: dict[str, str], groups: Iterable[_Group]) -> Iterator[str]:
-    """The text the packaged ``assessment.xml.j2`` renders, in pieces, reading ``groups``
-    once as it goes (as the template does).
-
-    Jinja's sandboxed render of that template, every item of the export in the parent
-    process, was about 0.2 ms an item; this writes the same characters, escaping what the
-    template escapes (autoescape) and inserting markup as it is.
-    """
-    yield f'{_HEAD}{escape(context["assessment_id"])}" title="{escape(context["title"])}{_META}'
-    for group in groups:
-        out = ['    <section ident="', escape(group.ident), '" title="', escape(group.title)]
-        out += [_SELECTION, escape(group.points), _SELECTION_END]
-        yield "".join(out)
-        for item in group.items:
-            yield _item_text(item)
-        yield "    </section>\n"
-    yield "    </section>\n  </assessment>\n</questestinterop>\n"
-
-
-def _item_text(item: Item) -> str:
-    """One ``<item>`` as the template lays it out."""
-    ident_ = escape(item.ident)
-    out = ['      <item ident="', ident_, '" title="', escape(item.title), '">\n']
-    out.append("        <itemmetadata>\n          <qtimetadata>\n")
-    for label, value in (
-        ("question_type", escape(item.question_type)),
-        ("points_possible", escape(item.points)),
-        ("original_answer_ids", escape(",".join(item.answer_ids))),
-        ("assessment_question_identifierref", f"{ident_}_ref"),
-    ):
-        out += [_FIELD, label, _FIELD_ENTRY, value, _FIELD_END]
-    out.append("          </qtimetadata>\n        </itemmetadata>\n        <presentation>\n")
-    _html_material(out, " " * 10, item.prompt)
-    for response in item.responses:
-        _response_text(out, response)
-    out.append(_OUTCOMES)
-    for rc in item.conditions:
-        out += ['          <respcondition continue="', "Yes" if rc.cont else "No", '">\n']
-        out += ["            <conditionvar>", rc.conditionvar, "</conditionvar>\n"]
-        if rc.setvar:
-            out += ['            <setvar action="', escape(rc.setvar[0]), '" varname="SCORE">']
-            out += [escape(rc.setvar[1]), "</setvar>\n"]
-        for link in rc.feedback:
-            out += ['            <displayfeedback feedbacktype="Response" linkrefid="']
-            out += [escape(link), '"/>\n']
-        out.append("          </respcondition>\n")
-    out.append("        </resprocessing>\n")
-    for fid, html in item.feedback:
-        out += ['        <itemfeedback ident="', escape(fid), '">\n          <flow_mat>\n']
-        _html_material(out, " " * 12, html)
-        out.append("          </flow_mat>\n        </itemfeedback>\n")
-    out.append("      </item>\n")
-    return "".join(out)
-
-
-def _html_material(out: list[str], indent: str, html: str) -> None:
-    """A ``<material>`` holding HTML, escaped into its ``<mattext>`` (as Canvas writes it)."""
-    out += [indent, "<material>\n", indent, '  <mattext texttype="text/html">', escape(html)]
-    out += ["</mattext>\n", indent, "</material>\n"]
-
-
-def _response_text(out: list[str], r: Response) -> None:
-    """The template's ``response`` macro."""
-    if r.kind == "lid":
-        out += ['          <response_lid ident="', escape(r.ident), '"']
-        if r.cardinality:
-            out += [' rcardinality="', escape(r.cardinality), '"']
-        out.append(">\n")
-        if r.blank:
-            out += ["            <material>\n              <mattext>", escape(r.blank)]
-            out.append("</mattext>\n            </material>\n")
-        out.append("            <render_choice>\n")
-        for label, text in r.labels:
-            out += ['              <response_label ident="', escape(label), '">\n']
-            _html_material(out, " " * 16, text)
-            out.append("              </response_label>\n")
-        out.append("            </render_choice>\n          </response_lid>\n")
-    else:
-        out += ['          <response_str ident="', escape(r.ident), '" rcardinality="Single">\n']
-        out.append("            <render_fib")
-        if r.fibtype:
-            out += [' fibtype="', escape(r.fibtype), '"']
-        out.append('>\n              <response_label ident="answer1"')
-        if not r.fibtype:
-            out.append(' rshuffle="No"')
-        out.append("/>\n            </render_fib>\n          </response_str>\n")
 
 
 def _groups(stream: PoolStream, totals: _Totals) -> Iterator[_Group]:

@@ -8,21 +8,17 @@ Moodle accepts only grades from its own list (:data:`~quizgen.export.answers.MOO
 multi questions use :func:`~quizgen.export.answers.moodle_weights`. A multipart question
 becomes a Cloze (``multianswer``) question whose sub-questions are written by
 :func:`cloze_code`; Cloze answers are escaped with HTML character references, which Moodle
-decodes once (``}`` ``#`` ``~`` ``\\`` would otherwise end or escape an answer). The packaged
-``quiz.xml.j2``'s text is written by :func:`quiz_pieces` (faster than its jinja render in the
-parent process); an instructor's override is rendered by jinja.
+decodes once (``}`` ``#`` ``~`` ``\\`` would otherwise end or escape an answer).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
 from typing import BinaryIO
-
-from markupsafe import escape
 
 from quizgen.export.answers import (
     grader_markdown,
@@ -32,14 +28,7 @@ from quizgen.export.answers import (
     numeric_mistakes,
     numeric_target,
 )
-from quizgen.export.base import (
-    ExportOptions,
-    Notes,
-    Pool,
-    PoolStream,
-    is_packaged_template,
-    write_pieces,
-)
+from quizgen.export.base import ExportOptions, Notes, Pool, PoolStream, write_pieces
 from quizgen.export.capabilities import Support, review, review_multipart
 from quizgen.export.text import lms_html, plain_text
 from quizgen.render.templates import template_environment
@@ -55,13 +44,11 @@ from quizgen.variant import (
 )
 
 __all__ = [
-    "QUIZ_TEMPLATE_SHA256",
     "MoodleExporter",
     "category_path",
     "cloze_code",
     "cloze_escape",
     "moodle_question",
-    "quiz_pieces",
     "shortanswer_escape",
 ]
 
@@ -331,85 +318,10 @@ class MoodleExporter:
         """
         env = template_environment("moodle", options.template_dir)
         categories = _categories(stream, options)
-        template = env.get_template("quiz.xml.j2")
-        if _is_packaged(template.filename):
-            pieces = quiz_pieces(categories)
-        else:
-            pieces = template.generate(categories=categories, title=options.title)
+        pieces = env.get_template("quiz.xml.j2").generate(
+            categories=categories, title=options.title
+        )
         write_pieces(pieces, out.write)
-
-
-# --- the packaged quiz template, written by Python --------------------------------------------
-
-#: The sha256 of the packaged ``templates/moodle/quiz.xml.j2`` that :func:`quiz_pieces`
-#: writes. Another text (an edited template) is rendered by jinja: the file is the one source
-#: of the layout, and ``tests/test_export_moodle_writer.py`` fails until the two agree again.
-QUIZ_TEMPLATE_SHA256 = "b165b9ab515e22b72bae4d578c6b070cc9fd9f1e3626bef97219c4787cd38693"
-
-_NUMERICAL_UNITS = (
-    "    <unitgradingtype>0</unitgradingtype>\n    <unitpenalty>0.1000000</unitpenalty>\n"
-    "    <showunits>3</showunits>\n    <unitsleft>0</unitsleft>\n"
-)
-
-
-def _is_packaged(filename: str | None) -> bool:
-    """Whether a template file is the packaged ``quiz.xml.j2`` that :func:`quiz_pieces`
-    writes (an override, or an edited copy, is rendered by jinja)."""
-    return is_packaged_template(filename, "moodle", "quiz.xml.j2", QUIZ_TEMPLATE_SHA256)
-
-
-def quiz_pieces(categories: Iterable[Category]) -> Iterator[str]:
-    """The text the packaged ``quiz.xml.j2`` renders, in pieces, reading ``categories`` once
-    as it goes (as the template does): the same characters, escaping what it escapes."""
-    yield '<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n'
-    for category in categories:
-        out = ['  <question type="category">\n    <category>\n      <text>']
-        out += [escape(category.path), "</text>\n    </category>\n"]
-        out += ['    <info format="plain_text">\n      <text>', escape(category.info)]
-        out.append("</text>\n    </info>\n  </question>\n")
-        yield "".join(out)
-        for question in category.questions:
-            yield _question_text(question)
-    yield "</quiz>\n"
-
-
-def _question_text(q: Question) -> str:
-    """One ``<question>`` as the template lays it out."""
-    out = ['  <question type="', escape(q.type), '">\n    <name>\n      <text>', escape(q.name)]
-    out += ['</text>\n    </name>\n    <questiontext format="html">\n      <text>']
-    out += [escape(q.text), '</text>\n    </questiontext>\n    <generalfeedback format="html">\n']
-    out += ["      <text>", escape(q.general), "</text>\n    </generalfeedback>\n"]
-    if q.type != "cloze":
-        out += ["    <defaultgrade>", escape(q.points), "</defaultgrade>\n"]
-    out += ["    <penalty>0</penalty>\n    <hidden>0</hidden>\n    <idnumber>"]
-    out += [escape(q.idnumber), "</idnumber>\n"]
-    if q.type == "multichoice":
-        out += ["    <single>", "true" if q.single else "false", "</single>\n"]
-        out.append("    <shuffleanswers>false</shuffleanswers>\n")
-        out.append("    <answernumbering>ABCD</answernumbering>\n")
-    elif q.type == "shortanswer":
-        out += ["    <usecase>", "1" if q.usecase else "0", "</usecase>\n"]
-    elif q.type == "essay":
-        out += ["    <responseformat>", escape(q.fields["responseformat"])]
-        out.append("</responseformat>\n    <responserequired>1</responserequired>\n")
-        out += ["    <responsefieldlines>", escape(q.fields["responsefieldlines"])]
-        out.append("</responsefieldlines>\n    <attachments>0</attachments>\n")
-        out.append("    <attachmentsrequired>0</attachmentsrequired>\n")
-        out += ['    <graderinfo format="html">\n      <text>', escape(q.graderinfo)]
-        out.append("</text>\n    </graderinfo>\n")
-        out.append('    <responsetemplate format="html">\n      <text></text>\n')
-        out.append("    </responsetemplate>\n")
-    for a in q.answers:
-        out += ['    <answer fraction="', escape(a.fraction), '" format="', escape(a.format)]
-        out += ['">\n      <text>', escape(a.text), "</text>\n"]
-        if a.tolerance is not None:
-            out += ["      <tolerance>", escape(a.tolerance), "</tolerance>\n"]
-        out += ['      <feedback format="html">\n        <text>', escape(a.feedback)]
-        out.append("</text>\n      </feedback>\n    </answer>\n")
-    if q.type == "numerical":
-        out.append(_NUMERICAL_UNITS)
-    out.append("  </question>\n")
-    return "".join(out)
 
 
 def _categories(stream: PoolStream, options: ExportOptions) -> Iterator[Category]:

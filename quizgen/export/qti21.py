@@ -17,12 +17,14 @@ per item was a third of the mapping); an instructor's ``item.xml.j2`` is rendere
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR
 from fractions import Fraction
 from functools import lru_cache
+from pathlib import Path
 from typing import BinaryIO
 
 from markupsafe import Markup, escape
@@ -34,19 +36,12 @@ from quizgen.export.answers import (
     numeric_mistakes,
     numeric_target,
 )
-from quizgen.export.base import (
-    ExportOptions,
-    Notes,
-    Pool,
-    PoolStream,
-    ident,
-    is_packaged_template,
-)
+from quizgen.export.base import ExportOptions, Notes, Pool, PoolStream, ident
 from quizgen.export.capabilities import Support, review
 from quizgen.export.package import ZipWriter
 from quizgen.export.text import lms_html, plain_text
 from quizgen.export.xmltree import element
-from quizgen.render.templates import template_environment
+from quizgen.render.templates import packaged_template_dir, template_environment
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -388,10 +383,14 @@ _BODY = (
 )
 
 
+@lru_cache(maxsize=64)
 def _is_packaged(filename: str | None) -> bool:
     """Whether a template file is the packaged ``item.xml.j2`` that :func:`item_xml` writes
     (an instructor's override, or an edited copy, is rendered by jinja)."""
-    return is_packaged_template(filename, "qti21", "item.xml.j2", ITEM_TEMPLATE_SHA256)
+    packaged = packaged_template_dir() / "qti21" / "item.xml.j2"
+    if filename is None or Path(filename) != packaged:
+        return False
+    return hashlib.sha256(packaged.read_bytes()).hexdigest() == ITEM_TEMPLATE_SHA256
 
 
 def item_xml(item: Item) -> str:
