@@ -255,8 +255,6 @@ def main(repeats: int = 3) -> None:
     t_json = t_records + t_write
 
     markdown_shapes(exam, repeats)
-    t_json, _ = _median_time(lambda: exam.model_dump_json(indent=1), repeats)
-    _line("key.json", variants, t_json)
     student_side = t_build + papers + t_json
     _line("papers: rendered (x2 formats)", 2 * variants, student_side)
     _line("papers+keys: rendered (x2)", 2 * variants, student_side + keys)
