@@ -191,16 +191,16 @@ def prepare_variant(data: dict[str, Any], texts: dict[str, Text] | None = None) 
         if record is None:
             if len(cache) >= REMEMBERED:
                 cache.clear()
-            digest = _digest(text)
-            record = cache[text] = (digest, _line({"text": digest, "value": text}))
+            record = cache[text] = _text_record(text)
         pieces.append(record)
     pieces.append((cuts[-1] + "\n").encode("utf-8"))
     return tuple(pieces)
 
 
-def _digest(text: str) -> str:
-    """A text's name in the key: its content hash."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+def _text_record(text: str) -> Text:
+    """A shared text's name in the key (its content hash) and its record line."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return digest, _line({"text": digest, "value": text})
 
 
 class KeyWriter:
@@ -256,8 +256,7 @@ class KeyWriter:
         if isinstance(data, str):
             if len(data) < SHARED_TEXT:
                 return data
-            digest = _digest(data)
-            return {"$text": self._text(digest, _line({"text": digest, "value": data}))}
+            return {"$text": self._text(*_text_record(data))}
         if isinstance(data, dict):
             return {k: self._shared(v) for k, v in data.items()}
         if isinstance(data, list):
