@@ -704,3 +704,18 @@ def test_a_bad_key_is_a_usage_error(runner, tmp_path: Path, content: str | None,
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_feedback_is_the_same_whatever_order_a_students_items_come_in(exam: Exam) -> None:
+    """Graded items come in paper order and are cut in one pass; items in another order
+    (a report built elsewhere) are grouped by question and give the same pages."""
+    from quizgen.render.feedback import feedback_files
+
+    paper = _paper(exam, "s1")
+    answers = {"rnn-count": _keys(paper)["rnn-count"].display, "shared-weights": True}
+    student = grade_exam(exam, [Submission(student_id="s1", answers=answers)]).students[0]
+    first = student.items[0].question_id
+    moved = [i for i in student.items if i.question_id != first]
+    moved += [i for i in student.items if i.question_id == first]  # first question last
+    shuffled = student.model_copy(update={"items": moved})
+    assert feedback_files(exam, paper, shuffled) == feedback_files(exam, paper, student)
