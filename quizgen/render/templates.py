@@ -4,8 +4,7 @@ Templates live in ``templates/<kind>/<name>.<ext>.j2`` (the wheel ships them as
 ``quizgen/templates``). A user folder overrides them by name, either as
 ``<user_dir>/<kind>/<name>`` or flat as ``<user_dir>/<name>``. Autoescaping follows the output
 type in the template's name: on for ``.html``/``.xml`` (and anything unknown), off for
-Markdown and plain text. Every output template may use ``{% cached %}``
-(:mod:`quizgen.render.fragments`). The environment comes from the one sandboxed factory
+Markdown and plain text. The environment comes from the one sandboxed factory
 (:func:`quizgen.templating.sandboxed_environment`), as bank text's does: an override folder is
 code nobody reviewed, and a template that fails says which file and line.
 """
@@ -19,7 +18,6 @@ import jinja2
 
 import quizgen
 from quizgen.errors import UsageError
-from quizgen.render.fragments import FragmentCache
 from quizgen.templating import sandboxed_environment
 
 __all__ = ["packaged_template_dir", "template_environment"]
@@ -77,6 +75,4 @@ def _environment(kind: str, user_dir: Path | None) -> jinja2.Environment:
     if user_dir is not None:
         folders[:0] = [user_dir / kind, user_dir]
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders])
-    return sandboxed_environment(
-        loader=loader, autoescape=_autoescape, extensions=[FragmentCache], **_OPTIONS
-    )
+    return sandboxed_environment(loader=loader, autoescape=_autoescape, **_OPTIONS)

@@ -23,7 +23,6 @@ from typing import Any
 
 from quizgen.bank.answers import Tolerance  # not via bank.model: grade needs no bank
 from quizgen.fingerprint import exam_fingerprint
-from quizgen.render.fragments import register_frozen
 from quizgen.variant import (
     AnswerKey,
     ChoiceKey,
@@ -183,21 +182,6 @@ class KeyPaperView:
     points: str
     questions: tuple[KeyQuestionView, ...]
 
-
-# Frozen all the way down (strings, numbers, tuples of views): a template's {% cached %}
-# block may key a view by identity.
-register_frozen(
-    ExamView,
-    StudentExamView,
-    OptionView,
-    ItemView,
-    QuestionView,
-    PaperView,
-    AnswerLine,
-    KeyItemView,
-    KeyQuestionView,
-    KeyPaperView,
-)
 
 _RESPONSE = {
     "numeric": "line",
