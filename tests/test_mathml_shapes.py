@@ -115,3 +115,71 @@ def test_clearing_the_text_caches_clears_the_mathml_ones_too() -> None:
     mdmath.clear_caches()
     assert mathml._mathml.cache_info().currsize == 0
     assert mathml._shape.cache_info().currsize == 0
+
+
+# --- whole numbers: one 0 in the shape for a number latex2mathml reads as one token ---------
+
+
+def test_whole_numbers_of_any_length_share_a_shape() -> None:
+    mathml.clear_caches()
+    assert mathml.math_to_mathml(r"0.25x + 12", False) == _direct(r"0.25x + 12", False)
+    shapes = mathml._shape.cache_info().misses
+    for tex in (r"0.5x + 3", r"12.125x + 1000", r"7x + 0.75"):
+        assert mathml.math_to_mathml(tex, False) == _direct(tex, False), tex
+    assert mathml._shape.cache_info().misses == shapes  # no new shape for any of them
+
+
+@pytest.mark.parametrize(
+    "tex",
+    [
+        r"x^12 + 0.5",  # only the 1 is the exponent: those digits stay one by one
+        r"x_12.5 + 3.25",
+        r"\frac12 + 10.25",  # \frac takes single digits
+        r"\sqrt 12 + 3.5",
+        r"\hspace{12pt} 3.5",  # a dimension: its number goes into an attribute
+        r"12 in + 3.5",
+        r"1.5.3 + 22",  # the second dot starts a number of its own
+        r".5 + 12",
+        r"\text{12.5 kg} + 3.75",
+        r"1{,}000.5 - 20",
+        r"10^{-3} \le 7.5",
+        r"\sqrt[12]{3.5}",  # the index is written after the radicand
+        r"\begin{matrix}1.5 & 22 \\ 3 & 4.25\end{matrix}",
+        "٣12 + 1.5",  # a digit latex2mathml reads as one, though it is not 0-9
+        "3.14159265358979 + " + "1" * 30,
+    ],
+)
+@pytest.mark.parametrize("display", [False, True])
+def test_number_sensitive_tex_converts_as_directly(tex: str, display: bool) -> None:
+    assert _fresh(tex, display) == _direct(tex, display)
+    assert mathml.math_to_mathml(tex, display) == _direct(tex, display)  # from the cache
+
+
+_PIECE = st.sampled_from(
+    [*"x^_{}[]+-=. &", r"\frac", r"\sqrt", r"\,", r"\text{", r"\hspace{", "em}", " in", "N"]
+)
+_NUMBERS = st.lists(
+    st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,3})?", fullmatch=True), min_size=12, max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    pieces=st.lists(_PIECE, max_size=16),
+    first=_NUMBERS,
+    second=_NUMBERS,
+    display=st.booleans(),
+)
+def test_formulas_of_one_shape_with_other_numbers_convert_as_directly(
+    pieces: list[str], first: list[str], second: list[str], display: bool
+) -> None:
+    """Two formulas that differ only in their numbers (each ``N``): the second is made from
+    the shape the first left in the cache, and must be what converting it gives."""
+    cut = "".join(pieces).split("N")
+
+    def filled(numbers: list[str]) -> str:
+        return cut[0] + "".join(n + rest for n, rest in zip(numbers, cut[1:], strict=False))
+
+    one, two = filled(first), filled(second)
+    assert _fresh(one, display) == _direct(one, display)
+    assert mathml.math_to_mathml(two, display) == _direct(two, display)

@@ -6,7 +6,9 @@ reach a page. TeX that cannot be converted is shown escaped in ``<code class="ma
 
 The variants of a question differ in their numbers, so formulas that differ only in their
 digits share one conversion (:func:`_shape`): the formula's *shape* is converted once and the
-digits are put back where the conversion wrote them.
+digits are put back where the conversion wrote them. A whole number that latex2mathml reads
+as one token counts as one digit there (:func:`_folded`), so ``0.25`` and ``0.5`` share a shape
+too, once a probe has shown that the shape writes any number in one piece.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ _SAFE_VALUE = re.compile(r"[\w#%.+\- ]{0,64}")
 _DIGIT = re.compile(r"[0-9]")
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
 _PROBE_BASE = 9  # probe digits are 1-9, so none can be taken for the shape's 0
+_ZERO = re.compile("0")
+# A number as latex2mathml's tokenizer reads it, and what makes it read one otherwise: a
+# command just before (\\frac12 takes single digits) or a unit just after (a dimension).
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_COMMAND_END = re.compile(r"\\[A-Za-z]+$")
+_UNIT = re.compile(r"\s*(?:in|mm|cm|pt|em|ex|pc|bp|dd|cc|sp|mu)")
 
 
 def math_to_mathml(tex: str, display: bool = False) -> str:
@@ -65,6 +73,7 @@ def clear_caches() -> None:
     """Forget every cached conversion (benchmarks time a cold start; tests compare paths)."""
     _mathml.cache_clear()
     _shape.cache_clear()
+    _whole_shape.cache_clear()
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -73,14 +82,80 @@ def _mathml(tex: str, display: bool) -> str:
         return _math_error(tex)
     digits = _DIGIT.findall(tex)
     if digits:
+        skeleton, whole, numbers = _folded(tex)
+        if len(numbers) < len(digits):  # a number of several digits: try it as one
+            shape = _whole_shape(skeleton, display, whole)
+            if shape is not None:
+                return _fill(shape, numbers)
         shape = _shape(_DIGIT.sub("0", tex), display)
         if shape is not None:
-            slots, order = shape
-            pieces = [slots[0]]
-            for index, slot in zip(order, slots[1:], strict=True):
-                pieces += (digits[index], slot)
-            return "".join(pieces)
+            return _fill(shape, digits)
     return _convert(tex, display)
+
+
+def _fill(shape: tuple[tuple[str, ...], tuple[int, ...]], values: list[str]) -> str:
+    """A shape's MathML with ``values`` (the texts of its 0s, in TeX order) put back."""
+    slots, order = shape
+    pieces = [slots[0]]
+    for index, slot in zip(order, slots[1:], strict=True):
+        pieces += (values[index], slot)
+    return "".join(pieces)
+
+
+def _folded(tex: str) -> tuple[str, tuple[bool, ...], list[str]]:
+    """The formula with each whole number that latex2mathml reads as one token as one 0.
+
+    Returns (skeleton, whole, texts): for each 0 of the skeleton, whether it stands for a
+    whole number and the text it stands for. A number is read as one token (``<mn>12.5</mn>``)
+    unless a script or a command takes its first digit (``x^12``, ``\\frac12``), a dot
+    starts it (``.5``) or a unit follows it (a dimension); there each digit is its own 0,
+    as in :func:`_shape`.
+    """
+    pieces: list[str] = []
+    whole: list[bool] = []
+    texts: list[str] = []
+    position = 0
+    for match in _NUMBER.finditer(tex):
+        number = match.group()
+        pieces.append(tex[position : match.start()])
+        before = tex[: match.start()].rstrip()
+        if (
+            before.endswith(("^", "_", "."))
+            or _COMMAND_END.search(before)
+            or _UNIT.match(tex, match.end())
+        ):
+            pieces.append(_DIGIT.sub("0", number))
+            found = _DIGIT.findall(number)
+            whole += [False] * len(found)
+            texts += found
+        else:
+            pieces.append("0")
+            whole.append(True)
+            texts.append(number)
+        position = match.end()
+    pieces.append(tex[position:])
+    return "".join(pieces), tuple(whole), texts
+
+
+@lru_cache(maxsize=SHAPE_CACHE_SIZE)
+def _whole_shape(
+    skeleton: str, display: bool, whole: tuple[bool, ...]
+) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """:func:`_shape` of a skeleton whose 0s stand for whole numbers where ``whole`` says.
+
+    The shape is learned from digits, as any shape; it is kept only if a probe with numbers
+    of several digits and a decimal part in the places of the whole numbers (``10.5``,
+    ``11.5``, …) converts to exactly that shape filled with them: the conversion writes a
+    whole number where it wrote its 0. Otherwise None, and the formula is taken digit by
+    digit.
+    """
+    shape = _shape(skeleton, display)
+    if shape is None:
+        return None
+    values = [f"{10 + i}.5" if w else "0" for i, w in enumerate(whole)]
+    numbers = iter(values)
+    probe = _ZERO.sub(lambda _: next(numbers), skeleton)
+    return shape if _convert(probe, display) == _fill(shape, values) else None
 
 
 @lru_cache(maxsize=SHAPE_CACHE_SIZE)
