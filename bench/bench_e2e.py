@@ -22,9 +22,9 @@ resident memory (the largest single process, from ``os.wait4``). Steps:
 Run: ``python bench/bench_e2e.py [generate|grade|export|startup ...] [--large] [--quick]
 [--classes DIR] [--again] [--repeat N]`` (``--quick``: the smallest size of each step only;
 ``--classes DIR``: build the grading classes and the 100,000-student key in DIR once and reuse
-them; ``--again``: grade each class a second time into its first run's folder, replacing its
-files, as a regrade does; ``--repeat N``: the 200-variant exports N times each, formats in
-turn, medians shown). The
+them; ``--again``: grade each class, and generate each class with the cores, a second time
+into its first run's folder, replacing its files, as a regrade or a regenerated exam does;
+``--repeat N``: the 200-variant exports N times each, formats in turn, medians shown). The
 machine is shared: quote medians of several runs and the load average printed with each figure.
 """
 
@@ -87,16 +87,27 @@ def _questions(bank: Path) -> int:
     return len(load_banks([bank])[0].questions)
 
 
-def bench_generate(tmp: Path, sizes: list[int]) -> None:
+def bench_generate(tmp: Path, sizes: list[int], again: bool = False) -> None:
+    """Generate each class size into a new folder (``--jobs 1`` and the cores up to 1,000
+    students); with ``again``, the cores' run a second time into its own folder with
+    ``--force``, which replaces every file of the first run, as a regenerated exam does."""
     per = _questions(GEN_BANK)
     for n in sizes:
         for jobs in [1, None] if n <= 1000 else [None]:
             out = tmp / f"gen-{n}-{jobs}"
             extra = ["--jobs", jobs] if jobs else []
-            m = run("generate", GEN_BANK, "--count", n, "--seed", SEED, "--out", out, *extra)
+            command = ["generate", GEN_BANK, "--count", n, "--seed", SEED, "--out", out, *extra]
+            m = run(*command)
             key = (out / "key.json").stat().st_size / 1e6
             label = f"generate {n:,} × {per} q (--jobs {jobs or 'cores'}), key {key:.0f} MB"
             show(label, m, n * per, "variants")
+            if again and jobs is None:
+                show(
+                    "  the same again into its folder (--force)",
+                    run(*command, "--force"),
+                    n * per,
+                    "variants",
+                )
             subprocess.run(["rm", "-rf", str(out)], check=True)
         if n <= 1000:  # the drawing side alone: pre-check, draw, key.json (no rendering)
             out = tmp / f"gen-{n}-key"
@@ -263,7 +274,7 @@ def main() -> int:
     parser.add_argument(
         "--again",
         action="store_true",
-        help="grade: also grade each class again into its first run's folder (--force)",
+        help="grade, generate: also run each class again into its first run's folder (--force)",
     )
     args = parser.parse_args()
     steps = {"generate", "grade", "export", "startup"}
@@ -272,7 +283,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if "generate" in args.steps:
             sizes = [1000] if args.quick else [1000, 10_000]
-            bench_generate(Path(tmp), [100_000] if args.large else sizes)
+            bench_generate(Path(tmp), [100_000] if args.large else sizes, args.again)
         if "grade" in args.steps:
             sizes = [1000] if args.quick else [1000, 10_000]
             bench_grade(Path(tmp), sizes, args.classes, args.again)

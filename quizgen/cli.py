@@ -380,6 +380,7 @@ def generate(
                 jobs=jobs or default_jobs(len(students), sum(len(b.questions) for b in loaded)),
                 key_only=key_only,
                 started=lambda: _seed_warning(seed),
+                staged=True,  # `stage` is new and ours: files are created in it, not renamed
             )
     except CheckRefused as refused:  # the pre-check ran beside the drawing
         remove_empty(made)

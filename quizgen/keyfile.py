@@ -381,20 +381,30 @@ class _Reader:
 
     def expanded(self, raw: bytes, at: int, skip: frozenset[str] = frozenset()) -> Any:
         """A variant record's data with its texts in place (``skip``: left as "")."""
+        if skip:
+            line = self._skipping(raw, skip)
+        else:  # cut at the references: line, offset, line, offset, …, line
+            pieces = _REF_BYTES.split(raw)
+            texts, text_json = self._texts, self.text_json
+            pieces[1::2] = [texts.get(ref) or text_json(ref) for ref in map(int, pieces[1::2])]
+            line = b"".join(pieces)
+        data = self._parse(line, at).get("variant")
+        if type(data) is not dict:
+            raise _Corrupt(f"no variant at byte {at}")
+        return data
 
+    def _skipping(self, raw: bytes, skip: frozenset[str]) -> bytes:
+        """``raw`` with its texts in place, those of the fields in ``skip`` as ""."""
         fields = tuple(f'"{name}":'.encode() for name in skip)
         texts, text_json = self._texts, self.text_json
 
         def text(match: re.Match[bytes]) -> bytes:
-            if fields and raw.endswith(fields, 0, match.start()):
+            if raw.endswith(fields, 0, match.start()):
                 return b'""'
             at = int(match.group(1))
             return texts.get(at) or text_json(at)
 
-        data = self._parse(_REF_BYTES.sub(text, raw), at).get("variant")
-        if type(data) is not dict:
-            raise _Corrupt(f"no variant at byte {at}")
-        return data
+        return _REF_BYTES.sub(text, raw)
 
     def variant(self, at: int) -> Variant:
         # Least recently used out first: a variant many students share stays read, where

@@ -3,7 +3,9 @@
 A file is written to a temporary sibling and renamed into place, so a crash or a full disk
 never leaves half a file where a complete one is expected. A whole folder of files (an
 exam) is written into a temporary sibling folder and swapped in when complete
-(:func:`staged_dir`), so Ctrl-C never leaves half an exam.
+(:func:`staged_dir`), so Ctrl-C never leaves half an exam. Inside such a staged folder,
+which only the run that made it writes into, a file needs no rename of its own: it is
+created in place (:func:`write_staged`), and the folder's swap is what makes it appear.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "remove_empty",
     "staged_dir",
     "write_bytes_atomic",
+    "write_staged",
     "write_text_atomic",
 ]
 
@@ -85,6 +88,37 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write UTF-8 ``text`` with ``\\n`` line endings to ``path`` atomically."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+#: A new file, never one that exists: two writes of one name in a staged folder are a bug
+#: to report, not a file to replace.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_staged(path: Path | str, text: str) -> None:
+    """Write UTF-8 ``text`` as a new file of a folder that :func:`staged_dir` made.
+
+    No temporary file and rename per file: the staged folder is private to this run and is
+    swapped in only once every file is complete (or removed, on an error or Ctrl-C; a hard
+    kill leaves it aside as a hidden ``.NAME.*.partial`` folder, never in place), so the
+    rename that makes each file whole is the folder's. A file that exists already is an
+    error (``FileExistsError``), not replaced; a failed write removes its file. The mode is
+    what ``open()`` gives (0o666 less the umask), as :func:`write_text_atomic`'s.
+    """
+    data = memoryview(text.encode("utf-8"))
+    try:
+        fd = os.open(path, _NEW_FILE, 0o666)
+    except FileNotFoundError:  # the first file of its folder
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
 
 
 def missing_folders(folder: Path) -> list[Path]:

@@ -37,7 +37,7 @@ from quizgen.keyfile import (
     prepare_variant,
     student_rows,
 )
-from quizgen.output import file_stems, write_text_atomic
+from quizgen.output import file_stems, write_staged, write_text_atomic
 from quizgen.pool import ordered_map
 from quizgen.variant import Exam, Paper, Variant
 
@@ -113,6 +113,7 @@ def write_stream(
     jobs: int = 1,
     key_only: bool = False,
     started: Callable[[], None] | None = None,
+    staged: bool = False,
 ) -> list[Path]:
     """Write ``key.json`` as ``papers`` arrive, then every file rendered from it.
 
@@ -128,6 +129,9 @@ def write_stream(
         key_only: write ``key.json`` alone (render it later, in shards: :func:`render_key`).
         started: called once before the first paper is drawn or, when ``papers`` is a
             :class:`~quizgen.generate.exam.Draw` with its pre-check, once the check passed.
+        staged: ``out`` is a folder of :func:`~quizgen.output.staged_dir`'s, new and this
+            run's alone: files are created in it directly
+            (:func:`~quizgen.output.write_staged`), not each renamed into place.
 
     Returns:
         The files written: key.json, then per range of students their files.
@@ -144,7 +148,7 @@ def write_stream(
         exam = open_key(key)
         if fingerprint != exam.fingerprint:  # the file is what every paper is rendered from
             raise RuntimeError("key.json does not read back as written")
-        return [key, *_render(exam, key, Path(out), renderers, None, progress, jobs)]
+        return [key, *_render(exam, key, Path(out), renderers, None, progress, jobs, staged)]
 
 
 def render_key(
@@ -156,6 +160,7 @@ def render_key(
     progress: Progress | None = None,
     jobs: int = 1,
     opened: Exam | None = None,
+    staged: bool = False,
 ) -> list[Path]:
     """Render papers, submission templates and answer-key pages from a frozen ``key.json``.
 
@@ -171,13 +176,15 @@ def render_key(
         jobs: processes to render with; the files are the same for any value.
         opened: ``key`` as :func:`~quizgen.keyfile.open_key` already read it (its index is
             then not read again).
+        staged: ``out`` is a new folder of :func:`~quizgen.output.staged_dir`'s (see
+            :func:`write_stream`).
 
     Returns:
         The files written.
     """
     with _fewer_collections():
         exam = opened if opened is not None else open_key(Path(key))
-        return _render(exam, Path(key), Path(out), renderers, students, progress, jobs)
+        return _render(exam, Path(key), Path(out), renderers, students, progress, jobs, staged)
 
 
 @contextmanager
@@ -207,12 +214,13 @@ def _render(
     students: tuple[int, int] | None,
     progress: Progress | None,
     jobs: int,
+    staged: bool = False,
 ) -> list[Path]:
     """Every file of students ``students`` (default: all) rendered from the opened key."""
     rows = student_rows(exam)
     stems = file_stems(r.student_id for r in rows)  # over the class: a shard names files alike
     lo, hi = (0, len(rows)) if students is None else (students[0] - 1, students[1])
-    plan = _Plan(key, out, tuple(r.name for r in renderers), _templates(renderers))
+    plan = _Plan(key, out, tuple(r.name for r in renderers), _templates(renderers), staged)
     page = KEY_PAGE if len(rows) > KEY_PAGE else len(rows)
     tasks = [(plan, stems[a:b], a, b, whole) for a, b, whole in _ranges(len(rows), page, lo, hi)]
     written: list[Path] = []
@@ -223,7 +231,7 @@ def _render(
         if progress is not None:
             progress(done, hi - lo)
     if len(rows) > KEY_PAGE:
-        written.extend(_write_key_index(exam, rows, out, renderers))
+        written.extend(_write_key_index(exam, rows, out, renderers, staged))
     return written
 
 
@@ -437,6 +445,7 @@ class _Plan:
     out: Path
     formats: tuple[str, ...]
     templates: Path | None
+    staged: bool = False  # out is a new staged folder: files are created, not renamed in
 
 
 def _templates(renderers: Sequence[Any]) -> Path | None:
@@ -510,9 +519,10 @@ def _render_task(
     papers = page[: end - first]
     head = exam.model_copy(update={"papers": []})
     files: list[str] = []
+    put = write_staged if plan.staged else write_text_atomic
 
     def write(name: str, text: str) -> None:
-        write_text_atomic(plan.out / name, text)
+        put(plan.out / name, text)
         files.append(name)
 
     for paper, stem in zip(papers, stems, strict=True):
@@ -537,7 +547,9 @@ def key_page_name(first: int, end: int, total: int, extension: str) -> str:
     return f"keys/key-{first + 1:0{width}d}-{end:0{width}d}{extension}"
 
 
-def _write_key_index(exam: Exam, rows: list, out: Path, renderers: Sequence[Any]) -> list[Path]:
+def _write_key_index(
+    exam: Exam, rows: list, out: Path, renderers: Sequence[Any], staged: bool = False
+) -> list[Path]:
     """``key.html``/``key.md`` for a large class: a list of the key pages and who is on each."""
     pages = []
     for first in range(0, len(rows), KEY_PAGE):
@@ -556,7 +568,9 @@ def _write_key_index(exam: Exam, rows: list, out: Path, renderers: Sequence[Any]
             for a, b, first_id, last_id in pages
         ]
         path = out / f"key{renderer.extension}"
-        write_text_atomic(path, renderer.key_index(exam, links, len(rows)))
+        (write_staged if staged else write_text_atomic)(
+            path, renderer.key_index(exam, links, len(rows))
+        )
         written.append(path)
     return written
 

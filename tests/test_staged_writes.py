@@ -1,0 +1,149 @@
+"""Files of a staged folder are created in place, and still never appear half-written.
+
+``quizgen generate`` writes into a folder that :func:`~quizgen.output.staged_dir` made for it
+alone and swaps in whole, so its ~3,000 files (1,000 students) need no temporary file and
+rename each (:func:`~quizgen.output.write_staged`). What a user relies on is unchanged: the
+files are those of the atomic writes, byte for byte and mode for mode; a failure or a hard
+kill (``kill -9``) mid-run leaves the previous exam in its folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BANKS, checkout_env
+
+from quizgen.output import staged_dir, write_staged, write_text_atomic
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_staged_file_is_the_atomic_writes_file_with_its_mode(tmp_path: Path) -> None:
+    text = "<p>Ana María — ∫ x² dx</p>\n" * 1000
+    write_text_atomic(tmp_path / "atomic" / "papers" / "s1.html", text)
+    write_staged(tmp_path / "staged" / "papers" / "s1.html", text)  # its folder made too
+    atomic, staged = (tmp_path / d / "papers" / "s1.html" for d in ("atomic", "staged"))
+    assert staged.read_bytes() == atomic.read_bytes() == text.encode("utf-8")
+    assert staged.stat().st_mode & 0o777 == atomic.stat().st_mode & 0o777
+    assert [p.name for p in staged.parent.iterdir()] == ["s1.html"]  # no temporary left
+
+
+def test_a_staged_file_never_replaces_one_that_exists(tmp_path: Path) -> None:
+    """Two writes of one name in a staged folder are a bug to report, not a file to lose."""
+    write_staged(tmp_path / "key.html", "first")
+    with pytest.raises(FileExistsError):
+        write_staged(tmp_path / "key.html", "second")
+    assert (tmp_path / "key.html").read_text(encoding="utf-8") == "first"
+
+
+def test_a_failed_staged_write_removes_its_file(tmp_path: Path, monkeypatch) -> None:
+    """A write that fails half-way (a full disk) leaves no half file behind."""
+    real_write = os.write
+    calls = []
+
+    def half_then_full(fd: int, data) -> int:
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_staged(tmp_path / "paper.md", "x" * 10_000)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+    assert len(calls) == 2  # the rest of a short write is written, not dropped
+
+
+def test_a_staged_folder_of_staged_files_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "exam"
+    write_text_atomic(target / "papers" / "s1.md", "old")
+    with pytest.raises(OSError), staged_dir(target) as stage:
+        write_staged(stage / "papers" / "s1.md", "new")
+        raise OSError("disk full")
+    assert _files(target) == {"papers/s1.md": b"old"}
+    with staged_dir(target) as stage:
+        write_staged(stage / "papers" / "s1.md", "new")
+        write_staged(stage / "papers" / "s2.md", "two")
+    assert _files(target) == {"papers/s1.md": b"new", "papers/s2.md": b"two"}
+    assert [p.name for p in tmp_path.iterdir()] == ["exam"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_staged_and_atomic_writes_give_the_same_exam(tmp_path: Path, jobs: int) -> None:
+    """``write_stream(staged=True)``, as ``quizgen generate`` calls it, writes the files that
+    the atomic writes do: the same names, bytes and modes (key pages and index included)."""
+    from quizgen.bank import load_banks
+    from quizgen.generate.exam import Draw, exam_head, numbered_students
+    from quizgen.generate.write import KEY_PAGE, write_stream
+    from quizgen.render import get_renderer
+
+    banks = load_banks([BANKS / "rnn-lstm.yaml"])
+    students = numbered_students(KEY_PAGE + 20)  # two key pages and the index
+    renderers = [get_renderer("html"), get_renderer("md")]
+    made = {}
+    for staged in (False, True):
+        out = tmp_path / f"staged-{staged}"
+        with staged_dir(out) as stage:
+            draw = Draw(banks, students, "s" * 24, check=False)
+            head = exam_head(banks, "s" * 24)
+            files = write_stream(
+                head, draw, len(students), stage, renderers, jobs=jobs, staged=staged
+            )
+        assert len(files) == len(set(files))
+        made[staged] = (
+            _files(out),
+            {str(p.relative_to(out)): p.stat().st_mode for p in out.rglob("*")},
+        )
+    assert made[True] == made[False]
+    assert "keys/key-101-120.html" in made[True][0] and "key.md" in made[True][0]
+
+
+def _quizgen(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["quizgen", *args],
+        env=checkout_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.parametrize("when", ["drawing", "rendering"])
+def test_a_hard_kill_mid_run_loses_nothing_of_the_previous_exam(tmp_path: Path, when: str) -> None:
+    """``kill -9`` of ``generate --force`` into the folder of a good run, while it draws the
+    key or while it writes papers into its staged folder: the good run's files are all
+    there, unchanged, and nothing of the new run is among them; the staged folder is left
+    beside it, hidden, and a rerun completes."""
+    out = tmp_path / "exam"
+    args = ["generate", str(BANKS / "rnn-lstm.yaml"), "--out", str(out), "--jobs", "2"]
+    first = _quizgen(*args, "--count", "60", "--seed", "a" * 24)
+    assert first.wait(timeout=300) == 0
+    before = _files(out)
+
+    second = _quizgen(*args, "--count", "300", "--seed", "b" * 24, "--force")
+
+    def stage_holds(name: str) -> bool:
+        return any((p / name).exists() for p in tmp_path.glob(".exam.*.partial"))
+
+    deadline = time.monotonic() + 240
+    while not stage_holds("key.json" if when == "drawing" else "papers"):
+        assert second.poll() is None, "finished before it could be killed"
+        assert time.monotonic() < deadline, "never got going"
+        time.sleep(0.01)
+    os.killpg(second.pid, signal.SIGKILL)  # the parent and its workers, as the OOM killer
+    second.wait(timeout=60)
+    assert _files(out) == before
+    left = [p.name for p in tmp_path.iterdir() if p.name != "exam"]
+    assert len(left) == 1 and left[0].startswith(".exam.") and left[0].endswith(".partial")
+
+    again = _quizgen(*args, "--count", "60", "--seed", "a" * 24, "--force")
+    assert again.wait(timeout=300) == 0
+    assert _files(out) == before
