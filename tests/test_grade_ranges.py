@@ -210,6 +210,45 @@ def test_files_read_in_several_processes_are_what_one_reads(exam, tmp_path, monk
     assert len(alone.notes) == 1
 
 
+EVERY_KIND = {"numeric", "expression", "choice", "multi", "truefalse", "text", "essay"}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(
+    ("blank", "told"),
+    [
+        (None, EVERY_KIND),  # every question answered (right)
+        ("   ", EVERY_KIND - {"expression"}),  # only whitespace: graded "no answer", unchecked
+        ("", EVERY_KIND - {"expression"}),
+        ([], EVERY_KIND - {"expression"}),
+    ],
+)
+def test_reading_tells_the_kinds_of_answer_given_as_it_goes(
+    exam, tmp_path, monkeypatch, jobs, blank, told
+):
+    """`grade` loads what checking needs (sympy for an expression) while the files are
+    read: each range of files tells the kinds of key its kept, non-empty answers answer.
+    An answer to a question not on the paper is dropped, and tells nothing."""
+    from classroom import paper, right_answers, submission, write_json
+
+    from quizgen.grade import submissions
+
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for i in range(1, 8):
+        given = right_answers(paper(exam, f"s{i}"))
+        if blank is not None:
+            given["lstm-formula"] = blank
+            given["no-such"] = "4*h"  # not on the paper: rejected, not checked
+        write_json(folder / f"s{i}.json", submission(exam, f"s{i}", given))
+    monkeypatch.setattr(submissions, "READ_RANGE", 3)
+    seen: list[set[str]] = []
+    found = submissions.read_submissions([folder], exam, jobs=jobs, meanwhile=seen.append)
+    assert len(seen) == 3  # ranges of 3, 3 and 1 files, each told as it is read
+    assert set().union(*seen) == told
+    assert len(found.received) == 7
+
+
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=10)
 _NUMBER = st.one_of(st.floats(0, 1, allow_nan=False), st.sampled_from([0.0, 1.0, 1 / 3]))
 _ITEM = st.fixed_dictionaries(

@@ -203,6 +203,43 @@ def test_grading_numbers_choices_and_text_loads_no_sympy(
     assert "s001" in grades and ",3,3," in grades, grades
 
 
+ONE_FORMULA = (
+    PLAIN_ANSWERS
+    + """\
+  - id: lstm
+    kind: expression
+    topic: t
+    variables: {n: positive integer, h: positive integer}
+    answer: 4*(n*h + h^2 + h)
+    prompt: How many parameters has an LSTM layer?
+"""
+)
+
+
+@pytest.mark.parametrize(("formula", "loads"), [("  ", False), ("4*h*(n + h + 1)", True)])
+def test_grading_loads_sympy_only_when_an_expression_is_answered(
+    tmp_path: Path, quizgen_cli: Callable[..., list], formula: str, loads: bool
+) -> None:
+    """The checkers are loaded while the submissions are read, by the kinds of answer
+    given: an exam with an expression question whose answers are all blank needs no
+    sympy (a blank is "no answer" unchecked); one expression answered loads it."""
+    bank = tmp_path / "formula.yaml"
+    bank.write_text(ONE_FORMULA, encoding="utf-8")
+    exam = tmp_path / "exam"
+    (run,) = quizgen_cli(["generate", bank, "--count", 1, "--seed", SEED, "--out", exam])
+    assert run.code == 0, run.stderr
+    submission = json.loads((exam / "submissions" / "s001.json").read_text(encoding="utf-8"))
+    submission["answers"] = {"sum": "10.5", "pick": "A", "word": "blue", "lstm": formula}
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    (answers / "s001.json").write_text(json.dumps(submission), encoding="utf-8")
+    out = tmp_path / "grades"
+    modules = _modules_of_command("grade", exam / "key.json", answers, "--out", out, "--jobs", 1)
+    assert ("sympy" in modules) is loads
+    grades = (out / "grades.csv").read_text(encoding="utf-8")
+    assert f",{3 + loads},4," in grades, grades
+
+
 NO_FORMULAS = """\
 id: no-formulas
 title: Words and choices

@@ -18,7 +18,7 @@ Every file is read through :mod:`quizgen.inputs` (bounded size, depth and number
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from quizgen.errors import UsageError, did_you_mean
 from quizgen.fingerprint import exam_fingerprint
+from quizgen.grade.checkers import is_empty
 from quizgen.grade.forms import parse_csv_submissions
 from quizgen.grade.records import (
     RESPONSE_KINDS,
@@ -425,7 +426,12 @@ def _read_file(path: Path, exam: Exam, students: _Students) -> Submissions:
 
 
 def read_submissions(
-    paths: Iterable[Path], exam: Exam, *, first: bool = False, jobs: int = 1
+    paths: Iterable[Path],
+    exam: Exam,
+    *,
+    first: bool = False,
+    jobs: int = 1,
+    meanwhile: Callable[[set[str]], None] | None = None,
 ) -> Submissions:
     """Read every submission file (or folder of them) and check them against ``exam``.
 
@@ -436,6 +442,10 @@ def read_submissions(
         jobs: processes that read the files (and check each one's answers against the
             student's paper), by ranges of :data:`READ_RANGE` files; what is found does
             not depend on it.
+        meanwhile: called here with the kinds of answer key (``expression``, ``numeric``,
+            …) that the submissions of each range answer, as each range is read, while
+            the other processes read on: the caller loads what grading those answers
+            needs (sympy for expressions) beside the reading, not after it.
 
     Raises:
         UsageError: see :func:`submission_files`.
@@ -446,9 +456,11 @@ def read_submissions(
     try:
         ranges = [(at, at + READ_RANGE) for at in range(0, len(files), READ_RANGE)]
         answers: list[_Answers | None] = []
-        for part, checked in ordered_map(_read_range, ranges, jobs):
+        for part, checked, kinds in ordered_map(_read_range, ranges, jobs):
             found.extend(part)
             answers += checked
+            if meanwhile is not None:
+                meanwhile(kinds)
     finally:
         _READING.clear()
     return validate_submissions(exam, found, first=first, answers=answers)
@@ -460,23 +472,42 @@ _READING: dict[str, Any] = {}  # what the reading processes inherit (see quizgen
 _Answers = tuple[Received, list[Rejection]]
 
 
-def _read_range(start: int, end: int) -> tuple[Submissions, list[_Answers | None]]:
+def _read_range(start: int, end: int) -> tuple[Submissions, list[_Answers | None], set[str]]:
     """Read ``files[start:end]`` of :data:`_READING`, and check the answers of each
     submission that names a student of the exam against that student's paper (what
-    :func:`validate_submissions` does with it; None for any other)."""
+    :func:`validate_submissions` does with it; None for any other); and the kinds of
+    answer key those checked answers answer (see :func:`_answered_kinds`)."""
     exam, students, mine = _READING["exam"], _READING["students"], _READING["mine"]
     found = Submissions()
     for path in _READING["files"][start:end]:
         found.extend(_read_file(path, exam, students))
     papers = papers_by_id(exam)
     accepted = {mine, exam.seed}
-    answers = [
-        None
-        if _admission(r.submission, accepted, mine, papers)
-        else _check_answers(r, papers[r.submission.student_id])
-        for r in found.received
-    ]
-    return found, answers
+    answers: list[_Answers | None] = []
+    kinds: set[str] = set()
+    for r in found.received:
+        if _admission(r.submission, accepted, mine, papers):
+            answers.append(None)
+            continue
+        paper = papers[r.submission.student_id]
+        answers.append(_check_answers(r, paper))
+        kinds |= _answered_kinds(answers[-1][0].submission.answers, paper)
+    return found, answers, kinds
+
+
+def _answered_kinds(answers: dict[str, Any], paper: Paper) -> set[str]:
+    """The ``kind`` of each answer key on ``paper`` that ``answers`` (kept on the paper)
+    give a non-empty response to."""
+    kinds: set[str] = set()
+    for variant in paper.variants:
+        given = answers.get(variant.question_id)
+        if given is None:
+            continue
+        for part_id, key, _ in variant.gradable():
+            response = given.get(part_id) if part_id else given
+            if key.kind not in kinds and not is_empty(response):
+                kinds.add(key.kind)
+    return kinds
 
 
 # --- checks against the exam -----------------------------------------------------------------
