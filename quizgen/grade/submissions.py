@@ -454,7 +454,7 @@ def read_submissions(
     found = Submissions(rejections=rejections)
     _READING.update(files=files, exam=exam, students=_Students(exam), mine=exam_fingerprint(exam))
     try:
-        ranges = [(at, at + READ_RANGE) for at in range(0, len(files), READ_RANGE)]
+        ranges = _read_ranges(len(files), jobs)
         answers: list[_Answers | None] = []
         for part, checked, kinds in ordered_map(_read_range, ranges, jobs):
             found.extend(part)
@@ -467,6 +467,25 @@ def read_submissions(
 
 
 READ_RANGE = 250  # submission files per task of a reading process
+READ_FIRST = 20  # files of the first task when there are more: it tells `meanwhile` soon
+
+
+def _read_ranges(files: int, jobs: int = 1) -> list[tuple[int, int]]:
+    """The tasks of reading ``files`` files: ranges of :data:`READ_RANGE`, the first cut
+    to :data:`READ_FIRST` when there is more than one range, so that ``meanwhile`` hears
+    of the first kinds of answer while the other ranges are still being read (a single
+    range is read here, in one go). The others grow (up to twice) when that lets every
+    task of a small class be handed out at once (:func:`~quizgen.pool.ordered_map` keeps
+    ``2 * jobs`` in flight; one more would wait for ``meanwhile`` to return)."""
+    if files <= READ_RANGE:
+        return [(0, files)] if files else []
+    first = min(READ_FIRST, READ_RANGE)
+    size = max(READ_RANGE, -(-(files - first) // max(1, 2 * jobs - 1)))
+    if size > 2 * READ_RANGE:
+        size = READ_RANGE
+    return [(0, first)] + [(at, min(at + size, files)) for at in range(first, files, size)]
+
+
 _READING: dict[str, Any] = {}  # what the reading processes inherit (see quizgen.pool)
 #: A submission with the answers its paper does not have dropped, and a reason for each.
 _Answers = tuple[Received, list[Rejection]]
