@@ -332,7 +332,10 @@ def load_feedback(templates: Path | None = None) -> None:
     templates compiled (an instructor's are compiled where they are first used, so that
     a broken one is reported there). ``quizgen grade`` calls it while the submissions are
     read, before it forks the processes that render (they inherit it all)."""
+    from quizgen.render.mathml import math_to_mathml
+
     _html_text()
+    math_to_mathml("x")  # latex2mathml loads on the first conversion (~0.05 s)
     if templates is None:
         _templates(None, "md")
         _templates(None, "html")
