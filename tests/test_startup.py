@@ -181,22 +181,32 @@ questions:
 """
 
 
-def test_grading_numbers_choices_and_text_loads_no_sympy(
-    tmp_path: Path, quizgen_cli: Callable[..., list]
-) -> None:
-    """`quizgen grade` of rational, choice and text answers, feedback files included."""
-    bank = tmp_path / "plain.yaml"
-    bank.write_text(PLAIN_ANSWERS, encoding="utf-8")
+def _graded_alone(
+    tmp_path: Path, quizgen_cli: Callable[..., list], bank_text: str, answers: dict
+) -> tuple[Path, set[str]]:
+    """One student of ``bank_text`` drawn, answering ``answers``, graded with feedback in
+    one process: the output folder and the modules the command loaded."""
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(bank_text, encoding="utf-8")
     exam = tmp_path / "exam"
     (run,) = quizgen_cli(["generate", bank, "--count", 1, "--seed", SEED, "--out", exam])
     assert run.code == 0, run.stderr
     submission = json.loads((exam / "submissions" / "s001.json").read_text(encoding="utf-8"))
-    submission["answers"] = {"sum": "10.5", "pick": "A", "word": "blue"}
-    answers = tmp_path / "answers"
-    answers.mkdir()
-    (answers / "s001.json").write_text(json.dumps(submission), encoding="utf-8")
+    submission["answers"] = answers
+    sent = tmp_path / "answers"
+    sent.mkdir()
+    (sent / "s001.json").write_text(json.dumps(submission), encoding="utf-8")
     out = tmp_path / "grades"
-    modules = _modules_of_command("grade", exam / "key.json", answers, "--out", out, "--jobs", 1)
+    modules = _modules_of_command("grade", exam / "key.json", sent, "--out", out, "--jobs", 1)
+    return out, modules
+
+
+def test_grading_numbers_choices_and_text_loads_no_sympy(
+    tmp_path: Path, quizgen_cli: Callable[..., list]
+) -> None:
+    """`quizgen grade` of rational, choice and text answers, feedback files included."""
+    answers = {"sum": "10.5", "pick": "A", "word": "blue"}
+    out, modules = _graded_alone(tmp_path, quizgen_cli, PLAIN_ANSWERS, answers)
     assert "quizgen.grade.checkers" in modules and "quizgen.render.feedback" in modules
     assert "sympy" not in modules
     grades = (out / "grades.csv").read_text(encoding="utf-8")
@@ -223,18 +233,8 @@ def test_grading_loads_sympy_only_when_an_expression_is_answered(
     """The checkers are loaded while the submissions are read, by the kinds of answer
     given: an exam with an expression question whose answers are all blank needs no
     sympy (a blank is "no answer" unchecked); one expression answered loads it."""
-    bank = tmp_path / "formula.yaml"
-    bank.write_text(ONE_FORMULA, encoding="utf-8")
-    exam = tmp_path / "exam"
-    (run,) = quizgen_cli(["generate", bank, "--count", 1, "--seed", SEED, "--out", exam])
-    assert run.code == 0, run.stderr
-    submission = json.loads((exam / "submissions" / "s001.json").read_text(encoding="utf-8"))
-    submission["answers"] = {"sum": "10.5", "pick": "A", "word": "blue", "lstm": formula}
-    answers = tmp_path / "answers"
-    answers.mkdir()
-    (answers / "s001.json").write_text(json.dumps(submission), encoding="utf-8")
-    out = tmp_path / "grades"
-    modules = _modules_of_command("grade", exam / "key.json", answers, "--out", out, "--jobs", 1)
+    answers = {"sum": "10.5", "pick": "A", "word": "blue", "lstm": formula}
+    out, modules = _graded_alone(tmp_path, quizgen_cli, ONE_FORMULA, answers)
     assert ("sympy" in modules) is loads
     grades = (out / "grades.csv").read_text(encoding="utf-8")
     assert f",{3 + loads},4," in grades, grades
