@@ -509,14 +509,17 @@ def _read_range(start: int, end: int) -> tuple[Submissions, list[_Answers | None
             answers.append(None)
             continue
         paper = papers[r.submission.student_id]
-        answers.append(_check_answers(r, paper))
-        kinds |= _answered_kinds(answers[-1][0].submission.answers, paper)
+        kept, problems = _check_answers(r, paper)
+        answers.append((kept, problems))
+        kinds |= _answered_kinds(kept.submission.answers, paper)
     return found, answers, kinds
 
 
 def _answered_kinds(answers: dict[str, Any], paper: Paper) -> set[str]:
-    """The ``kind`` of each answer key on ``paper`` that ``answers`` (kept on the paper)
-    give a non-empty response to."""
+    """The ``kind`` of each answer key on ``paper`` that ``answers`` (those kept: on the
+    paper) give a non-empty response to. A submission superseded later tells its kinds
+    too (which the range cannot know): sympy may then load for an answer that is not
+    graded, a rare cost and never a different grade."""
     kinds: set[str] = set()
     for variant in paper.variants:
         given = answers.get(variant.question_id)
