@@ -379,3 +379,37 @@ def test_feedback_loaded_ahead_renders_its_first_page_without_loading_more(load:
         assert loaded == set()
     else:
         assert "latex2mathml.converter" in loaded
+
+
+_FIRST_CHECK = """
+import sys
+from quizgen.grade import checkers, limits
+from quizgen.variant import ExpressionKey
+
+inside = []
+bounded = limits.run_bounded
+
+
+def spy(fn, args, timeout):
+    before = set(sys.modules)
+    try:
+        return bounded(fn, args, timeout)
+    finally:
+        inside.extend(sorted(set(sys.modules) - before))
+
+
+checkers.run_bounded = spy
+key = ExpressionKey(value="4*h + 4*h^2 + 4*h*n", latex="", variables={"n": "real", "h": "real"})
+assert checkers.check_response(key, "4*(n*h + h^2 + h)").status == "correct"
+print("\\n".join(inside))
+"""
+
+
+def test_the_first_expression_check_imports_nothing_inside_its_time_bound() -> None:
+    """Loading sympy is never counted against a student's 2 s: sympy.tensor, which sympy
+    imports on its first sum (~0.1 s, 0.8 s on a busy machine), is loaded before too."""
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_CHECK], capture_output=True, text=True, env=checkout_env()
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []

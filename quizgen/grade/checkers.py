@@ -104,7 +104,11 @@ def _check_truefalse(key: TrueFalseKey, response: Response) -> Verdict:
 @cache
 def _expression_checker() -> Callable[[ExpressionKey, str], Verdict]:
     """The expression checker, imported on first use: it loads sympy (about a second), which
-    grading without expression questions, the report and practice start-up do not need."""
+    grading without expression questions, the report and practice start-up do not need.
+    ``sympy.tensor`` too, which sympy imports on the first sum it builds (~0.1 s): else
+    inside the first check's time bound."""
+    import sympy.tensor.tensor  # noqa: F401
+
     from quizgen.grade.expression import check_expression
 
     return check_expression
@@ -157,7 +161,6 @@ def load_checkers(kinds: Iterable[str]) -> None:
     read), and before it forks the processes that check. Other kinds need nothing."""
     if "expression" in kinds:
         _expression_checker()
-        import sympy.tensor.tensor  # noqa: F401 - what sympy imports on the first sum
 
 
 def _load_outside_the_bound(key: AnswerKey) -> None:
