@@ -9,6 +9,7 @@ resident memory (the largest single process, from ``os.wait4``). Steps:
   also ``--key-only`` (the drawing side alone: pre-check, drawing, ``key.json``);
 - ``grade`` 1,000 and 10,000 JSON submissions of ``bench/bank-grade.yaml`` (answered as in
   ``bench_grade.py``: right, wrong, known mistakes, blanks, invalid), with feedback files;
+  the smaller class also with ``--jobs 1`` (what the processes give at that size);
 - ``grade`` 100 submissions against a 100,000-student key (the key is assembled from 1,000
   drawn papers under 100,000 ids: reading it costs what a drawn one's would, since grading
   seeks to the 100 papers and reads the index, whatever the variants hold);
@@ -195,6 +196,9 @@ def bench_grade(
         if again:
             m = run(*command, "--force")
             show("  the same again into its folder (--force)", m, answers, "answers")
+        if n == min(sizes):  # what the processes give at a small class (new folder too)
+            alone = [*command[:-1], tmp / f"g-{n}-jobs1", "--jobs", "1"]
+            show("  the same in one process (--jobs 1)", run(*alone), answers, "answers")
     folder = home / "class-100k"
     subs = _answered_100k(folder)
     key_mb = (folder / "key.json").stat().st_size / 1e6

@@ -210,6 +210,70 @@ def test_files_read_in_several_processes_are_what_one_reads(exam, tmp_path, monk
     assert len(alone.notes) == 1
 
 
+EVERY_KIND = {"numeric", "expression", "choice", "multi", "truefalse", "text", "essay"}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(
+    ("blank", "told"),
+    [
+        (None, EVERY_KIND),  # every question answered (right)
+        ("   ", EVERY_KIND - {"expression"}),  # only whitespace: graded "no answer", unchecked
+        ("", EVERY_KIND - {"expression"}),
+        ([], EVERY_KIND - {"expression"}),
+    ],
+)
+def test_reading_tells_the_kinds_of_answer_given_as_it_goes(
+    exam, tmp_path, monkeypatch, jobs, blank, told
+):
+    """`grade` loads what checking needs (sympy for an expression) while the files are
+    read: each range of files tells the kinds of key its kept, non-empty answers answer.
+    An answer to a question not on the paper is dropped, and tells nothing."""
+    from classroom import paper, right_answers, submission, write_json
+
+    from quizgen.grade import submissions
+
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for i in range(1, 8):
+        given = right_answers(paper(exam, f"s{i}"))
+        if blank is not None:
+            given["lstm-formula"] = blank
+            given["no-such"] = "4*h"  # not on the paper: rejected, not checked
+        write_json(folder / f"s{i}.json", submission(exam, f"s{i}", given))
+    monkeypatch.setattr(submissions, "READ_RANGE", 3)
+    monkeypatch.setattr(submissions, "READ_FIRST", 1)
+    seen: list[set[str]] = []
+    found = submissions.read_submissions([folder], exam, jobs=jobs, meanwhile=seen.append)
+    # Each range told as it is read: 1 file, then 6 (jobs 1) or 3 and 3 (jobs 2: ranges
+    # grow to hand out every task at once, 2 × jobs of them).
+    assert len(seen) == {1: 2, 2: 3}[jobs]
+    assert set().union(*seen) == told
+    assert len(found.received) == 7
+
+
+@pytest.mark.parametrize(
+    ("files", "jobs", "ranges"),
+    [
+        (0, 2, []),
+        (1, 2, [(0, 1)]),
+        (250, 2, [(0, 250)]),  # one range: read here, no process started
+        (251, 2, [(0, 20), (20, 251)]),
+        (1000, 1, [(0, 20), (20, 270), (270, 520), (520, 770), (770, 1000)]),
+        (1000, 2, [(0, 20), (20, 347), (347, 674), (674, 1000)]),  # 4 = 2 × 2 in flight
+        (1520, 2, [(0, 20), (20, 520), (520, 1020), (1020, 1520)]),
+        (1521, 2, [(0, 20), *((a, a + 250) for a in range(20, 1520, 250)), (1520, 1521)]),
+    ],
+)
+def test_the_first_range_of_files_is_short_when_there_are_more(files, jobs, ranges):
+    """The first range tells what to load soon; the others are READ_RANGE files, or up
+    to twice that when then every range is in flight at once."""
+    from quizgen.grade import submissions
+
+    assert (submissions.READ_RANGE, submissions.READ_FIRST) == (250, 20)
+    assert submissions._read_ranges(files, jobs) == ranges
+
+
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=10)
 _NUMBER = st.one_of(st.floats(0, 1, allow_nan=False), st.sampled_from([0.0, 1.0, 1 / 3]))
 _ITEM = st.fixed_dictionaries(

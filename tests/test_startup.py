@@ -181,26 +181,63 @@ questions:
 """
 
 
-def test_grading_numbers_choices_and_text_loads_no_sympy(
-    tmp_path: Path, quizgen_cli: Callable[..., list]
-) -> None:
-    """`quizgen grade` of rational, choice and text answers, feedback files included."""
-    bank = tmp_path / "plain.yaml"
-    bank.write_text(PLAIN_ANSWERS, encoding="utf-8")
+def _graded_alone(
+    tmp_path: Path, quizgen_cli: Callable[..., list], bank_text: str, answers: dict
+) -> tuple[Path, set[str]]:
+    """One student of ``bank_text`` drawn, answering ``answers``, graded with feedback in
+    one process: the output folder and the modules the command loaded."""
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(bank_text, encoding="utf-8")
     exam = tmp_path / "exam"
     (run,) = quizgen_cli(["generate", bank, "--count", 1, "--seed", SEED, "--out", exam])
     assert run.code == 0, run.stderr
     submission = json.loads((exam / "submissions" / "s001.json").read_text(encoding="utf-8"))
-    submission["answers"] = {"sum": "10.5", "pick": "A", "word": "blue"}
-    answers = tmp_path / "answers"
-    answers.mkdir()
-    (answers / "s001.json").write_text(json.dumps(submission), encoding="utf-8")
+    submission["answers"] = answers
+    sent = tmp_path / "answers"
+    sent.mkdir()
+    (sent / "s001.json").write_text(json.dumps(submission), encoding="utf-8")
     out = tmp_path / "grades"
-    modules = _modules_of_command("grade", exam / "key.json", answers, "--out", out, "--jobs", 1)
+    modules = _modules_of_command("grade", exam / "key.json", sent, "--out", out, "--jobs", 1)
+    return out, modules
+
+
+def test_grading_numbers_choices_and_text_loads_no_sympy(
+    tmp_path: Path, quizgen_cli: Callable[..., list]
+) -> None:
+    """`quizgen grade` of rational, choice and text answers, feedback files included."""
+    answers = {"sum": "10.5", "pick": "A", "word": "blue"}
+    out, modules = _graded_alone(tmp_path, quizgen_cli, PLAIN_ANSWERS, answers)
     assert "quizgen.grade.checkers" in modules and "quizgen.render.feedback" in modules
     assert "sympy" not in modules
     grades = (out / "grades.csv").read_text(encoding="utf-8")
     assert "s001" in grades and ",3,3," in grades, grades
+
+
+ONE_FORMULA = (
+    PLAIN_ANSWERS
+    + """\
+  - id: lstm
+    kind: expression
+    topic: t
+    variables: {n: positive integer, h: positive integer}
+    answer: 4*(n*h + h^2 + h)
+    prompt: How many parameters has an LSTM layer?
+"""
+)
+
+
+@pytest.mark.parametrize(("formula", "loads"), [("  ", False), ("4*h*(n + h + 1)", True)])
+def test_grading_loads_sympy_only_when_an_expression_is_answered(
+    tmp_path: Path, quizgen_cli: Callable[..., list], formula: str, loads: bool
+) -> None:
+    """The checkers are loaded while the submissions are read, by the kinds of answer
+    given: an exam with an expression question whose answers are all blank needs no
+    sympy (a blank is "no answer" unchecked); one expression answered loads it."""
+    answers = {"sum": "10.5", "pick": "A", "word": "blue", "lstm": formula}
+    out, modules = _graded_alone(tmp_path, quizgen_cli, ONE_FORMULA, answers)
+    assert ("sympy" in modules) is loads
+    grades = (out / "grades.csv").read_text(encoding="utf-8")
+    assert f",{3 + loads},4," in grades, grades
 
 
 NO_FORMULAS = """\
@@ -305,3 +342,74 @@ def test_grading_with_feedback_does_not_build_the_bank_model(module: str) -> Non
     modules = _modules_after(f"import {module}")
     assert "quizgen.bank.model" not in modules
     assert "yaml" not in modules
+
+
+_FIRST_PAGE = """
+import sys
+sys.path.insert(0, {tests!r})
+from classroom import make_exam, submission
+from quizgen.grade.pipeline import grade_exam
+from quizgen.grade.records import Submission
+from quizgen.render.feedback import feedback_files, load_feedback
+
+exam = make_exam(1)
+sent = Submission.model_validate(submission(exam, "s1"))
+student = grade_exam(exam, [sent]).students[0]
+{load}
+before = set(sys.modules)
+pages = feedback_files(exam, exam.papers[0], student)
+assert "<math" in pages[".html"]
+print("\\n".join(sorted(set(sys.modules) - before)))
+"""
+
+
+@pytest.mark.parametrize("load", [True, False])
+def test_feedback_loaded_ahead_renders_its_first_page_without_loading_more(load: bool) -> None:
+    """`grade` calls load_feedback while the submissions are read, before it forks the
+    processes that render: the first page then loads no module (the MathML converter
+    included, which the first formula loaded); without it, the first page does."""
+    tests = str(Path(__file__).resolve().parent)
+    script = _FIRST_PAGE.format(tests=tests, load="load_feedback()" if load else "")
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=checkout_env()
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    if load:
+        assert loaded == set()
+    else:
+        assert "latex2mathml.converter" in loaded
+
+
+_FIRST_CHECK = """
+import sys
+from quizgen.grade import checkers, limits
+from quizgen.variant import ExpressionKey
+
+inside = []
+bounded = limits.run_bounded
+
+
+def spy(fn, args, timeout):
+    before = set(sys.modules)
+    try:
+        return bounded(fn, args, timeout)
+    finally:
+        inside.extend(sorted(set(sys.modules) - before))
+
+
+checkers.run_bounded = spy
+key = ExpressionKey(value="4*h + 4*h^2 + 4*h*n", latex="", variables={"n": "real", "h": "real"})
+assert checkers.check_response(key, "4*(n*h + h^2 + h)").status == "correct"
+print("\\n".join(inside))
+"""
+
+
+def test_the_first_expression_check_imports_nothing_inside_its_time_bound() -> None:
+    """Loading sympy is never counted against a student's 2 s: sympy.tensor, which sympy
+    imports on its first sum (~0.1 s, 0.8 s on a busy machine), is loaded before too."""
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_CHECK], capture_output=True, text=True, env=checkout_env()
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
