@@ -88,9 +88,9 @@ def test_what_the_shortcut_does_not_take_goes_the_generic_way() -> None:
     assert _Compiler(STRICT, context(20)).whole_roots is False  # too few digits
 
 
-MULTIPART = """\
+BANK = """\
 id: m
-title: Parts
+title: Parts and lets
 questions:
   - id: layer
     kind: multipart
@@ -122,11 +122,37 @@ questions:
           - {text: "{{ h }}", correct: true}
           - {text: "{{ out }}"}
           - {text: "{{ h }} + 1"}
+  - id: late
+    kind: numeric
+    params:
+      a: {range: [1, 3]}
+      b: {range: [1, 9]}
+    where: [a*b != 4]
+    let:
+      ab: a*b
+      inv: 1/(a - 2)
+      back: inv*ab
+    answer: back
+    prompt: "{{ a }} and {{ b }}"
+  - id: guarded
+    kind: numeric
+    params:
+      a: {range: [0, 3]}
+    let:
+      s: a - 1
+      r: 1/s
+    where: [s != 0]
+    answer: r
+    prompt: "{{ a }}"
 """
 
 
+def _question(index: int):
+    return compile_question(parse_bank(BANK, "m.yaml"), index)
+
+
 def _layer():
-    return compile_question(parse_bank(MULTIPART, "m.yaml"), 0)
+    return _question(0)
 
 
 def _fresh(question, stream):
@@ -168,37 +194,8 @@ def test_a_part_is_shared_only_by_variants_that_agree_on_all_it_reads() -> None:
     assert len(by_part[0]) < len(variants) and len(by_part[2]) > 2
 
 
-LETS = """\
-id: l
-title: Lets
-questions:
-  - id: late
-    kind: numeric
-    params:
-      a: {range: [1, 3]}
-      b: {range: [1, 9]}
-    where: [a*b != 4]
-    let:
-      ab: a*b
-      inv: 1/(a - 2)
-      back: inv*ab
-    answer: back
-    prompt: "{{ a }} and {{ b }}"
-  - id: guarded
-    kind: numeric
-    params:
-      a: {range: [0, 3]}
-    let:
-      s: a - 1
-      r: 1/s
-    where: [s != 0]
-    answer: r
-    prompt: "{{ a }}"
-"""
-
-
 def test_a_draw_without_the_unread_lets_is_completed_to_the_full_draw() -> None:
-    q = compile_question(parse_bank(LETS, "l.yaml"), 1)
+    q = _question(2)
     assert q.space.constrained == 1  # 's' is read by the constraint; 'r' is not
     for i in range(50):
         drawn = q.space.draw_constrained(stream_for("lets", i))
@@ -208,7 +205,7 @@ def test_a_draw_without_the_unread_lets_is_completed_to_the_full_draw() -> None:
 
 
 def test_a_let_no_constraint_reads_fails_as_it_did() -> None:
-    q = compile_question(parse_bank(LETS, "l.yaml"), 0)
+    q = _question(1)
     failures = set()
     for i in range(200):
         try:
@@ -222,7 +219,7 @@ def test_a_let_no_constraint_reads_fails_as_it_did() -> None:
 
 
 def test_a_variant_drawn_again_is_the_one_solved_first() -> None:
-    q = compile_question(parse_bank(LETS, "l.yaml"), 1)
+    q = _question(2)
     first = {}
     for i in range(100):
         v = draw_variant(q, stream_for("again", i))
