@@ -68,6 +68,51 @@ def _draw_cost(banks, students, repeats: int) -> None:
     )
 
 
+def _draw_goal_cost(repeats: int) -> None:
+    """CPU of the drawing side of the goal's command, ``generate banks/rnn-lstm.yaml --count
+    1000`` (40 questions, 40,000 variants), in one process: drawing and solving, then the
+    distinct variants' key records (:func:`quizgen.keyfile.prepare_variant`). Each repeat
+    compiles the bank afresh (no solved variant or part is reused across repeats) and runs
+    with the collector as ``generate`` sets it (what is loaded frozen, young collections
+    every 100,000 allocations)."""
+    import gc
+
+    from quizgen.keyfile import prepare_variant
+
+    bank = load_bank(ROOT / "banks" / "rnn-lstm.yaml")
+    students = numbered_students(1000)
+    draws, records, count, distinct = [], [], 0, 0
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, before[1], before[2])
+    try:
+        for repeat in range(repeats):
+            compiled = compile_bank(bank)
+            start = time.process_time()
+            papers = list(draw_papers([bank], students, f"goal-{repeat}", compiled=compiled))
+            draws.append(time.process_time() - start)
+            start = time.process_time()
+            texts: dict = {}
+            unique = {v.uid: v for p in papers for v in p.variants}
+            for v in unique.values():
+                prepare_variant(v.model_dump(mode="json"), texts)
+            records.append(time.process_time() - start)
+            count, distinct = sum(len(p.variants) for p in papers), len(unique)
+            del papers, unique
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+    draw, record = statistics.median(draws), statistics.median(records)
+    print(
+        f"{'rnn-lstm x 1,000 draw, CPU':28} {count:6} variants {draw:7.2f} s "
+        f"{count / draw:9.0f} variants/s  ({1e6 * draw / count:.0f} us per variant)"
+    )
+    print(
+        f"{'  its key records, CPU':28} {distinct:6} distinct {record:7.2f} s "
+        f"{distinct / record:9.0f} records/s"
+    )
+
+
 def _compile_and_check(repeats: int) -> None:
     """CPU of what ``generate`` does before the first paper of banks/rnn-lstm.yaml: compile
     every question (the caches of compiled texts and formulas emptied first) and the bank
@@ -238,6 +283,7 @@ def main(repeats: int = 3) -> None:
     t_build, exam = _median_time(lambda: build_exam(banks, students, "bench"), repeats)
     _line("draw + solve", variants, t_build)
     _draw_cost(banks, students, repeats)
+    _draw_goal_cost(repeats)
     _compile_and_check(repeats)
     renderers = [get_renderer("html"), get_renderer("md")]
     papers = keys = 0.0

@@ -9,23 +9,31 @@ sequence, on any platform and Python version.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import TypeVar
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-__all__ = ["Stream", "stable_hash", "stream_for"]
+__all__ = ["Stream", "stable_hash", "stream_for", "streams_for"]
 
 T = TypeVar("T")
 _MASK64 = (1 << 64) - 1
+_SPAN = 1 << 64
+_WORDS = struct.Struct(">8Q")  # a block: eight big-endian 64-bit words
 
 
 def stable_hash(*parts: object) -> str:
     """A hex digest of ``parts`` joined unambiguously (never Python's ``hash()``)."""
     h = hashlib.blake2b(digest_size=16)
+    _feed(h, parts)
+    return h.hexdigest()
+
+
+def _feed(h: Any, parts: tuple[object, ...]) -> None:
+    """Each part's length, then the part, into the hash ``h``."""
     for part in parts:
         data = str(part).encode("utf-8")
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
-    return h.hexdigest()
 
 
 class Stream:
@@ -44,7 +52,9 @@ class Stream:
                 self._counter.to_bytes(8, "big"), key=self._key, digest_size=64
             ).digest()
             self._counter += 1
-            self._buffer = [int.from_bytes(block[i : i + 8], "big") for i in range(56, -8, -8)]
+            words = list(_WORDS.unpack(block))
+            words.reverse()  # popped from the end: the block's first word first
+            self._buffer = words
         return self._buffer.pop()
 
     def below(self, n: int) -> int:
@@ -53,7 +63,7 @@ class Stream:
             raise ValueError("below() needs a positive bound")
         if n == 1:
             return 0
-        limit = (1 << 64) - ((1 << 64) % n)
+        limit = _SPAN - _SPAN % n
         while True:
             word = self._word()
             if word < limit:
@@ -79,3 +89,17 @@ class Stream:
 def stream_for(*parts: object) -> Stream:
     """The stream for a key made of ``parts`` (e.g. seed, student, bank, question)."""
     return Stream(stable_hash(*parts).encode("ascii"))
+
+
+def streams_for(*parts: object) -> Callable[..., Stream]:
+    """``stream_for(*parts, *more)`` as a function of ``more``: the streams of one student's
+    questions, with what they share (``parts``) hashed once, not once per question."""
+    prefix = hashlib.blake2b(digest_size=16)
+    _feed(prefix, parts)
+
+    def stream(*more: object) -> Stream:
+        h = prefix.copy()
+        _feed(h, more)
+        return Stream(h.hexdigest().encode("ascii"))
+
+    return stream

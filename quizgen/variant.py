@@ -49,7 +49,6 @@ class Frozen(BaseModel):
 
 
 M = TypeVar("M", bound=BaseModel)
-_set = object.__setattr__
 
 
 def built(cls: type[M], **values: Any) -> M:
@@ -62,7 +61,8 @@ def built(cls: type[M], **values: Any) -> M:
     """
     fields = _FIELDS.get(cls) or _fields_of(cls)
     if len(values) == len(fields):  # every field given (the solver's case)
-        data = {name: values[name] for name, _ in fields}  # in field order, as pydantic's
+        # ``values`` is a new dict: given in field order, it is the instance's own dict.
+        data = values if tuple(values) == _NAMES[cls] else {n: values[n] for n, _ in fields}
     else:
         data = {}
         for name, field in fields:
@@ -73,19 +73,29 @@ def built(cls: type[M], **values: Any) -> M:
     return assembled(cls, data, set(values))
 
 
+# The slots every pydantic model has, set through their descriptors (object.__setattr__
+# looks each name up first): a model is assembled in half the time.
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+_new = object.__new__
+
+
 def assembled(cls: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
     """An instance of ``cls`` whose ``__dict__`` is ``data`` (every field, in field order,
     each value already of its field's type), as validation or ``model_construct`` would leave
     it with ``fields_set``; nothing is checked, so only for data this program made."""
-    m = cls.__new__(cls)
-    _set(m, "__dict__", data)
-    _set(m, "__pydantic_fields_set__", fields_set)
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
+    m = _new(cls)
+    _SET_DICT(m, data)
+    _SET_FIELDS_SET(m, fields_set)
+    _SET_EXTRA(m, None)
+    _SET_PRIVATE(m, None)
     return m
 
 
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _fields_of(cls: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
@@ -95,6 +105,7 @@ def _fields_of(cls: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
     if any(f.alias is not None or f.validation_alias is not None for f in fields.values()):
         raise TypeError(f"{cls.__name__} has aliases: it needs model_construct")
     _FIELDS[cls] = found = tuple(fields.items())
+    _NAMES[cls] = tuple(fields)
     return found
 
 

@@ -54,6 +54,7 @@ def test_built_models_are_what_model_construct_makes() -> None:
         (KeyMistake, mistake),
         (OptionKey, {"id": "o1", "label": "A", "text": "t", "correct": True, "feedback": None}),
         (NumericKey, {"value": "1", "approx": 1.0, "display": "1"}),  # defaults filled
+        (KeyMistake, {"feedback": "no", "value": "3/4", "display": "0.75"}),  # another order
     ]:
         fast, slow = built(cls, **values), cls.model_construct(**values)
         assert fast == slow

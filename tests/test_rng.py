@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from quizgen.rng import Stream, stable_hash, stream_for
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quizgen.rng import Stream, stable_hash, stream_for, streams_for
 
 
 def test_stable_hash_is_pinned() -> None:
@@ -32,3 +35,25 @@ def test_below_is_roughly_uniform() -> None:
 def test_shuffle_is_a_permutation() -> None:
     items = list(range(50))
     assert sorted(Stream(b"x").shuffled(items)) == items
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(st.text(max_size=30) | st.integers(), min_size=0, max_size=4),
+    st.lists(st.text(max_size=30) | st.integers(), min_size=0, max_size=3),
+)
+def test_streams_for_a_prefix_are_the_streams_for_the_whole_key(
+    first: list[object], more: list[object]
+) -> None:
+    whole, split = stream_for(*first, *more), streams_for(*first)(*more)
+    assert [whole.below(1000) for _ in range(20)] == [split.below(1000) for _ in range(20)]
+
+
+def test_a_block_of_words_is_read_in_order_big_endian() -> None:
+    import hashlib
+
+    stream = Stream(b"words")
+    key = hashlib.blake2b(b"words", digest_size=32).digest()
+    block = hashlib.blake2b((0).to_bytes(8, "big"), key=key, digest_size=64).digest()
+    expected = [int.from_bytes(block[i : i + 8], "big") for i in range(0, 64, 8)]
+    assert [stream._word() for _ in range(8)] == expected

@@ -44,6 +44,7 @@ __all__ = [
     "Text",
     "compile_bank",
     "compile_question",
+    "memo_key",
 ]
 
 _COMPARISON = re.compile(r"(<=|>=|==|!=|<|>)")
@@ -65,6 +66,8 @@ class Text:
     # (feedback naming one or two values): its renders are then remembered by those values.
     names: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
     memo: dict[tuple, str] = field(default_factory=dict, repr=False, compare=False)
+    # Every name the text reads (whatever their number): what a part's memo is keyed by.
+    reads: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def render(self, context: Mapping[str, Any]) -> str:
         """The text for these values.
@@ -78,7 +81,7 @@ class Text:
             return self._render(context)
         # A template is a pure function of the values it reads; the key holds each value's
         # type too, since 2 and an inexact 2.0 display differently.
-        key = tuple([_memo_key(context.get(n)) for n in self.names])
+        key = tuple([memo_key(context.get(n)) for n in self.names])
         found = self.memo.get(key)
         if found is None:
             if len(self.memo) >= _TEXT_MEMO_MAX:
@@ -99,7 +102,7 @@ class Text:
             raise TemplateFailure(self, exc) from None
 
 
-def _memo_key(value: Any) -> tuple:
+def memo_key(value: Any) -> tuple:
     """A value as part of a memo key: its type and value (a Fraction by its numerator and
     denominator: hashing a Fraction costs a modular inverse)."""
     kind = value.__class__
@@ -236,7 +239,7 @@ class _Compiler:
             )
             return Text(source, template, path)
         remembered = tuple(sorted(names)) if len(names) <= _MEMO_NAMES else None
-        return Text(source, template, path, pieces, remembered)
+        return Text(source, template, path, pieces, remembered, reads=frozenset(names))
 
 
 # Names jinja does not look up in the context (constants, its own specials).
@@ -310,7 +313,7 @@ def _evaluator(expr: sympy.Basic) -> Callable[[Mapping[str, Any]], Any]:
 
     def remembered(env: Mapping[str, Any]) -> Any:
         try:
-            key = tuple([_memo_key(env[n]) for n in names])
+            key = tuple([memo_key(env[n]) for n in names])
         except KeyError:  # a name without a value: the formula says which
             return fn(env)
         found = memo.get(key, memo)
@@ -331,7 +334,7 @@ def _comparison_key(sides: list[Formula]) -> Callable[[Mapping[str, Any]], tuple
     if all(_cheap(node) for side in sides for node in sympy.preorder_traversal(side.expr)):
         return None
     names = tuple(sorted({s.name for side in sides for s in side.expr.free_symbols}))
-    return lambda env: tuple([_memo_key(env[n]) for n in names])
+    return lambda env: tuple([memo_key(env[n]) for n in names])
 
 
 def _cheap(node: sympy.Basic) -> bool:
@@ -389,15 +392,38 @@ class CompiledAnswer:
     texts: tuple[Text, ...] = ()  # text answers / rubric / truefalse feedback
     variables: Mapping[str, sympy.Symbol] = field(default_factory=dict)
 
+    @property
+    def shuffled(self) -> bool:
+        """Whether the options are shown in an order drawn for each variant."""
+        return isinstance(self.answer, (B.ChoiceAnswer, B.MultiAnswer)) and self.answer.shuffle
+
+    def reads(self) -> frozenset[str]:
+        """Every name the answer's formulas, condition and texts read."""
+        formulas = [self.formula, *(f for f, _ in self.mistakes)]
+        formulas += [body for body, _ in self.options if isinstance(body, Formula)]
+        formulas += self.condition.sides if self.condition is not None else ()
+        texts = [*(t for _, t in self.mistakes), *self.texts]
+        texts += [body for body, _ in self.options if isinstance(body, Text)]
+        texts += [feedback for _, feedback in self.options if feedback is not None]
+        names = {s.name for f in formulas if f is not None for s in f.expr.free_symbols}
+        return frozenset(names.union(*(t.reads for t in texts)))
+
 
 @dataclass(frozen=True)
 class CompiledPart:
-    """One part of a multipart question."""
+    """One part of a multipart question.
+
+    ``reads`` are the parameter and ``let`` names that the part's answer and texts read: a
+    solved part is a pure function of their values (and of its option order), so variants
+    that agree on them share one (``solved``, filled by :mod:`quizgen.generate.solve`).
+    """
 
     part: Any
     spec: CompiledAnswer
     prompt: Text
     solution: Text | None
+    reads: tuple[str, ...] = ()
+    solved: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _answer(c: _Compiler, answer: Any, path: Path) -> CompiledAnswer:
@@ -487,7 +513,9 @@ def _parts(c: _Compiler, q: B.MultipartQuestion) -> list[CompiledPart]:
         spec = _answer(c, part, path)
         prompt = c.text(part.prompt, (*path, "prompt"))
         solution = c.text(part.solution, (*path, "solution"), {"answer"}) if part.solution else None
-        parts.append(CompiledPart(part, spec, prompt, solution))
+        texts = (prompt, solution) if solution is not None else (prompt,)
+        reads = spec.reads().union(*(t.reads for t in texts)) & set(c.names)
+        parts.append(CompiledPart(part, spec, prompt, solution, tuple(sorted(reads))))
     return parts
 
 
@@ -514,6 +542,9 @@ class CompiledQuestion:
     spec: CompiledAnswer | None
     parts: list[CompiledPart]
     solved: dict[tuple, Variant] = field(default_factory=dict, repr=False)
+    #: The option counts of the answers whose options are shuffled, in spec order: each
+    #: draw shuffles one order per entry, after the parameters.
+    shuffles: tuple[int, ...] = ()
 
     @property
     def id(self) -> str:
@@ -553,7 +584,9 @@ def compile_question(bank: B.Bank, index: int) -> CompiledQuestion:
     if c.errors:
         raise BankErrors(c.errors)
     space = ParamSpace(bank, params, lets, [w for w in where if w is not None])
-    return CompiledQuestion(bank, index, q, space, prompt, solution, spec, parts)
+    specs = [spec] if spec is not None else [p.spec for p in parts]
+    shuffles = tuple(len(s.options) for s in specs if s.shuffled)
+    return CompiledQuestion(bank, index, q, space, prompt, solution, spec, parts, shuffles=shuffles)
 
 
 def compile_bank(bank: B.Bank) -> list[CompiledQuestion]:

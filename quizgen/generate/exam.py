@@ -29,7 +29,7 @@ from quizgen.inputs import (
     header_name,
     read_text,
 )
-from quizgen.rng import stream_for
+from quizgen.rng import stream_for, streams_for
 from quizgen.variant import BankRef, Exam, Paper
 
 __all__ = [
@@ -237,10 +237,8 @@ def draw_papers(
     questions = compiled if compiled is not None else [q for b in banks for q in compile_bank(b)]
     for number, student in enumerate(students, start=start):
         chosen = select_questions(questions, pick, seed, student.id)
-        variants = [
-            draw_variant(q, stream_for("variant", seed, student.id, q.bank.id, q.id))
-            for q in chosen
-        ]
+        streams = streams_for("variant", seed, student.id)  # stream_for(..., bank, question)
+        variants = [draw_variant(q, streams(q.bank.id, q.id)) for q in chosen]
         yield Paper(student_id=student.id, name=student.name, number=number, variants=variants)
 
 

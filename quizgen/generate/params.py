@@ -246,6 +246,18 @@ class ParamSpace:
             DrawError: no draw met the ``where`` constraints within :data:`MAX_TRIES`,
                 or a formula failed for the values drawn.
         """
+        return self.complete(self.draw_constrained(stream, fixed))
+
+    def draw_constrained(self, stream: Stream, fixed: Mapping[str, Any] | None = None) -> Values:
+        """Draw parameters as :meth:`draw` does, with only the ``let`` values that the
+        constraints read (the first :attr:`constrained`); :meth:`complete` adds the others.
+
+        The parameters fix every ``let``, so a caller that already holds what these
+        parameters give (a solved variant) skips the rest: the stream is drawn from the same.
+
+        Raises:
+            DrawError: as :meth:`draw`, for the parameters and those ``let`` values.
+        """
         failures: dict[int, int] = {}
         for _ in range(MAX_TRIES if self.where else 1):
             values, broken = self._attempt(stream, fixed)
@@ -275,12 +287,36 @@ class ParamSpace:
         for i in stages[0]:
             if not where[i].holds(values):
                 return values, i
-        for (name, formula), stage in zip(self.lets, stages[1:], strict=True):
+        for name, formula, stage in self._constrained_lets:
             values[name] = self.value(formula, values)
             for i in stage:
                 if not where[i].holds(values):
                     return values, i
         return values, None
+
+    def complete(self, values: Values) -> Values:
+        """``values`` from :meth:`draw_constrained` with every other ``let`` evaluated,
+        in order (as :meth:`draw` returns them).
+
+        Raises:
+            DrawError: a formula failed for these values.
+        """
+        for name, formula in self.lets[self.constrained :]:
+            values[name] = self.value(formula, values)
+        return values
+
+    @cached_property
+    def constrained(self) -> int:
+        """How many ``let`` values (the first ones) a constraint reads, or one after them."""
+        return max((k for k, stage in enumerate(self.stages) if stage), default=0)
+
+    @cached_property
+    def _constrained_lets(self) -> list[tuple[str, Formula, list[int]]]:
+        """(name, formula, constraints tested once it is known) of the first
+        :attr:`constrained` ``let`` values."""
+        n = self.constrained
+        staged = zip(self.lets[:n], self.stages[1 : n + 1], strict=True)
+        return [(name, f, stage) for (name, f), stage in staged]
 
     def _never_met(self, failures: dict[int, int]) -> DrawError:
         worst = self.where[max(failures, key=failures.__getitem__)]

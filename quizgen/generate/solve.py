@@ -14,7 +14,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from quizgen.bank import model as B
-from quizgen.generate.compile import CompiledAnswer, CompiledPart, CompiledQuestion, TemplateFailure
+from quizgen.generate.compile import (
+    CompiledAnswer,
+    CompiledPart,
+    CompiledQuestion,
+    TemplateFailure,
+    memo_key,
+)
 from quizgen.generate.params import Formula, Values, draw_error
 from quizgen.math.mp import MP
 from quizgen.math.numbers import Num, display, exact_text
@@ -71,26 +77,19 @@ def draw_variant(
 def _variant(
     question: CompiledQuestion, stream: Stream, fixed: Mapping[str, Any] | None
 ) -> Variant:
-    values = question.space.draw(stream, fixed)
+    space = question.space
+    values = space.draw_constrained(stream, fixed)  # the other lets only if it is solved
     # Option orders are drawn now, in spec order, so that the drawn parameters and orders
     # together determine the variant, and equal draws can share one solved variant.
-    orders = tuple(
-        tuple(stream.shuffled(range(len(s.options))))
-        for s in _choice_specs(question)
-        if s.answer.shuffle
-    )
+    orders = tuple(tuple(stream.shuffled(range(n))) for n in question.shuffles)
     key = (tuple(values[p.name] for p in question.params), orders)
     cached = question.solved.get(key)
     if cached is None:
         if len(question.solved) >= CACHE_LIMIT:
             question.solved.clear()
+        space.complete(values)
         cached = question.solved[key] = _Solver(question, values, iter(orders)).variant()
     return cached
-
-
-def _choice_specs(question: CompiledQuestion) -> list[CompiledAnswer]:
-    specs = [question.spec] if question.spec is not None else [p.spec for p in question.parts]
-    return [s for s in specs if isinstance(s.answer, (B.ChoiceAnswer, B.MultiAnswer))]
 
 
 @dataclass
@@ -110,7 +109,7 @@ class _Solver:
         q, spec = self.question.question, self.question.spec
         answer, parts, shown = None, [], ""
         if spec is not None:
-            answer = self.key(spec)
+            answer = self.key(spec, next(self.orders) if spec.shuffled else None)
             shown = answer_markdown(answer, labels=False)
         else:
             parts = [self.part(p) for p in self.question.parts]
@@ -138,7 +137,20 @@ class _Solver:
         return digest[:16]
 
     def part(self, p: CompiledPart) -> PartVariant:
-        key = self.key(p.spec)
+        """The solved part, shared by the variants whose values of the names it reads (and
+        option order) are the same: a part is a pure function of them."""
+        order = next(self.orders) if p.spec.shuffled else None
+        values = self.values
+        key = (tuple([memo_key(values[n]) for n in p.reads]), order)
+        found = p.solved.get(key)
+        if found is None:
+            if len(p.solved) >= CACHE_LIMIT:
+                p.solved.clear()
+            found = p.solved[key] = self.solve_part(p, order)
+        return found
+
+    def solve_part(self, p: CompiledPart, order: tuple[int, ...] | None) -> PartVariant:
+        key = self.key(p.spec, order)
         solution = (
             p.solution.render({**self.context, "answer": answer_markdown(key, labels=False)})
             if p.solution
@@ -156,14 +168,15 @@ class _Solver:
     def value(self, formula: Formula) -> Any:
         return self.question.space.value(formula, self.values)
 
-    def key(self, s: CompiledAnswer) -> AnswerKey:
+    def key(self, s: CompiledAnswer, order: tuple[int, ...] | None = None) -> AnswerKey:
+        """The answer key of ``s`` (``order``: its options' drawn order, if shuffled)."""
         a = s.answer
         if isinstance(a, B.NumericAnswer):
             return self.numeric(s)
         if isinstance(a, B.ExpressionAnswer):
             return self.expression(s)
         if isinstance(a, (B.ChoiceAnswer, B.MultiAnswer)):
-            return self.choice(s)
+            return self.choice(s, order)
         if isinstance(a, B.TrueFalseAnswer):
             truth = a.answer if isinstance(a.answer, bool) else s.condition.holds(self.values)
             feedback = s.texts[0].render(self.context) if s.texts else None
@@ -222,7 +235,7 @@ class _Solver:
             ],
         )
 
-    def choice(self, s: CompiledAnswer) -> ChoiceKey:
+    def choice(self, s: CompiledAnswer, order: tuple[int, ...] | None) -> ChoiceKey:
         a = s.answer
         rendered = []
         for (body, fb), opt in zip(s.options, a.options, strict=True):
@@ -233,8 +246,8 @@ class _Solver:
             )
             rendered.append((text, opt.correct, fb.render(self.context) if fb else None))
         self.check_distinct(s, rendered)
-        if a.shuffle:
-            rendered = [rendered[i] for i in next(self.orders)]
+        if order is not None:
+            rendered = [rendered[i] for i in order]
         bank_id, question_id = self.question.bank.id, self.question.id
         options = [
             built(

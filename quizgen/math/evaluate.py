@@ -88,6 +88,12 @@ _EXACT_AT: dict[str, dict[int, int]] = {
 }
 # sympy heads whose mpmath function has another name.
 _MP_NAMES = {"Abs": "fabs"}
+# floor/ceiling of a square root take the whole root (math.isqrt) of an exact radicand up to
+# this many bits (numerator × denominator): at 50 digits (166 bits), mpmath's correctly
+# rounded root is far closer to the true one than any whole number is, so its floor is the
+# same; ``floor(sqrt(a^2 + b^2 + c^2))^2 == a^2 + b^2 + c^2`` tests a square without mpmath.
+WHOLE_ROOT_BITS = 100
+_WHOLE_ROOTS = {"floor": False, "ceiling": True}  # head -> rounds up
 # Functions with a pole at 0 (mpmath raises ZeroDivisionError there; the evaluator says why).
 _POLE_AT_ZERO = frozenset({"cot", "csc", "coth", "csch"})
 MAX_FACTORIAL = 10_000  # larger whole numbers: factorial is computed in floating point
@@ -255,6 +261,10 @@ def _integer_root(x: int, n: int) -> tuple[int, bool]:
     return sympy.integer_nthroot(x, n)
 
 
+def _is_square_root(expr: sympy.Basic) -> bool:
+    return bool(expr.is_Pow) and expr.args[1] == sympy.S.Half
+
+
 def _sign(value: int | Fraction) -> int:
     return (value > 0) - (value < 0)
 
@@ -300,6 +310,9 @@ class _Compiler:
         # overflow) only under a policy with a bound on magnitudes.
         self.check = _checker(policy, mp)
         self.check_arithmetic = None if policy.max_mag is None else self.check
+        # Whole roots only where the generic path is the same (see WHOLE_ROOT_BITS): no bound
+        # on magnitudes or exact sizes that could refuse the root, and enough precision.
+        self.whole_roots = policy == STRICT and mp.prec >= WHOLE_ROOT_BITS + 32
         self.special: dict[str, Callable[[list[Fn]], Fn]] = {
             "exp": self.exp,
             "log": self.log,
@@ -336,6 +349,9 @@ class _Compiler:
         head = _HEAD_NAMES.get(type(expr))
         if head is None:
             raise ValueError(f"cannot evaluate {type(expr).__name__} in a formula")
+        if head in _WHOLE_ROOTS and self.whole_roots and _is_square_root(expr.args[0]):
+            radicand = self.visit(expr.args[0].args[0])
+            return self.whole_root(_WHOLE_ROOTS[head], radicand, self.special[head](args))
         special = self.special.get(head)
         return special(args) if special else self.function(head, args)
 
@@ -514,6 +530,30 @@ class _Compiler:
             if isinstance(x, EXACT):
                 return exact_op(x)
             return int(mp_op(_real_part(x)))
+
+        return rounded
+
+    def whole_root(self, up: bool, radicand: Fn, generic: Fn) -> Fn:
+        """floor (or, ``up``, ceiling) of the square root of ``radicand``: by
+        :func:`math.isqrt` when the radicand is exact, not negative and small enough
+        (:data:`WHOLE_ROOT_BITS`), the same whole number mpmath's root would round to;
+        otherwise ``generic``, the rounding of the root as any other function's."""
+
+        def rounded(env: Env) -> Real:
+            x = radicand(env)
+            kind = x.__class__
+            if kind is int:
+                top, bottom = x, 1
+            elif kind is Fraction:
+                top, bottom = x.numerator * x.denominator, x.denominator
+            else:
+                return generic(env)
+            if top < 0 or top.bit_length() > WHOLE_ROOT_BITS:
+                return generic(env)
+            root = math.isqrt(top)  # floor(sqrt(p/q)) = floor(isqrt(p*q) / q)
+            if up and root * root != top:
+                root += 1
+            return -(-root // bottom) if up else root // bottom
 
         return rounded
 
