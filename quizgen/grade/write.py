@@ -43,7 +43,7 @@ from quizgen.grade.pipeline import (
     response_text,
 )
 from quizgen.keyfile import StudentRow, papers_by_id, student_rows
-from quizgen.output import file_stems, write_text_atomic
+from quizgen.output import file_stems, write_staged, write_text_atomic
 from quizgen.pool import default_jobs
 from quizgen.variant import Exam, Paper, assembled
 
@@ -647,24 +647,6 @@ def _quiet() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-
-
-def _write_plain(path: Path, text: str) -> None:
-    """Write a file of a staged folder: the folder is swapped in whole, or removed.
-
-    What ``open(path, "wb").write`` does (mode 0o666 less the umask), without a buffered
-    file object around the one write: ~15 µs less a file, 20,000 files for 10,000 students.
-    """
-    data = memoryview(text.encode("utf-8"))
-    fd = os.open(path, _NEW_FILE, 0o666)
-    try:
-        while data:
-            data = data[os.write(fd, data) :]
-    finally:
-        os.close(fd)
-
-
 def _feedback_range(
     out: Path,
     exam: Exam,
@@ -675,7 +657,7 @@ def _feedback_range(
 ) -> list[Path]:
     """Write the feedback files of ``todo`` (stem, grade, and the paper or None: then it is
     read through ``papers()``, a mapping id → paper); plainly when ``out`` is ``staged``."""
-    write = _write_plain if staged else write_text_atomic
+    write = write_staged if staged else write_text_atomic
     folder = out / "feedback"
     written = []
     for stem, student, paper in todo:
