@@ -545,17 +545,18 @@ def grade(
 
     Exit code 1 when a submission (or part of one) was rejected: see rejected.csv.
     """
-    # What only grading needs is imported while the submissions are read (see _loading).
-    with collector.paused():  # loading makes long-lived objects, no cycles (see collector)
-        from quizgen.grade.submissions import read_key, read_submissions
-        from quizgen.pool import default_jobs
+    from quizgen.grade.overrides import read_marks
+    from quizgen.grade.pipeline import start_grading
+    from quizgen.grade.submissions import read_key, read_submissions
+    from quizgen.grade.write import grade_into, gradebook_writer
+    from quizgen.output import staged_dir
+    from quizgen.pool import default_jobs
+    from quizgen.render.feedback import feedback_files
 
-        if gradebook:
-            from quizgen.grade.write import gradebook_writer
-
-            gradebook_writer(gradebook)  # an unknown name fails before any work
-        exam = read_key(key)
-    marks, bad_marks = _read_marks(overrides)
+    if gradebook:
+        gradebook_writer(gradebook)  # an unknown name fails before any work
+    exam = read_key(key)
+    marks, bad_marks = read_marks(overrides) if overrides else ([], [])
     if regrade:
         from quizgen.bank import load_banks
         from quizgen.generate.regrade import regrade_exam  # sympy: only when re-solving
@@ -563,21 +564,9 @@ def grade(
         exam, changes = regrade_exam(exam, load_banks(regrade))
         out.print(_regrade_table(changes))
     shard = _students_range(exam, students)  # a bad range fails before any reading
-    with collector.paused():  # and sympy, loaded meanwhile
-        found = read_submissions(
-            submissions,
-            exam,
-            first=first,
-            jobs=jobs or default_jobs(),
-            meanwhile=_loading(templates),
-        )
+    found = read_submissions(submissions, exam, first=first, jobs=jobs or default_jobs())
     if shard is not None:
         exam, found = _shard(exam, found, shard, students)
-    from quizgen.grade.pipeline import start_grading
-    from quizgen.grade.write import grade_into
-    from quizgen.output import staged_dir
-    from quizgen.render.feedback import feedback_files
-
     target = _out_dir(out_dir, force)
     found.rejections.extend(bad_marks)
     run = start_grading(exam, found, timeout=timeout, regraded=bool(regrade), validated=True)
@@ -599,32 +588,6 @@ def grade(
     if report.rejections:
         err.print(f"{len(report.rejections)} rejection(s): see {target / 'rejected.csv'}")
         raise typer.Exit(1)
-
-
-def _read_marks(overrides: Path | None) -> tuple[list[Any], list[Any]]:
-    if overrides is None:
-        return [], []
-    from quizgen.grade.overrides import read_marks
-
-    return read_marks(overrides)
-
-
-def _loading(templates: Path | None) -> Callable[[set[str]], None]:
-    """What ``grade`` loads while the submissions are read (see ``read_submissions``): the
-    grading and feedback code, the checkers of the kinds of answer given (sympy only for
-    expressions) and the feedback pages' templates, before the processes that grade are
-    forked (they inherit it all)."""
-
-    def load(kinds: set[str]) -> None:
-        import quizgen.grade.write  # noqa: F401 - and the pipeline: what grading runs
-        from quizgen.grade.checkers import load_checkers
-        from quizgen.render.feedback import load_feedback
-
-        load_checkers(kinds)
-        if kinds:
-            load_feedback(templates)
-
-    return load
 
 
 def _students_range(exam: Any, students: str | None) -> tuple[int, int] | None:

@@ -230,9 +230,9 @@ ONE_FORMULA = (
 def test_grading_loads_sympy_only_when_an_expression_is_answered(
     tmp_path: Path, quizgen_cli: Callable[..., list], formula: str, loads: bool
 ) -> None:
-    """The checkers are loaded while the submissions are read, by the kinds of answer
-    given: an exam with an expression question whose answers are all blank needs no
-    sympy (a blank is "no answer" unchecked); one expression answered loads it."""
+    """`quizgen grade` loads sympy only for an expression answered: an exam with an
+    expression question whose answers are all blank needs none (a blank is "no answer"
+    unchecked); one expression answered loads it."""
     answers = {"sum": "10.5", "pick": "A", "word": "blue", "lstm": formula}
     out, modules = _graded_alone(tmp_path, quizgen_cli, ONE_FORMULA, answers)
     assert ("sympy" in modules) is loads
@@ -342,43 +342,6 @@ def test_grading_with_feedback_does_not_build_the_bank_model(module: str) -> Non
     modules = _modules_after(f"import {module}")
     assert "quizgen.bank.model" not in modules
     assert "yaml" not in modules
-
-
-_FIRST_PAGE = """
-import sys
-sys.path.insert(0, {tests!r})
-from classroom import make_exam, submission
-from quizgen.grade.pipeline import grade_exam
-from quizgen.grade.records import Submission
-from quizgen.render.feedback import feedback_files, load_feedback
-
-exam = make_exam(1)
-sent = Submission.model_validate(submission(exam, "s1"))
-student = grade_exam(exam, [sent]).students[0]
-{load}
-before = set(sys.modules)
-pages = feedback_files(exam, exam.papers[0], student)
-assert "<math" in pages[".html"]
-print("\\n".join(sorted(set(sys.modules) - before)))
-"""
-
-
-@pytest.mark.parametrize("load", [True, False])
-def test_feedback_loaded_ahead_renders_its_first_page_without_loading_more(load: bool) -> None:
-    """`grade` calls load_feedback while the submissions are read, before it forks the
-    processes that render: the first page then loads no module (the MathML converter
-    included, which the first formula loaded); without it, the first page does."""
-    tests = str(Path(__file__).resolve().parent)
-    script = _FIRST_PAGE.format(tests=tests, load="load_feedback()" if load else "")
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=checkout_env()
-    )
-    assert result.returncode == 0, result.stderr
-    loaded = set(result.stdout.split())
-    if load:
-        assert loaded == set()
-    else:
-        assert "latex2mathml.converter" in loaded
 
 
 _FIRST_CHECK = """

@@ -17,7 +17,7 @@ any other failure inside a checker          ``invalid``, "could not check this a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from functools import cache
 from typing import Any
@@ -43,22 +43,20 @@ from quizgen.variant import (
     TrueFalseKey,
 )
 
-__all__ = ["Response", "check_response", "is_empty", "load_checkers"]
+__all__ = ["Response", "check_response"]
 
 Response = str | Sequence[str] | bool | int | float | None
 
 NO_ANSWER = "no answer"
 
 
-def is_empty(response: Response) -> bool:
-    """Whether ``response`` gives no answer (None, only whitespace, or a list of such):
-    it is graded "no answer" without running a checker."""
+def _is_empty(response: Response) -> bool:
     if response is None:
         return True
     if isinstance(response, str):
         return not response.strip()
     if isinstance(response, (list, tuple)):
-        return all(is_empty(r) for r in response)
+        return all(_is_empty(r) for r in response)
     return False
 
 
@@ -77,7 +75,7 @@ def _as_text(response: Response) -> str:
     if isinstance(response, (int, float)):
         return repr(response)
     if isinstance(response, (list, tuple)):
-        items = [r for r in response if not is_empty(r)]
+        items = [r for r in response if not _is_empty(r)]
         if len(items) != 1:
             text = ", ".join(map(str, items))
             raise MathSyntaxError("expected a single answer", text, 0, max(1, len(text)))
@@ -87,7 +85,7 @@ def _as_text(response: Response) -> str:
 
 def _as_list(response: Response) -> str | list[str]:
     if isinstance(response, (list, tuple)):
-        return [str(r) for r in response if not is_empty(r)]
+        return [str(r) for r in response if not _is_empty(r)]
     return _as_text(response)
 
 
@@ -154,15 +152,6 @@ def _could_not(reason: str) -> Verdict:
     )
 
 
-def load_checkers(kinds: Iterable[str]) -> None:
-    """Import what checking answers to keys of these ``kind`` values needs, ahead of the
-    first check: the expression checker loads sympy (about half a second), which a command
-    may load while something else runs (``quizgen grade`` does while the submissions are
-    read), and before it forks the processes that check. Other kinds need nothing."""
-    if "expression" in kinds:
-        _expression_checker()
-
-
 def _load_outside_the_bound(key: AnswerKey) -> None:
     """Import (and cache) what the check of ``key`` needs before its time bound starts, so
     that loading sympy (about a second) is never counted against a student's answer."""
@@ -188,7 +177,7 @@ def check_response(
     Returns:
         The verdict; this function does not raise for any response.
     """
-    if is_empty(response):
+    if _is_empty(response):
         return Verdict(status="incorrect", score=0, feedback=NO_ANSWER, method="empty")
     if isinstance(key, EssayKey):  # recorded whatever its length; a person reads it
         return check_essay(key, _as_text_lenient(response))

@@ -18,7 +18,7 @@ Every file is read through :mod:`quizgen.inputs` (bounded size, depth and number
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +28,6 @@ from pydantic import ValidationError
 
 from quizgen.errors import UsageError, did_you_mean
 from quizgen.fingerprint import exam_fingerprint
-from quizgen.grade.checkers import is_empty
 from quizgen.grade.forms import parse_csv_submissions
 from quizgen.grade.records import (
     RESPONSE_KINDS,
@@ -426,12 +425,7 @@ def _read_file(path: Path, exam: Exam, students: _Students) -> Submissions:
 
 
 def read_submissions(
-    paths: Iterable[Path],
-    exam: Exam,
-    *,
-    first: bool = False,
-    jobs: int = 1,
-    meanwhile: Callable[[set[str]], None] | None = None,
+    paths: Iterable[Path], exam: Exam, *, first: bool = False, jobs: int = 1
 ) -> Submissions:
     """Read every submission file (or folder of them) and check them against ``exam``.
 
@@ -442,10 +436,6 @@ def read_submissions(
         jobs: processes that read the files (and check each one's answers against the
             student's paper), by ranges of :data:`READ_RANGE` files; what is found does
             not depend on it.
-        meanwhile: called here with the kinds of answer key (``expression``, ``numeric``,
-            …) that the submissions of each range answer, as each range is read, while
-            the other processes read on: the caller loads what grading those answers
-            needs (sympy for expressions) beside the reading, not after it.
 
     Raises:
         UsageError: see :func:`submission_files`.
@@ -454,82 +444,39 @@ def read_submissions(
     found = Submissions(rejections=rejections)
     _READING.update(files=files, exam=exam, students=_Students(exam), mine=exam_fingerprint(exam))
     try:
-        ranges = _read_ranges(len(files), jobs)
+        ranges = [(at, at + READ_RANGE) for at in range(0, len(files), READ_RANGE)]
         answers: list[_Answers | None] = []
-        for part, checked, kinds in ordered_map(_read_range, ranges, jobs):
+        for part, checked in ordered_map(_read_range, ranges, jobs):
             found.extend(part)
             answers += checked
-            if meanwhile is not None:
-                meanwhile(kinds)
     finally:
         _READING.clear()
     return validate_submissions(exam, found, first=first, answers=answers)
 
 
 READ_RANGE = 250  # submission files per task of a reading process
-READ_FIRST = 20  # files of the first task when there are more: it tells `meanwhile` soon
-
-
-def _read_ranges(files: int, jobs: int = 1) -> list[tuple[int, int]]:
-    """The tasks of reading ``files`` files: ranges of :data:`READ_RANGE`, the first cut
-    to :data:`READ_FIRST` when there is more than one range, so that ``meanwhile`` hears
-    of the first kinds of answer while the other ranges are still being read (a single
-    range is read here, in one go). The others grow (up to twice) when that lets every
-    task of a small class be handed out at once (:func:`~quizgen.pool.ordered_map` keeps
-    ``2 * jobs`` in flight; one more would wait for ``meanwhile`` to return)."""
-    if files <= READ_RANGE:
-        return [(0, files)] if files else []
-    first = min(READ_FIRST, READ_RANGE)
-    size = max(READ_RANGE, -(-(files - first) // max(1, 2 * jobs - 1)))
-    if size > 2 * READ_RANGE:
-        size = READ_RANGE
-    return [(0, first)] + [(at, min(at + size, files)) for at in range(first, files, size)]
-
-
 _READING: dict[str, Any] = {}  # what the reading processes inherit (see quizgen.pool)
 #: A submission with the answers its paper does not have dropped, and a reason for each.
 _Answers = tuple[Received, list[Rejection]]
 
 
-def _read_range(start: int, end: int) -> tuple[Submissions, list[_Answers | None], set[str]]:
+def _read_range(start: int, end: int) -> tuple[Submissions, list[_Answers | None]]:
     """Read ``files[start:end]`` of :data:`_READING`, and check the answers of each
     submission that names a student of the exam against that student's paper (what
-    :func:`validate_submissions` does with it; None for any other); and the kinds of
-    answer key those checked answers answer (see :func:`_answered_kinds`)."""
+    :func:`validate_submissions` does with it; None for any other)."""
     exam, students, mine = _READING["exam"], _READING["students"], _READING["mine"]
     found = Submissions()
     for path in _READING["files"][start:end]:
         found.extend(_read_file(path, exam, students))
     papers = papers_by_id(exam)
     accepted = {mine, exam.seed}
-    answers: list[_Answers | None] = []
-    kinds: set[str] = set()
-    for r in found.received:
-        if _admission(r.submission, accepted, mine, papers):
-            answers.append(None)
-            continue
-        paper = papers[r.submission.student_id]
-        kept, problems = _check_answers(r, paper)
-        answers.append((kept, problems))
-        kinds |= _answered_kinds(kept.submission.answers, paper)
-    return found, answers, kinds
-
-
-def _answered_kinds(answers: dict[str, Any], paper: Paper) -> set[str]:
-    """The ``kind`` of each answer key on ``paper`` that ``answers`` (those kept: on the
-    paper) give a non-empty response to. A submission superseded later tells its kinds
-    too (which the range cannot know): sympy may then load for an answer that is not
-    graded, a rare cost and never a different grade."""
-    kinds: set[str] = set()
-    for variant in paper.variants:
-        given = answers.get(variant.question_id)
-        if given is None:
-            continue
-        for part_id, key, _ in variant.gradable():
-            response = given.get(part_id) if part_id else given
-            if key.kind not in kinds and not is_empty(response):
-                kinds.add(key.kind)
-    return kinds
+    answers = [
+        None
+        if _admission(r.submission, accepted, mine, papers)
+        else _check_answers(r, papers[r.submission.student_id])
+        for r in found.received
+    ]
+    return found, answers
 
 
 # --- checks against the exam -----------------------------------------------------------------

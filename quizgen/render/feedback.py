@@ -21,7 +21,7 @@ from quizgen.grade.pipeline import ItemResult, StudentGrade
 from quizgen.render.views import student_exam_view
 from quizgen.variant import Exam, Paper, Variant
 
-__all__ = ["feedback_files", "feedback_html", "feedback_markdown", "load_feedback"]
+__all__ = ["feedback_files", "feedback_html", "feedback_markdown"]
 
 _STATUS_TEXT = {
     "correct": "Correct",
@@ -324,22 +324,6 @@ def _style_css(templates: Path | None) -> Markup:
     except jinja2.TemplateNotFound:
         return Markup("")
     return Markup(source)
-
-
-def load_feedback(templates: Path | None = None) -> None:
-    """Load what the first feedback pages need, ahead of them: the HTML page's Markdown
-    and MathML converters and, unless ``templates`` overrides them, the packaged
-    templates compiled (an instructor's are compiled where they are first used, so that
-    a broken one is reported there). ``quizgen grade`` calls it while the submissions are
-    read, before it forks the processes that render (they inherit it all)."""
-    from quizgen.render.mathml import math_to_mathml
-
-    _html_text()
-    math_to_mathml("x")  # latex2mathml loads on the first conversion (~0.05 s)
-    if templates is None:
-        _templates(None, "md")
-        _templates(None, "html")
-        _style_css(None)
 
 
 def feedback_markdown(
