@@ -43,7 +43,7 @@ from quizgen.variant import (
     TrueFalseKey,
 )
 
-__all__ = ["Response", "check_response"]
+__all__ = ["Response", "check_response", "load_for"]
 
 Response = str | Sequence[str] | bool | int | float | None
 
@@ -152,9 +152,10 @@ def _could_not(reason: str) -> Verdict:
     )
 
 
-def _load_outside_the_bound(key: AnswerKey) -> None:
-    """Import (and cache) what the check of ``key`` needs before its time bound starts, so
-    that loading sympy (about a second) is never counted against a student's answer."""
+def load_for(key: AnswerKey) -> None:
+    """Import (and cache) what the check of ``key`` needs, before its time bound starts, so
+    that loading sympy (about a second) is never counted against a student's answer, nor in
+    the time a caller reports for the check (``timing.csv``)."""
     if isinstance(key, ExpressionKey):
         _expression_checker()
     elif isinstance(key, NumericKey):
@@ -189,7 +190,7 @@ def check_response(
             feedback=f"answer too long ({length} characters; at most {MAX_RESPONSE_CHARS})",
             method="limit",
         )
-    _load_outside_the_bound(key)
+    load_for(key)
     try:
         return run_bounded(_check_unbounded, (key, response), timeout)
     except CheckTimeout as exc:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quizgen.grade.checkers import check_response
+from quizgen.grade.checkers import check_response, load_for
 from quizgen.grade.submissions import (
     Note,
     Received,
@@ -263,6 +263,7 @@ class _Grader:
         if found is not None:
             self.hits += 1
             return found, True, 0.0
+        load_for(key)  # loading sympy is not the check's time (timing.csv)
         start = self.clock()
         verdict = check_response(key, response, timeout=self.timeout)  # never raises
         spent = self.clock() - start
