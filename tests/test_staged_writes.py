@@ -232,3 +232,24 @@ def test_shards_rendered_into_one_folder_make_the_files_of_a_whole_run(
         if p.name != "key.json"
     }
     assert [p.name for p in tmp_path.iterdir()] == ["exam"]
+
+
+def test_render_makes_no_temporary_file_per_file(
+    tmp_path: Path, drawn: Path, runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``quizgen render`` creates its files in its staged folder (one ``mkdtemp``), not
+    each through a temporary file and a rename (690 of them for these 230 students)."""
+    import tempfile
+
+    from quizgen.cli import app
+
+    made = []
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: made.append(a or k) or real(*a, **k))
+    out = tmp_path / "exam"
+    result = runner.invoke(
+        app, ["render", str(drawn / "key.json"), "--out", str(out), "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert made == []
+    assert _files(out) == {k: v for k, v in _files(drawn).items() if k != "key.json"}
