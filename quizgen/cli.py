@@ -445,6 +445,7 @@ def render(
             progress=bar,
             jobs=jobs or default_jobs(),
             opened=exam,
+            staged=True,  # `stage` is new and ours: files are created in it, not renamed
         )
     written = [target / p.relative_to(stage) for p in staged]
     first, last = bounds or (1, total)

@@ -70,8 +70,17 @@ def compute_fingerprint(exam: Exam) -> str:
 
 
 def legacy_fingerprint(exam: Exam) -> str:
-    """The fingerprint of a key written before fingerprints were stored (a seed hash)."""
-    return stable_hash("quizgen-exam", exam.title, exam.seed, *(b.id for b in exam.banks))[:LENGTH]
+    """The fingerprint of a key written before fingerprints were stored (a seed hash).
+
+    Computed once per exam and process: ``grade`` asks for it as it reads the submissions,
+    as it admits them and for its report, and rendering asks for it on every paper.
+    """
+    return _legacy(exam.title, exam.seed, tuple(b.id for b in exam.banks))
+
+
+@functools.lru_cache(maxsize=8)
+def _legacy(title: str, seed: str, banks: tuple[str, ...]) -> str:
+    return stable_hash("quizgen-exam", title, seed, *banks)[:LENGTH]
 
 
 def exam_fingerprint(exam: Exam) -> str:

@@ -56,33 +56,30 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
 
     The bytes go to a temporary sibling, renamed into place when the ``with`` block ends
     without an error (and removed if it raises), for a file too large to build in memory.
+    Ctrl-C is held back while the temporary file is made, until its name is known here:
+    an interrupt at that moment left it behind (a hidden ``.NAME.*.tmp``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
-        with os.fdopen(fd, "w+b") as handle:
+        with _interrupts_deferred():
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            handle = os.fdopen(fd, "w+b")  # closes the descriptor, whatever happens next
+        with handle:
             yield handle
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, _MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as handle:
+        handle.write(data)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -168,17 +165,19 @@ def prepare_out_dir(path: Path, force: bool = False) -> Path:
 
 @contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) back while a few renames complete; it arrives afterwards."""
+    """Hold Ctrl-C (SIGINT) back for a few system calls (renames, making a temporary file
+    and keeping its name); it arrives afterwards. The mask is restored as it was, so this
+    nests. In the main thread only, which is where Python raises KeyboardInterrupt."""
     blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is (
         threading.main_thread()
     )
     if blockable:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         if blockable:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _move_into(stage: Path, target: Path) -> None:
@@ -239,11 +238,16 @@ def staged_dir(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    stage = None
     try:
+        with _interrupts_deferred():  # Ctrl-C lands once `stage` names the folder to remove
+            stage = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+            )
         yield stage
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
         raise
     try:
         _commit(stage, target)

@@ -17,9 +17,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import midrun
 import pytest
 from classroom import BANK, make_exam, submission, write_json, write_key
 
@@ -206,55 +206,57 @@ def test_a_guessable_seed_is_warned_about(env, tmp_path, seed: str, warned: bool
 # --- Ctrl-C and the progress bar -------------------------------------------------------------
 
 
-def _interrupt_when(process: subprocess.Popen, ready, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert process.poll() is None, "finished before it could be interrupted"
-        assert time.monotonic() < deadline, "never got going"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
+def _interrupted(process: subprocess.Popen, ready) -> tuple[str, str]:
+    """Ctrl-C ``process`` at a moment ``ready()`` holds, provably mid-run; its output."""
+    midrun.stop_when(process, ready)
+    midrun.signal_stopped(process, signal.SIGINT)
+    code, stdout, stderr = midrun.finish(process, timeout=60)
+    assert code == 130, f"exit {code}, not 130, after Ctrl-C mid-run; stderr:\n{stderr}"
+    assert "interrupted" in stderr and "Traceback" not in stdout + stderr, stderr
+    return stdout, stderr
+
+
+def _generating(env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    out = tmp_path / "exam"
+    args = ["generate", str(BANK), "--count", "150", "--out", str(out), "--seed", "x" * 32]
+    return midrun.start([QUIZGEN, *args], env), out
+
+
+def _writing(tmp_path: Path) -> bool:
+    """generate's staged folder holds papers: it is writing files, not yet swapping them in."""
+    return any(any(p.glob("papers/*")) for p in tmp_path.glob(".exam.*.partial") if p.is_dir())
 
 
 def test_ctrl_c_during_generate_leaves_no_half_written_exam(env, tmp_path):
-    out = tmp_path / "exam"
-    args = ["generate", str(BANK), "--count", "150", "--out", str(out), "--seed", "x" * 32]
-    process = subprocess.Popen(
-        [QUIZGEN, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-
-    def writing() -> bool:  # the staged folder holds papers: we stop it mid-write
-        return any(any(p.glob("papers/*")) for p in tmp_path.glob(".exam.*.partial") if p.is_dir())
-
-    _interrupt_when(process, writing)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "interrupted" in stderr and "Traceback" not in stdout + stderr
+    process, out = _generating(env, tmp_path)
+    _interrupted(process, lambda: _writing(tmp_path))
     assert not out.exists() or not any(out.iterdir())
     assert list(tmp_path.glob(".exam.*")) == []
 
 
+def test_ctrl_c_is_taken_when_the_tests_run_with_it_ignored(env, tmp_path):
+    """Regression (session 13: both Ctrl-C tests exited 0 in a suite a script started in
+    the background, where SIGINT is ignored and every child inherits that): the command
+    under test gets Ctrl-C's default action back, so the Ctrl-C tests test quizgen, not
+    how their own runner was started."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `pytest ... &` in a script
+    try:
+        process, out = _generating(env, tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _interrupted(process, lambda: _writing(tmp_path))
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_ctrl_c_during_export_leaves_no_file(env, tmp_path):
     out = tmp_path / "quiz.xml"
-    args = [
-        "export",
-        str(SHIPPED),
-        "--to",
-        "moodle",
-        "--variants",
-        "400",
-        "--seed",
-        "1",
-        "--out",
-        str(out),
-    ]
-    process = subprocess.Popen(
-        [QUIZGEN, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    started = time.monotonic()
-    _interrupt_when(process, lambda: time.monotonic() - started > 3)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "Traceback" not in stdout + stderr
+    args = ["export", str(SHIPPED), "--to", "moodle", "--variants", "400", "--seed", "1"]
+    process = midrun.start([QUIZGEN, *args, "--out", str(out)], env)
+
+    def exporting() -> bool:  # its temporary file is open: the command runs, it has not ended
+        return any(tmp_path.glob(".quiz.xml.*.tmp")) and not out.exists()
+
+    _interrupted(process, exporting)
     assert list(tmp_path.iterdir()) == [tmp_path / "logs"]
 
 

@@ -7,6 +7,8 @@ keyed hash of the key's whole contents, computed once and stored in key.json.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from classroom import BANK, SEED, make_exam, students
 
@@ -70,3 +72,27 @@ def test_a_new_seed_is_128_random_bits() -> None:
 )
 def test_weak_seeds(seed: str, why: str | None) -> None:
     assert weak_seed(seed) == why
+
+
+def test_an_old_keys_fingerprint_is_computed_once(tmp_path, monkeypatch) -> None:
+    """Regression (noted since session 11): for a key without a stored fingerprint, the
+    fallback one was computed again by each step that asks for it: reading the
+    submissions, admitting them, the report, and every paper's submission template."""
+    import quizgen.fingerprint as fingerprint
+    from quizgen.grade.submissions import read_submissions, template_for
+    from quizgen.rng import stable_hash
+
+    old = make_exam(4).model_copy(update={"fingerprint": None, "title": "a key from before"})
+    expected = stable_hash("quizgen-exam", old.title, old.seed, *(b.id for b in old.banks))[:16]
+    made = []
+    monkeypatch.setattr(fingerprint, "stable_hash", lambda *a: made.append(a) or stable_hash(*a))
+    fingerprint._legacy.cache_clear()
+
+    templates = [template_for(old, paper) for paper in old.papers]
+    for template in templates:
+        (tmp_path / f"{template['student_id']}.json").write_text(json.dumps(template))
+    checked = read_submissions([tmp_path], old, jobs=1)
+    report = grade_exam(old, checked)
+    assert {t["exam"] for t in templates} == {report.exam} == {expected}
+    assert len(checked.received) == 4 and checked.rejections == []
+    assert len(made) == 1

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from quizgen.errors import UsageError
-from quizgen.output import INCOMPLETE, prepare_out_dir, staged_dir, write_text_atomic
+from quizgen.output import (
+    INCOMPLETE,
+    atomic_file,
+    prepare_out_dir,
+    staged_dir,
+    write_bytes_atomic,
+    write_staged,
+    write_text_atomic,
+)
 
 
 def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
@@ -113,3 +126,59 @@ def test_a_key_in_a_folder_left_incomplete_is_refused(tmp_path: Path) -> None:
     write_text_atomic(tmp_path / INCOMPLETE, "")
     with pytest.raises(UsageError, match="quizgen was stopped while writing this exam"):
         read_key(tmp_path / "key.json")
+
+
+@pytest.fixture()
+def ctrl_c_as_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Ctrl-C reaches this (main) thread the moment ``tempfile`` has made a file or folder.
+
+    Regression (session 14: the Ctrl-C export test, stopping ``export`` as its temporary file
+    appeared, found ``.quiz.xml.*.tmp`` left once in ~30 runs): an interrupt between the
+    making and the ``try`` that removes it left a hidden temporary file or staged folder.
+    SIGINT's own handler is put back for the test, whatever the runner inherited.
+    """
+    real_file, real_folder = tempfile.mkstemp, tempfile.mkdtemp
+
+    def interrupted(real: Callable[..., Any]) -> Callable[..., Any]:
+        def make(*args: Any, **kwargs: Any) -> Any:
+            made = real(*args, **kwargs)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            return made
+
+        return make
+
+    monkeypatch.setattr(tempfile, "mkstemp", interrupted(real_file))
+    monkeypatch.setattr(tempfile, "mkdtemp", interrupted(real_folder))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _write_through_atomic_file(target: Path) -> None:
+    with atomic_file(target) as handle:
+        handle.write(b"new")
+
+
+def _write_through_a_stage(target: Path) -> None:
+    with staged_dir(target) as stage:
+        write_staged(stage / "a.txt", "new")
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _write_through_atomic_file,
+        lambda target: write_bytes_atomic(target, b"new"),
+        lambda target: write_text_atomic(target, "new"),
+        _write_through_a_stage,
+    ],
+    ids=["atomic_file", "write_bytes_atomic", "write_text_atomic", "staged_dir"],
+)
+def test_ctrl_c_as_the_temporary_is_made_leaves_nothing(
+    tmp_path: Path, ctrl_c_as_made: None, write: Callable[[Path], None]
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        write(tmp_path / "a.txt")
+    assert list(tmp_path.iterdir()) == []

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
+import midrun
 import pytest
 from conftest import BANKS, checkout_env
 
@@ -107,13 +107,26 @@ def test_staged_and_atomic_writes_give_the_same_exam(tmp_path: Path, jobs: int) 
 
 
 def _quizgen(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    """The console script in a session of its own (its workers in its process group)."""
+    return midrun.start(
         ["quizgen", *args],
-        env=checkout_env(),
+        checkout_env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
+
+
+def _killed_when(process: subprocess.Popen, ready) -> None:
+    """``kill -9`` of the process and its workers, as the OOM killer does, provably mid-run
+    (stopped first, while ``ready()`` holds and it is not moving files into place)."""
+    midrun.stop_when(process, ready, group=True)
+    midrun.signal_stopped(process, signal.SIGKILL, group=True)
+    assert midrun.finish(process, timeout=60)[0] == -signal.SIGKILL
+
+
+def _stage_holds(parent: Path, name: str) -> bool:
+    return any((p / name).exists() for p in parent.glob(".exam.*.partial"))
 
 
 @pytest.mark.parametrize("when", ["drawing", "rendering"])
@@ -125,25 +138,118 @@ def test_a_hard_kill_mid_run_loses_nothing_of_the_previous_exam(tmp_path: Path, 
     out = tmp_path / "exam"
     args = ["generate", str(BANKS / "rnn-lstm.yaml"), "--out", str(out), "--jobs", "2"]
     first = _quizgen(*args, "--count", "60", "--seed", "a" * 24)
-    assert first.wait(timeout=300) == 0
+    assert midrun.finish(first, timeout=300)[0] == 0
     before = _files(out)
 
     second = _quizgen(*args, "--count", "300", "--seed", "b" * 24, "--force")
-
-    def stage_holds(name: str) -> bool:
-        return any((p / name).exists() for p in tmp_path.glob(".exam.*.partial"))
-
-    deadline = time.monotonic() + 240
-    while not stage_holds("key.json" if when == "drawing" else "papers"):
-        assert second.poll() is None, "finished before it could be killed"
-        assert time.monotonic() < deadline, "never got going"
-        time.sleep(0.01)
-    os.killpg(second.pid, signal.SIGKILL)  # the parent and its workers, as the OOM killer
-    second.wait(timeout=60)
+    _killed_when(
+        second, lambda: _stage_holds(tmp_path, "key.json" if when == "drawing" else "papers")
+    )
     assert _files(out) == before
     left = [p.name for p in tmp_path.iterdir() if p.name != "exam"]
     assert len(left) == 1 and left[0].startswith(".exam.") and left[0].endswith(".partial")
 
     again = _quizgen(*args, "--count", "60", "--seed", "a" * 24, "--force")
-    assert again.wait(timeout=300) == 0
+    assert midrun.finish(again, timeout=300)[0] == 0
     assert _files(out) == before
+
+
+# --- quizgen render writes through its staged folder too ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A class of three key pages, drawn once (``generate``): its folder."""
+    from quizgen.generate.write import KEY_PAGE
+
+    out = tmp_path_factory.mktemp("drawn") / "exam"
+    run = _quizgen(
+        "generate",
+        str(BANKS / "rnn-lstm.yaml"),
+        "--count",
+        str(2 * KEY_PAGE + 30),
+        "--seed",
+        "c" * 24,
+        "--out",
+        str(out),
+    )
+    code, _, stderr = midrun.finish(run, timeout=300)
+    assert code == 0, stderr
+    return out
+
+
+def test_a_hard_kill_of_render_leaves_the_previous_files_as_they_were(
+    tmp_path: Path, drawn: Path
+) -> None:
+    """``kill -9`` of ``render --force`` while it writes papers into its staged folder, over
+    the folder of an earlier render of other students: those files are all there,
+    unchanged, nothing of the killed run is among them, and a rerun completes."""
+    out = tmp_path / "exam"
+    key = str(drawn / "key.json")
+    first = _quizgen("render", key, "--out", str(out), "--students", "1-40")
+    assert midrun.finish(first, timeout=300)[0] == 0
+    before = _files(out)
+
+    second = _quizgen("render", key, "--out", str(out), "--force", "--jobs", "2")
+    _killed_when(second, lambda: _stage_holds(tmp_path, "papers"))
+    assert _files(out) == before
+    left = [p.name for p in tmp_path.iterdir() if p.name != "exam"]
+    assert len(left) == 1 and left[0].startswith(".exam.") and left[0].endswith(".partial")
+
+    again = _quizgen("render", key, "--out", str(out), "--force")
+    assert midrun.finish(again, timeout=300)[0] == 0
+    assert _files(out) == {k: v for k, v in _files(drawn).items() if k != "key.json"}
+
+
+def test_shards_rendered_into_one_folder_make_the_files_of_a_whole_run(
+    tmp_path: Path, drawn: Path
+) -> None:
+    """Shards rendered one after another into the same folder (``--force`` from the second
+    on), each through its own staged folder: exactly the files, bytes and modes of the whole
+    class's ``generate``, key pages and index included, and no staged folder left."""
+    out = tmp_path / "exam"
+    for i, shard in enumerate(["1-77", "78-150", "151-230"]):
+        force = ["--force"] if i else []
+        run = _quizgen(
+            "render",
+            str(drawn / "key.json"),
+            "--students",
+            shard,
+            "--out",
+            str(out),
+            "--jobs",
+            str(1 + i % 2),
+            *force,
+        )
+        code, _, stderr = midrun.finish(run, timeout=300)
+        assert code == 0, stderr
+    whole = {k: v for k, v in _files(drawn).items() if k != "key.json"}
+    assert _files(out) == whole
+    modes = {str(p.relative_to(out)): p.stat().st_mode for p in out.rglob("*")}
+    assert modes == {
+        str(p.relative_to(drawn)): p.stat().st_mode
+        for p in drawn.rglob("*")
+        if p.name != "key.json"
+    }
+    assert [p.name for p in tmp_path.iterdir()] == ["exam"]
+
+
+def test_render_makes_no_temporary_file_per_file(
+    tmp_path: Path, drawn: Path, runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``quizgen render`` creates its files in its staged folder (one ``mkdtemp``), not
+    each through a temporary file and a rename (690 of them for these 230 students)."""
+    import tempfile
+
+    from quizgen.cli import app
+
+    made = []
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: made.append(a or k) or real(*a, **k))
+    out = tmp_path / "exam"
+    result = runner.invoke(
+        app, ["render", str(drawn / "key.json"), "--out", str(out), "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert made == []
+    assert _files(out) == {k: v for k, v in _files(drawn).items() if k != "key.json"}
