@@ -303,3 +303,38 @@ def test_a_failed_grade_write_leaves_the_earlier_grades_whole(env, exam_dir, tmp
     _no_traceback(again)
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".g.")] == []
+
+
+_INTERRUPTED_WHILE_LOADING = """
+import sys
+from importlib.metadata import entry_points
+
+
+class CtrlCWhileLoading:  # Ctrl-C pressed while the command-line interface is imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "quizgen.cli":
+            raise KeyboardInterrupt
+        return None
+
+
+(script,) = [e for e in entry_points(group="console_scripts") if e.name == "quizgen"]
+sys.meta_path.insert(0, CtrlCWhileLoading())
+script.load()()
+"""
+
+
+def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback(
+    env: dict[str, str],
+) -> None:
+    """The installed console script's entry, interrupted while it imports the CLI (a few
+    tenths of a second, seconds on a busy machine): the exit and message of a Ctrl-C, not
+    a traceback of the import."""
+    result = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_WHILE_LOADING, "check", "banks"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 130, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "interrupted" in result.stderr
