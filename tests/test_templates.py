@@ -150,6 +150,31 @@ def test_packaged_templates_render_the_same_bytes_in_and_out_of_the_sandbox(
     assert plain.key(exam) == sandboxed.key(exam)
 
 
+def test_packaged_feedback_pages_are_the_same_bytes_in_and_out_of_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    """Feedback of an answered paper (right, wrong and blank answers) with the packaged
+    templates alone, and with them in the sandbox (an empty override folder)."""
+    from quizgen.grade.pipeline import grade_exam
+    from quizgen.grade.submissions import Submission, template_for
+    from quizgen.render.feedback import feedback_files
+
+    exam = build_exam([load_bank(RENDER_BANK)], numbered_students(2), "5")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for paper in exam.papers:
+        answers = template_for(exam, paper)["answers"]
+        first = next(iter(answers))
+        answers[first] = "1" if answers[first] is None else dict.fromkeys(answers[first], "1")
+        submission = Submission(student_id=paper.student_id, answers=answers)
+        student = grade_exam(exam, [submission]).students[paper.number - 1]
+        assert student.student_id == paper.student_id
+        plain = feedback_files(exam, paper, student)
+        sandboxed = feedback_files(exam, paper, student, templates=empty)
+        assert set(plain) == {".md", ".html"}
+        assert plain == sandboxed
+
+
 def test_a_packaged_template_that_fails_names_its_file_and_line() -> None:
     get_renderer("md")  # adds the Markdown filters the packaged paper uses
     template = template_environment("md").get_template("paper.md.j2")
