@@ -1,4 +1,4 @@
-"""The one factory for jinja environments: StrictUndefined, sandboxed where the code is not ours.
+"""The jinja environments: StrictUndefined always, the sandbox wherever the code is not ours.
 
 Bank prompts and solutions are untrusted text, and an instructor's template folder is code
 nobody reviewed, so both render in the same sandbox (:func:`sandboxed_environment`): no
@@ -86,7 +86,7 @@ class _FileErrors:
 
 class _Sandbox(_FileErrors, ImmutableSandboxedEnvironment):
     """The sandbox: bank text, and an instructor's template folder (with the packaged
-    templates its files include or extend).
+    templates that its files include or extend, or that include them).
 
     Bank text (no loader) keeps jinja's own errors: the bank loader locates them in the YAML.
     """
@@ -223,7 +223,8 @@ def sandboxed_environment(
     autoescape: bool | Callable[[str | None], bool] = False,
     **options: Any,
 ) -> jinja2.Environment:
-    """A sandboxed jinja environment with StrictUndefined: the one way quizgen makes one.
+    """A sandboxed jinja environment with StrictUndefined, for code nobody reviewed: bank text
+    and an instructor's template folder.
 
     Args:
         loader: where template files come from; None for text compiled from strings (bank
