@@ -1,11 +1,14 @@
-"""The one factory for jinja environments: sandboxed, StrictUndefined.
+"""The jinja environments: StrictUndefined always, the sandbox wherever the code is not ours.
 
 Bank prompts and solutions are untrusted text, and an instructor's template folder is code
 nobody reviewed, so both render in the same sandbox (:func:`sandboxed_environment`): no
 attribute that starts with ``_``, no method that changes a value, and a name that is not
-defined is an error, never an empty string. Bank text gets filters that format exact numbers
-(:func:`bank_environment`); output templates get a loader and autoescaping
-(:mod:`quizgen.render.templates`).
+defined is an error, never an empty string. The packaged output templates are this project's
+reviewed code, and untrusted text reaches them only as values, never as template source, so
+they render in a plain environment with the same options (:func:`reviewed_environment`): the
+sandbox guards against a template's code, which there is ours. Bank text gets filters that
+format exact numbers (:func:`bank_environment`); output templates get a loader and
+autoescaping (:mod:`quizgen.render.templates`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ __all__ = [
     "bank_environment",
     "compile_text",
     "render_pieces",
+    "reviewed_environment",
     "sandboxed_environment",
     "simple_pieces",
     "template_names",
@@ -55,8 +59,34 @@ class TemplateError(UsageError):
 _PLAIN_DATA = frozenset({str, Markup, int, float, bool, tuple, list, dict, type(None)})
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, and the one place where a template file's failure becomes a TemplateError.
+class _FileErrors:
+    """The one place where a template file's failure becomes a :class:`TemplateError`
+    naming its file and line (mixed into both environments, before jinja's class).
+
+    An environment without a loader (bank text) keeps jinja's own errors.
+    """
+
+    loader: jinja2.BaseLoader | None
+
+    def handle_exception(self, source: str | None = None) -> NoReturn:
+        """jinja's hook for an error in a template: re-raised as ``file:line: …``."""
+        error = sys.exc_info()[1]
+        if self.loader is None or not isinstance(error, jinja2.TemplateError):
+            super().handle_exception(source)  # type: ignore[misc]
+        where = _template_location(error, sys.exc_info()[2])
+        message, hint = error.message, ""
+        if isinstance(error, SecurityError):
+            hint = "templates are presentation only: they may show the values they are given"
+        elif isinstance(error, jinja2.UndefinedError):
+            hint = "the values each template receives are listed in docs/rendering.md"
+        elif isinstance(error, jinja2.TemplateNotFound):
+            message = f"no template named {error.name!r}"
+        raise TemplateError(f"{where}: template failed: {message}", hint=hint) from None
+
+
+class _Sandbox(_FileErrors, ImmutableSandboxedEnvironment):
+    """The sandbox: bank text, and an instructor's template folder (with the packaged
+    templates that its files include or extend, or that include them).
 
     Bank text (no loader) keeps jinja's own errors: the bank loader locates them in the YAML.
     """
@@ -77,8 +107,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         """jinja's sandboxed ``obj.attribute``, with a short path for plain data.
 
-        Output templates read a few attributes of view objects hundreds of thousands of times
-        per export, and jinja's checks cost an export about a tenth of its time. A value of
+        Templates read a few attributes of view objects hundreds of thousands of times per
+        export, and jinja's checks cost an export about a tenth of its time. A value of
         a plain data type cannot be a ``str.format`` method (the one value jinja wraps), so
         once the (type, attribute) pair is known to be safe it is returned at once; anything
         else takes jinja's own path.
@@ -91,19 +121,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return value
         return super().getattr(obj, attribute)
 
-    def handle_exception(self, source: str | None = None) -> NoReturn:
-        error = sys.exc_info()[1]
-        if self.loader is None or not isinstance(error, jinja2.TemplateError):
-            super().handle_exception(source)
-        where = _template_location(error, sys.exc_info()[2])
-        message, hint = error.message, ""
-        if isinstance(error, SecurityError):
-            hint = "templates are presentation only: they may show the values they are given"
-        elif isinstance(error, jinja2.UndefinedError):
-            hint = "the values each template receives are listed in docs/rendering.md"
-        elif isinstance(error, jinja2.TemplateNotFound):
-            message = f"no template named {error.name!r}"
-        raise TemplateError(f"{where}: template failed: {message}", hint=hint) from None
+
+class _Reviewed(_FileErrors, jinja2.Environment):
+    """A plain environment for the packaged output templates: this project's code."""
 
 
 # Makes a Markup of a str without Markup.__new__'s ``__html__`` check (a str has none).
@@ -203,7 +223,8 @@ def sandboxed_environment(
     autoescape: bool | Callable[[str | None], bool] = False,
     **options: Any,
 ) -> jinja2.Environment:
-    """A sandboxed jinja environment with StrictUndefined: the one way quizgen makes one.
+    """A sandboxed jinja environment with StrictUndefined, for code nobody reviewed: bank text
+    and an instructor's template folder.
 
     Args:
         loader: where template files come from; None for text compiled from strings (bank
@@ -221,6 +242,36 @@ def sandboxed_environment(
     )
     if loader is not None:  # template files of an output format (bank text keeps jinja's)
         env.template_class = _PageTemplate
+    return env
+
+
+def reviewed_environment(
+    *,
+    loader: jinja2.BaseLoader,
+    autoescape: bool | Callable[[str | None], bool] = False,
+    **options: Any,
+) -> jinja2.Environment:
+    """A plain jinja environment with StrictUndefined, for template files this project ships.
+
+    The sandbox guards against a template's *code*; the packaged templates are reviewed code
+    of this project, and whatever a bank or a roster says reaches them only as values to
+    print (escaped by ``autoescape``), never as template source. Everything else is as in
+    :func:`sandboxed_environment`: the same options, the same undefined, the same output,
+    and a template that fails to compile or render raises :class:`TemplateError` naming its
+    file and line. Never give it a loader that reads an instructor's folder.
+
+    Args:
+        loader: where the packaged template files come from.
+        autoescape: as jinja's (a callable decides by template name).
+        **options: other jinja options (``trim_blocks``, ``keep_trailing_newline``, …).
+
+    Returns:
+        A :class:`jinja2.Environment` (no sandbox) whose templates are :class:`_PageTemplate`.
+    """
+    env = _Reviewed(
+        loader=loader, autoescape=autoescape, undefined=jinja2.StrictUndefined, **options
+    )
+    env.template_class = _PageTemplate
     return env
 
 

@@ -1,13 +1,16 @@
-"""The one sandboxed template factory: output templates and bank text share its rules.
+"""The template factories: the sandbox for code nobody reviewed, a plain environment for ours.
 
 An instructor's override folder is code nobody reviewed: it renders in the same sandbox as
-bank text, and a template that breaks out of it, or simply fails, stops the command with
-``file:line: template failed: …`` and exit code 2, never a traceback.
+bank text (the packaged templates its files include, and that include its files, with it),
+and a template that breaks out of it, or simply fails, stops the command with
+``file:line: template failed: …`` and exit code 2, never a traceback. The packaged templates
+alone render outside the sandbox, to the same bytes, and still fail with file and line.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from quizgen.render.templates import template_environment
-from quizgen.templating import TemplateError, bank_environment, compile_text
+from quizgen.bank.model import load_bank
+from quizgen.generate.exam import build_exam, numbered_students
+from quizgen.render import get_renderer
+from quizgen.render.templates import packaged_template_dir, template_environment
+from quizgen.templating import TemplateError, compile_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RENDER_BANK = ROOT / "tests" / "data" / "render-bank.yaml"
@@ -57,20 +63,6 @@ def _folder(tmp_path: Path, name: str, body: str) -> Path:
 # --- in process ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("line", "needle"), ESCAPES)
-def test_override_template_cannot_reach_python_internals(
-    tmp_path: Path, line: str, needle: str
-) -> None:
-    folder = _folder(tmp_path, "paper.md.j2", line)
-    template = template_environment("md", folder).get_template("paper.md.j2")
-    with pytest.raises(TemplateError) as caught:
-        template.render(exam={"title": "T"})
-    message = str(caught.value)
-    assert message.startswith(f"{folder / 'paper.md.j2'}:2: template failed: ")
-    assert needle in message
-    assert "hint: templates are presentation only" in message
-
-
 def test_syntax_error_in_an_override_names_file_and_line(tmp_path: Path) -> None:
     folder = _folder(tmp_path, "paper.md.j2", "{{ oops }")
     with pytest.raises(TemplateError, match=r"paper\.md\.j2:2: template failed: unexpected '}'"):
@@ -84,12 +76,119 @@ def test_include_of_a_missing_template_is_named(tmp_path: Path) -> None:
         template.render()
 
 
-@pytest.mark.parametrize("kind", ["html", "md", "feedback", "canvas", "moodle", "qti21"])
-def test_output_and_bank_environments_share_one_sandbox(kind: str) -> None:
-    output = template_environment(kind)
-    assert type(output) is type(bank_environment())
-    assert isinstance(output, jinja2.sandbox.ImmutableSandboxedEnvironment)
-    assert output.undefined is jinja2.StrictUndefined
+# (kind, file): a packaged template's name overridden, and a name of the folder's own.
+OVERRIDES = [("md", "paper.md.j2")] + [
+    (kind, "probe.txt.j2")
+    for kind in ["html", "md", "feedback", "canvas", "moodle", "qti21", "report"]
+]
+
+
+@pytest.mark.parametrize(("kind", "name"), OVERRIDES)
+@pytest.mark.parametrize(("line", "needle"), ESCAPES)
+def test_override_templates_of_every_kind_cannot_reach_python_internals(
+    tmp_path: Path, kind: str, name: str, line: str, needle: str
+) -> None:
+    folder = _folder(tmp_path, name, line)
+    template = template_environment(kind, folder).get_template(name)
+    with pytest.raises(TemplateError) as caught:
+        template.render(exam={"title": "T"})
+    message = str(caught.value)
+    assert message.startswith(f"{folder / name}:2: template failed: ")
+    assert needle in message
+    assert "hint: templates are presentation only" in message
+
+
+def test_an_override_included_by_a_packaged_page_is_sandboxed(tmp_path: Path) -> None:
+    """Overriding only ``style.css``: the packaged paper includes it, in the sandbox."""
+    exam = build_exam([load_bank(RENDER_BANK)], numbered_students(1), "1")
+    folder = _folder(tmp_path, "style.css", "{{ ''.__class__.__mro__ }}")
+    renderer = get_renderer("html", folder)
+    with pytest.raises(TemplateError) as caught:
+        renderer.paper(exam, exam.papers[0])
+    assert str(caught.value).startswith(f"{folder / 'style.css'}:2: template failed: ")
+    assert "access to attribute '__class__' of 'str' object is unsafe" in str(caught.value)
+
+
+def test_a_packaged_template_read_through_an_override_folder_is_sandboxed(
+    tmp_path: Path,
+) -> None:
+    """A packaged template the folder does not override is compiled and run by the sandbox
+    that runs the folder's own files (so it is what they include or extend)."""
+    folder = _folder(tmp_path, "other.md.j2", "{% include 'paper.md.j2' %}")
+    get_renderer("md", folder)  # adds the Markdown filters the packaged paper uses
+    packaged = template_environment("md", folder).get_template("paper.md.j2")
+    assert packaged.filename == str(packaged_template_dir() / "md" / "paper.md.j2")
+    with pytest.raises(TemplateError, match="access to attribute '__class__' of 'str'"):
+        packaged.environment.from_string("{{ ''.__class__ }}").render()
+    # The packaged templates alone are ours, outside the sandbox: never give that
+    # environment a source nobody reviewed.
+    ours = template_environment("md").from_string("{{ ''.__class__ }}").render()
+    assert ours == "&lt;class &#39;str&#39;&gt;"  # from_string escapes: no name, no type
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_packaged_templates_render_the_same_bytes_in_and_out_of_the_sandbox(
+    tmp_path: Path, fmt: str
+) -> None:
+    """An empty override folder puts the same packaged templates in the sandbox: the oracle."""
+    exam = build_exam([load_bank(RENDER_BANK)], numbered_students(3), "5")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    plain, sandboxed = get_renderer(fmt), get_renderer(fmt, empty)
+    for paper in exam.papers:
+        assert plain.paper(exam, paper) == sandboxed.paper(exam, paper)
+    assert plain.key(exam) == sandboxed.key(exam)
+
+
+def test_packaged_feedback_pages_are_the_same_bytes_in_and_out_of_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    """Feedback of an answered paper (right, wrong and blank answers) with the packaged
+    templates alone, and with them in the sandbox (an empty override folder)."""
+    from quizgen.grade.pipeline import grade_exam
+    from quizgen.grade.submissions import Submission, template_for
+    from quizgen.render.feedback import feedback_files
+
+    exam = build_exam([load_bank(RENDER_BANK)], numbered_students(2), "5")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for paper in exam.papers:
+        answers = template_for(exam, paper)["answers"]
+        first = next(iter(answers))
+        answers[first] = "1" if answers[first] is None else dict.fromkeys(answers[first], "1")
+        submission = Submission(student_id=paper.student_id, answers=answers)
+        student = grade_exam(exam, [submission]).students[paper.number - 1]
+        assert student.student_id == paper.student_id
+        plain = feedback_files(exam, paper, student)
+        sandboxed = feedback_files(exam, paper, student, templates=empty)
+        assert set(plain) == {".md", ".html"}
+        assert plain == sandboxed
+
+
+def test_a_packaged_template_that_fails_names_its_file_and_line() -> None:
+    get_renderer("md")  # adds the Markdown filters the packaged paper uses
+    template = template_environment("md").get_template("paper.md.j2")
+    with pytest.raises(TemplateError) as caught:
+        template.render()  # no values at all: the first one it prints is undefined
+    message = str(caught.value)
+    assert re.match(
+        rf"{re.escape(str(packaged_template_dir() / 'md' / 'paper.md.j2'))}:\d+: "
+        r"template failed: '\w+' is undefined",
+        message,
+    ), message
+    assert "hint: the values each template receives are listed in docs/rendering.md" in message
+
+
+def test_a_reviewed_template_with_a_syntax_error_names_its_file_and_line(tmp_path: Path) -> None:
+    from quizgen.templating import reviewed_environment
+
+    (tmp_path / "a.md.j2").write_text("fine\n{{ oops }", encoding="utf-8")
+    (tmp_path / "c.md.j2").write_text('fine\n{% include "b.md.j2" %}', encoding="utf-8")
+    env = reviewed_environment(loader=jinja2.FileSystemLoader(str(tmp_path)))
+    with pytest.raises(TemplateError, match=r"a\.md\.j2:2: template failed: unexpected '}'"):
+        env.get_template("a.md.j2")
+    with pytest.raises(TemplateError, match=r"c\.md\.j2:2: template failed: no template named 'b"):
+        env.get_template("c.md.j2").render()
 
 
 def test_bank_text_keeps_jinja_errors_for_the_bank_loader() -> None:

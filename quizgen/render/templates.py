@@ -4,9 +4,15 @@ Templates live in ``templates/<kind>/<name>.<ext>.j2`` (the wheel ships them as
 ``quizgen/templates``). A user folder overrides them by name, either as
 ``<user_dir>/<kind>/<name>`` or flat as ``<user_dir>/<name>``. Autoescaping follows the output
 type in the template's name: on for ``.html``/``.xml`` (and anything unknown), off for
-Markdown and plain text. The environment comes from the one sandboxed factory
-(:func:`quizgen.templating.sandboxed_environment`), as bank text's does: an override folder is
-code nobody reviewed, and a template that fails says which file and line.
+Markdown and plain text.
+
+The packaged templates alone are this project's reviewed code, and untrusted text (banks,
+rosters) reaches them only as values to print, so they render in a plain environment
+(:func:`quizgen.templating.reviewed_environment`). With an instructor's folder, every
+template of that kind renders in the sandbox bank text renders in
+(:func:`quizgen.templating.sandboxed_environment`), the packaged ones its files include or
+extend too: an override folder is code nobody reviewed. Either way a template that fails
+says which file and line.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import jinja2
 
 import quizgen
 from quizgen.errors import UsageError
-from quizgen.templating import sandboxed_environment
+from quizgen.templating import reviewed_environment, sandboxed_environment
 
 __all__ = ["packaged_template_dir", "template_environment"]
 
@@ -53,9 +59,10 @@ def template_environment(kind: str, user_dir: Path | None = None) -> jinja2.Envi
         user_dir: an instructor's folder whose templates override packaged ones by name.
 
     Returns:
-        A sandboxed environment with StrictUndefined, autoescape by output type, and a loader
-        that looks in ``user_dir/kind``, then ``user_dir``, then the packaged
-        ``templates/kind``. Its templates raise
+        An environment with StrictUndefined, autoescape by output type, and a loader that
+        looks in ``user_dir/kind``, then ``user_dir``, then the packaged ``templates/kind``.
+        Sandboxed when ``user_dir`` is given (code nobody reviewed), plain when only the
+        packaged templates are read. Its templates raise
         :class:`~quizgen.templating.TemplateError` (file and line) when they fail.
 
     Raises:
@@ -75,4 +82,6 @@ def _environment(kind: str, user_dir: Path | None) -> jinja2.Environment:
     if user_dir is not None:
         folders[:0] = [user_dir / kind, user_dir]
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders])
+    if user_dir is None:  # only this project's reviewed templates
+        return reviewed_environment(loader=loader, autoescape=_autoescape, **_OPTIONS)
     return sandboxed_environment(loader=loader, autoescape=_autoescape, **_OPTIONS)
